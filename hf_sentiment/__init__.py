@@ -1,0 +1,42 @@
+"""hf-sentiment: fine-grained sentiment analysis, native to the Hugging Face ecosystem.
+
+Importing the package registers its configurations and models with the `Auto*` classes and its
+pipelines with transformers' `PIPELINE_REGISTRY`.
+"""
+
+from .data import (
+    DataFormatError,
+    ReadReport,
+    load_absa,
+    read_absa_file,
+    read_dong2014,
+    read_e2e_absa,
+    read_semeval14_xml,
+    read_sentibench_atsa,
+)
+from .data.aspect_encoding import DataCollatorForTargetedSentiment, encode_aspects
+from .evaluation import compute_targeted_sentiment_metrics, evaluate_targeted_sentiment, targeted_sentiment_scores
+from .fckt import FCKTConfig, FCKTForTargetedSentiment, FCKTOutput
+from .pipelines import TargetedSentimentPipeline
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataCollatorForTargetedSentiment",
+    "DataFormatError",
+    "FCKTConfig",
+    "FCKTForTargetedSentiment",
+    "FCKTOutput",
+    "ReadReport",
+    "TargetedSentimentPipeline",
+    "compute_targeted_sentiment_metrics",
+    "encode_aspects",
+    "evaluate_targeted_sentiment",
+    "load_absa",
+    "read_absa_file",
+    "read_dong2014",
+    "read_e2e_absa",
+    "read_semeval14_xml",
+    "read_sentibench_atsa",
+    "targeted_sentiment_scores",
+]

@@ -1,0 +1,52 @@
+"""End-to-end evaluation of a targeted-sentiment model on character-level gold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasets import Dataset
+
+from .targeted_sentiment_metrics import targeted_sentiment_scores
+
+
+def evaluate_targeted_sentiment(
+    classifier: Any,
+    dataset: Dataset,
+    labels: set[str] | None = None,
+    batch_size: int = 32,
+) -> dict[str, float]:
+    """Score a `targeted-sentiment` pipeline on a dataset in the reader schema.
+
+    Extraction and joint scores compare exact character spans against the *untouched* gold, so an
+    aspect that the model cannot see (cut off by its length limit) counts as a miss. Gold aspects
+    whose polarity is not in `labels` (e.g. `conflict`) are left out of the gold, as is usual; how
+    many were left out is returned as `gold_aspects_left_out`.
+
+    Args:
+        classifier: `pipeline("targeted-sentiment", model=...)`.
+        dataset: rows with `text` and `aspects`.
+        labels: the polarities to score; defaults to the model's labels.
+        batch_size: pipeline batch size.
+    """
+    labels = set(labels or classifier.model.config.label2id)
+    texts = list(dataset["text"])
+    gold, left_out = [], 0
+    for aspects in dataset["aspects"]:
+        kept = [(a["from"], a["to"], a["polarity"]) for a in aspects if a["polarity"] in labels]
+        left_out += len(aspects) - len(kept)
+        gold.append(kept)
+    extracted = classifier(texts, batch_size=batch_size)
+    predicted = [[(p["start"], p["end"], p["polarity"]) for p in sentence] for sentence in extracted]
+    on_gold = []
+    for text, triples in zip(texts, gold):
+        if triples:
+            results = classifier(text, aspects=[(s, e) for s, e, _ in triples])
+            on_gold.append([r["polarity"] for r in results])
+        else:
+            on_gold.append([])
+    scores = targeted_sentiment_scores(gold, predicted, on_gold)
+    scores["gold_aspects_left_out"] = float(left_out)
+    return scores
+
+
+__all__ = ["evaluate_targeted_sentiment"]

@@ -1,0 +1,106 @@
+"""Configuration of FCKT (Chen et al., IJCAI 2025) for targeted sentiment analysis.
+
+This file is self-contained (it imports only transformers) so that a saved model folder carries it
+as remote code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import AutoConfig, BertConfig, PreTrainedConfig
+
+DEFAULT_POLARITIES = ("positive", "negative", "neutral")
+
+
+class FCKTConfig(PreTrainedConfig):
+    r"""Configuration of [`FCKTForTargetedSentiment`].
+
+    Every hyper-parameter that defines the objective or the decoding lives here, so it travels with
+    the checkpoint. Names follow the paper's symbols where it has them.
+
+    Args:
+        backbone_config (`PreTrainedConfig` or `dict`, *optional*):
+            Configuration of the encoder (any `AutoModel` encoder: BERT, RoBERTa, DeBERTa, MPNet,
+            XLM-R, ...). A `dict` must carry its `model_type`. Defaults to a BERT-base config.
+        id2label (`dict[int, str]`, *optional*):
+            The polarity classes. Defaults to `positive`, `negative`, `neutral`.
+        contrastive_temperature (`float`, defaults to 0.07):
+            τ of the token-level InfoNCE over aspect boundary tokens.
+        contrastive_weight (`float`, defaults to 0.1):
+            λ in `L = L_ae + L_sp + λ·L_cl`. `0` disables the contrastive term.
+        gold_span_ratio (`float`, defaults to 0.7):
+            ξ of the alternating strategy: the probability that an aspect's sentiment loss uses its
+            gold boundaries; otherwise it uses the expectation over the predicted boundary
+            distribution. `1.0` is the extract-then-classify baseline (Hu et al., 2019).
+        expectation_max_width (`int`, defaults to 3):
+            h: the expectation runs over candidate spans of at most `h` tokens, in O(n·h).
+        max_span_length (`int`, defaults to 12):
+            Longest span (in tokens) that decoding may return.
+        n_best (`int`, defaults to 10):
+            Number of top start and top end positions that decoding pairs up.
+        span_threshold (`float`, defaults to 0.0):
+            γ: a span is kept when `start_logit + end_logit` exceeds the same sum at the null
+            ([CLS]) position by at least γ. Scoring against the null position makes γ independent of
+            the arbitrary offset of the softmax logits.
+        sentiment_hidden_size (`int`, *optional*):
+            Width of the polarity classifier's hidden layer. Defaults to the encoder's hidden size.
+        classifier_dropout (`float`, defaults to 0.1):
+            Dropout before the polarity classifier's output layer.
+    """
+
+    model_type = "fckt"
+    sub_configs = {"backbone_config": AutoConfig}
+    # Fields of FCKTOutput that Trainer must not collect as predictions: the loss parts are
+    # scalars and the boundary logits are only needed inside `forward`.
+    keys_to_ignore_at_inference = ["ae_loss", "sp_loss", "cl_loss", "start_logits", "end_logits"]
+
+    def __init__(
+        self,
+        backbone_config: PreTrainedConfig | dict[str, Any] | None = None,
+        contrastive_temperature: float = 0.07,
+        contrastive_weight: float = 0.1,
+        gold_span_ratio: float = 0.7,
+        expectation_max_width: int = 3,
+        max_span_length: int = 12,
+        n_best: int = 10,
+        span_threshold: float = 0.0,
+        sentiment_hidden_size: int | None = None,
+        classifier_dropout: float = 0.1,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(backbone_config, dict):
+            backbone_config = dict(backbone_config)
+            if "model_type" not in backbone_config:
+                raise ValueError("FCKTConfig: `backbone_config` given as a dict needs a 'model_type' key.")
+            backbone_config = AutoConfig.for_model(**backbone_config)
+        elif backbone_config is None:
+            backbone_config = BertConfig()
+        if "id2label" not in kwargs and "num_labels" not in kwargs:
+            kwargs["id2label"] = dict(enumerate(DEFAULT_POLARITIES))
+        if not 0.0 <= gold_span_ratio <= 1.0:
+            raise ValueError(f"FCKTConfig: gold_span_ratio (ξ) must lie in [0, 1], got {gold_span_ratio}.")
+        if contrastive_temperature <= 0:
+            raise ValueError(f"FCKTConfig: contrastive_temperature (τ) must be > 0, got {contrastive_temperature}.")
+        for name, value in (("expectation_max_width", expectation_max_width), ("max_span_length", max_span_length), ("n_best", n_best)):
+            if value < 1:
+                raise ValueError(f"FCKTConfig: {name} must be >= 1, got {value}.")
+
+        self.backbone_config = backbone_config
+        self.contrastive_temperature = contrastive_temperature
+        self.contrastive_weight = contrastive_weight
+        self.gold_span_ratio = gold_span_ratio
+        self.expectation_max_width = expectation_max_width
+        self.max_span_length = max_span_length
+        self.n_best = n_best
+        self.span_threshold = span_threshold
+        self.sentiment_hidden_size = sentiment_hidden_size
+        self.classifier_dropout = classifier_dropout
+        super().__init__(**kwargs)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.backbone_config.hidden_size
+
+
+__all__ = ["FCKTConfig"]

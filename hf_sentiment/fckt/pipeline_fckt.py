@@ -1,0 +1,212 @@
+"""The `targeted-sentiment` pipeline: every aspect of a sentence with its polarity.
+
+```python
+>>> from transformers import pipeline
+>>> import hf_sentiment  # registers the task
+>>> classifier = pipeline("targeted-sentiment", model="path/to/fckt-model")
+>>> classifier("The battery life is great but the screen is dim.")
+[{'aspect': 'battery life', 'start': 4, 'end': 16, 'polarity': 'positive', 'score': 0.97, 'aspect_score': 0.99},
+ {'aspect': 'screen', 'start': 34, 'end': 40, 'polarity': 'negative', 'score': 0.95, 'aspect_score': 0.98}]
+>>> classifier("The battery life is great.", aspects=[(4, 16)])  # gold-span mode: polarity only
+[{'aspect': 'battery life', 'start': 4, 'end': 16, 'polarity': 'positive', 'score': 0.97}]
+```
+
+Long inputs are split into overlapping windows of `max_length` tokens (`stride` tokens shared by
+neighbours); spans found in several windows are merged by non-maximum suppression on characters.
+Self-contained (torch + transformers + its folder) so that it travels with a saved model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+from transformers.pipelines.base import ChunkPipeline
+
+from .alignment import boundary_candidate_masks, char_span_to_token_span
+
+IGNORE_INDEX = -100
+
+
+class TargetedSentimentPipeline(ChunkPipeline):
+    """Extract aspects and their polarities with an FCKT model (see the module docstring).
+
+    Call arguments:
+        inputs (`str` or `list[str]`): the sentences.
+        aspects (`list[tuple[int, int]]` or `list[dict]`, *optional*): character spans
+            (`(start, end)` or `{"start": ..., "end": ...}`) whose polarity to predict instead of
+            extracting aspects (one sentence at a time).
+        max_length (`int`, *optional*): tokens per window; defaults to the model's limit (at most 512).
+        stride (`int`, *optional*, defaults to 32): tokens shared by consecutive windows.
+
+    Returns:
+        Per sentence, a list of `{"aspect", "start", "end", "polarity", "score"}` sorted by `start`
+        (`score`: the polarity's probability); extracted aspects also carry `aspect_score`, the
+        sigmoid of the span's score against the null span.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model.eval()  # decoding runs in eval mode only
+
+    def _sanitize_parameters(
+        self, aspects: Sequence[Any] | None = None, max_length: int | None = None, stride: int | None = None, **kwargs
+    ) -> tuple[dict, dict, dict]:
+        preprocess: dict[str, Any] = {}
+        if aspects is not None:
+            preprocess["aspects"] = [_as_char_span(aspect) for aspect in aspects]
+        if max_length is not None:
+            preprocess["max_length"] = max_length
+        if stride is not None:
+            preprocess["stride"] = stride
+        return preprocess, {}, {}
+
+    def _model_max_length(self) -> int:
+        limits = [512, getattr(self.model.config.backbone_config, "max_position_embeddings", 512)]
+        if self.tokenizer.model_max_length and self.tokenizer.model_max_length < 10**6:
+            limits.append(self.tokenizer.model_max_length)
+        return min(limits)
+
+    def preprocess(
+        self,
+        inputs: str,
+        aspects: list[tuple[int, int]] | None = None,
+        max_length: int | None = None,
+        stride: int = 32,
+    ) -> Iterator[dict[str, Any]]:
+        if not isinstance(inputs, str):
+            raise TypeError(f"targeted-sentiment takes a string or a list of strings, got {type(inputs).__name__}.")
+        if not inputs.strip():
+            raise ValueError("targeted-sentiment: the input text is empty.")
+        max_length = max_length or self._model_max_length()
+        if stride >= max_length - 2:
+            raise ValueError(f"targeted-sentiment: stride ({stride}) must be smaller than max_length - 2 ({max_length - 2}).")
+        for start, end in aspects or []:
+            if not 0 <= start < end <= len(inputs):
+                raise ValueError(f"targeted-sentiment: aspect span ({start}, {end}) is not inside the text of length {len(inputs)}.")
+        encoded = self.tokenizer(
+            inputs,
+            truncation=True,
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        windows = len(encoded["input_ids"])
+        for window in range(windows):
+            starts, ends = boundary_candidate_masks(encoded.word_ids(window))
+            offsets = encoded["offset_mapping"][window]
+            item: dict[str, Any] = {
+                key: torch.tensor([encoded[key][window]])
+                for key in ("input_ids", "attention_mask", "token_type_ids")
+                if key in encoded
+            }
+            item["start_candidate_mask"] = torch.tensor([starts])
+            item["end_candidate_mask"] = torch.tensor([ends])
+            item["offset_mapping"] = torch.tensor([offsets])
+            item["text"] = inputs
+            if aspects is not None:
+                found = [(i, char_span_to_token_span(offsets, s, e)) for i, (s, e) in enumerate(aspects)]
+                item["aspect_token_spans"] = [list(span) for _, span in found if span is not None]
+                item["aspect_ids"] = [i for i, span in found if span is not None]
+                item["char_spans"] = aspects
+            item["is_last"] = window == windows - 1
+            yield item
+
+    def _forward(self, model_inputs: dict[str, Any]) -> dict[str, Any]:
+        passthrough = {
+            key: model_inputs.pop(key)
+            for key in ("is_last", "text", "offset_mapping", "aspect_ids", "char_spans")
+            if key in model_inputs
+        }
+        gold = model_inputs.pop("aspect_token_spans", None)
+        if gold is not None:
+            # Unbatched, a value is the window's own list; batched, a list of those lists.
+            per_window = gold if isinstance(passthrough["text"], list) else [gold]
+            most = max((len(spans) for spans in per_window), default=0)
+            spans = torch.full((len(per_window), max(most, 1), 2), IGNORE_INDEX, dtype=torch.long)
+            for row, window_spans in enumerate(per_window):
+                if window_spans:
+                    spans[row, : len(window_spans)] = torch.tensor(window_spans)
+            model_inputs["aspect_spans"] = spans.to(self.device)
+        output = self.model(**model_inputs)
+        result = {
+            "predicted_spans": output.predicted_spans,
+            "predicted_span_scores": output.predicted_span_scores,
+            "predicted_polarities": output.predicted_polarities,
+            "predicted_polarity_scores": output.predicted_polarity_scores,
+            **passthrough,
+        }
+        if gold is not None:
+            result["aspect_probabilities"] = output.aspect_polarity_logits.softmax(-1)
+        return result
+
+    def postprocess(self, all_outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        text = all_outputs[0]["text"]
+        id2label = self.model.config.id2label
+        if "char_spans" in all_outputs[0]:
+            return _polarities_of_given_spans(all_outputs, text, id2label)
+
+        candidates = []
+        for window in all_outputs:
+            offsets = window["offset_mapping"][0].tolist()
+            for (start, end), span_score, polarity, polarity_score in zip(
+                window["predicted_spans"][0].tolist(),
+                window["predicted_span_scores"][0].tolist(),
+                window["predicted_polarities"][0].tolist(),
+                window["predicted_polarity_scores"][0].tolist(),
+            ):
+                if start < 0:
+                    continue
+                candidates.append((span_score, offsets[start][0], offsets[end][1], polarity, polarity_score))
+        # Windows overlap: keep the best-scored span of every overlapping group.
+        kept: list[tuple] = []
+        for candidate in sorted(candidates, key=lambda c: -c[0]):
+            if all(candidate[2] <= other[1] or candidate[1] >= other[2] for other in kept):
+                kept.append(candidate)
+        return [
+            {
+                "aspect": text[start:end],
+                "start": start,
+                "end": end,
+                "polarity": id2label[polarity],
+                "score": polarity_score,
+                "aspect_score": 1.0 / (1.0 + math.exp(-span_score)),
+            }
+            for span_score, start, end, polarity, polarity_score in sorted(kept, key=lambda c: c[1])
+        ]
+
+
+def _polarities_of_given_spans(all_outputs: list[dict[str, Any]], text: str, id2label: dict[int, str]) -> list[dict[str, Any]]:
+    char_spans = all_outputs[0]["char_spans"]
+    results: list[dict[str, Any] | None] = [None] * len(char_spans)
+    for window in all_outputs:
+        probabilities = window["aspect_probabilities"][0]
+        for row, aspect_id in enumerate(window["aspect_ids"]):
+            if results[aspect_id] is None:
+                score, polarity = probabilities[row].max(-1)
+                start, end = char_spans[aspect_id]
+                results[aspect_id] = {
+                    "aspect": text[start:end],
+                    "start": start,
+                    "end": end,
+                    "polarity": id2label[int(polarity)],
+                    "score": float(score),
+                }
+    missing = [char_spans[i] for i, result in enumerate(results) if result is None]
+    if missing:
+        raise ValueError(f"targeted-sentiment: aspect spans {missing} do not fit in one window; raise max_length or stride.")
+    return results
+
+
+def _as_char_span(aspect: Any) -> tuple[int, int]:
+    if isinstance(aspect, dict) and "start" in aspect and "end" in aspect:
+        return int(aspect["start"]), int(aspect["end"])
+    if isinstance(aspect, (tuple, list)) and len(aspect) == 2:
+        return int(aspect[0]), int(aspect[1])
+    raise ValueError(f"targeted-sentiment: an aspect must be (start, end) or {{'start': ..., 'end': ...}}, got {aspect!r}.")
+
+
+__all__ = ["TargetedSentimentPipeline"]
