@@ -97,6 +97,9 @@ class FCKTConfig(PreTrainedConfig):
         self.sentiment_hidden_size = sentiment_hidden_size
         self.classifier_dropout = classifier_dropout
         super().__init__(**kwargs)
+        if not self.label2id:
+            # transformers v5 no longer derives it; the data encoder and the metrics need it.
+            self.label2id = {label: index for index, label in self.id2label.items()}
 
     @property
     def hidden_size(self) -> int:
