@@ -33,6 +33,7 @@ from hf_sentiment import (
     encode_aspects,
     evaluate_targeted_sentiment,
     load_absa,
+    select_span_threshold,
 )
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,9 @@ class DataArguments:
     test_file: str | None = field(default=None, metadata={"help": "Test data, scored once at the end."})
     max_length: int = field(default=128, metadata={"help": "Tokens per sentence; longer ones are truncated (and reported)."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training sentences."})
+    tune_span_threshold: bool = field(
+        default=True, metadata={"help": "Choose the decoding threshold γ on the validation file after training."}
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -119,9 +123,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         compute_metrics=compute_targeted_sentiment_metrics,
     )
     train_result = trainer.train()
-    trainer.save_model()
     trainer.save_metrics("train", train_result.metrics)
+    if data_args.tune_span_threshold:
+        gamma, by_gamma = select_span_threshold(trainer)
+        logger.info("span threshold γ chosen on dev: %s (dev joint F1 by γ: %s)", gamma, by_gamma)
+    trainer.save_model()
     metrics = {f"dev_{k}": v for k, v in trainer.evaluate().items()}
+    metrics["span_threshold"] = model.config.span_threshold
 
     # Reload exactly what was saved, the way users will.
     reloaded = AutoModel.from_pretrained(training_args.output_dir)

@@ -15,7 +15,12 @@ from .data import (
     read_sentibench_atsa,
 )
 from .data.aspect_encoding import DataCollatorForTargetedSentiment, encode_aspects
-from .evaluation import compute_targeted_sentiment_metrics, evaluate_targeted_sentiment, targeted_sentiment_scores
+from .evaluation import (
+    compute_targeted_sentiment_metrics,
+    evaluate_targeted_sentiment,
+    select_span_threshold,
+    targeted_sentiment_scores,
+)
 from .fckt import FCKTConfig, FCKTForTargetedSentiment, FCKTOutput
 from .pipelines import TargetedSentimentPipeline
 
@@ -38,5 +43,6 @@ __all__ = [
     "read_e2e_absa",
     "read_semeval14_xml",
     "read_sentibench_atsa",
+    "select_span_threshold",
     "targeted_sentiment_scores",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from datasets import Dataset
@@ -49,4 +50,37 @@ def evaluate_targeted_sentiment(
     return scores
 
 
-__all__ = ["evaluate_targeted_sentiment"]
+
+
+DEFAULT_SPAN_THRESHOLDS = (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+def select_span_threshold(
+    trainer: Any, thresholds: Sequence[float] = DEFAULT_SPAN_THRESHOLDS, metric: str = "eval_joint_f1"
+) -> tuple[float, dict[float, float]]:
+    """Choose FCKT's decoding threshold γ on the trainer's *evaluation* (dev) set.
+
+    γ only acts at decoding time, so it is chosen after training, like the epoch: every value is
+    decoded on dev and the best `metric` wins (the smaller γ on ties). The model's config keeps the
+    winner, so it is saved with the checkpoint.
+
+    Args:
+        trainer: a `Trainer` holding an FCKT model, its dev set as `eval_dataset` and
+            `compute_targeted_sentiment_metrics`.
+        thresholds: the candidate values of γ.
+        metric: the key of `trainer.evaluate()` to maximise.
+
+    Returns:
+        The chosen γ and the metric for every candidate.
+    """
+    config = trainer.model.config
+    scores = {}
+    for threshold in thresholds:
+        config.span_threshold = float(threshold)
+        scores[float(threshold)] = trainer.evaluate()[metric]
+    best = max(sorted(scores), key=lambda t: scores[t])
+    config.span_threshold = best
+    return best, scores
+
+
+__all__ = ["DEFAULT_SPAN_THRESHOLDS", "evaluate_targeted_sentiment", "select_span_threshold"]

@@ -1,0 +1,148 @@
+#!/usr/bin/env python
+"""FCKT vs the span baseline on Laptop-14 and Restaurant-14, with ablations and dev sweeps.
+
+Every run goes through `examples/run_fckt.py` (the path users take): MiniLM-L6 encoder, the E2E
+splits (train / dev / test), the same epochs and learning rate for every arm, the best epoch chosen
+on dev joint F1, and test scored once, on character-level gold. Runs are appended to a JSON-lines
+file as they finish, so an interrupted benchmark resumes where it stopped.
+
+Arms:
+    fckt            λ = 0.1, ξ = 0.7, h = 3
+    span_baseline   λ = 0,   ξ = 1          (extract-then-classify, Hu et al. 2019)
+    no_contrastive  λ = 0,   ξ = 0.7, h = 3
+    no_expectation  λ = 0.1, ξ = 1
+    sweeps (dev only, first seed, Laptop-14): ξ ∈ {0.4, 0.9}, h ∈ {1, 2} around the FCKT arm
+
+    python benchmarks/fckt_quality.py --results docs/fckt_runs.jsonl [--plan core|ablations|sweeps|all]
+    python benchmarks/fckt_quality.py --results docs/fckt_runs.jsonl --table   # print the tables only
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARMS = {
+    "fckt": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 3},
+    "span_baseline": {"contrastive_weight": 0.0, "gold_span_ratio": 1.0, "expectation_max_width": 3},
+    "no_contrastive": {"contrastive_weight": 0.0, "gold_span_ratio": 0.7, "expectation_max_width": 3},
+    "no_expectation": {"contrastive_weight": 0.1, "gold_span_ratio": 1.0, "expectation_max_width": 3},
+    "fckt_xi0.4": {"contrastive_weight": 0.1, "gold_span_ratio": 0.4, "expectation_max_width": 3},
+    "fckt_xi0.9": {"contrastive_weight": 0.1, "gold_span_ratio": 0.9, "expectation_max_width": 3},
+    "fckt_h1": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 1},
+    "fckt_h2": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 2},
+}
+DATASETS = {"laptop14": "Laptop-14", "rest14": "Restaurant-14"}
+METRICS = [("aspect_f1", "aspect F1"), ("polarity_accuracy", "gold-aspect polarity acc."), ("joint_f1", "joint F1")]
+
+
+def plan(kind: str, seeds: list[int]) -> list[tuple[str, str, int]]:
+    core = [(d, a, s) for s in seeds for d in DATASETS for a in ("fckt", "span_baseline")]
+    ablations = [("laptop14", a, s) for s in seeds for a in ("no_contrastive", "no_expectation")]
+    sweeps = [("laptop14", a, seeds[0]) for a in ("fckt_xi0.4", "fckt_xi0.9", "fckt_h1", "fckt_h2")]
+    return {"core": core, "ablations": ablations, "sweeps": sweeps, "all": core + ablations + sweeps}[kind]
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("run_fckt", ROOT / "examples" / "run_fckt.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_one(example, data: Path, dataset: str, arm: str, seed: int, epochs: float, lr: float) -> dict:
+    folder = data / "semeval14" / "e2e_absa" / dataset
+    output = Path(tempfile.mkdtemp(prefix=f"fckt-{dataset}-{arm}-{seed}-"))
+    argv = [
+        "--train_file", str(folder / "train.txt"),
+        "--validation_file", str(folder / "dev.txt"),
+        "--test_file", str(folder / "test.txt"),
+        "--output_dir", str(output),
+        "--seed", str(seed),
+        "--num_train_epochs", str(epochs),
+        "--learning_rate", str(lr),
+        "--warmup_steps", "0.1",
+        "--per_device_train_batch_size", "16",
+        "--per_device_eval_batch_size", "64",
+        "--eval_strategy", "epoch",
+        "--save_strategy", "epoch",
+        "--save_total_limit", "1",
+        "--load_best_model_at_end",
+        "--metric_for_best_model", "joint_f1",
+        "--train_sampling_strategy", "group_by_length",
+        "--disable_tqdm", "True",
+        "--report_to", "none",
+    ]
+    for key, value in ARMS[arm].items():
+        argv += [f"--{key}", str(value)]
+    try:
+        metrics = example.main(argv)
+    finally:
+        shutil.rmtree(output, ignore_errors=True)
+    return {"dataset": dataset, "arm": arm, "seed": seed, "epochs": epochs, "learning_rate": lr, **ARMS[arm], **metrics}
+
+
+def mean_std(values: list[float]) -> str:
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.2f} (1 seed)"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def tables(runs: list[dict]) -> str:
+    out = []
+    for split in ("test", "dev_eval"):
+        title = "Test (best epoch chosen on dev)" if split == "test" else "Dev (the selection metric's split)"
+        out += [f"#### {title}", "", "| dataset | arm | seeds | " + " | ".join(name for _, name in METRICS) + " |",
+                "|---|---|---|" + "---|" * len(METRICS)]
+        for dataset, pretty in DATASETS.items():
+            for arm in ARMS:
+                chosen = [r for r in runs if r["dataset"] == dataset and r["arm"] == arm]
+                if not chosen or (split == "test" and arm.startswith("fckt_")):
+                    continue  # sweeps are read on dev only
+                cells = [mean_std([r[f"{split}_{key}"] for r in chosen]) for key, _ in METRICS]
+                out.append(f"| {pretty} | {arm} | {len(chosen)} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=os.environ.get("HF_SENTIMENT_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--results", default=str(ROOT / "docs" / "fckt_runs.jsonl"))
+    parser.add_argument("--plan", choices=["core", "ablations", "sweeps", "all"], default="all")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    parser.add_argument("--epochs", type=float, default=3)
+    parser.add_argument("--learning_rate", type=float, default=1e-4)
+    parser.add_argument("--table", action="store_true", help="Only print the tables of the runs recorded so far.")
+    args = parser.parse_args()
+
+    results = Path(args.results)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    runs = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+    if not args.table:
+        example = load_example()
+        for dataset, arm, seed in plan(args.plan, args.seeds):
+            key = (dataset, arm, seed, args.epochs, args.learning_rate)
+            if any((r["dataset"], r["arm"], r["seed"], r["epochs"], r["learning_rate"]) == key for r in runs):
+                continue
+            print(f"== {dataset} {arm} seed {seed}", flush=True)
+            run = run_one(example, Path(args.data), dataset, arm, seed, args.epochs, args.learning_rate)
+            runs.append(run)
+            with results.open("a") as handle:
+                handle.write(json.dumps(run) + "\n")
+    print(tables(runs))
+
+
+if __name__ == "__main__":
+    main()
