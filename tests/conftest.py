@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -19,3 +22,41 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"real data not found at {path} (set HF_SENTIMENT_DATA to the shared data folder)")
     return path
+
+
+@pytest.fixture(scope="session")
+def python_without_hf_sentiment(tmp_path_factory) -> Path:
+    """A fresh virtual environment with this one's packages *except* hf_sentiment.
+
+    Each installed distribution is linked into the new environment's site-packages, leaving out
+    hf_sentiment (installed or editable), so remote-code loading is tested as a user without our
+    package would run it. Returns the new interpreter.
+    """
+    root = tmp_path_factory.mktemp("clean-venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    target = Path(
+        subprocess.run(
+            [str(root / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+    )
+    source = Path(sysconfig.get_paths()["purelib"])
+    for entry in source.iterdir():
+        name = entry.name.lower()
+        if name.startswith(("hf_sentiment", "hf-sentiment", "__editable__")) or name.endswith(".pth"):
+            continue
+        (target / entry.name).symlink_to(entry)
+    return root / "bin" / "python"
+
+
+def run_clean(python: Path, script: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run `script` with `python` in `cwd`, offline, with its own HF cache, and fail loudly."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HF_HOME": str(cwd / "hf-home"),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    result = subprocess.run([str(python), "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"clean-environment script failed:\n{result.stdout}\n{result.stderr}"
+    return result

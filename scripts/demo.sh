@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job: set up the environment, train FCKT on Laptop-14 with the offline MiniLM encoder
+# (short schedule, best epoch and decoding threshold chosen on dev), score the test split, save a
+# Hub-ready folder, reload it through AutoModel and print predictions for a few sentences.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup_env.sh
+. .venv/bin/activate
+export HF_HUB_OFFLINE=1
+DATA="${HF_SENTIMENT_DATA:-../shared/data}"
+LAPTOP="$DATA/semeval14/e2e_absa/laptop14"
+python examples/run_fckt.py \
+  --train_file "$LAPTOP/train.txt" --validation_file "$LAPTOP/dev.txt" --test_file "$LAPTOP/test.txt" \
+  --output_dir "${OUTPUT_DIR:-runs/fckt-laptop14}" \
+  --num_train_epochs 3 --learning_rate 1e-4 --warmup_steps 0.1 \
+  --per_device_train_batch_size 16 --per_device_eval_batch_size 64 \
+  --train_sampling_strategy group_by_length \
+  --eval_strategy epoch --save_strategy epoch --save_total_limit 1 \
+  --load_best_model_at_end --metric_for_best_model joint_f1 \
+  --seed 42 --report_to none --disable_tqdm True "$@"
