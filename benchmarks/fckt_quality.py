@@ -11,7 +11,9 @@ Arms:
     span_baseline   λ = 0,   ξ = 1          (extract-then-classify, Hu et al. 2019)
     no_contrastive  λ = 0,   ξ = 0.7, h = 3
     no_expectation  λ = 0.1, ξ = 1
-    sweeps (dev only, first seed, Laptop-14): ξ ∈ {0.4, 0.9}, h ∈ {1, 2} around the FCKT arm
+    sweeps (dev only, first seed, Laptop-14): ξ ∈ {0.4, 0.9}, h ∈ {1, 2} around the FCKT arm, and
+    fckt_split: the FCKT arm trained on one copy of a sentence per aspect (the paper's layout)
+    instead of multi-hot rows
 
     python benchmarks/fckt_quality.py --results docs/fckt_runs.jsonl [--plan core|ablations|sweeps|all]
     python benchmarks/fckt_quality.py --results docs/fckt_runs.jsonl --table   # print the tables only
@@ -39,6 +41,7 @@ ARMS = {
     "fckt_xi0.9": {"contrastive_weight": 0.1, "gold_span_ratio": 0.9, "expectation_max_width": 3},
     "fckt_h1": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 1},
     "fckt_h2": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 2},
+    "fckt_split": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 3, "one_aspect_per_row": True},
 }
 DATASETS = {"laptop14": "Laptop-14", "rest14": "Restaurant-14"}
 METRICS = [("aspect_f1", "aspect F1"), ("polarity_accuracy", "gold-aspect polarity acc."), ("joint_f1", "joint F1")]
@@ -47,7 +50,7 @@ METRICS = [("aspect_f1", "aspect F1"), ("polarity_accuracy", "gold-aspect polari
 def plan(kind: str, seeds: list[int]) -> list[tuple[str, str, int]]:
     core = [(d, a, s) for s in seeds for d in DATASETS for a in ("fckt", "span_baseline")]
     ablations = [("laptop14", a, s) for s in seeds for a in ("no_contrastive", "no_expectation")]
-    sweeps = [("laptop14", a, seeds[0]) for a in ("fckt_xi0.4", "fckt_xi0.9", "fckt_h1", "fckt_h2")]
+    sweeps = [("laptop14", a, seeds[0]) for a in ("fckt_xi0.4", "fckt_xi0.9", "fckt_h1", "fckt_h2", "fckt_split")]
     return {"core": core, "ablations": ablations, "sweeps": sweeps, "all": core + ablations + sweeps}[kind]
 
 

@@ -77,6 +77,10 @@ class DataArguments:
     test_file: str | None = field(default=None, metadata={"help": "Test data, scored once at the end."})
     max_length: int = field(default=128, metadata={"help": "Tokens per sentence; longer ones are truncated (and reported)."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training sentences."})
+    one_aspect_per_row: bool = field(
+        default=False,
+        metadata={"help": "Train on one copy of a sentence per aspect (the paper's layout) instead of multi-hot rows."},
+    )
     tune_span_threshold: bool = field(
         default=True, metadata={"help": "Choose the decoding threshold γ on the validation file after training."}
     )
@@ -110,7 +114,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         train = train.select(range(min(data_args.max_train_samples, len(train))))
     validation = load_absa(data_args.validation_file)
     label2id = model.config.label2id
-    train_encoded, _ = encode_aspects(train, tokenizer, label2id, data_args.max_length, name="train")
+    train_encoded, _ = encode_aspects(
+        train, tokenizer, label2id, data_args.max_length, name="train", one_aspect_per_row=data_args.one_aspect_per_row
+    )
     validation_encoded, _ = encode_aspects(validation, tokenizer, label2id, data_args.max_length, name="validation")
 
     trainer = Trainer(

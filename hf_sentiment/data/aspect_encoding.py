@@ -38,6 +38,7 @@ def encode_aspects(
     label2id: Mapping[str, int],
     max_length: int = 128,
     name: str = "dataset",
+    one_aspect_per_row: bool = False,
 ) -> tuple[Dataset, ReadReport]:
     """Tokenise `dataset` and align every aspect's characters to tokens.
 
@@ -47,6 +48,9 @@ def encode_aspects(
         label2id: polarity name -> class id, usually `model.config.label2id`.
         max_length: longer sentences are truncated; aspects beyond the cut are counted.
         name: how the report names the data in its log line.
+        one_aspect_per_row: repeat a sentence once per aspect, each copy with one gold aspect (the
+            paper's training layout); sentences without aspects stay one row. Default: one row per
+            sentence with all its aspects (multi-hot boundaries).
 
     Returns:
         The encoded dataset (model columns only) and the report of what was left out.
@@ -81,7 +85,8 @@ def encode_aspects(
             columns["aspect_spans"].append(spans)
             columns["aspect_labels"].append(labels)
         encoded.pop("offset_mapping")
-        return {**encoded, **columns}
+        rows = {**encoded, **columns}
+        return _one_aspect_per_row(rows) if one_aspect_per_row else rows
 
     # No cache: the report is filled as a side effect of running `encode`.
     encoded = dataset.map(
@@ -89,6 +94,19 @@ def encode_aspects(
     )
     report.log(logger, name)
     return encoded, report
+
+
+def _one_aspect_per_row(rows: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Repeat each row once per aspect, keeping only that aspect (rows without aspects stay)."""
+    out: dict[str, list[Any]] = {key: [] for key in rows}
+    for index, labels in enumerate(rows["aspect_labels"]):
+        for aspect in range(len(labels)) or [None]:
+            for key, values in rows.items():
+                if key in ("aspect_spans", "aspect_labels"):
+                    out[key].append([] if aspect is None else [values[index][aspect]])
+                else:
+                    out[key].append(values[index])
+    return out
 
 
 @dataclass
