@@ -1,0 +1,94 @@
+"""Label-aware contrastive loss (Suresh & Ong, EMNLP 2021).
+
+Self-contained (torch only) so that it travels with a saved LCL model folder.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class LabelAwareContrastiveLoss(nn.Module):
+    r"""Supervised contrastive loss whose negatives are weighted by how confusable their class is.
+
+    For L2-normalised embeddings :math:`z` (usually two views of each example stacked into a
+    batch of :math:`M`), similarities :math:`s_{ik} = z_i \cdot z_k / \tau`, labels :math:`y` and
+    class weights :math:`w_i \in \Delta^{C}` per anchor (the softmax of a weighting network):
+
+    .. math::
+
+        \mathcal{L}_i = -\frac{1}{|P(i)|} \sum_{p \in P(i)} w_i[y_p]
+            \Big( s_{ip} - \log \sum_{k \ne i} w_i[y_k] \, e^{s_{ik}} \Big),
+        \qquad \mathcal{L} = \operatorname{mean}_{i : |P(i)| > 0} \mathcal{L}_i
+
+    with :math:`P(i) = \{p \ne i : y_p = y_i\}`. A negative :math:`k` of a class the weighting
+    network finds likely for :math:`i` weighs more in the denominator: confusable classes are pushed
+    apart harder. The positive weight stands *outside* the log, as in the authors' code (their
+    README notes the paper's Eq. 3 misplaces it). Anchors without a positive (a class seen once in
+    the batch) are left out of the mean. With ``class_weights=None`` every weight is 1 and the loss
+    is SupCon (Khosla et al., 2020).
+
+    Reference: Varsha Suresh and Desmond C. Ong, "Not All Negatives are Equal: Label-Aware
+    Contrastive Loss for Fine-grained Text Classification", EMNLP 2021, arXiv:2109.05427.
+
+    Args:
+        temperature: τ (the authors use 0.3).
+
+    Inputs:
+        embeddings: ``(M, d)``; normalised inside.
+        labels: ``(M,)`` class ids.
+        class_weights: ``(M, C)`` non-negative weights per anchor (rows of a softmax), or ``None``.
+
+    Returns:
+        A scalar.
+
+    Example::
+
+        >>> import torch
+        >>> from hf_sentiment.losses import LabelAwareContrastiveLoss
+        >>> loss_fn = LabelAwareContrastiveLoss(temperature=0.3)
+        >>> z = torch.randn(8, 16, requires_grad=True)          # two views of 4 examples
+        >>> y = torch.tensor([0, 1, 2, 1, 0, 1, 2, 1])
+        >>> w = torch.randn(8, 3).softmax(-1)                    # weighting network's softmax
+        >>> loss_fn(z, y, w).backward()
+    """
+
+    def __init__(self, temperature: float = 0.3) -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        self.temperature = temperature
+
+    def forward(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, class_weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if embeddings.dim() != 2 or labels.shape != embeddings.shape[:1]:
+            raise ValueError(f"expected embeddings (M, d) and labels (M,), got {tuple(embeddings.shape)} and {tuple(labels.shape)}")
+        size = embeddings.shape[0]
+        z = F.normalize(embeddings, dim=-1)
+        similarity = z @ z.T / self.temperature  # (M, M)
+        not_self = ~torch.eye(size, dtype=torch.bool, device=z.device)
+        positive = (labels.unsqueeze(0) == labels.unsqueeze(1)) & not_self
+
+        if class_weights is None:
+            pair_weights = torch.ones_like(similarity)
+        else:
+            if class_weights.shape[0] != size:
+                raise ValueError(f"class_weights has {class_weights.shape[0]} rows for {size} embeddings")
+            pair_weights = class_weights[:, labels]  # (M, M): w_i[y_k]
+        log_weights = pair_weights.clamp_min(torch.finfo(similarity.dtype).tiny).log()
+        min_value = torch.finfo(similarity.dtype).min
+        log_denominator = torch.logsumexp((similarity + log_weights).masked_fill(~not_self, min_value), dim=1)
+
+        per_pair = pair_weights * (similarity - log_denominator.unsqueeze(1))  # (M, M)
+        counts = positive.sum(1)
+        anchors = counts > 0
+        if not anchors.any():
+            return similarity.sum() * 0.0
+        per_anchor = -(per_pair * positive).sum(1)[anchors] / counts[anchors]
+        return per_anchor.mean()
+
+
+__all__ = ["LabelAwareContrastiveLoss"]

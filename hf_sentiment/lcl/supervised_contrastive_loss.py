@@ -1,0 +1,47 @@
+"""Supervised contrastive loss (SupCon; Khosla et al., NeurIPS 2020).
+
+Self-contained (torch + its folder) so that it travels with a saved LCL model folder.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .label_aware_contrastive_loss import LabelAwareContrastiveLoss
+
+
+class SupConLoss(LabelAwareContrastiveLoss):
+    r"""Supervised contrastive loss: every same-label example is a positive, all others negatives.
+
+    For L2-normalised embeddings :math:`z`, :math:`s_{ik} = z_i \cdot z_k / \tau`,
+    :math:`P(i) = \{p \ne i : y_p = y_i\}`:
+
+    .. math::
+
+        \mathcal{L}_i = -\frac{1}{|P(i)|} \sum_{p \in P(i)}
+            \Big( s_{ip} - \log \sum_{k \ne i} e^{s_{ik}} \Big),
+        \qquad \mathcal{L} = \operatorname{mean}_{i : |P(i)| > 0} \mathcal{L}_i
+
+    It is [`LabelAwareContrastiveLoss`] with all class weights equal to one (the "L_out" form of
+    Khosla et al.; their extra factor τ / τ_base only rescales the loss and is left out).
+
+    Reference: Prannay Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020,
+    arXiv:2004.11362.
+
+    Args:
+        temperature: τ.
+
+    Example::
+
+        >>> import torch
+        >>> from hf_sentiment.losses import SupConLoss
+        >>> z = torch.randn(8, 16, requires_grad=True)
+        >>> y = torch.tensor([0, 1, 2, 1, 0, 1, 2, 1])
+        >>> SupConLoss(temperature=0.3)(z, y).backward()
+    """
+
+    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(embeddings, labels, class_weights=None)
+
+
+__all__ = ["SupConLoss"]

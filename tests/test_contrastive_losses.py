@@ -1,0 +1,82 @@
+"""LabelAwareContrastiveLoss and SupConLoss against a loop over the formula."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from hf_sentiment.losses import LabelAwareContrastiveLoss, SupConLoss
+
+
+def direct_loss(z: torch.Tensor, labels: list[int], weights: torch.Tensor | None, tau: float) -> float:
+    """L_i = -1/|P(i)| Σ_p w_i[y_p] (s_ip - log Σ_{k≠i} w_i[y_k] exp(s_ik)), mean over i with P(i) ≠ ∅."""
+    z = torch.nn.functional.normalize(z.double(), dim=-1)
+    m = len(labels)
+    w = (lambda i, k: 1.0) if weights is None else (lambda i, k: float(weights[i, labels[k]]))
+    losses = []
+    for i in range(m):
+        positives = [p for p in range(m) if p != i and labels[p] == labels[i]]
+        if not positives:
+            continue
+        s = [float(z[i] @ z[k]) / tau for k in range(m)]
+        log_den = math.log(sum(w(i, k) * math.exp(s[k]) for k in range(m) if k != i))
+        losses.append(-sum(w(i, p) * (s[p] - log_den) for p in positives) / len(positives))
+    return sum(losses) / len(losses)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_label_aware_matches_loop_with_absent_and_single_example_classes(seed):
+    torch.manual_seed(seed)
+    # 6 classes; class 4 is absent from the batch, class 3 appears once (no positive).
+    labels = [0, 1, 2, 1, 0, 3, 2, 1, 0]
+    z = torch.randn(len(labels), 7)
+    weights = torch.randn(len(labels), 6).softmax(-1)
+    got = LabelAwareContrastiveLoss(temperature=0.3)(z, torch.tensor(labels), weights)
+    assert got.item() == pytest.approx(direct_loss(z, labels, weights, 0.3), rel=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_supcon_matches_loop(seed):
+    torch.manual_seed(seed)
+    labels = [2, 2, 0, 1, 0, 5]
+    z = torch.randn(len(labels), 4)
+    got = SupConLoss(temperature=0.1)(z, torch.tensor(labels))
+    assert got.item() == pytest.approx(direct_loss(z, labels, None, 0.1), rel=1e-5)
+
+
+def test_uniform_weights_equal_supcon_up_to_constant():
+    # With w_i[y] = 1/C for every class, each pair term is scaled by 1/C and log(1/C) moves the
+    # denominator: L_LCL = (L_SupCon - log C) / C.
+    torch.manual_seed(0)
+    labels = torch.tensor([0, 1, 0, 1, 2, 2])
+    z = torch.randn(6, 5)
+    uniform = torch.full((6, 3), 1 / 3)
+    lcl = LabelAwareContrastiveLoss(0.5)(z, labels, uniform)
+    supcon = SupConLoss(0.5)(z, labels)
+    assert lcl.item() == pytest.approx((supcon.item() - math.log(3)) / 3, rel=1e-5)
+
+
+def test_no_positive_anywhere_gives_zero_with_gradient():
+    z = torch.randn(3, 4, requires_grad=True)
+    loss = SupConLoss()(z, torch.tensor([0, 1, 2]))
+    assert loss.item() == 0.0
+    loss.backward()
+    assert z.grad is not None
+
+
+def test_gradient_reaches_class_weights():
+    torch.manual_seed(1)
+    logits = torch.randn(6, 3, requires_grad=True)
+    LabelAwareContrastiveLoss()(torch.randn(6, 4), torch.tensor([0, 1, 0, 1, 2, 2]), logits.softmax(-1)).backward()
+    assert logits.grad.abs().sum() > 0
+
+
+def test_bad_shapes_are_clear_errors():
+    with pytest.raises(ValueError, match="embeddings"):
+        SupConLoss()(torch.randn(4), torch.tensor([0, 1, 0, 1]))
+    with pytest.raises(ValueError, match="class_weights"):
+        LabelAwareContrastiveLoss()(torch.randn(4, 2), torch.tensor([0, 1, 0, 1]), torch.rand(3, 2))
+    with pytest.raises(ValueError, match="temperature"):
+        SupConLoss(temperature=0)
