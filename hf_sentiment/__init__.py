@@ -22,6 +22,8 @@ from .evaluation import (
     targeted_sentiment_scores,
 )
 from .fckt import FCKTConfig, FCKTForTargetedSentiment, FCKTOutput
+from .lcl import LCLConfig, LCLForSequenceClassification, LCLOutput
+from .losses import LabelAwareContrastiveLoss, SupConLoss
 from .pipelines import TargetedSentimentPipeline
 
 __version__ = "0.1.0"
@@ -32,7 +34,12 @@ __all__ = [
     "FCKTConfig",
     "FCKTForTargetedSentiment",
     "FCKTOutput",
+    "LCLConfig",
+    "LCLForSequenceClassification",
+    "LCLOutput",
+    "LabelAwareContrastiveLoss",
     "ReadReport",
+    "SupConLoss",
     "TargetedSentimentPipeline",
     "compute_targeted_sentiment_metrics",
     "encode_aspects",

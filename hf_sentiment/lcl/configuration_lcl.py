@@ -1,0 +1,114 @@
+"""Configuration of label-aware contrastive fine-tuning (Suresh & Ong, EMNLP 2021).
+
+Self-contained (transformers only) so that it travels with a saved model folder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import AutoConfig, BertConfig, PreTrainedConfig
+
+CONTRASTIVE_LOSSES = ("none", "supcon", "label_aware")
+WEIGHTING_NETWORKS = ("separate", "shared")
+VIEWS = ("embedding_dropout", "encoder_dropout")
+POOLINGS = ("cls", "mean")
+
+
+class LCLConfig(PreTrainedConfig):
+    r"""Configuration of [`LCLForSequenceClassification`].
+
+    Args:
+        backbone_config (`PreTrainedConfig` or `dict`, *optional*): the encoder's configuration
+            (any `AutoModel` encoder); a `dict` needs `model_type`. Defaults to BERT-base.
+        id2label (`dict[int, str]`, *optional*): the classes.
+        contrastive_loss (`str`, defaults to `"label_aware"`): `"label_aware"` (LCL), `"supcon"`
+            (SupCon, no weighting network) or `"none"` (cross-entropy only).
+        ce_weight (`float`, defaults to 0.5): λ in `λ·CE + (1 − λ)·contrastive`.
+        contrastive_temperature (`float`, defaults to 0.3): τ of the contrastive loss (the authors' value).
+        weighting_network (`str`, defaults to `"separate"`): `"separate"`: a second encoder with
+            its own classifier, as in the paper; `"shared"`: a light linear head on the main
+            encoder's pooled output (no second encoder).
+        weighting_ce_weight (`float`, defaults to 0.5): weight of the weighting network's own
+            cross-entropy.
+        weighting_gradient (`bool`, defaults to `True`): whether the contrastive loss's gradient
+            reaches the weighting network (the authors' code does not detach it).
+        include_weighting_network (`bool`, defaults to `True`): whether the model holds the
+            weighting network; `strip_weighting_network()` sets it to `False` for a lean
+            inference checkpoint.
+        second_view (`str`, defaults to `"embedding_dropout"`): where the second view of each
+            example comes from when the batch brings no augmented input: `"embedding_dropout"`:
+            a second dropout mask on the pooled representation (no extra encoder pass);
+            `"encoder_dropout"`: a second encoder pass with new dropout (SimCSE-style, twice the
+            cost). An `augmented_input_ids` batch column (token-level augmentation) always wins.
+        view_dropout (`float`, defaults to 0.1): dropout of the `"embedding_dropout"` view.
+        pooling (`str`, defaults to `"cls"`): `"cls"` (first token) or `"mean"` (masked mean).
+        classifier_dropout (`float`, defaults to 0.1): dropout before the classifiers.
+    """
+
+    model_type = "lcl"
+    sub_configs = {"backbone_config": AutoConfig}
+    keys_to_ignore_at_inference = ["ce_loss", "contrastive_loss", "weighting_ce_loss"]
+
+    def __init__(
+        self,
+        backbone_config: PreTrainedConfig | dict[str, Any] | None = None,
+        contrastive_loss: str = "label_aware",
+        ce_weight: float = 0.5,
+        contrastive_temperature: float = 0.3,
+        weighting_network: str = "separate",
+        weighting_ce_weight: float = 0.5,
+        weighting_gradient: bool = True,
+        include_weighting_network: bool = True,
+        second_view: str = "embedding_dropout",
+        view_dropout: float = 0.1,
+        pooling: str = "cls",
+        classifier_dropout: float = 0.1,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(backbone_config, dict):
+            backbone_config = dict(backbone_config)
+            if "model_type" not in backbone_config:
+                raise ValueError("LCLConfig: `backbone_config` given as a dict needs a 'model_type' key.")
+            backbone_config = AutoConfig.for_model(**backbone_config)
+        elif backbone_config is None:
+            backbone_config = BertConfig()
+        for name, value, allowed in (
+            ("contrastive_loss", contrastive_loss, CONTRASTIVE_LOSSES),
+            ("weighting_network", weighting_network, WEIGHTING_NETWORKS),
+            ("second_view", second_view, VIEWS),
+            ("pooling", pooling, POOLINGS),
+        ):
+            if value not in allowed:
+                raise ValueError(f"LCLConfig: {name} must be one of {allowed}, got {value!r}.")
+        if not 0.0 <= ce_weight <= 1.0:
+            raise ValueError(f"LCLConfig: ce_weight (λ) must lie in [0, 1], got {ce_weight}.")
+        if contrastive_temperature <= 0:
+            raise ValueError(f"LCLConfig: contrastive_temperature must be > 0, got {contrastive_temperature}.")
+        self.backbone_config = backbone_config
+        self.contrastive_loss = contrastive_loss
+        self.ce_weight = ce_weight
+        self.contrastive_temperature = contrastive_temperature
+        self.weighting_network = weighting_network
+        self.weighting_ce_weight = weighting_ce_weight
+        self.weighting_gradient = weighting_gradient
+        self.include_weighting_network = include_weighting_network
+        self.second_view = second_view
+        self.view_dropout = view_dropout
+        self.pooling = pooling
+        self.classifier_dropout = classifier_dropout
+        super().__init__(**kwargs)
+        if not self.label2id:
+            # transformers v5 no longer derives it.
+            self.label2id = {label: index for index, label in self.id2label.items()}
+
+    @property
+    def hidden_size(self) -> int:
+        return self.backbone_config.hidden_size
+
+    @property
+    def uses_weighting_network(self) -> bool:
+        return self.contrastive_loss == "label_aware" and self.include_weighting_network
+
+
+__all__ = ["LCLConfig"]
