@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from datasets import Dataset
+from datasets import Dataset, Features, Sequence, Value
 from transformers import PreTrainedTokenizerBase
 
-from ..fckt.alignment import boundary_candidate_masks, char_span_to_token_span
+from ..fckt.alignment import boundary_candidate_masks, char_span_to_token_span, word_char_spans
 from .errors import ReadReport
 
 logger = logging.getLogger(__name__)
@@ -58,12 +58,17 @@ def encode_aspects(
     if not tokenizer.is_fast:
         raise ValueError("encode_aspects needs a fast tokenizer: it aligns characters through offset mappings.")
     report = ReadReport()
+    token_columns = [key for key in tokenizer.model_input_names if key in ("input_ids", "attention_mask", "token_type_ids")]
 
     def encode(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
         encoded = tokenizer(batch["text"], truncation=True, max_length=max_length, return_offsets_mapping=True)
+        # Whole-word spans come from the uncut text, so a word cut by max_length has no end here.
+        uncut = tokenizer(batch["text"], add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         columns: dict[str, list[Any]] = {"start_candidate_mask": [], "end_candidate_mask": [], "aspect_spans": [], "aspect_labels": []}
         for row, aspects in enumerate(batch["aspects"]):
-            starts, ends = boundary_candidate_masks(encoded.word_ids(row))
+            offsets = encoded["offset_mapping"][row]
+            words = word_char_spans([(uncut.word_ids(row), uncut["offset_mapping"][row])])
+            starts, ends = boundary_candidate_masks(encoded.word_ids(row), offsets, words)
             columns["start_candidate_mask"].append(starts)
             columns["end_candidate_mask"].append(ends)
             spans, labels = [], []
@@ -72,11 +77,12 @@ def encode_aspects(
                 if label is None:
                     report.add(f"aspect with polarity '{aspect['polarity']}' not among the labels {sorted(label2id)}")
                     continue
-                span = char_span_to_token_span(encoded["offset_mapping"][row], aspect["from"], aspect["to"])
+                span = char_span_to_token_span(offsets, aspect["from"], aspect["to"])
                 if span is None:
                     report.add(f"aspect cut off by max_length={max_length}")
                     continue
-                if not (starts[span[0]] and ends[span[1]]):
+                exact = offsets[span[0]][0] == aspect["from"] and offsets[span[1]][1] == aspect["to"]
+                if not (exact and starts[span[0]] and ends[span[1]]):
                     # Kept for training; decoding can only return whole words, so it counts as a
                     # miss at evaluation time.
                     report.add("aspect boundary inside a word (kept)")
@@ -84,13 +90,27 @@ def encode_aspects(
                 labels.append(label)
             columns["aspect_spans"].append(spans)
             columns["aspect_labels"].append(labels)
-        encoded.pop("offset_mapping")
-        rows = {**encoded, **columns}
+        rows = {**{key: encoded[key] for key in token_columns}, **columns}
         return _one_aspect_per_row(rows) if one_aspect_per_row else rows
 
+    # Explicit features: a first batch without any aspect must not type the columns as null.
+    features = Features(
+        {
+            **{key: Sequence(Value("int32" if key == "input_ids" else "int8")) for key in token_columns},
+            "start_candidate_mask": Sequence(Value("bool")),
+            "end_candidate_mask": Sequence(Value("bool")),
+            "aspect_spans": Sequence(Sequence(Value("int64"))),
+            "aspect_labels": Sequence(Value("int64")),
+        }
+    )
     # No cache: the report is filled as a side effect of running `encode`.
     encoded = dataset.map(
-        encode, batched=True, remove_columns=dataset.column_names, load_from_cache_file=False, desc=f"Encoding {name}"
+        encode,
+        batched=True,
+        remove_columns=dataset.column_names,
+        features=features,
+        load_from_cache_file=False,
+        desc=f"Encoding {name}",
     )
     report.log(logger, name)
     return encoded, report

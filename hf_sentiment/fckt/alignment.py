@@ -5,31 +5,58 @@ Self-contained (standard library only) so that it travels with a saved model fol
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+Offsets = Sequence[Sequence[int]]
 
 
-def boundary_candidate_masks(word_ids: Sequence[int | None]) -> tuple[list[bool], list[bool]]:
-    """Where a span may start and end: the first and the last sub-token of each word.
+def word_char_spans(sequences: Iterable[tuple[Sequence[int | None], Offsets]]) -> dict[int, tuple[int, int]]:
+    """The character span of every word, from token sequences that together cover the whole text.
+
+    A sequence cut by `max_length`, or one window of a long text, only holds part of a word at its
+    edges; pass the uncut tokenisation, or all windows (word ids are global across the windows of
+    one text), so each word gets its full span.
+
+    Args:
+        sequences: `(word_ids, offsets)` pairs of a fast tokenizer's encodings of one text.
+
+    Returns:
+        `word id -> (first character, end character)`.
+    """
+    spans: dict[int, tuple[int, int]] = {}
+    for word_ids, offsets in sequences:
+        for word, (start, end) in zip(word_ids, offsets):
+            if word is None:
+                continue
+            known = spans.get(word)
+            spans[word] = (start, end) if known is None else (min(known[0], start), max(known[1], end))
+    return spans
+
+
+def boundary_candidate_masks(
+    word_ids: Sequence[int | None], offsets: Offsets, words: dict[int, tuple[int, int]]
+) -> tuple[list[bool], list[bool]]:
+    """Where a span may start and end: the first and the last sub-token of a word.
 
     Args:
         word_ids: the tokenizer's `word_ids()` of one sequence (`None` for special tokens).
+        offsets: the sequence's `(start, end)` character offsets.
+        words: whole-word character spans from [`word_char_spans`], so that a word piece at a
+            truncation cut or a window edge is not mistaken for a word boundary.
 
     Returns:
         Two lists of the sequence's length: `starts[i]` is true when token `i` opens a word,
         `ends[i]` when it closes one.
     """
     starts, ends = [], []
-    for i, word in enumerate(word_ids):
-        previous = word_ids[i - 1] if i > 0 else None
-        following = word_ids[i + 1] if i + 1 < len(word_ids) else None
-        starts.append(word is not None and word != previous)
-        ends.append(word is not None and word != following)
+    for word, (start, end) in zip(word_ids, offsets):
+        span = words.get(word) if word is not None else None
+        starts.append(span is not None and start == span[0])
+        ends.append(span is not None and end == span[1])
     return starts, ends
 
 
-def char_span_to_token_span(
-    offsets: Sequence[Sequence[int]], start: int, end: int
-) -> tuple[int, int] | None:
+def char_span_to_token_span(offsets: Offsets, start: int, end: int) -> tuple[int, int] | None:
     """The inclusive token span that covers the characters `[start, end)`.
 
     Args:
@@ -50,4 +77,4 @@ def char_span_to_token_span(
     return inside[0], inside[-1]
 
 
-__all__ = ["boundary_candidate_masks", "char_span_to_token_span"]
+__all__ = ["boundary_candidate_masks", "char_span_to_token_span", "word_char_spans"]

