@@ -5,18 +5,27 @@ pipelines with transformers' `PIPELINE_REGISTRY`.
 """
 
 from .data import (
+    DataCollatorWithAugmentedView,
     DataFormatError,
     ReadReport,
     load_absa,
+    read_empathetic_dialogues,
+    read_goemotions,
+    read_sst,
+    read_tweeteval,
+    stratified_folds,
     read_absa_file,
     read_dong2014,
     read_e2e_absa,
     read_semeval14_xml,
     read_sentibench_atsa,
 )
-from .data.aspect_encoding import DataCollatorForTargetedSentiment, encode_aspects
+from .data import DataCollatorForTargetedSentiment, encode_aspects
 from .evaluation import (
+    classification_scores,
+    compute_classification_metrics,
     compute_targeted_sentiment_metrics,
+    plot_confusion_matrix,
     evaluate_targeted_sentiment,
     select_span_threshold,
     targeted_sentiment_scores,
@@ -29,6 +38,15 @@ from .pipelines import TargetedSentimentPipeline
 __version__ = "0.1.0"
 
 __all__ = [
+    "plot_confusion_matrix",
+    "compute_classification_metrics",
+    "classification_scores",
+    "stratified_folds",
+    "read_tweeteval",
+    "read_sst",
+    "read_goemotions",
+    "read_empathetic_dialogues",
+    "DataCollatorWithAugmentedView",
     "DataCollatorForTargetedSentiment",
     "DataFormatError",
     "FCKTConfig",

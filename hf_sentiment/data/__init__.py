@@ -1,4 +1,8 @@
-"""Targeted-sentiment data: readers (schema in ``absa_readers``), errors, reports and encoding."""
+"""Data: readers into documented `datasets.Dataset` schemas, encoders, collators, errors, reports.
+
+- targeted sentiment (`absa_readers`, `aspect_encoding`): text + aspects with character offsets;
+- sentence classification (`classification_readers`, `augmentation`): text + one class label.
+"""
 
 from .absa_readers import (
     ABSA_FEATURES,
@@ -13,21 +17,53 @@ from .absa_readers import (
     read_sentibench_atsa,
 )
 from .aspect_encoding import DataCollatorForTargetedSentiment, encode_aspects
+from .augmentation import (
+    DataCollatorWithAugmentedView,
+    RandomTokenDeletion,
+    RandomTokenMasking,
+    RandomTokenSwap,
+    TextAugmenter,
+)
+from .classification_readers import (
+    EMPATHETIC_DIALOGUES_LABELS,
+    SST2_LABELS,
+    SST5_LABELS,
+    classification_features,
+    read_empathetic_dialogues,
+    read_goemotions,
+    read_sst,
+    read_tweeteval,
+    stratified_folds,
+)
 from .errors import DataFormatError, ReadReport
 
 __all__ = [
     "ABSA_FEATURES",
     "ABSA_FORMATS",
+    "EMPATHETIC_DIALOGUES_LABELS",
     "POLARITIES",
+    "SST2_LABELS",
+    "SST5_LABELS",
     "DataCollatorForTargetedSentiment",
+    "DataCollatorWithAugmentedView",
     "DataFormatError",
+    "RandomTokenDeletion",
+    "RandomTokenMasking",
+    "RandomTokenSwap",
     "ReadReport",
+    "TextAugmenter",
+    "classification_features",
     "encode_aspects",
     "load_absa",
     "normalize_polarity",
     "read_absa_file",
     "read_dong2014",
     "read_e2e_absa",
+    "read_empathetic_dialogues",
+    "read_goemotions",
     "read_semeval14_xml",
     "read_sentibench_atsa",
+    "read_sst",
+    "read_tweeteval",
+    "stratified_folds",
 ]

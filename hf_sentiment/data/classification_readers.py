@@ -1,0 +1,509 @@
+"""Readers for sentence-level sentiment and emotion classification data.
+
+Every reader turns one file (or one TweetEval split) into a ``datasets.Dataset``
+with the same schema::
+
+    id:    string
+    text:  string
+    label: ClassLabel(names=[...])   # the data set's class names, in id order
+
+(see ``classification_features``). ``dataset.features["label"].names`` gives
+the class names and ``.int2str`` / ``.str2int`` convert. The one exception is
+``read_goemotions(..., multi_label="keep")``, which returns
+``labels: Sequence(ClassLabel(names=[...]))`` instead of ``label`` (all the gold
+emotions of a comment, in file order).
+
+Guarantees, checked while reading:
+
+* ``text`` is not empty or whitespace-only;
+* every label is one of the data set's class ids (or names);
+* single-label data has exactly one label per row; several labels are an
+  error unless the reader is told what to do with them.
+
+Supported inputs:
+
+* ``read_sst``: SST-2 (``stsa.binary.*``) and SST-5 (``stsa.fine.*``), lines
+  ``<label> <sentence>``.
+* ``read_goemotions``: GoEmotions ``{train,dev,test}.tsv`` with ``labels.txt``.
+* ``read_tweeteval``: one TweetEval task folder and split (``emotion``,
+  ``hate``, ..., ``stance/<target>``).
+* ``read_empathetic_dialogues``: EmpatheticDialogues utterances, one row per
+  conversation. Only the validation split is labelled and available offline,
+  so ``stratified_folds`` gives cross-validation folds over it.
+
+Any input that breaks its format raises ``DataFormatError`` naming the file, the
+row (line number, 1-based) and the field. Items a reader leaves out are counted
+in a ``ReadReport``, which is logged as a warning and returned with
+``return_report=True``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasets import ClassLabel, Dataset, Features, Value
+from datasets import Sequence as SequenceFeature
+from sklearn.model_selection import StratifiedKFold
+
+from .absa_readers import _at_row, _FieldError, _read_lines, _read_text, _text
+from .errors import DataFormatError, ReadReport
+
+__all__ = [
+    "EMPATHETIC_DIALOGUES_LABELS",
+    "SST2_LABELS",
+    "SST5_LABELS",
+    "classification_features",
+    "read_empathetic_dialogues",
+    "read_goemotions",
+    "read_sst",
+    "read_tweeteval",
+    "stratified_folds",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+Row = dict[str, Any]
+DatasetOrPair = Dataset | tuple[Dataset, ReadReport]
+
+SST2_LABELS: tuple[str, ...] = ("negative", "positive")
+SST5_LABELS: tuple[str, ...] = ("very negative", "negative", "neutral", "positive", "very positive")
+
+# The label ids of the EmpatheticDialogues copy in SOURCES.md section 8 (not LCL's ``emo_map`` order).
+EMPATHETIC_DIALOGUES_LABELS: tuple[str, ...] = (
+    "sad", "trusting", "terrified", "caring", "disappointed", "faithful", "joyful", "jealous",
+    "disgusted", "surprised", "ashamed", "afraid", "impressed", "sentimental", "devastated", "excited",
+    "anticipating", "annoyed", "anxious", "furious", "content", "lonely", "angry", "confident",
+    "apprehensive", "guilty", "embarrassed", "grateful", "hopeful", "proud", "prepared", "nostalgic",
+)  # fmt: skip
+
+_BLANK_LINES = "blank lines"
+_MULTI_LABEL_SKIPPED = "rows with more than one label (multi_label='skip')"
+_EMPTY_TWEETS = "rows with empty text (empty_text='skip')"
+_TWEETEVAL_SPLITS = {"train": "train", "val": "val", "validation": "val", "dev": "val", "test": "test"}
+_ED_COLUMNS = ("conv_id", "utterance_idx", "utterance", "label")
+
+
+def classification_features(label_names: Sequence[str], *, multi_label: bool = False) -> Features:
+    """The readers' schema for ``label_names`` (class names in id order).
+
+    Args:
+        label_names: The class names; id ``i`` is ``label_names[i]``.
+        multi_label: ``labels: Sequence(ClassLabel)`` instead of ``label: ClassLabel``.
+
+    Example:
+        >>> classification_features(["negative", "positive"])["label"].names
+        ['negative', 'positive']
+    """
+    names = list(label_names)
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"label names must be non-empty and unique, got {names}")
+    label = ClassLabel(names=names)
+    if multi_label:
+        return Features({"id": Value("string"), "text": Value("string"), "labels": SequenceFeature(label)})
+    return Features({"id": Value("string"), "text": Value("string"), "label": label})
+
+
+# --- shared helpers -------------------------------------------------------------
+
+
+def _class_id(value: Any, n_classes: int, field: str) -> int:
+    """A class id given as a string of ASCII digits; must be in ``0..n_classes - 1``."""
+    if value is None or not str(value).strip():
+        raise _FieldError(field, "missing")
+    value = str(value).strip()
+    if not re.fullmatch(r"[0-9]+", value) or int(value) >= n_classes:
+        raise _FieldError(field, f"label {value!r} is not a class id (expected an integer 0..{n_classes - 1})")
+    return int(value)
+
+
+def _finish(
+    path: PathLike, rows: list[Row], features: Features, report: ReadReport, return_report: bool
+) -> DatasetOrPair:
+    """Log the report and build the dataset (plus the report when asked)."""
+    report.log(logger, os.fspath(path))
+    columns = {name: [row[name] for row in rows] for name in features}
+    dataset = Dataset.from_dict(columns, features=features)
+    return (dataset, report) if return_report else dataset
+
+
+# --- SST ------------------------------------------------------------------------------
+
+
+def read_sst(path: PathLike, num_classes: int | None = None, *, return_report: bool = False) -> DatasetOrPair:
+    """Read an SST sentence file: lines ``<label> <sentence>``.
+
+    ``stsa.binary.*`` is SST-2 (``SST2_LABELS``: negative, positive);
+    ``stsa.fine.*`` is SST-5 (``SST5_LABELS``: very negative .. very positive).
+
+    Args:
+        path: The file (e.g. ``sst/stsa.fine.train``).
+        num_classes: 2 or 5; default: told from the file name (``binary`` or
+            ``fine``), which it must then contain.
+        return_report: Also return the ``ReadReport`` (blank lines are counted
+            there).
+
+    Returns:
+        A ``Dataset`` (``id`` = ``"{file name}-{line number}"``, text unchanged),
+        or ``(dataset, report)`` with ``return_report=True``.
+
+    Raises:
+        DataFormatError: A bad line (row = its line number; field ``label`` or
+            ``sentence``) or non-UTF-8 bytes.
+        ValueError: ``num_classes`` is not 2 or 5, cannot be told from the file
+            name, or contradicts it.
+
+    Example:
+        >>> sst5 = read_sst("data/sst/stsa.fine.dev")  # doctest: +SKIP
+        >>> sst5.features["label"].names[0]  # doctest: +SKIP
+        'very negative'
+    """
+    name = Path(path).name
+    from_name = 2 if "binary" in name else 5 if "fine" in name else None
+    if num_classes is None:
+        if from_name is None:
+            raise ValueError(
+                f"{os.fspath(path)}: cannot tell SST-2 from SST-5 by the file name; pass num_classes=2 or 5"
+            )
+        num_classes = from_name
+    if num_classes not in (2, 5):
+        raise ValueError(f"num_classes must be 2 or 5, got {num_classes!r}")
+    if from_name is not None and from_name != num_classes:
+        raise ValueError(f"{os.fspath(path)}: the file name says SST-{from_name} but num_classes={num_classes}")
+    report = ReadReport()
+    rows = []
+    for line_number, line in enumerate(_read_lines(path), start=1):
+        if not line.strip():
+            report.add(_BLANK_LINES)
+            continue
+        with _at_row(path, line_number):
+            parts = line.split(maxsplit=1)
+            label = _class_id(parts[0], num_classes, "label")
+            text = _text(parts[1] if len(parts) == 2 else None, "sentence")
+        rows.append({"id": f"{name}-{line_number}", "text": text, "label": label})
+    features = classification_features(SST2_LABELS if num_classes == 2 else SST5_LABELS)
+    return _finish(path, rows, features, report, return_report)
+
+
+# --- GoEmotions -------------------------------------------------------------------------
+
+
+def _read_label_names(path: PathLike) -> list[str]:
+    """Class names, one a line (surrounding whitespace and a trailing blank line ignored)."""
+    names = []
+    for line_number, line in enumerate(_read_lines(path), start=1):
+        name = line.strip()
+        if not name:
+            raise DataFormatError(path, line_number, "name", "missing: blank line in the label list")
+        if name in names:
+            raise DataFormatError(path, line_number, "name", f"duplicate label name {name!r}")
+        names.append(name)
+    if not names:
+        raise DataFormatError(path, None, None, "no label names")
+    return names
+
+
+def read_goemotions(
+    path: PathLike,
+    labels_path: PathLike | None = None,
+    *,
+    multi_label: str = "error",
+    return_report: bool = False,
+) -> DatasetOrPair:
+    """Read a GoEmotions ``{train,dev,test}.tsv`` file.
+
+    Lines are ``text \\t comma-separated label ids \\t comment id`` with no
+    header and no quoting (read with ``csv.QUOTE_NONE``: quotes are text).
+    GoEmotions is multi-label (about 16 % of the rows have 2 to 5 labels), so
+    rows with several labels must be handled explicitly:
+
+    * ``"error"`` (default): raise ``DataFormatError`` for the first such row;
+    * ``"skip"``: leave them out, counted in the report. The rest is the
+      single-label subset used by Suresh & Ong (2021): 36308 / 4548 / 4590 rows
+      of train / dev / test;
+    * ``"keep"``: return every row with ``labels: Sequence(ClassLabel)``
+      instead of ``label``.
+
+    Args:
+        path: The ``.tsv`` file.
+        labels_path: The label names, one a line in id order; default:
+            ``labels.txt`` beside ``path`` (28 names, ``neutral`` last).
+        multi_label: ``"error"``, ``"skip"`` or ``"keep"`` (see above).
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        A ``Dataset`` (``id`` = the comment id, text unchanged), or
+        ``(dataset, report)`` with ``return_report=True``.
+
+    Raises:
+        DataFormatError: A bad line (row = its line number; fields ``text``,
+            ``labels``, ``id``), a bad label file, or non-UTF-8 bytes.
+        ValueError: An unknown ``multi_label`` value.
+
+    Example:
+        >>> train, report = read_goemotions("data/goemotions/train.tsv", multi_label="skip",
+        ...                                 return_report=True)  # doctest: +SKIP
+        >>> len(train), report.total  # doctest: +SKIP
+        (36308, 7102)
+    """
+    if multi_label not in ("error", "skip", "keep"):
+        raise ValueError(f"multi_label must be 'error', 'skip' or 'keep', got {multi_label!r}")
+    names = _read_label_names(Path(path).with_name("labels.txt") if labels_path is None else labels_path)
+    text = _read_text(path, line_rows=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    report = ReadReport()
+    rows = []
+    for record in reader:
+        line_number = reader.line_num
+        if not any(cell.strip() for cell in record):
+            report.add(_BLANK_LINES)
+            continue
+        with _at_row(path, line_number):
+            row = _goemotions_record(record, names, multi_label)
+        if row is None:
+            report.add(_MULTI_LABEL_SKIPPED)
+        else:
+            rows.append(row)
+    features = classification_features(names, multi_label=multi_label == "keep")
+    return _finish(path, rows, features, report, return_report)
+
+
+def _goemotions_record(record: list[str], names: list[str], multi_label: str) -> Row | None:
+    """The row for one TSV line; ``None`` for a multi-label row to skip."""
+    fields = ("text", "labels", "id")
+    if len(record) < len(fields):
+        raise _FieldError(
+            fields[len(record)], f"missing column: expected {len(fields)} tab-separated columns, got {len(record)}"
+        )
+    if len(record) > len(fields):
+        raise _FieldError(None, f"expected {len(fields)} tab-separated columns, got {len(record)}")
+    text = _text(record[0], "text")
+    labels = [_class_id(value, len(names), "labels") for value in record[1].split(",")]
+    if len(set(labels)) != len(labels):
+        raise _FieldError("labels", f"repeated label id in {record[1]!r}")
+    row_id = record[2].strip()
+    if not row_id:
+        raise _FieldError("id", "missing")
+    if multi_label == "keep":
+        return {"id": row_id, "text": text, "labels": labels}
+    if len(labels) > 1:
+        if multi_label == "skip":
+            return None
+        raise _FieldError(
+            "labels",
+            f"{len(labels)} labels ({record[1]}) in single-label mode; "
+            "pass multi_label='skip' to leave such rows out or 'keep' for a multi-label dataset",
+        )
+    return {"id": row_id, "text": text, "label": labels[0]}
+
+
+# --- TweetEval --------------------------------------------------------------------------------
+
+
+def read_tweeteval(
+    folder: PathLike,
+    split: str,
+    *,
+    empty_text: str = "error",
+    return_report: bool = False,
+) -> DatasetOrPair:
+    """Read one split of a TweetEval task folder.
+
+    The folder (e.g. ``tweeteval/emotion`` or ``tweeteval/stance/abortion``)
+    holds ``{split}_text.txt`` (one tweet a line) and ``{split}_labels.txt``
+    (one class id a line, aligned with the text); the class names are in
+    ``mapping.txt`` (lines ``id \\t name``) in the folder or, for the stance
+    targets, its parent. Every tweet in the files ends with a space: trailing
+    whitespace is stripped from the text.
+
+    Args:
+        folder: The task folder.
+        split: ``"train"``, ``"val"`` (or ``"validation"``/``"dev"``) or ``"test"``.
+        empty_text: ``"error"`` (default) raises for a line of empty text;
+            ``"skip"`` leaves such rows out, counted in the report (the ``hate``
+            task has 7 in train and 1 in val).
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        A ``Dataset`` (``id`` = ``"{folder name}-{split}-{line number}"``), or
+        ``(dataset, report)`` with ``return_report=True``.
+
+    Raises:
+        DataFormatError: Text and label files with different line counts (path =
+            the longer file, row = its first line without a partner), a bad line
+            (fields ``text``, ``label``), a bad ``mapping.txt`` (fields ``id``,
+            ``name``), or non-UTF-8 bytes.
+        FileNotFoundError: A missing file.
+        ValueError: An unknown ``split`` or ``empty_text`` value.
+
+    Example:
+        >>> emotion = read_tweeteval("data/tweeteval/emotion", "train")  # doctest: +SKIP
+        >>> emotion.features["label"].names  # doctest: +SKIP
+        ['anger', 'joy', 'optimism', 'sadness']
+    """
+    if split not in _TWEETEVAL_SPLITS:
+        raise ValueError(f"split must be one of {', '.join(_TWEETEVAL_SPLITS)}, got {split!r}")
+    if empty_text not in ("error", "skip"):
+        raise ValueError(f"empty_text must be 'error' or 'skip', got {empty_text!r}")
+    split = _TWEETEVAL_SPLITS[split]
+    folder = Path(folder)
+    text_path, labels_path = folder / f"{split}_text.txt", folder / f"{split}_labels.txt"
+    mapping_path = folder / "mapping.txt"
+    if not mapping_path.is_file() and (folder.parent / "mapping.txt").is_file():
+        mapping_path = folder.parent / "mapping.txt"
+    names = _read_mapping(mapping_path)
+    texts, labels = _read_lines(text_path), _read_lines(labels_path)
+    if len(texts) != len(labels):
+        longer, shorter = (text_path, labels_path) if len(texts) > len(labels) else (labels_path, text_path)
+        raise DataFormatError(
+            longer,
+            min(len(texts), len(labels)) + 1,
+            None,
+            f"{text_path} has {len(texts)} lines but {labels_path} has {len(labels)}; "
+            f"from this line on {longer.name} has no partner in {shorter.name}",
+        )
+    report = ReadReport()
+    rows = []
+    for line_number, (text, label) in enumerate(zip(texts, labels), start=1):
+        with _at_row(labels_path, line_number):
+            label_id = _class_id(label, len(names), "label")
+        text = text.rstrip()
+        if not text and empty_text == "skip":
+            report.add(_EMPTY_TWEETS)
+            continue
+        with _at_row(text_path, line_number):
+            text = _text(text, "text")
+        rows.append({"id": f"{folder.name}-{split}-{line_number}", "text": text, "label": label_id})
+    return _finish(text_path, rows, classification_features(names), report, return_report)
+
+
+def _read_mapping(path: Path) -> list[str]:
+    """Class names from a TweetEval ``mapping.txt``: lines ``id \\t name``, ids 0, 1, ... in order."""
+    names = []
+    for line_number, line in enumerate(_read_lines(path), start=1):
+        if not line.strip():
+            continue  # a trailing blank line
+        class_id, sep, name = line.partition("\t")
+        if not sep or not name.strip():
+            raise DataFormatError(path, line_number, "name", "missing: expected 'id<TAB>name'")
+        if class_id.strip() != str(len(names)):
+            raise DataFormatError(path, line_number, "id", f"expected id {len(names)}, got {class_id!r}")
+        names.append(name.strip())
+    if not names:
+        raise DataFormatError(path, None, None, "no class names")
+    return names
+
+
+# --- EmpatheticDialogues -------------------------------------------------------------------------
+
+
+def read_empathetic_dialogues(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
+    """Read EmpatheticDialogues ``valid_utterances.csv``: one row per conversation.
+
+    The CSV has one row per utterance with columns ``conv_id``,
+    ``utterance_idx``, ``prompt``, ``utterance`` and ``label`` (0..31, names in
+    ``EMPATHETIC_DIALOGUES_LABELS``). A conversation's text is its utterances
+    in ``utterance_idx`` order, each stripped and joined with one space, with the
+    ``_comma_`` escape turned back into ``","``; the situation ``prompt`` is not
+    part of the text. All utterances of a conversation must share one label.
+
+    Only the validation split is labelled and available offline (no train
+    split): use ``stratified_folds`` for cross-validation over it.
+
+    Args:
+        path: The ``.csv`` file.
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        A ``Dataset`` (``id`` = ``conv_id``, in order of first appearance), or
+        ``(dataset, report)`` with ``return_report=True``.
+
+    Raises:
+        DataFormatError: A missing column (row 1), a bad row (row = its line
+            number; fields ``conv_id``, ``utterance_idx``, ``utterance``,
+            ``label``), a conversation with two labels or a repeated
+            ``utterance_idx``, or non-UTF-8 bytes.
+
+    Example:
+        >>> ed = read_empathetic_dialogues("data/empathetic_dialogues/valid_utterances.csv")  # doctest: +SKIP
+        >>> len(ed), ed.features["label"].num_classes  # doctest: +SKIP
+        (2770, 32)
+    """
+    reader = csv.DictReader(io.StringIO(_read_text(path, line_rows=True), newline=""))
+    for column in _ED_COLUMNS:
+        if column not in (reader.fieldnames or ()):
+            raise DataFormatError(path, 1, column, "missing column in the CSV header")
+    n_classes = len(EMPATHETIC_DIALOGUES_LABELS)
+    conversations: dict[str, dict[str, Any]] = {}
+    for record in reader:
+        line_number = reader.line_num
+        with _at_row(path, line_number):
+            if None in record:
+                raise _FieldError(None, f"more fields than the {len(reader.fieldnames or ())} header columns")
+            conv_id = record["conv_id"]
+            if conv_id is None or not conv_id.strip():
+                raise _FieldError("conv_id", "missing")
+            index = (record["utterance_idx"] or "").strip()
+            if not re.fullmatch(r"[0-9]+", index):
+                raise _FieldError("utterance_idx", f"expected a non-negative integer, got {record['utterance_idx']!r}")
+            index = int(index)
+            utterance = _text(record["utterance"], "utterance").replace("_comma_", ",").strip()
+            label = _class_id(record["label"], n_classes, "label")
+            conversation = conversations.setdefault(conv_id, {"label": label, "line": line_number, "utterances": {}})
+            if label != conversation["label"]:
+                raise _FieldError(
+                    "label",
+                    f"conversation {conv_id!r} has label {conversation['label']} at line {conversation['line']} "
+                    f"but {label} here",
+                )
+            if index in conversation["utterances"]:
+                raise _FieldError("utterance_idx", f"repeated utterance_idx {index} in conversation {conv_id!r}")
+            conversation["utterances"][index] = utterance
+    rows = [
+        {
+            "id": conv_id,
+            "text": " ".join(conversation["utterances"][index] for index in sorted(conversation["utterances"])),
+            "label": conversation["label"],
+        }
+        for conv_id, conversation in conversations.items()
+    ]
+    features = classification_features(EMPATHETIC_DIALOGUES_LABELS)
+    return _finish(path, rows, features, ReadReport(), return_report)
+
+
+def stratified_folds(
+    dataset: Dataset, k: int = 5, seed: int = 42, *, label_column: str = "label"
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``k`` stratified cross-validation folds (scikit-learn's ``StratifiedKFold``, shuffled).
+
+    Meant for EmpatheticDialogues, whose only labelled split offline is the
+    validation split: train on ``dataset.select(train)``, test on
+    ``dataset.select(test)`` for each fold. The test parts are disjoint and
+    together cover every row once; each class needs at least ``k`` rows.
+
+    Args:
+        dataset: A single-label dataset.
+        k: The number of folds (at least 2).
+        seed: The shuffling seed.
+        label_column: The column to stratify on.
+
+    Returns:
+        ``k`` pairs ``(train_indices, test_indices)`` of sorted int64 arrays.
+
+    Example:
+        >>> folds = stratified_folds(ed, k=5)  # doctest: +SKIP
+        >>> train, test = ed.select(folds[0][0]), ed.select(folds[0][1])  # doctest: +SKIP
+    """
+    labels = np.asarray(dataset[label_column])
+    if labels.ndim != 1:
+        raise ValueError(f"column {label_column!r} must hold one label per row to stratify on")
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(train, test) for train, test in splitter.split(np.zeros(len(labels)), labels)]
