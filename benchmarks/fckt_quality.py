@@ -22,16 +22,13 @@ Arms:
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
 import os
 import shutil
-import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from runs import ROOT, RunLog, load_example, mean_std
+
 ARMS = {
     "fckt": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 3},
     "span_baseline": {"contrastive_weight": 0.0, "gold_span_ratio": 1.0, "expectation_max_width": 3},
@@ -52,14 +49,6 @@ def plan(kind: str, seeds: list[int]) -> list[tuple[str, str, int]]:
     ablations = [("laptop14", a, s) for s in seeds for a in ("no_contrastive", "no_expectation")]
     sweeps = [("laptop14", a, seeds[0]) for a in ("fckt_xi0.4", "fckt_xi0.9", "fckt_h1", "fckt_h2", "fckt_split")]
     return {"core": core, "ablations": ablations, "sweeps": sweeps, "all": core + ablations + sweeps}[kind]
-
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("run_fckt", ROOT / "examples" / "run_fckt.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_one(example, data: Path, dataset: str, arm: str, seed: int, epochs: float, lr: float) -> dict:
@@ -94,14 +83,6 @@ def run_one(example, data: Path, dataset: str, arm: str, seed: int, epochs: floa
     return {"dataset": dataset, "arm": arm, "seed": seed, "epochs": epochs, "learning_rate": lr, **ARMS[arm], **metrics}
 
 
-def mean_std(values: list[float]) -> str:
-    if not values:
-        return "–"
-    if len(values) == 1:
-        return f"{values[0]:.2f} (1 seed)"
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
-
-
 def tables(runs: list[dict]) -> str:
     out = []
     for split in ("test", "dev_eval"):
@@ -130,20 +111,15 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="Only print the tables of the runs recorded so far.")
     args = parser.parse_args()
 
-    results = Path(args.results)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    runs = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+    log = RunLog(args.results)
     if not args.table:
-        example = load_example()
+        example = load_example("run_fckt")
         for dataset, arm, seed in plan(args.plan, args.seeds):
-            key = (dataset, arm, seed, args.epochs, args.learning_rate)
-            if any((r["dataset"], r["arm"], r["seed"], r["epochs"], r["learning_rate"]) == key for r in runs):
+            if log.has(dataset=dataset, arm=arm, seed=seed, epochs=args.epochs, learning_rate=args.learning_rate):
                 continue
             print(f"== {dataset} {arm} seed {seed}", flush=True)
-            run = run_one(example, Path(args.data), dataset, arm, seed, args.epochs, args.learning_rate)
-            runs.append(run)
-            with results.open("a") as handle:
-                handle.write(json.dumps(run) + "\n")
+            log.append(run_one(example, Path(args.data), dataset, arm, seed, args.epochs, args.learning_rate))
+    runs = log.runs
     print(tables(runs))
 
 

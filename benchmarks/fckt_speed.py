@@ -21,11 +21,17 @@ import time
 from pathlib import Path
 
 import torch
+from timing import compare_step_times, median_rate
 from torch.profiler import ProfilerActivity, profile
 from transformers import AutoModel, AutoTokenizer, pipeline
 
 import hf_sentiment
-from hf_sentiment import DataCollatorForTargetedSentiment, FCKTForTargetedSentiment, encode_aspects, read_e2e_absa
+from hf_sentiment import (
+    DataCollatorForTargetedSentiment,
+    FCKTForTargetedSentiment,
+    encode_aspects,
+    read_e2e_absa,
+)
 
 
 def minilm() -> str:
@@ -52,39 +58,18 @@ def fixed_length_batches(tokenizer, data, batch_size: int, length: int, label2id
     return batches
 
 
-def step_times(model, batches, steps: int) -> list[float]:
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
-    model.train()
-    times = []
-    for i in range(steps + 2):
-        batch = batches[i % len(batches)]
-        start = time.perf_counter()
-        loss = model(**batch).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        if i >= 2:  # two warm-up steps
-            times.append(time.perf_counter() - start)
-    return times
-
-
 def training_step_table(tokenizer, data, steps: int) -> str:
     torch.manual_seed(0)
-    fckt = FCKTForTargetedSentiment.from_pretrained_encoder(minilm(), contrastive_weight=0.1, gold_span_ratio=0.5)
-    baseline = FCKTForTargetedSentiment.from_pretrained_encoder(minilm(), contrastive_weight=0.0, gold_span_ratio=1.0)
-    batches = fixed_length_batches(tokenizer, data, 16, 128, fckt.config.label2id)
-    # Interleave the arms so that machine noise hits both alike.
-    results = {"span baseline (λ=0, ξ=1)": [], "FCKT (λ=0.1, ξ=0.5, h=3)": []}
-    for _ in range(3):
-        results["span baseline (λ=0, ξ=1)"] += step_times(baseline, batches, steps // 3)
-        results["FCKT (λ=0.1, ξ=0.5, h=3)"] += step_times(fckt, batches, steps // 3)
-    base = statistics.median(results["span baseline (λ=0, ξ=1)"])
-    rows = ["| arm | median step (s) | p90 step (s) | ratio to baseline |", "|---|---|---|---|"]
-    for name, times in results.items():
-        median = statistics.median(times)
-        p90 = sorted(times)[int(0.9 * (len(times) - 1))]
-        rows.append(f"| {name} | {median:.3f} | {p90:.3f} | {median / base:.2f} |")
-    return "\n".join(rows)
+    arms = {
+        "span baseline (λ=0, ξ=1)": FCKTForTargetedSentiment.from_pretrained_encoder(
+            minilm(), contrastive_weight=0.0, gold_span_ratio=1.0
+        ),
+        "FCKT (λ=0.1, ξ=0.5, h=3)": FCKTForTargetedSentiment.from_pretrained_encoder(
+            minilm(), contrastive_weight=0.1, gold_span_ratio=0.5
+        ),
+    }
+    batches = fixed_length_batches(tokenizer, data, 16, 128, arms["FCKT (λ=0.1, ξ=0.5, h=3)"].config.label2id)
+    return compare_step_times(arms, batches, steps, baseline="span baseline (λ=0, ξ=1)")
 
 
 def expectation_table(hidden_size: int = 384, batch: int = 16, width: int = 3) -> str:
@@ -138,16 +123,11 @@ def throughput_table(tokenizer, data, batch_size: int = 32, repeats: int = 3) ->
     def full() -> None:
         classifier(texts, batch_size=batch_size)
 
-    rates = {"bare encoder forward (tokenise + forward)": [], "targeted-sentiment pipeline": []}
-    for _ in range(repeats):
-        for name, fn in (("bare encoder forward (tokenise + forward)", bare), ("targeted-sentiment pipeline", full)):
-            start = time.perf_counter()
-            fn()
-            rates[name].append(len(texts) / (time.perf_counter() - start))
-    base = statistics.median(rates["bare encoder forward (tokenise + forward)"])
+    bare_rate = median_rate(bare, len(texts), repeats)
+    pipeline_rate = median_rate(full, len(texts), repeats)
     rows = [f"| what ({len(texts)} sentences, batch {batch_size}) | sentences/s (median of {repeats}) | ratio to bare |", "|---|---|---|"]
-    for name, values in rates.items():
-        rows.append(f"| {name} | {statistics.median(values):.1f} | {statistics.median(values) / base:.2f} |")
+    rows.append(f"| bare encoder forward (tokenise + forward) | {bare_rate:.1f} | 1.00 |")
+    rows.append(f"| targeted-sentiment pipeline | {pipeline_rate:.1f} | {pipeline_rate / bare_rate:.2f} |")
     return "\n".join(rows)
 
 

@@ -23,10 +23,17 @@ import sys
 from dataclasses import dataclass, field
 
 import transformers
-from transformers import AutoModel, AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments, pipeline, set_seed
+from transformers import (
+    AutoModel,
+    AutoTokenizer,
+    HfArgumentParser,
+    Trainer,
+    TrainingArguments,
+    pipeline,
+    set_seed,
+)
 
-import hf_sentiment
-from hf_sentiment import (
+from hf_sentiment import (  # importing hf_sentiment registers the Auto classes and the pipeline
     DataCollatorForTargetedSentiment,
     FCKTForTargetedSentiment,
     compute_targeted_sentiment_metrics,

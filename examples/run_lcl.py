@@ -49,6 +49,7 @@ from hf_sentiment import (
     stratified_folds,
 )
 from hf_sentiment.data import RandomTokenDeletion, RandomTokenMasking, RandomTokenSwap
+
 logger = logging.getLogger(__name__)
 DATASETS = ("sst2", "sst5", "goemotions", "tweeteval_emotion", "empathetic_dialogues")
 

@@ -5,28 +5,29 @@ pipelines with transformers' `PIPELINE_REGISTRY`.
 """
 
 from .data import (
+    DataCollatorForTargetedSentiment,
     DataCollatorWithAugmentedView,
     DataFormatError,
     ReadReport,
+    encode_aspects,
     load_absa,
-    read_empathetic_dialogues,
-    read_goemotions,
-    read_sst,
-    read_tweeteval,
-    stratified_folds,
     read_absa_file,
     read_dong2014,
     read_e2e_absa,
+    read_empathetic_dialogues,
+    read_goemotions,
     read_semeval14_xml,
     read_sentibench_atsa,
+    read_sst,
+    read_tweeteval,
+    stratified_folds,
 )
-from .data import DataCollatorForTargetedSentiment, encode_aspects
 from .evaluation import (
     classification_scores,
     compute_classification_metrics,
     compute_targeted_sentiment_metrics,
-    plot_confusion_matrix,
     evaluate_targeted_sentiment,
+    plot_confusion_matrix,
     select_span_threshold,
     targeted_sentiment_scores,
 )

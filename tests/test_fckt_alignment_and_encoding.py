@@ -10,8 +10,17 @@ import torch
 from datasets import Dataset
 from transformers import AutoTokenizer, BertConfig
 
-from hf_sentiment import DataCollatorForTargetedSentiment, FCKTConfig, FCKTForTargetedSentiment, encode_aspects
-from hf_sentiment.fckt.alignment import boundary_candidate_masks, char_span_to_token_span, word_char_spans
+from hf_sentiment import (
+    DataCollatorForTargetedSentiment,
+    FCKTConfig,
+    FCKTForTargetedSentiment,
+    encode_aspects,
+)
+from hf_sentiment.fckt.alignment import (
+    boundary_candidate_masks,
+    char_span_to_token_span,
+    word_char_spans,
+)
 
 LABEL2ID = {"positive": 0, "negative": 1, "neutral": 2}
 ENCODER_LOGGER = "hf_sentiment.data.aspect_encoding"

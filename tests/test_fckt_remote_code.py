@@ -6,9 +6,9 @@ import textwrap
 
 import numpy as np
 import torch
+from conftest import run_clean
 from transformers import AutoTokenizer, BertConfig
 
-from conftest import run_clean
 from hf_sentiment import FCKTConfig, FCKTForTargetedSentiment
 
 SENTENCES = ["The battery life is great but the screen is dim.", "Support never called back."]

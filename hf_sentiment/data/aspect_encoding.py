@@ -24,7 +24,11 @@ import torch
 from datasets import Dataset, Features, Sequence, Value
 from transformers import PreTrainedTokenizerBase
 
-from ..fckt.alignment import boundary_candidate_masks, char_span_to_token_span, word_char_spans
+from ..fckt.alignment import (
+    boundary_candidate_masks,
+    char_span_to_token_span,
+    word_char_spans,
+)
 from .errors import ReadReport
 
 logger = logging.getLogger(__name__)

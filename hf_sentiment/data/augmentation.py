@@ -33,7 +33,8 @@ from __future__ import annotations
 import abc
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import torch

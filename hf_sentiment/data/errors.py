@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 __all__ = ["DataFormatError", "ReadReport"]
 

@@ -1,8 +1,18 @@
 """Metrics and evaluation loops, offline (no `evaluate.load` from the Hub)."""
 
-from .classification_metrics import classification_scores, compute_classification_metrics, plot_confusion_matrix
-from .targeted_sentiment_evaluation import evaluate_targeted_sentiment, select_span_threshold
-from .targeted_sentiment_metrics import compute_targeted_sentiment_metrics, targeted_sentiment_scores
+from .classification_metrics import (
+    classification_scores,
+    compute_classification_metrics,
+    plot_confusion_matrix,
+)
+from .targeted_sentiment_evaluation import (
+    evaluate_targeted_sentiment,
+    select_span_threshold,
+)
+from .targeted_sentiment_metrics import (
+    compute_targeted_sentiment_metrics,
+    targeted_sentiment_scores,
+)
 
 __all__ = [
     "classification_scores",

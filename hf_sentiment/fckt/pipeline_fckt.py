@@ -24,7 +24,11 @@ from typing import Any
 import torch
 from transformers.pipelines.base import ChunkPipeline
 
-from .alignment import boundary_candidate_masks, char_span_to_token_span, word_char_spans
+from .alignment import (
+    boundary_candidate_masks,
+    char_span_to_token_span,
+    word_char_spans,
+)
 
 IGNORE_INDEX = -100
 

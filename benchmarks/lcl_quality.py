@@ -1,0 +1,95 @@
+#!/usr/bin/env python
+"""Label-aware contrastive loss vs CE and CE + SupCon on emotion and sentiment data.
+
+Every run goes through `examples/run_lcl.py`: MiniLM-L6 encoder, the same epochs and learning rate
+for every arm, the best epoch chosen on dev (macro-F1), test scored once. Runs are appended to a
+JSON-lines file, so an interrupted benchmark resumes where it stopped.
+
+Arms: ce; ce_supcon; lcl_separate (the paper's second encoder); lcl_shared (a light head on the
+shared encoder). Datasets: goemotions (single-label subset, 28 classes), tweeteval_emotion (4),
+sst5, sst2, empathetic_dialogues (32; validation split only offline: 5-fold stratified
+cross-validation, one fold per seed, so its spread mixes seeds and folds).
+
+    python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl [--datasets sst5 ...] [--arms ...]
+    python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from runs import ROOT, RunLog, load_example, mean_std
+
+ARMS = {
+    "ce": {"contrastive_loss": "none"},
+    "ce_supcon": {"contrastive_loss": "supcon"},
+    "lcl_separate": {"contrastive_loss": "label_aware", "weighting_network": "separate"},
+    "lcl_shared": {"contrastive_loss": "label_aware", "weighting_network": "shared"},
+}
+DATASETS = ("goemotions", "tweeteval_emotion", "sst5", "sst2", "empathetic_dialogues")
+METRICS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("weighted_f1", "weighted-F1"))
+
+
+def run_one(example, data: str, dataset: str, arm: str, seed: int, fold: int, epochs: float, lr: float) -> dict:
+    output = Path(tempfile.mkdtemp(prefix=f"lcl-{dataset}-{arm}-{seed}-"))
+    argv = [
+        "--dataset", dataset, "--data_dir", data, "--output_dir", str(output), "--seed", str(seed),
+        "--fold", str(fold), "--num_train_epochs", str(epochs), "--learning_rate", str(lr),
+        "--warmup_steps", "0.1", "--per_device_train_batch_size", "16", "--per_device_eval_batch_size", "64",
+        "--eval_strategy", "epoch", "--save_strategy", "epoch", "--save_total_limit", "1",
+        "--load_best_model_at_end", "--metric_for_best_model", "macro_f1",
+        "--train_sampling_strategy", "group_by_length", "--disable_tqdm", "True", "--report_to", "none",
+    ]  # fmt: skip
+    for key, value in ARMS[arm].items():
+        argv += [f"--{key}", str(value)]
+    try:
+        metrics = example.main(argv)
+    finally:
+        shutil.rmtree(output, ignore_errors=True)
+    return {"dataset": dataset, "arm": arm, "seed": seed, "fold": fold, "epochs": epochs, "learning_rate": lr, **metrics}
+
+
+def table(runs: list[dict]) -> str:
+    rows = ["| dataset | arm | runs | " + " | ".join(name for _, name in METRICS) + " |", "|---|---|---|" + "---|" * len(METRICS)]
+    for dataset in DATASETS:
+        for arm in ARMS:
+            chosen = [r for r in runs if r["dataset"] == dataset and r["arm"] == arm]
+            if chosen:
+                cells = [mean_std([r[f"test_{key}"] for r in chosen]) for key, _ in METRICS]
+                rows.append(f"| {dataset} | {arm} | {len(chosen)} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=os.environ.get("HF_SENTIMENT_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--results", default=str(ROOT / "docs" / "lcl_runs.jsonl"))
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    parser.add_argument("--epochs", type=float, default=3)
+    parser.add_argument("--learning_rate", type=float, default=5e-5)
+    parser.add_argument("--table", action="store_true", help="Only print the table of the runs recorded so far.")
+    args = parser.parse_args()
+
+    log = RunLog(args.results)
+    if not args.table:
+        example = load_example("run_lcl")
+        for seed_index, seed in enumerate(args.seeds):
+            for dataset in args.datasets:
+                for arm in args.arms:
+                    fold = seed_index if dataset == "empathetic_dialogues" else 0
+                    key = {"dataset": dataset, "arm": arm, "seed": seed, "epochs": args.epochs, "learning_rate": args.learning_rate}
+                    if log.has(**key):
+                        continue
+                    print(f"== {dataset} {arm} seed {seed}", flush=True)
+                    log.append(run_one(example, args.data, dataset, arm, seed, fold, args.epochs, args.learning_rate))
+    print(table(log.runs))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Timing helpers shared by the speed benchmarks."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+
+
+def training_step_times(model: torch.nn.Module, batches: Sequence[dict], steps: int, warmup: int = 2) -> list[float]:
+    """Seconds per optimizer step (forward + backward + AdamW step) over `steps` batches."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    model.train()
+    times = []
+    for i in range(steps + warmup):
+        batch = batches[i % len(batches)]
+        start = time.perf_counter()
+        model(**batch).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def compare_step_times(
+    models: Mapping[str, torch.nn.Module], batches: Sequence[dict], steps: int, baseline: str, rounds: int = 3
+) -> str:
+    """A markdown table of median / p90 step times and the ratio to `baseline`.
+
+    The arms run in turns (`rounds` times `steps // rounds` steps each) so that machine noise hits
+    them alike.
+    """
+    results: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            results[name] += training_step_times(model, batches, max(1, steps // rounds))
+    base = statistics.median(results[baseline])
+    rows = ["| arm | median step (s) | p90 step (s) | ratio to " + baseline + " |", "|---|---|---|---|"]
+    for name, times in results.items():
+        median = statistics.median(times)
+        p90 = sorted(times)[int(0.9 * (len(times) - 1))]
+        rows.append(f"| {name} | {median:.3f} | {p90:.3f} | {median / base:.2f} |")
+    return "\n".join(rows)
+
+
+def median_rate(function: Callable[[], None], items: int, repeats: int) -> float:
+    """Median items per second of `function` over `repeats` calls."""
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        rates.append(items / (time.perf_counter() - start))
+    return statistics.median(rates)
