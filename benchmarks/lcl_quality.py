@@ -83,7 +83,7 @@ def main() -> None:
             for dataset in args.datasets:
                 for arm in args.arms:
                     fold = seed_index if dataset == "empathetic_dialogues" else 0
-                    key = {"dataset": dataset, "arm": arm, "seed": seed, "epochs": args.epochs, "learning_rate": args.learning_rate}
+                    key = {"dataset": dataset, "arm": arm, "seed": seed, "fold": fold, "epochs": args.epochs, "learning_rate": args.learning_rate}
                     if log.has(**key):
                         continue
                     print(f"== {dataset} {arm} seed {seed}", flush=True)

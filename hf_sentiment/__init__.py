@@ -35,6 +35,7 @@ from .fckt import FCKTConfig, FCKTForTargetedSentiment, FCKTOutput
 from .lcl import LCLConfig, LCLForSequenceClassification, LCLOutput
 from .losses import LabelAwareContrastiveLoss, SupConLoss
 from .pipelines import TargetedSentimentPipeline
+from .training import LossPartsTrainer
 
 __version__ = "0.1.0"
 
@@ -56,6 +57,7 @@ __all__ = [
     "LCLConfig",
     "LCLForSequenceClassification",
     "LCLOutput",
+    "LossPartsTrainer",
     "LabelAwareContrastiveLoss",
     "ReadReport",
     "SupConLoss",

@@ -193,3 +193,22 @@ def test_other_backbones_train(backbone, batch):
     out = model(**batch)
     out.loss.backward()
     assert torch.isfinite(out.loss)
+
+
+def test_bf16_autocast_trains_and_decodes(batch):
+    torch.manual_seed(6)
+    model = FCKTForTargetedSentiment(tiny_config(gold_span_ratio=0.5))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        model.train()
+        out = model(**batch)
+        out.loss.backward()
+        model.eval()
+        assert model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).predicted_spans is not None
+    assert torch.isfinite(out.loss)
+
+
+def test_left_padding_is_a_clear_error(batch):
+    model = FCKTForTargetedSentiment(tiny_config()).eval()
+    mask = batch["attention_mask"].flip(-1)  # row 2 padded on the left
+    with pytest.raises(ValueError, match="right-padded"):
+        model(input_ids=batch["input_ids"], attention_mask=mask)

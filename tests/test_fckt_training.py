@@ -217,3 +217,24 @@ def test_example_script_end_to_end(run_fckt, tokenizer, tmp_path):
     assert isinstance(reloaded, FCKTForTargetedSentiment)
     assert reloaded.config.span_threshold == metrics["span_threshold"]
     assert reloaded.config.backbone_config.hidden_size == 32
+
+
+def test_loss_parts_trainer_logs_every_part(tmp_path, tokenizer):
+    from hf_sentiment import LossPartsTrainer
+
+    torch.manual_seed(0)
+    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_backbone(tokenizer), gold_span_ratio=0.5))
+    encoded_train, _ = encode_aspects(Dataset.from_list(synthetic_rows(16)), tokenizer, model.config.label2id, max_length=16)
+    args = TrainingArguments(
+        output_dir=str(tmp_path), per_device_train_batch_size=4, max_steps=4, logging_steps=2,
+        learning_rate=1e-3, report_to="none", use_cpu=True, save_strategy="no",
+    )  # fmt: skip
+    trainer = LossPartsTrainer(
+        model=model, args=args, train_dataset=encoded_train, data_collator=DataCollatorForTargetedSentiment(tokenizer)
+    )
+    trainer.train()
+    logged = [entry for entry in trainer.state.log_history if "loss" in entry]
+    assert len(logged) == 2
+    for entry in logged:
+        assert {"ae_loss", "sp_loss", "cl_loss"} <= set(entry)
+        assert all(entry[key] > 0 for key in ("ae_loss", "sp_loss", "cl_loss"))

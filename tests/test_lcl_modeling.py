@@ -136,3 +136,12 @@ def test_saved_folder_loads_without_hf_sentiment(tmp_path, batch, python_without
     )
     run_clean(python_without_hf_sentiment, script, tmp_path)
     np.testing.assert_allclose(np.load(tmp_path / "clean.npy"), expected, atol=1e-5, rtol=0)
+
+
+def test_temperature_is_read_at_forward_time(batch):
+    model = tiny(contrastive_loss="supcon", view_dropout=0.0).train()
+    torch.manual_seed(0)
+    first = model(**batch).contrastive_loss
+    model.config.contrastive_temperature = 0.05
+    torch.manual_seed(0)
+    assert not torch.allclose(first, model(**batch).contrastive_loss)

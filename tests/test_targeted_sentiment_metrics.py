@@ -145,3 +145,14 @@ def test_compute_metrics_ignores_extra_predictions():
     prediction = eval_prediction()
     extra = EvalPrediction(predictions=(*prediction.predictions, np.zeros((3, 4, 8))), label_ids=prediction.label_ids)
     assert_scores(compute_targeted_sentiment_metrics(extra), EXPECTED)
+
+
+def test_missing_label_names_is_a_clear_error():
+    import numpy as np
+    from transformers import EvalPrediction
+
+    from hf_sentiment import compute_targeted_sentiment_metrics
+
+    prediction = EvalPrediction(predictions=(np.zeros((2, 1, 3)),) * 5, label_ids=np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="label_names"):
+        compute_targeted_sentiment_metrics(prediction)

@@ -29,11 +29,11 @@ from ..fckt.alignment import (
     char_span_to_token_span,
     word_char_spans,
 )
+from ..fckt.modeling_fckt import IGNORE_INDEX
 from .errors import ReadReport
 
 logger = logging.getLogger(__name__)
 
-IGNORE_INDEX = -100
 
 
 def encode_aspects(

@@ -77,6 +77,11 @@ def compute_targeted_sentiment_metrics(eval_prediction: EvalPrediction) -> dict[
     `hf_sentiment.evaluation.evaluate_targeted_sentiment`, which scores characters against the
     untouched gold.
     """
+    if not (isinstance(eval_prediction.label_ids, tuple) and len(eval_prediction.label_ids) == 2):
+        raise ValueError(
+            "compute_targeted_sentiment_metrics needs both gold columns: set "
+            'TrainingArguments(label_names=["aspect_spans", "aspect_labels"]).'
+        )
     aspect_logits, predicted_spans, _, predicted_polarities, _ = eval_prediction.predictions[:5]
     gold_spans, gold_labels = eval_prediction.label_ids
     gold, predicted, on_gold = [], [], []

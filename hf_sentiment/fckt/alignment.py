@@ -1,6 +1,6 @@
 """Character ↔ token alignment for FCKT, shared by the data encoder and the pipeline.
 
-Self-contained (standard library only) so that it travels with a saved model folder.
+Self-contained (standard library only) so that it can be shipped as remote code with the pipeline.
 """
 
 from __future__ import annotations

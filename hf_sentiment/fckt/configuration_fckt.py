@@ -34,7 +34,8 @@ class FCKTConfig(PreTrainedConfig):
             gold boundaries; otherwise it uses the expectation over the predicted boundary
             distribution. `1.0` is the extract-then-classify baseline (Hu et al., 2019).
         expectation_max_width (`int`, defaults to 3):
-            h: the expectation runs over candidate spans of at most `h` tokens, in O(n·h).
+            h: the expectation runs over the n·h candidate spans of at most `h` tokens (cost
+            O(n·h²·d): linear in the sequence length n, no `n × n` tensor).
         max_span_length (`int`, defaults to 12):
             Longest span (in tokens) that decoding may return.
         n_best (`int`, defaults to 10):
@@ -46,7 +47,8 @@ class FCKTConfig(PreTrainedConfig):
         sentiment_hidden_size (`int`, *optional*):
             Width of the polarity classifier's hidden layer. Defaults to the encoder's hidden size.
         classifier_dropout (`float`, defaults to 0.1):
-            Dropout before the polarity classifier's output layer.
+            Dropout on the encoder features that feed the boundary heads and the span pooling,
+            and before the polarity classifier's output layer.
     """
 
     model_type = "fckt"

@@ -157,6 +157,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
 
         Returns:
             `(B, S, d)`. Time and memory are O(S · max_width · d): no `n × n` tensor is built.
+            For the expectation, S = n·h and max_width = h: O(n·h²·d), linear in n.
         """
         batch, seq_len, dim = hidden.shape
         offsets = torch.arange(max_width, device=hidden.device)
@@ -166,7 +167,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         positions = positions.clamp(0, seq_len - 1)
         flat = positions.reshape(batch, -1)
         scores = self.span_attention(hidden).squeeze(-1).gather(1, flat).view_as(positions)
-        weights = scores.masked_fill(~inside, torch.finfo(scores.dtype).min).softmax(-1)
+        weights = _mask_padding(scores, inside).softmax(-1)
         tokens = hidden.gather(1, flat.unsqueeze(-1).expand(-1, -1, dim)).view(*positions.shape, dim)
         return torch.einsum("bsw,bswd->bsd", weights, tokens)
 
@@ -220,8 +221,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         # An aspect whose overlap set is empty (cannot happen for gold spans inside the text) falls
         # back to all valid candidates instead of producing NaN.
         allowed = torch.where(allowed.any(-1, keepdim=True), allowed, valid.unsqueeze(1))
-        min_value = torch.finfo(log_weight.dtype).min
-        pi = log_weight.unsqueeze(1).masked_fill(~allowed, min_value).softmax(-1)  # (B, A, n·h)
+        pi = _mask_padding(log_weight.unsqueeze(1), allowed).softmax(-1)  # (B, A, n·h)
         return torch.einsum("bak,bkc->bac", pi, logits)
 
     # ----------------------------------------------------------------- losses
@@ -266,11 +266,9 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         z_start = z.gather(1, starts.unsqueeze(-1).expand(-1, -1, z.shape[-1]))  # (B, A, d)
         z_end = z.gather(1, ends.unsqueeze(-1).expand(-1, -1, z.shape[-1]))
         positive = (z_start * z_end).sum(-1) / tau  # (B, A)
-        min_value = torch.finfo(z.dtype).min
         losses = []
         for anchor in (z_start, z_end):
-            negative = torch.einsum("bad,bnd->ban", anchor, z) / tau
-            negative = negative.masked_fill(~negatives.unsqueeze(1), min_value)
+            negative = _mask_padding(torch.einsum("bad,bnd->ban", anchor, z) / tau, negatives.unsqueeze(1))
             denominator = torch.logsumexp(torch.cat([positive.unsqueeze(-1), negative], dim=-1), dim=-1)
             losses.append(denominator - positive)
         per_aspect = 0.5 * (losses[0] + losses[1])
@@ -398,9 +396,13 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         features = self.dropout(hidden)
 
         attended = attention_mask.bool()
-        min_value = torch.finfo(features.dtype).min
-        start_logits = self.start_head(features).squeeze(-1).masked_fill(~attended, min_value)
-        end_logits = self.end_head(features).squeeze(-1).masked_fill(~attended, min_value)
+        if not attended[:, NULL_POSITION].all():
+            raise ValueError(
+                "FCKT needs right-padded inputs: position 0 holds the null ([CLS]) score. "
+                "Set tokenizer.padding_side = 'right'."
+            )
+        start_logits = _mask_padding(self.start_head(features).squeeze(-1), attended)
+        end_logits = _mask_padding(self.end_head(features).squeeze(-1), attended)
 
         span_tokens = _inner_tokens(attended)
         if start_candidate_mask is None:
@@ -460,6 +462,12 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
             attentions=encoded.attentions,
         )
         return output if return_dict else output.to_tuple()
+
+
+def _mask_padding(values: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """`values` with the positions where `keep` is false set to the lowest value of *their own*
+    dtype (under autocast the heads return half precision while the features stay float32)."""
+    return values.masked_fill(~keep, torch.finfo(values.dtype).min)
 
 
 def _inner_tokens(attended: torch.Tensor) -> torch.Tensor:

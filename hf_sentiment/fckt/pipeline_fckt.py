@@ -13,7 +13,8 @@
 
 Long inputs are split into overlapping windows of `max_length` tokens (`stride` tokens shared by
 neighbours); spans found in several windows are merged by non-maximum suppression on characters.
-Self-contained (torch + transformers + its folder) so that it travels with a saved model.
+Self-contained (torch + transformers + its folder) so that it can be shipped as remote code
+beside a saved model (not done yet: a saved folder carries only the configuration and the model).
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ from .alignment import (
     char_span_to_token_span,
     word_char_spans,
 )
-
-IGNORE_INDEX = -100
+from .modeling_fckt import IGNORE_INDEX
 
 
 class TargetedSentimentPipeline(ChunkPipeline):

@@ -86,7 +86,6 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
             if config.weighting_network == "separate":
                 self.weighting_encoder = _encoder_without_pooler(config)
             self.weighting_classifier = nn.Linear(config.hidden_size, config.num_labels)
-        self.contrastive = LabelAwareContrastiveLoss(config.contrastive_temperature)
         self.post_init()
 
     @classmethod
@@ -171,16 +170,19 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
                     "attention_mask": augmented_attention_mask,
                     "token_type_ids": augmented_token_type_ids,
                 }
-                views = torch.cat([pooled, self._second_view(pooled, inputs, augmented)])
+                second = self._second_view(pooled, inputs, augmented)
+                views = torch.cat([pooled, second])
                 both_labels = torch.cat([labels, labels])
                 class_weights = None
                 if self.config.contrastive_loss == "label_aware":
-                    weighting_logits = self._weighting_logits(pooled, inputs, augmented)
+                    weighting_logits = self._weighting_logits(pooled, second, inputs, augmented)
                     weighting_ce_loss = F.cross_entropy(weighting_logits[: labels.shape[0]], labels)
                     class_weights = weighting_logits.softmax(-1)
                     if not self.config.weighting_gradient:
                         class_weights = class_weights.detach()
-                contrastive_loss = self.contrastive(views, both_labels, class_weights)
+                # Built per call so that the configured τ is the one in force.
+                loss_fn = LabelAwareContrastiveLoss(self.config.contrastive_temperature)
+                contrastive_loss = loss_fn(views, both_labels, class_weights)
                 lam = self.config.ce_weight
                 loss = lam * ce_loss + (1 - lam) * contrastive_loss
                 if weighting_ce_loss is not None:
@@ -208,7 +210,11 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
         return F.dropout(pooled, p=self.config.view_dropout, training=True)
 
     def _weighting_logits(
-        self, pooled: torch.Tensor, inputs: dict[str, torch.Tensor | None], augmented: dict[str, torch.Tensor | None]
+        self,
+        pooled: torch.Tensor,
+        second_view: torch.Tensor,
+        inputs: dict[str, torch.Tensor | None],
+        augmented: dict[str, torch.Tensor | None],
     ) -> torch.Tensor:
         """`(2B, C)`: the weighting network's logits for both views (a dropout view shares its
         example's weights; an augmented input gets its own)."""
@@ -216,7 +222,7 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
             raise ValueError("This model's weighting network was stripped; it can no longer train with LCL.")
         if self.config.weighting_network == "shared":
             first = self.weighting_classifier(pooled)
-            second = self.weighting_classifier(self.pool(self.encoder, augmented)[0]) if augmented["input_ids"] is not None else first
+            second = self.weighting_classifier(second_view) if augmented["input_ids"] is not None else first
         else:
             first = self.weighting_classifier(self.pool(self.weighting_encoder, inputs)[0])
             second = (
