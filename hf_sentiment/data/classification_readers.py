@@ -53,7 +53,16 @@ from datasets import ClassLabel, Dataset, Features, Value
 from datasets import Sequence as SequenceFeature
 from sklearn.model_selection import StratifiedKFold
 
-from .absa_readers import _at_row, _FieldError, _read_lines, _read_text, _text
+from .absa_readers import (
+    DatasetOrPair,
+    PathLike,
+    Row,
+    _at_row,
+    _FieldError,
+    _read_lines,
+    _read_text,
+    _text,
+)
 from .errors import DataFormatError, ReadReport
 
 __all__ = [
@@ -69,10 +78,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-PathLike = str | os.PathLike[str]
-Row = dict[str, Any]
-DatasetOrPair = Dataset | tuple[Dataset, ReadReport]
 
 SST2_LABELS: tuple[str, ...] = ("negative", "positive")
 SST5_LABELS: tuple[str, ...] = ("very negative", "negative", "neutral", "positive", "very positive")
