@@ -5,15 +5,19 @@ pipelines with transformers' `PIPELINE_REGISTRY`.
 """
 
 from .data import (
+    DataCollatorForSoftMCL,
     DataCollatorForTargetedSentiment,
     DataCollatorWithAugmentedView,
     DataFormatError,
     ReadReport,
+    ValenceLexicon,
     encode_aspects,
+    encode_valence_corpus,
     load_absa,
     read_absa_file,
     read_dong2014,
     read_e2e_absa,
+    read_emobank,
     read_empathetic_dialogues,
     read_goemotions,
     read_semeval14_xml,
@@ -35,21 +39,21 @@ from .fckt import FCKTConfig, FCKTForTargetedSentiment, FCKTOutput
 from .lcl import LCLConfig, LCLForSequenceClassification, LCLOutput
 from .losses import LabelAwareContrastiveLoss, SupConLoss
 from .pipelines import TargetedSentimentPipeline
+from .softmcl import (
+    SoftMCLConfig,
+    SoftMCLForPreTraining,
+    SoftMCLOutput,
+    SoftMCLTrainer,
+    SoftMCLTrainingArguments,
+)
 from .training import LossPartsTrainer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "plot_confusion_matrix",
-    "compute_classification_metrics",
-    "classification_scores",
-    "stratified_folds",
-    "read_tweeteval",
-    "read_sst",
-    "read_goemotions",
-    "read_empathetic_dialogues",
-    "DataCollatorWithAugmentedView",
+    "DataCollatorForSoftMCL",
     "DataCollatorForTargetedSentiment",
+    "DataCollatorWithAugmentedView",
     "DataFormatError",
     "FCKTConfig",
     "FCKTForTargetedSentiment",
@@ -57,20 +61,36 @@ __all__ = [
     "LCLConfig",
     "LCLForSequenceClassification",
     "LCLOutput",
-    "LossPartsTrainer",
     "LabelAwareContrastiveLoss",
+    "LossPartsTrainer",
     "ReadReport",
+    "SoftMCLConfig",
+    "SoftMCLForPreTraining",
+    "SoftMCLOutput",
+    "SoftMCLTrainer",
+    "SoftMCLTrainingArguments",
     "SupConLoss",
     "TargetedSentimentPipeline",
+    "ValenceLexicon",
+    "classification_scores",
+    "compute_classification_metrics",
     "compute_targeted_sentiment_metrics",
     "encode_aspects",
+    "encode_valence_corpus",
     "evaluate_targeted_sentiment",
     "load_absa",
+    "plot_confusion_matrix",
     "read_absa_file",
     "read_dong2014",
     "read_e2e_absa",
+    "read_emobank",
+    "read_empathetic_dialogues",
+    "read_goemotions",
     "read_semeval14_xml",
     "read_sentibench_atsa",
+    "read_sst",
+    "read_tweeteval",
     "select_span_threshold",
+    "stratified_folds",
     "targeted_sentiment_scores",
 ]

@@ -1,7 +1,8 @@
 """Data: readers into documented `datasets.Dataset` schemas, encoders, collators, errors, reports.
 
 - targeted sentiment (`absa_readers`, `aspect_encoding`): text + aspects with character offsets;
-- sentence classification (`classification_readers`, `augmentation`): text + one class label.
+- sentence classification (`classification_readers`, `augmentation`): text + one class label;
+- valence (`valence`, `valence_encoding`): word lexicons, EmoBank, SoftMCL pre-training inputs.
 """
 
 from .absa_readers import (
@@ -36,6 +37,8 @@ from .classification_readers import (
     stratified_folds,
 )
 from .errors import DataFormatError, ReadReport
+from .valence import ValenceLexicon, read_emobank, rescale
+from .valence_encoding import DataCollatorForSoftMCL, encode_valence_corpus
 
 __all__ = [
     "ABSA_FEATURES",
@@ -44,6 +47,7 @@ __all__ = [
     "POLARITIES",
     "SST2_LABELS",
     "SST5_LABELS",
+    "DataCollatorForSoftMCL",
     "DataCollatorForTargetedSentiment",
     "DataCollatorWithAugmentedView",
     "DataFormatError",
@@ -52,18 +56,22 @@ __all__ = [
     "RandomTokenSwap",
     "ReadReport",
     "TextAugmenter",
+    "ValenceLexicon",
     "classification_features",
     "encode_aspects",
+    "encode_valence_corpus",
     "load_absa",
     "normalize_polarity",
     "read_absa_file",
     "read_dong2014",
     "read_e2e_absa",
+    "read_emobank",
     "read_empathetic_dialogues",
     "read_goemotions",
     "read_semeval14_xml",
     "read_sentibench_atsa",
     "read_sst",
     "read_tweeteval",
+    "rescale",
     "stratified_folds",
 ]

@@ -159,7 +159,9 @@ def normalize_polarity(value: Any, field: str = "polarity") -> str:
         polarity = _POLARITY_SPELLINGS.get(str(value).strip().lower())
         if polarity is not None:
             return polarity
-    raise _FieldError(field, f"unknown polarity {value!r}; expected one of {', '.join(POLARITIES)}")
+    raise _FieldError(
+        field, f"unknown polarity {value!r}; expected one of {', '.join(POLARITIES)}"
+    )
 
 
 def _require(record: Mapping[str, Any], key: str, field: str) -> Any:
@@ -215,11 +217,19 @@ def _aspect(
     end = _offset(end, f"{prefix}to")
     for key, offset in (("from", start), ("to", end)):
         if not 0 <= offset <= len(text):
-            raise _FieldError(f"{prefix}{key}", f"offset {offset} is outside the text (length {len(text)})")
+            raise _FieldError(
+                f"{prefix}{key}",
+                f"offset {offset} is outside the text (length {len(text)})",
+            )
     if start >= end:
-        raise _FieldError(f"{prefix}from", f"from ({start}) must be smaller than to ({end})")
+        raise _FieldError(
+            f"{prefix}from", f"from ({start}) must be smaller than to ({end})"
+        )
     if text[start:end] != term:
-        raise _FieldError(term_field, f"text[{start}:{end}] is {text[start:end]!r}, not the term {term!r}")
+        raise _FieldError(
+            term_field,
+            f"text[{start}:{end}] is {text[start:end]!r}, not the term {term!r}",
+        )
     return {
         "term": term,
         "from": start,
@@ -230,10 +240,16 @@ def _aspect(
 
 def _locate(text: str, term: str, field: str) -> tuple[int, int]:
     """The span of ``term`` in ``text``; it must occur exactly once."""
-    starts = [match.start() for match in re.finditer(f"(?={re.escape(term)})", text)] if term else []
+    starts = (
+        [match.start() for match in re.finditer(f"(?={re.escape(term)})", text)]
+        if term
+        else []
+    )
     if len(starts) != 1:
         found = "does not occur" if not starts else f"occurs {len(starts)} times"
-        raise _FieldError(field, f"term {term!r} {found} in the text; give 'from' and 'to'")
+        raise _FieldError(
+            field, f"term {term!r} {found} in the text; give 'from' and 'to'"
+        )
     return starts[0], starts[0] + len(term)
 
 
@@ -298,14 +314,24 @@ def _load_json_list(path: PathLike) -> list[Any]:
         items = json.loads(_read_text(path, line_rows=False))
     except json.JSONDecodeError as err:
         raise DataFormatError(
-            path, None, None, f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}"
+            path,
+            None,
+            None,
+            f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
         ) from None
     if not isinstance(items, list):
-        raise DataFormatError(path, None, None, f"expected a JSON list of objects, got {type(items).__name__}")
+        raise DataFormatError(
+            path,
+            None,
+            None,
+            f"expected a JSON list of objects, got {type(items).__name__}",
+        )
     return items
 
 
-def _finish(path: PathLike, rows: list[Row], report: ReadReport, return_report: bool) -> DatasetOrPair:
+def _finish(
+    path: PathLike, rows: list[Row], report: ReadReport, return_report: bool
+) -> DatasetOrPair:
     """Log the report and build the dataset (plus the report when asked)."""
     report.log(logger, os.fspath(path))
     columns = {name: [row[name] for row in rows] for name in ABSA_FEATURES}
@@ -343,13 +369,18 @@ def read_semeval14_xml(path: PathLike, *, return_report: bool = False) -> Datase
 def _semeval_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
     root = _parse_xml(path)
     if root.tag != "sentences":
-        raise DataFormatError(path, None, None, f"root element is <{root.tag}>, expected <sentences>")
+        raise DataFormatError(
+            path, None, None, f"root element is <{root.tag}>, expected <sentences>"
+        )
     report = ReadReport()
     rows = []
     for row, sentence in enumerate(root.findall("sentence"), start=1):
         with _at_row(path, row):
             rows.append(_semeval_sentence(sentence))
-        report.add(_SEMEVAL_CATEGORIES, len(sentence.findall("aspectCategories/aspectCategory")))
+        report.add(
+            _SEMEVAL_CATEGORIES,
+            len(sentence.findall("aspectCategories/aspectCategory")),
+        )
     return rows, report
 
 
@@ -431,11 +462,16 @@ def _e2e_line(line: str, row_id: str) -> tuple[Row, bool]:
     """The row for one line, and whether its text was rebuilt from the tokens."""
     parts = line.split("####")
     if len(parts) != 2:
-        raise _FieldError("tags", f"expected one '####' between sentence and tags, found {len(parts) - 1}")
+        raise _FieldError(
+            "tags",
+            f"expected one '####' between sentence and tags, found {len(parts) - 1}",
+        )
     raw = _text(parts[0], "text")
     tokens, polarities = _e2e_tokens(parts[1])
     runs = _tag_runs(polarities)
-    text, spans, rebuilt = _place_runs(raw, tokens, [(first, last) for first, last, _ in runs])
+    text, spans, rebuilt = _place_runs(
+        raw, tokens, [(first, last) for first, last, _ in runs]
+    )
     aspects = [
         _aspect(text, text[start:end], start, end, polarity, prefix=f"tags[{first}].")
         for (start, end), (first, _, polarity) in zip(spans, runs)
@@ -477,7 +513,11 @@ def _place_runs(
     """Char spans of token runs: ``(text, spans, rebuilt_from_tokens)``."""
     token_spans = _token_spans(raw, tokens)
     if token_spans is not None:
-        return raw, [(token_spans[first][0], token_spans[last][1]) for first, last in runs], False
+        return (
+            raw,
+            [(token_spans[first][0], token_spans[last][1]) for first, last in runs],
+            False,
+        )
     joined = " ".join(tokens)
     joined_spans = _token_spans(joined, tokens)
     assert joined_spans is not None  # the tokens rebuild their own join
@@ -522,7 +562,9 @@ def _project_spans(
         if start not in char_map or end - 1 not in char_map:
             return None
         new_start, new_end = char_map[start], char_map[end - 1] + 1
-        if target[new_start:new_end] != source[start:end] or _cuts_word(target, new_start, new_end):
+        if target[new_start:new_end] != source[start:end] or _cuts_word(
+            target, new_start, new_end
+        ):
             return None
         projected.append((new_start, new_end))
     return projected
@@ -530,7 +572,9 @@ def _project_spans(
 
 def _cuts_word(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` begins or ends inside an alphanumeric word."""
-    cuts_start = 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
+    cuts_start = (
+        0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
+    )
     cuts_end = 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
     return cuts_start or cuts_end
 
@@ -567,7 +611,9 @@ def _dong_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
         lines.pop()
     if len(lines) % 3:
         missing = "target" if len(lines) % 3 == 1 else "polarity"
-        raise DataFormatError(path, len(lines) + 1, missing, "missing: the file ends inside an instance")
+        raise DataFormatError(
+            path, len(lines) + 1, missing, "missing: the file ends inside an instance"
+        )
     stem = Path(path).stem
     report = ReadReport()
     rows = []
@@ -592,7 +638,9 @@ def _dong_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
 # --- SentiBench atsa_rest16 -----------------------------------------------------------
 
 
-def read_sentibench_atsa(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
+def read_sentibench_atsa(
+    path: PathLike, *, return_report: bool = False
+) -> DatasetOrPair:
     """Read SentiBench ``absa/atsa_rest16/{train,test}.json``.
 
     A JSON list (UTF-8 with BOM) of ``{"ID", "sentence", "aspects": [{"from",
@@ -629,7 +677,9 @@ def _atsa_item(item: Any, report: ReadReport) -> Row:
     _require_type(item, dict, None, "a JSON object")
     row_id = str(_require(item, "ID", "ID"))
     text = _text(item.get("sentence"), "sentence")
-    records = _require_type(_require(item, "aspects", "aspects"), list, "aspects", "a list")
+    records = _require_type(
+        _require(item, "aspects", "aspects"), list, "aspects", "a list"
+    )
     aspects = []
     seen = set()
     for index, record in enumerate(records):
@@ -700,11 +750,15 @@ def read_absa_file(
     elif format == "csv":
         rows = _csv_rows(path, text_field)
     else:
-        raise ValueError(f"{os.fspath(path)}: unknown format {format!r}; expected json, jsonl or csv")
+        raise ValueError(
+            f"{os.fspath(path)}: unknown format {format!r}; expected json, jsonl or csv"
+        )
     return _finish(path, rows, ReadReport(), return_report)
 
 
-def _json_rows(path: PathLike, items: list[Any], text_field: str, aspects_field: str) -> list[Row]:
+def _json_rows(
+    path: PathLike, items: list[Any], text_field: str, aspects_field: str
+) -> list[Row]:
     rows = []
     for row, item in enumerate(items, start=1):
         with _at_row(path, row):
@@ -720,7 +774,12 @@ def _jsonl_rows(path: PathLike, text_field: str, aspects_field: str) -> list[Row
         try:
             item = json.loads(line)
         except json.JSONDecodeError as err:
-            raise DataFormatError(path, line_number, None, f"malformed JSON at column {err.colno}: {err.msg}") from None
+            raise DataFormatError(
+                path,
+                line_number,
+                None,
+                f"malformed JSON at column {err.colno}: {err.msg}",
+            ) from None
         with _at_row(path, line_number):
             rows.append(_user_object(item, line_number, text_field, aspects_field))
     return rows
@@ -729,13 +788,21 @@ def _jsonl_rows(path: PathLike, text_field: str, aspects_field: str) -> list[Row
 def _user_object(item: Any, row: int, text_field: str, aspects_field: str) -> Row:
     _require_type(item, dict, None, "a JSON object")
     text = _text(item.get(text_field), text_field)
-    records = _require_type(_require(item, aspects_field, aspects_field), list, aspects_field, "a list")
+    records = _require_type(
+        _require(item, aspects_field, aspects_field), list, aspects_field, "a list"
+    )
     aspects = []
     for index, record in enumerate(records):
         _require_type(record, dict, f"{aspects_field}[{index}]", "a JSON object")
-        aspects.append(_aspect_from_record(text, record, f"{aspects_field}[{index}].", locate=True))
+        aspects.append(
+            _aspect_from_record(text, record, f"{aspects_field}[{index}].", locate=True)
+        )
     row_id = item.get("id")
-    return {"id": str(row if row_id is None else row_id), "text": text, "aspects": aspects}
+    return {
+        "id": str(row if row_id is None else row_id),
+        "text": text,
+        "aspects": aspects,
+    }
 
 
 def _csv_rows(path: PathLike, text_field: str) -> list[Row]:
@@ -750,7 +817,9 @@ def _csv_rows(path: PathLike, text_field: str) -> list[Row]:
     return list(sentences.values())
 
 
-def _add_csv_record(record: dict[str, str | None], sentences: dict[str, Row], text_field: str) -> None:
+def _add_csv_record(
+    record: dict[str, str | None], sentences: dict[str, Row], text_field: str
+) -> None:
     """Add one CSV row to the sentence with its id (made on first sight)."""
     row_id = _csv_cell(record.get("id"))
     if row_id is None:
@@ -758,7 +827,9 @@ def _add_csv_record(record: dict[str, str | None], sentences: dict[str, Row], te
     text = _text(record.get(text_field), text_field)
     sentence = sentences.setdefault(row_id, {"id": row_id, "text": text, "aspects": []})
     if sentence["text"] != text:
-        raise _FieldError(text_field, f"differs from the text of an earlier row with id {row_id!r}")
+        raise _FieldError(
+            text_field, f"differs from the text of an earlier row with id {row_id!r}"
+        )
     cells = {key: _csv_cell(record.get(key)) for key in _CSV_ASPECT_COLUMNS}
     if cells["term"] is None and cells["from"] is None and cells["to"] is None:
         return
@@ -773,7 +844,9 @@ def _csv_cell(value: str | None) -> str | None:
 # --- dispatch -------------------------------------------------------------------------------
 
 
-def load_absa(path: PathLike, format: str | None = None, *, return_report: bool = False) -> DatasetOrPair:
+def load_absa(
+    path: PathLike, format: str | None = None, *, return_report: bool = False
+) -> DatasetOrPair:
     """Read any supported targeted-sentiment file into ``ABSA_FEATURES``.
 
     Without ``format`` it is told from the file: ``.xml`` is ``semeval14``,
@@ -806,7 +879,9 @@ def load_absa(path: PathLike, format: str | None = None, *, return_report: bool 
         return readers[format](path, return_report=return_report)
     if format in _USER_SUFFIXES.values():
         return read_absa_file(path, format=format, return_report=return_report)
-    raise ValueError(f"unknown ABSA format {format!r}; expected one of {', '.join(ABSA_FORMATS)}")
+    raise ValueError(
+        f"unknown ABSA format {format!r}; expected one of {', '.join(ABSA_FORMATS)}"
+    )
 
 
 def _detect_format(path: PathLike) -> str:
@@ -816,12 +891,18 @@ def _detect_format(path: PathLike) -> str:
         return "semeval14"
     if suffix == ".raw":
         return "dong2014"
-    if suffix == ".txt" and "####" in next((line for line in _read_lines(path) if line.strip()), ""):
+    if suffix == ".txt" and "####" in next(
+        (line for line in _read_lines(path) if line.strip()), ""
+    ):
         return "e2e"
     if suffix == ".json":
         # Parsed twice (here and by the reader); the files are small.
         items = _load_json_list(path)
-        if items and isinstance(items[0], dict) and {"ID", "sentence"} <= items[0].keys():
+        if (
+            items
+            and isinstance(items[0], dict)
+            and {"ID", "sentence"} <= items[0].keys()
+        ):
             return "sentibench_atsa"
     if suffix in _USER_SUFFIXES:
         return _USER_SUFFIXES[suffix]

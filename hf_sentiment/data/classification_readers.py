@@ -80,7 +80,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SST2_LABELS: tuple[str, ...] = ("negative", "positive")
-SST5_LABELS: tuple[str, ...] = ("very negative", "negative", "neutral", "positive", "very positive")
+SST5_LABELS: tuple[str, ...] = (
+    "very negative",
+    "negative",
+    "neutral",
+    "positive",
+    "very positive",
+)
 
 # The label ids of the EmpatheticDialogues copy in SOURCES.md section 8 (not LCL's ``emo_map`` order).
 EMPATHETIC_DIALOGUES_LABELS: tuple[str, ...] = (
@@ -93,11 +99,19 @@ EMPATHETIC_DIALOGUES_LABELS: tuple[str, ...] = (
 _BLANK_LINES = "blank lines"
 _MULTI_LABEL_SKIPPED = "rows with more than one label (multi_label='skip')"
 _EMPTY_TWEETS = "rows with empty text (empty_text='skip')"
-_TWEETEVAL_SPLITS = {"train": "train", "val": "val", "validation": "val", "dev": "val", "test": "test"}
+_TWEETEVAL_SPLITS = {
+    "train": "train",
+    "val": "val",
+    "validation": "val",
+    "dev": "val",
+    "test": "test",
+}
 _ED_COLUMNS = ("conv_id", "utterance_idx", "utterance", "label")
 
 
-def classification_features(label_names: Sequence[str], *, multi_label: bool = False) -> Features:
+def classification_features(
+    label_names: Sequence[str], *, multi_label: bool = False
+) -> Features:
     """The readers' schema for ``label_names`` (class names in id order).
 
     Args:
@@ -113,7 +127,13 @@ def classification_features(label_names: Sequence[str], *, multi_label: bool = F
         raise ValueError(f"label names must be non-empty and unique, got {names}")
     label = ClassLabel(names=names)
     if multi_label:
-        return Features({"id": Value("string"), "text": Value("string"), "labels": SequenceFeature(label)})
+        return Features(
+            {
+                "id": Value("string"),
+                "text": Value("string"),
+                "labels": SequenceFeature(label),
+            }
+        )
     return Features({"id": Value("string"), "text": Value("string"), "label": label})
 
 
@@ -126,12 +146,19 @@ def _class_id(value: Any, n_classes: int, field: str) -> int:
         raise _FieldError(field, "missing")
     value = str(value).strip()
     if not re.fullmatch(r"[0-9]+", value) or int(value) >= n_classes:
-        raise _FieldError(field, f"label {value!r} is not a class id (expected an integer 0..{n_classes - 1})")
+        raise _FieldError(
+            field,
+            f"label {value!r} is not a class id (expected an integer 0..{n_classes - 1})",
+        )
     return int(value)
 
 
 def _finish(
-    path: PathLike, rows: list[Row], features: Features, report: ReadReport, return_report: bool
+    path: PathLike,
+    rows: list[Row],
+    features: Features,
+    report: ReadReport,
+    return_report: bool,
 ) -> DatasetOrPair:
     """Log the report and build the dataset (plus the report when asked)."""
     report.log(logger, os.fspath(path))
@@ -143,7 +170,9 @@ def _finish(
 # --- SST ------------------------------------------------------------------------------
 
 
-def read_sst(path: PathLike, num_classes: int | None = None, *, return_report: bool = False) -> DatasetOrPair:
+def read_sst(
+    path: PathLike, num_classes: int | None = None, *, return_report: bool = False
+) -> DatasetOrPair:
     """Read an SST sentence file: lines ``<label> <sentence>``.
 
     ``stsa.binary.*`` is SST-2 (``SST2_LABELS``: negative, positive);
@@ -182,7 +211,9 @@ def read_sst(path: PathLike, num_classes: int | None = None, *, return_report: b
     if num_classes not in (2, 5):
         raise ValueError(f"num_classes must be 2 or 5, got {num_classes!r}")
     if from_name is not None and from_name != num_classes:
-        raise ValueError(f"{os.fspath(path)}: the file name says SST-{from_name} but num_classes={num_classes}")
+        raise ValueError(
+            f"{os.fspath(path)}: the file name says SST-{from_name} but num_classes={num_classes}"
+        )
     report = ReadReport()
     rows = []
     for line_number, line in enumerate(_read_lines(path), start=1):
@@ -207,9 +238,13 @@ def _read_label_names(path: PathLike) -> list[str]:
     for line_number, line in enumerate(_read_lines(path), start=1):
         name = line.strip()
         if not name:
-            raise DataFormatError(path, line_number, "name", "missing: blank line in the label list")
+            raise DataFormatError(
+                path, line_number, "name", "missing: blank line in the label list"
+            )
         if name in names:
-            raise DataFormatError(path, line_number, "name", f"duplicate label name {name!r}")
+            raise DataFormatError(
+                path, line_number, "name", f"duplicate label name {name!r}"
+            )
         names.append(name)
     if not names:
         raise DataFormatError(path, None, None, "no label names")
@@ -260,10 +295,16 @@ def read_goemotions(
         (36308, 7102)
     """
     if multi_label not in ("error", "skip", "keep"):
-        raise ValueError(f"multi_label must be 'error', 'skip' or 'keep', got {multi_label!r}")
-    names = _read_label_names(Path(path).with_name("labels.txt") if labels_path is None else labels_path)
+        raise ValueError(
+            f"multi_label must be 'error', 'skip' or 'keep', got {multi_label!r}"
+        )
+    names = _read_label_names(
+        Path(path).with_name("labels.txt") if labels_path is None else labels_path
+    )
     text = _read_text(path, line_rows=True)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE
+    )
     report = ReadReport()
     rows = []
     for record in reader:
@@ -281,15 +322,20 @@ def read_goemotions(
     return _finish(path, rows, features, report, return_report)
 
 
-def _goemotions_record(record: list[str], names: list[str], multi_label: str) -> Row | None:
+def _goemotions_record(
+    record: list[str], names: list[str], multi_label: str
+) -> Row | None:
     """The row for one TSV line; ``None`` for a multi-label row to skip."""
     fields = ("text", "labels", "id")
     if len(record) < len(fields):
         raise _FieldError(
-            fields[len(record)], f"missing column: expected {len(fields)} tab-separated columns, got {len(record)}"
+            fields[len(record)],
+            f"missing column: expected {len(fields)} tab-separated columns, got {len(record)}",
         )
     if len(record) > len(fields):
-        raise _FieldError(None, f"expected {len(fields)} tab-separated columns, got {len(record)}")
+        raise _FieldError(
+            None, f"expected {len(fields)} tab-separated columns, got {len(record)}"
+        )
     text = _text(record[0], "text")
     labels = [_class_id(value, len(names), "labels") for value in record[1].split(",")]
     if len(set(labels)) != len(labels):
@@ -355,19 +401,28 @@ def read_tweeteval(
         ['anger', 'joy', 'optimism', 'sadness']
     """
     if split not in _TWEETEVAL_SPLITS:
-        raise ValueError(f"split must be one of {', '.join(_TWEETEVAL_SPLITS)}, got {split!r}")
+        raise ValueError(
+            f"split must be one of {', '.join(_TWEETEVAL_SPLITS)}, got {split!r}"
+        )
     if empty_text not in ("error", "skip"):
         raise ValueError(f"empty_text must be 'error' or 'skip', got {empty_text!r}")
     split = _TWEETEVAL_SPLITS[split]
     folder = Path(folder)
-    text_path, labels_path = folder / f"{split}_text.txt", folder / f"{split}_labels.txt"
+    text_path, labels_path = (
+        folder / f"{split}_text.txt",
+        folder / f"{split}_labels.txt",
+    )
     mapping_path = folder / "mapping.txt"
     if not mapping_path.is_file() and (folder.parent / "mapping.txt").is_file():
         mapping_path = folder.parent / "mapping.txt"
     names = _read_mapping(mapping_path)
     texts, labels = _read_lines(text_path), _read_lines(labels_path)
     if len(texts) != len(labels):
-        longer, shorter = (text_path, labels_path) if len(texts) > len(labels) else (labels_path, text_path)
+        longer, shorter = (
+            (text_path, labels_path)
+            if len(texts) > len(labels)
+            else (labels_path, text_path)
+        )
         raise DataFormatError(
             longer,
             min(len(texts), len(labels)) + 1,
@@ -386,8 +441,16 @@ def read_tweeteval(
             continue
         with _at_row(text_path, line_number):
             text = _text(text, "text")
-        rows.append({"id": f"{folder.name}-{split}-{line_number}", "text": text, "label": label_id})
-    return _finish(text_path, rows, classification_features(names), report, return_report)
+        rows.append(
+            {
+                "id": f"{folder.name}-{split}-{line_number}",
+                "text": text,
+                "label": label_id,
+            }
+        )
+    return _finish(
+        text_path, rows, classification_features(names), report, return_report
+    )
 
 
 def _read_mapping(path: Path) -> list[str]:
@@ -398,9 +461,13 @@ def _read_mapping(path: Path) -> list[str]:
             continue  # a trailing blank line
         class_id, sep, name = line.partition("\t")
         if not sep or not name.strip():
-            raise DataFormatError(path, line_number, "name", "missing: expected 'id<TAB>name'")
+            raise DataFormatError(
+                path, line_number, "name", "missing: expected 'id<TAB>name'"
+            )
         if class_id.strip() != str(len(names)):
-            raise DataFormatError(path, line_number, "id", f"expected id {len(names)}, got {class_id!r}")
+            raise DataFormatError(
+                path, line_number, "id", f"expected id {len(names)}, got {class_id!r}"
+            )
         names.append(name.strip())
     if not names:
         raise DataFormatError(path, None, None, "no class names")
@@ -410,7 +477,9 @@ def _read_mapping(path: Path) -> list[str]:
 # --- EmpatheticDialogues -------------------------------------------------------------------------
 
 
-def read_empathetic_dialogues(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
+def read_empathetic_dialogues(
+    path: PathLike, *, return_report: bool = False
+) -> DatasetOrPair:
     """Read EmpatheticDialogues ``valid_utterances.csv``: one row per conversation.
 
     The CSV has one row per utterance with columns ``conv_id``,
@@ -452,17 +521,27 @@ def read_empathetic_dialogues(path: PathLike, *, return_report: bool = False) ->
         line_number = reader.line_num
         with _at_row(path, line_number):
             if None in record:
-                raise _FieldError(None, f"more fields than the {len(reader.fieldnames or ())} header columns")
+                raise _FieldError(
+                    None,
+                    f"more fields than the {len(reader.fieldnames or ())} header columns",
+                )
             conv_id = record["conv_id"]
             if conv_id is None or not conv_id.strip():
                 raise _FieldError("conv_id", "missing")
             index = (record["utterance_idx"] or "").strip()
             if not re.fullmatch(r"[0-9]+", index):
-                raise _FieldError("utterance_idx", f"expected a non-negative integer, got {record['utterance_idx']!r}")
+                raise _FieldError(
+                    "utterance_idx",
+                    f"expected a non-negative integer, got {record['utterance_idx']!r}",
+                )
             index = int(index)
-            utterance = _text(record["utterance"], "utterance").replace("_comma_", ",").strip()
+            utterance = (
+                _text(record["utterance"], "utterance").replace("_comma_", ",").strip()
+            )
             label = _class_id(record["label"], n_classes, "label")
-            conversation = conversations.setdefault(conv_id, {"label": label, "line": line_number, "utterances": {}})
+            conversation = conversations.setdefault(
+                conv_id, {"label": label, "line": line_number, "utterances": {}}
+            )
             if label != conversation["label"]:
                 raise _FieldError(
                     "label",
@@ -470,12 +549,18 @@ def read_empathetic_dialogues(path: PathLike, *, return_report: bool = False) ->
                     f"but {label} here",
                 )
             if index in conversation["utterances"]:
-                raise _FieldError("utterance_idx", f"repeated utterance_idx {index} in conversation {conv_id!r}")
+                raise _FieldError(
+                    "utterance_idx",
+                    f"repeated utterance_idx {index} in conversation {conv_id!r}",
+                )
             conversation["utterances"][index] = utterance
     rows = [
         {
             "id": conv_id,
-            "text": " ".join(conversation["utterances"][index] for index in sorted(conversation["utterances"])),
+            "text": " ".join(
+                conversation["utterances"][index]
+                for index in sorted(conversation["utterances"])
+            ),
             "label": conversation["label"],
         }
         for conv_id, conversation in conversations.items()
@@ -509,6 +594,10 @@ def stratified_folds(
     """
     labels = np.asarray(dataset[label_column])
     if labels.ndim != 1:
-        raise ValueError(f"column {label_column!r} must hold one label per row to stratify on")
+        raise ValueError(
+            f"column {label_column!r} must hold one label per row to stratify on"
+        )
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    return [(train, test) for train, test in splitter.split(np.zeros(len(labels)), labels)]
+    return [
+        (train, test) for train, test in splitter.split(np.zeros(len(labels)), labels)
+    ]

@@ -33,11 +33,18 @@ def evaluate_targeted_sentiment(
     texts = list(dataset["text"])
     gold, left_out = [], 0
     for aspects in dataset["aspects"]:
-        kept = [(a["from"], a["to"], a["polarity"]) for a in aspects if a["polarity"] in labels]
+        kept = [
+            (a["from"], a["to"], a["polarity"])
+            for a in aspects
+            if a["polarity"] in labels
+        ]
         left_out += len(aspects) - len(kept)
         gold.append(kept)
     extracted = classifier(texts, batch_size=batch_size)
-    predicted = [[(p["start"], p["end"], p["polarity"]) for p in sentence] for sentence in extracted]
+    predicted = [
+        [(p["start"], p["end"], p["polarity"]) for p in sentence]
+        for sentence in extracted
+    ]
     on_gold = []
     for text, triples in zip(texts, gold):
         if triples:
@@ -50,13 +57,13 @@ def evaluate_targeted_sentiment(
     return scores
 
 
-
-
 DEFAULT_SPAN_THRESHOLDS = (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 
 
 def select_span_threshold(
-    trainer: Any, thresholds: Sequence[float] = DEFAULT_SPAN_THRESHOLDS, metric: str = "eval_joint_f1"
+    trainer: Any,
+    thresholds: Sequence[float] = DEFAULT_SPAN_THRESHOLDS,
+    metric: str = "eval_joint_f1",
 ) -> tuple[float, dict[float, float]]:
     """Choose FCKT's decoding threshold γ on the trainer's *evaluation* (dev) set.
 
@@ -83,4 +90,8 @@ def select_span_threshold(
     return best, scores
 
 
-__all__ = ["DEFAULT_SPAN_THRESHOLDS", "evaluate_targeted_sentiment", "select_span_threshold"]
+__all__ = [
+    "DEFAULT_SPAN_THRESHOLDS",
+    "evaluate_targeted_sentiment",
+    "select_span_threshold",
+]

@@ -18,7 +18,9 @@ from transformers import EvalPrediction
 Span = tuple[int, int]
 
 
-def _precision_recall_f1(correct: int, predicted: int, gold: int) -> tuple[float, float, float]:
+def _precision_recall_f1(
+    correct: int, predicted: int, gold: int
+) -> tuple[float, float, float]:
     precision = correct / predicted if predicted else 0.0
     recall = correct / gold if gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -43,7 +45,9 @@ def targeted_sentiment_scores(
         `polarity_accuracy` and `polarity_macro_f1` (in %).
     """
     if len(gold) != len(predicted):
-        raise ValueError(f"gold has {len(gold)} sentences but predicted has {len(predicted)}.")
+        raise ValueError(
+            f"gold has {len(gold)} sentences but predicted has {len(predicted)}."
+        )
     counts = {"aspect": [0, 0, 0], "joint": [0, 0, 0]}
     for gold_triples, predicted_triples in zip(gold, predicted):
         for key, project in (("aspect", lambda t: t[:2]), ("joint", tuple)):
@@ -55,19 +59,33 @@ def targeted_sentiment_scores(
     scores: dict[str, float] = {}
     for key, (correct, n_predicted, n_gold) in counts.items():
         precision, recall, f1 = _precision_recall_f1(correct, n_predicted, n_gold)
-        scores.update({f"{key}_precision": 100 * precision, f"{key}_recall": 100 * recall, f"{key}_f1": 100 * f1})
+        scores.update(
+            {
+                f"{key}_precision": 100 * precision,
+                f"{key}_recall": 100 * recall,
+                f"{key}_f1": 100 * f1,
+            }
+        )
     if gold_aspect_predictions is not None:
         truth = [t[2] for triples in gold for t in triples]
         guess = [p for sentence in gold_aspect_predictions for p in sentence]
         if len(truth) != len(guess):
-            raise ValueError(f"{len(truth)} gold aspects but {len(guess)} gold-aspect predictions.")
+            raise ValueError(
+                f"{len(truth)} gold aspects but {len(guess)} gold-aspect predictions."
+            )
         if truth:
-            scores["polarity_accuracy"] = 100 * float(np.mean([t == g for t, g in zip(truth, guess)]))
-            scores["polarity_macro_f1"] = 100 * float(f1_score(truth, guess, average="macro"))
+            scores["polarity_accuracy"] = 100 * float(
+                np.mean([t == g for t, g in zip(truth, guess)])
+            )
+            scores["polarity_macro_f1"] = 100 * float(
+                f1_score(truth, guess, average="macro")
+            )
     return scores
 
 
-def compute_targeted_sentiment_metrics(eval_prediction: EvalPrediction) -> dict[str, float]:
+def compute_targeted_sentiment_metrics(
+    eval_prediction: EvalPrediction,
+) -> dict[str, float]:
     """`compute_metrics` for `Trainer` on FCKT, at the token level (for model selection on dev).
 
     Expects `label_names=["aspect_spans", "aspect_labels"]` in the training arguments, and the
@@ -77,12 +95,17 @@ def compute_targeted_sentiment_metrics(eval_prediction: EvalPrediction) -> dict[
     `hf_sentiment.evaluation.evaluate_targeted_sentiment`, which scores characters against the
     untouched gold.
     """
-    if not (isinstance(eval_prediction.label_ids, tuple) and len(eval_prediction.label_ids) == 2):
+    if not (
+        isinstance(eval_prediction.label_ids, tuple)
+        and len(eval_prediction.label_ids) == 2
+    ):
         raise ValueError(
             "compute_targeted_sentiment_metrics needs both gold columns: set "
             'TrainingArguments(label_names=["aspect_spans", "aspect_labels"]).'
         )
-    aspect_logits, predicted_spans, _, predicted_polarities, _ = eval_prediction.predictions[:5]
+    aspect_logits, predicted_spans, _, predicted_polarities, _ = (
+        eval_prediction.predictions[:5]
+    )
     gold_spans, gold_labels = eval_prediction.label_ids
     gold, predicted, on_gold = [], [], []
     for row in range(len(gold_labels)):
@@ -93,7 +116,12 @@ def compute_targeted_sentiment_metrics(eval_prediction: EvalPrediction) -> dict[
         on_gold.append([int(i) for i in aspect_logits[row][present].argmax(-1)])
         found = predicted_polarities[row] >= 0
         predicted.append(
-            [(int(s), int(e), int(y)) for (s, e), y in zip(predicted_spans[row][found], predicted_polarities[row][found])]
+            [
+                (int(s), int(e), int(y))
+                for (s, e), y in zip(
+                    predicted_spans[row][found], predicted_polarities[row][found]
+                )
+            ]
         )
     return targeted_sentiment_scores(gold, predicted, on_gold)
 

@@ -12,4 +12,9 @@ FCKTForTargetedSentiment.register_for_auto_class("AutoModel")
 AutoConfig.register(FCKTConfig.model_type, FCKTConfig, exist_ok=True)
 AutoModel.register(FCKTConfig, FCKTForTargetedSentiment, exist_ok=True)
 
-__all__ = ["FCKTConfig", "FCKTForTargetedSentiment", "FCKTOutput", "FCKTPreTrainedModel"]
+__all__ = [
+    "FCKTConfig",
+    "FCKTForTargetedSentiment",
+    "FCKTOutput",
+    "FCKTPreTrainedModel",
+]

@@ -10,7 +10,9 @@ from collections.abc import Iterable, Sequence
 Offsets = Sequence[Sequence[int]]
 
 
-def word_char_spans(sequences: Iterable[tuple[Sequence[int | None], Offsets]]) -> dict[int, tuple[int, int]]:
+def word_char_spans(
+    sequences: Iterable[tuple[Sequence[int | None], Offsets]],
+) -> dict[int, tuple[int, int]]:
     """The character span of every word, from token sequences that together cover the whole text.
 
     A sequence cut by `max_length`, or one window of a long text, only holds part of a word at its
@@ -29,7 +31,11 @@ def word_char_spans(sequences: Iterable[tuple[Sequence[int | None], Offsets]]) -
             if word is None:
                 continue
             known = spans.get(word)
-            spans[word] = (start, end) if known is None else (min(known[0], start), max(known[1], end))
+            spans[word] = (
+                (start, end)
+                if known is None
+                else (min(known[0], start), max(known[1], end))
+            )
     return spans
 
 
@@ -56,7 +62,9 @@ def boundary_candidate_masks(
     return starts, ends
 
 
-def char_span_to_token_span(offsets: Offsets, start: int, end: int) -> tuple[int, int] | None:
+def char_span_to_token_span(
+    offsets: Offsets, start: int, end: int
+) -> tuple[int, int] | None:
     """The inclusive token span that covers the characters `[start, end)`.
 
     Args:

@@ -55,7 +55,11 @@ class TargetedSentimentPipeline(ChunkPipeline):
         self.model.eval()  # decoding runs in eval mode only
 
     def _sanitize_parameters(
-        self, aspects: Sequence[Any] | None = None, max_length: int | None = None, stride: int | None = None, **kwargs
+        self,
+        aspects: Sequence[Any] | None = None,
+        max_length: int | None = None,
+        stride: int | None = None,
+        **kwargs,
     ) -> tuple[dict, dict, dict]:
         preprocess: dict[str, Any] = {}
         if aspects is not None:
@@ -67,7 +71,10 @@ class TargetedSentimentPipeline(ChunkPipeline):
         return preprocess, {}, {}
 
     def _model_max_length(self) -> int:
-        limits = [512, getattr(self.model.config.backbone_config, "max_position_embeddings", 512)]
+        limits = [
+            512,
+            getattr(self.model.config.backbone_config, "max_position_embeddings", 512),
+        ]
         if self.tokenizer.model_max_length and self.tokenizer.model_max_length < 10**6:
             limits.append(self.tokenizer.model_max_length)
         return min(limits)
@@ -80,15 +87,21 @@ class TargetedSentimentPipeline(ChunkPipeline):
         stride: int = 32,
     ) -> Iterator[dict[str, Any]]:
         if not isinstance(inputs, str):
-            raise TypeError(f"targeted-sentiment takes a string or a list of strings, got {type(inputs).__name__}.")
+            raise TypeError(
+                f"targeted-sentiment takes a string or a list of strings, got {type(inputs).__name__}."
+            )
         if not inputs.strip():
             raise ValueError("targeted-sentiment: the input text is empty.")
         max_length = max_length or self._model_max_length()
         if stride >= max_length - 2:
-            raise ValueError(f"targeted-sentiment: stride ({stride}) must be smaller than max_length - 2 ({max_length - 2}).")
+            raise ValueError(
+                f"targeted-sentiment: stride ({stride}) must be smaller than max_length - 2 ({max_length - 2})."
+            )
         for start, end in aspects or []:
             if not 0 <= start < end <= len(inputs):
-                raise ValueError(f"targeted-sentiment: aspect span ({start}, {end}) is not inside the text of length {len(inputs)}.")
+                raise ValueError(
+                    f"targeted-sentiment: aspect span ({start}, {end}) is not inside the text of length {len(inputs)}."
+                )
         encoded = self.tokenizer(
             inputs,
             truncation=True,
@@ -98,10 +111,14 @@ class TargetedSentimentPipeline(ChunkPipeline):
             return_offsets_mapping=True,
         )
         windows = len(encoded["input_ids"])
-        words = word_char_spans((encoded.word_ids(w), encoded["offset_mapping"][w]) for w in range(windows))
+        words = word_char_spans(
+            (encoded.word_ids(w), encoded["offset_mapping"][w]) for w in range(windows)
+        )
         for window in range(windows):
             offsets = encoded["offset_mapping"][window]
-            starts, ends = boundary_candidate_masks(encoded.word_ids(window), offsets, words)
+            starts, ends = boundary_candidate_masks(
+                encoded.word_ids(window), offsets, words
+            )
             item: dict[str, Any] = {
                 key: torch.tensor([encoded[key][window]])
                 for key in ("input_ids", "attention_mask", "token_type_ids")
@@ -112,8 +129,13 @@ class TargetedSentimentPipeline(ChunkPipeline):
             item["offset_mapping"] = torch.tensor([offsets])
             item["text"] = inputs
             if aspects is not None:
-                found = [(i, char_span_to_token_span(offsets, s, e)) for i, (s, e) in enumerate(aspects)]
-                item["aspect_token_spans"] = [list(span) for _, span in found if span is not None]
+                found = [
+                    (i, char_span_to_token_span(offsets, s, e))
+                    for i, (s, e) in enumerate(aspects)
+                ]
+                item["aspect_token_spans"] = [
+                    list(span) for _, span in found if span is not None
+                ]
                 item["aspect_ids"] = [i for i, span in found if span is not None]
                 item["char_spans"] = aspects
             item["is_last"] = window == windows - 1
@@ -130,7 +152,9 @@ class TargetedSentimentPipeline(ChunkPipeline):
             # Unbatched, a value is the window's own list; batched, a list of those lists.
             per_window = gold if isinstance(passthrough["text"], list) else [gold]
             most = max((len(spans) for spans in per_window), default=0)
-            spans = torch.full((len(per_window), max(most, 1), 2), IGNORE_INDEX, dtype=torch.long)
+            spans = torch.full(
+                (len(per_window), max(most, 1), 2), IGNORE_INDEX, dtype=torch.long
+            )
             for row, window_spans in enumerate(per_window):
                 if window_spans:
                     spans[row, : len(window_spans)] = torch.tensor(window_spans)
@@ -164,11 +188,21 @@ class TargetedSentimentPipeline(ChunkPipeline):
             ):
                 if start < 0:
                     continue
-                candidates.append((span_score, offsets[start][0], offsets[end][1], polarity, polarity_score))
+                candidates.append(
+                    (
+                        span_score,
+                        offsets[start][0],
+                        offsets[end][1],
+                        polarity,
+                        polarity_score,
+                    )
+                )
         # Windows overlap: keep the best-scored span of every overlapping group.
         kept: list[tuple] = []
         for candidate in sorted(candidates, key=lambda c: -c[0]):
-            if all(candidate[2] <= other[1] or candidate[1] >= other[2] for other in kept):
+            if all(
+                candidate[2] <= other[1] or candidate[1] >= other[2] for other in kept
+            ):
                 kept.append(candidate)
         return [
             {
@@ -179,11 +213,15 @@ class TargetedSentimentPipeline(ChunkPipeline):
                 "score": polarity_score,
                 "aspect_score": float(torch.sigmoid(torch.tensor(span_score))),
             }
-            for span_score, start, end, polarity, polarity_score in sorted(kept, key=lambda c: c[1])
+            for span_score, start, end, polarity, polarity_score in sorted(
+                kept, key=lambda c: c[1]
+            )
         ]
 
 
-def _polarities_of_given_spans(all_outputs: list[dict[str, Any]], text: str, id2label: dict[int, str]) -> list[dict[str, Any]]:
+def _polarities_of_given_spans(
+    all_outputs: list[dict[str, Any]], text: str, id2label: dict[int, str]
+) -> list[dict[str, Any]]:
     char_spans = all_outputs[0]["char_spans"]
     results: list[dict[str, Any] | None] = [None] * len(char_spans)
     for window in all_outputs:
@@ -201,7 +239,9 @@ def _polarities_of_given_spans(all_outputs: list[dict[str, Any]], text: str, id2
                 }
     missing = [char_spans[i] for i, result in enumerate(results) if result is None]
     if missing:
-        raise ValueError(f"targeted-sentiment: aspect spans {missing} do not fit in one window; raise max_length or stride.")
+        raise ValueError(
+            f"targeted-sentiment: aspect spans {missing} do not fit in one window; raise max_length or stride."
+        )
     return results
 
 
@@ -210,7 +250,9 @@ def _as_char_span(aspect: Any) -> tuple[int, int]:
         return int(aspect["start"]), int(aspect["end"])
     if isinstance(aspect, (tuple, list)) and len(aspect) == 2:
         return int(aspect[0]), int(aspect[1])
-    raise ValueError(f"targeted-sentiment: an aspect must be (start, end) or {{'start': ..., 'end': ...}}, got {aspect!r}.")
+    raise ValueError(
+        f"targeted-sentiment: an aspect must be (start, end) or {{'start': ..., 'end': ...}}, got {aspect!r}."
+    )
 
 
 __all__ = ["TargetedSentimentPipeline"]

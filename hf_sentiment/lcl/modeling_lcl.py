@@ -89,12 +89,18 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
         self.post_init()
 
     @classmethod
-    def from_pretrained_encoder(cls, encoder_name_or_path: str, **config_kwargs) -> "LCLForSequenceClassification":
+    def from_pretrained_encoder(
+        cls, encoder_name_or_path: str, **config_kwargs
+    ) -> "LCLForSequenceClassification":
         """Start from a pretrained encoder (folder or Hub id); a separate weighting network starts
         from the same weights, as in the paper. `config_kwargs` go to [`LCLConfig`]."""
         encoder = AutoModel.from_pretrained(encoder_name_or_path)
-        model = cls(LCLConfig(backbone_config=encoder.config.to_dict(), **config_kwargs))
-        state = {k: v for k, v in encoder.state_dict().items() if not k.startswith("pooler.")}
+        model = cls(
+            LCLConfig(backbone_config=encoder.config.to_dict(), **config_kwargs)
+        )
+        state = {
+            k: v for k, v in encoder.state_dict().items() if not k.startswith("pooler.")
+        }
         model.encoder.load_state_dict(state)
         if hasattr(model, "weighting_encoder"):
             model.weighting_encoder.load_state_dict(state)
@@ -115,9 +121,15 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
     def set_input_embeddings(self, value: nn.Module) -> None:
         self.encoder.set_input_embeddings(value)
 
-    def pool(self, encoder: nn.Module, inputs: dict[str, torch.Tensor | None], **kwargs) -> tuple[torch.Tensor, ModelOutput]:
+    def pool(
+        self, encoder: nn.Module, inputs: dict[str, torch.Tensor | None], **kwargs
+    ) -> tuple[torch.Tensor, ModelOutput]:
         """Pooled representation `(B, d)` of `inputs` by `encoder` (first token or masked mean)."""
-        outputs = encoder(**{k: v for k, v in inputs.items() if v is not None}, return_dict=True, **kwargs)
+        outputs = encoder(
+            **{k: v for k, v in inputs.items() if v is not None},
+            return_dict=True,
+            **kwargs,
+        )
         hidden = outputs.last_hidden_state
         if self.config.pooling == "cls":
             return hidden[:, 0], outputs
@@ -146,12 +158,21 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
                 `hf_sentiment.data.augmentation`); without them the second view comes from dropout
                 (`config.second_view`).
         """
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        return_dict = (
+            return_dict if return_dict is not None else self.config.return_dict
+        )
         if attention_mask is None and input_ids is not None:
             attention_mask = torch.ones_like(input_ids)
-        inputs = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+        inputs = {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "token_type_ids": token_type_ids,
+        }
         pooled, outputs = self.pool(
-            self.encoder, inputs, output_hidden_states=output_hidden_states, output_attentions=output_attentions
+            self.encoder,
+            inputs,
+            output_hidden_states=output_hidden_states,
+            output_attentions=output_attentions,
         )
         logits = self.classifier(self.dropout(pooled))
 
@@ -175,8 +196,12 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
                 both_labels = torch.cat([labels, labels])
                 class_weights = None
                 if self.config.contrastive_loss == "label_aware":
-                    weighting_logits = self._weighting_logits(pooled, second, inputs, augmented)
-                    weighting_ce_loss = F.cross_entropy(weighting_logits[: labels.shape[0]], labels)
+                    weighting_logits = self._weighting_logits(
+                        pooled, second, inputs, augmented
+                    )
+                    weighting_ce_loss = F.cross_entropy(
+                        weighting_logits[: labels.shape[0]], labels
+                    )
                     class_weights = weighting_logits.softmax(-1)
                     if not self.config.weighting_gradient:
                         class_weights = class_weights.detach()
@@ -200,7 +225,10 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
         return output if return_dict else output.to_tuple()
 
     def _second_view(
-        self, pooled: torch.Tensor, inputs: dict[str, torch.Tensor | None], augmented: dict[str, torch.Tensor | None]
+        self,
+        pooled: torch.Tensor,
+        inputs: dict[str, torch.Tensor | None],
+        augmented: dict[str, torch.Tensor | None],
     ) -> torch.Tensor:
         """`(B, d)`: the second view of every example."""
         if augmented["input_ids"] is not None:
@@ -219,14 +247,24 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
         """`(2B, C)`: the weighting network's logits for both views (a dropout view shares its
         example's weights; an augmented input gets its own)."""
         if not self.config.include_weighting_network:
-            raise ValueError("This model's weighting network was stripped; it can no longer train with LCL.")
+            raise ValueError(
+                "This model's weighting network was stripped; it can no longer train with LCL."
+            )
         if self.config.weighting_network == "shared":
             first = self.weighting_classifier(pooled)
-            second = self.weighting_classifier(second_view) if augmented["input_ids"] is not None else first
-        else:
-            first = self.weighting_classifier(self.pool(self.weighting_encoder, inputs)[0])
             second = (
-                self.weighting_classifier(self.pool(self.weighting_encoder, augmented)[0])
+                self.weighting_classifier(second_view)
+                if augmented["input_ids"] is not None
+                else first
+            )
+        else:
+            first = self.weighting_classifier(
+                self.pool(self.weighting_encoder, inputs)[0]
+            )
+            second = (
+                self.weighting_classifier(
+                    self.pool(self.weighting_encoder, augmented)[0]
+                )
                 if augmented["input_ids"] is not None
                 else first
             )

@@ -6,7 +6,10 @@ from transformers.pipelines import PIPELINE_REGISTRY
 from ..fckt.pipeline_fckt import TargetedSentimentPipeline
 
 PIPELINE_REGISTRY.register_pipeline(
-    "targeted-sentiment", pipeline_class=TargetedSentimentPipeline, pt_model=AutoModel, type="text"
+    "targeted-sentiment",
+    pipeline_class=TargetedSentimentPipeline,
+    pt_model=AutoModel,
+    type="text",
 )
 
 __all__ = ["TargetedSentimentPipeline"]

@@ -1,0 +1,116 @@
+"""Configuration of SoftMCL-style sentiment-aware pre-training (Wang, Yu & Zhang, LREC-COLING 2024).
+
+Self-contained (transformers only) so that it travels with a saved model folder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import AutoConfig, BertConfig, PreTrainedConfig
+
+
+class SoftMCLConfig(PreTrainedConfig):
+    r"""Configuration of [`SoftMCLForPreTraining`].
+
+    The authors' code is not public and the paper leaves μ, the queue sizes, the temperatures and
+    the loss weights unstated; the defaults below start from MoCo's usual values (μ = 0.999,
+    τ = 0.07). See `docs/softmcl.md` for what is our reading ("SoftMCL-style").
+
+    Args:
+        backbone_config (`PreTrainedConfig` or `dict`, *optional*): the encoder's configuration;
+            its type must have an `AutoModelForMaskedLM` class (BERT, RoBERTa, DeBERTa, ...). A
+            `dict` needs `model_type`. Defaults to BERT-base.
+        mlm_weight (`float`, defaults to 1.0): weight of the masked-language-modelling loss.
+        word_weight (`float`, defaults to 1.0): weight of the word-level soft contrastive loss
+            (0 turns it off).
+        sentence_weight (`float`, defaults to 1.0): weight of the sentence-level soft contrastive
+            loss (0 turns it off).
+        word_temperature (`float`, defaults to 0.07): τ of the word-level representation similarity.
+        sentence_temperature (`float`, defaults to 0.07): τ of the sentence-level representation
+            similarity.
+        momentum (`float`, defaults to 0.999): μ of the key encoder's update
+            `θ_k ← μ·θ_k + (1 − μ)·θ_q`.
+        word_queue_size (`int`, defaults to 4096): keys (with their valences) kept for the word
+            level; 0 disables the queue (batch keys only).
+        sentence_queue_size (`int`, defaults to 1024): the same for the sentence level.
+        projection_dim (`int`, defaults to 128): size of the word and sentence projections.
+        gather_keys (`bool`, defaults to `True`): under several processes, compare each query
+            with the keys of the whole global batch (gathered; keys carry no gradient), so the
+            loss equals a one-process run at the same global batch, and enqueue those keys.
+    """
+
+    model_type = "softmcl"
+    sub_configs = {"backbone_config": AutoConfig}
+    keys_to_ignore_at_inference = ["mlm_loss", "word_loss", "sentence_loss"]
+
+    def __init__(
+        self,
+        backbone_config: PreTrainedConfig | dict[str, Any] | None = None,
+        mlm_weight: float = 1.0,
+        word_weight: float = 1.0,
+        sentence_weight: float = 1.0,
+        word_temperature: float = 0.07,
+        sentence_temperature: float = 0.07,
+        momentum: float = 0.999,
+        word_queue_size: int = 4096,
+        sentence_queue_size: int = 1024,
+        projection_dim: int = 128,
+        gather_keys: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(backbone_config, dict):
+            backbone_config = dict(backbone_config)
+            if "model_type" not in backbone_config:
+                raise ValueError(
+                    "SoftMCLConfig: `backbone_config` given as a dict needs a 'model_type' key."
+                )
+            backbone_config = AutoConfig.for_model(**backbone_config)
+        elif backbone_config is None:
+            backbone_config = BertConfig()
+        for name, value in (
+            ("mlm_weight", mlm_weight),
+            ("word_weight", word_weight),
+            ("sentence_weight", sentence_weight),
+        ):
+            if value < 0:
+                raise ValueError(f"SoftMCLConfig: {name} must be >= 0, got {value}.")
+        for name, value in (
+            ("word_temperature", word_temperature),
+            ("sentence_temperature", sentence_temperature),
+        ):
+            if value <= 0:
+                raise ValueError(f"SoftMCLConfig: {name} must be > 0, got {value}.")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(
+                f"SoftMCLConfig: momentum (μ) must lie in [0, 1], got {momentum}."
+            )
+        for name, value in (
+            ("word_queue_size", word_queue_size),
+            ("sentence_queue_size", sentence_queue_size),
+        ):
+            if value < 0:
+                raise ValueError(f"SoftMCLConfig: {name} must be >= 0, got {value}.")
+        self.backbone_config = backbone_config
+        self.mlm_weight = mlm_weight
+        self.word_weight = word_weight
+        self.sentence_weight = sentence_weight
+        self.word_temperature = word_temperature
+        self.sentence_temperature = sentence_temperature
+        self.momentum = momentum
+        self.word_queue_size = word_queue_size
+        self.sentence_queue_size = sentence_queue_size
+        self.projection_dim = projection_dim
+        self.gather_keys = gather_keys
+        super().__init__(**kwargs)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.backbone_config.hidden_size
+
+    @property
+    def uses_key_encoder(self) -> bool:
+        return self.word_weight > 0 or self.sentence_weight > 0
+
+
+__all__ = ["SoftMCLConfig"]

@@ -1,0 +1,493 @@
+"""SoftMCL-style sentiment-aware pre-training: MLM + word- and sentence-level *soft* momentum
+contrastive learning.
+
+Wang, Yu & Zhang, "SoftMCL: Soft Momentum Contrastive Learning for Fine-grained Sentiment-aware
+Pre-training", LREC-COLING 2024 (arXiv:2405.01827). No official code exists; where this file
+interprets the paper it says so ("our reading").
+
+For each level (words rated by a valence lexicon; sentences with a valence rating):
+
+- queries `z_i`: L2-normalised projections of the online encoder's states on the *masked* input
+  (word = mean of its sub-word pieces; sentence = first token);
+- keys `k_j`: the same from the momentum (EMA) key encoder on the *unmasked* input, for the whole
+  (global) batch, followed by a FIFO queue of earlier keys kept with their valences;
+- target `q_ij = s_ij / Σ_k s_ik` with the normalised absolute valence similarity
+  `s_ij = 1 − |v_i − v_j|` (valences rescaled to [0, 1]); prediction
+  `p_ij = softmax_j(z_i · k_j / τ)`; loss `−(1/N) Σ_i Σ_j q_ij log p_ij`.
+
+Total: `mlm_weight · MLM + word_weight · L_word + sentence_weight · L_sentence`. After every
+optimizer step, [`SoftMCLForPreTraining.update_momentum_and_queue`] moves the key encoder
+`θ_k ← μ·θ_k + (1 − μ)·θ_q` and enqueues the step's keys ([`SoftMCLTrainer`] calls it).
+
+Self-contained (torch + transformers + its folder) so that a saved folder loads with
+`trust_remote_code=True` where hf_sentiment is not installed.
+
+Shapes: `B` batch, `n` sequence length, `W` rated-word slots per sentence, `d` hidden size,
+`p` projection size, `V` vocabulary, `Q` queue size.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn import functional as F
+from transformers import AutoModelForMaskedLM, PreTrainedModel
+from transformers.utils import ModelOutput
+
+from .configuration_softmcl import SoftMCLConfig
+
+logger = logging.getLogger(__name__)
+
+#: Valence of an empty queue slot, an unrated sentence or a padding word slot (real valences are in [0, 1]).
+NO_VALENCE = -1.0
+LEVELS = ("word", "sentence")
+
+
+def soft_contrastive_loss(
+    queries: torch.Tensor,
+    query_valence: torch.Tensor,
+    keys: torch.Tensor,
+    key_valence: torch.Tensor,
+    temperature: float,
+) -> torch.Tensor:
+    r"""SoftMCL-style soft contrastive loss: cross-entropy between the valence-similarity
+    distribution and the representation-similarity distribution over the keys.
+
+    `s_ij = 1 − |v_i − v_j|`, `q_ij = s_ij / Σ_k s_ik`, `p_ij = softmax_j(z_i·k_j / τ)`,
+    `L = −(1/N) Σ_i Σ_j q_ij log p_ij`.
+
+    Args:
+        queries (`(N, p)`): L2-normalised query representations.
+        query_valence (`(N,)`): their valences in [0, 1].
+        keys (`(M, p)`): L2-normalised keys (batch keys, then queue).
+        key_valence (`(M,)`): their valences in [0, 1].
+        temperature: τ.
+
+    Returns:
+        `()`: the loss (0 with a gradient path when there is no query).
+    """
+    if queries.shape[0] == 0 or keys.shape[0] == 0:
+        return queries.sum() * 0.0
+    similarity = 1.0 - (query_valence[:, None] - key_valence[None, :]).abs()
+    target = similarity / similarity.sum(-1, keepdim=True).clamp_min(1e-12)
+    log_prediction = (queries @ keys.T / temperature).log_softmax(-1)
+    return -(target * log_prediction).sum(-1).mean()
+
+
+def pool_words(
+    hidden: torch.Tensor, word_index: torch.Tensor, num_words: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean of each rated word's sub-word pieces.
+
+    Args:
+        hidden (`(B, n, d)`): token states.
+        word_index (`(B, n)`): the rated-word slot (0..W-1) of each token, -1 elsewhere.
+        num_words: W.
+
+    Returns:
+        `(B, W, d)` word states and `(B, W)` piece counts (0 where a slot has no token).
+    """
+    batch, _, dim = hidden.shape
+    in_word = word_index >= 0
+    slot = (
+        torch.arange(batch, device=hidden.device)[:, None] * num_words
+        + word_index.clamp_min(0)
+    )[in_word]
+    sums = hidden.new_zeros(batch * num_words, dim).index_add_(0, slot, hidden[in_word])
+    counts = torch.zeros(
+        batch * num_words, device=hidden.device, dtype=hidden.dtype
+    ).index_add_(0, slot, torch.ones_like(slot, dtype=hidden.dtype))
+    words = sums / counts.clamp_min(1.0)[:, None]
+    return words.view(batch, num_words, dim), counts.view(batch, num_words)
+
+
+def gather_across_processes(values: torch.Tensor) -> torch.Tensor:
+    """Concatenate `values` (`(N_r, ...)`, N_r may differ per process) from every process, in rank
+    order; the identity without `torch.distributed`. No gradient flows through the result."""
+    if (
+        not (dist.is_available() and dist.is_initialized())
+        or dist.get_world_size() == 1
+    ):
+        return values
+    world = dist.get_world_size()
+    size = torch.tensor([values.shape[0]], device=values.device)
+    sizes = [torch.zeros_like(size) for _ in range(world)]
+    dist.all_gather(sizes, size)
+    largest = int(max(s.item() for s in sizes))
+    padded = values.new_zeros((largest, *values.shape[1:]))
+    padded[: values.shape[0]] = values
+    gathered = [torch.zeros_like(padded) for _ in range(world)]
+    dist.all_gather(gathered, padded.contiguous())
+    return torch.cat([chunk[: int(s.item())] for chunk, s in zip(gathered, sizes)])
+
+
+@dataclass
+class SoftMCLOutput(ModelOutput):
+    """Output of [`SoftMCLForPreTraining`].
+
+    Args:
+        loss (`()`, *optional*): the weighted total, when any part could be computed.
+        mlm_loss, word_loss, sentence_loss (`()`, *optional*): its parts.
+        logits (`(B, n, V)`): the MLM head's scores.
+        hidden_states, attentions: from the online encoder, when asked for.
+    """
+
+    loss: torch.FloatTensor | None = None
+    mlm_loss: torch.FloatTensor | None = None
+    word_loss: torch.FloatTensor | None = None
+    sentence_loss: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+
+
+class SoftMCLPreTrainedModel(PreTrainedModel):
+    config_class = SoftMCLConfig
+    base_model_prefix = "softmcl"
+    main_input_name = "input_ids"
+
+    def _init_weights(self, module: nn.Module) -> None:
+        # The backbone initialises itself; this covers the projections.
+        std = getattr(self.config.backbone_config, "initializer_range", 0.02)
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+
+class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
+    """An encoder with its MLM head, word and sentence projections, a momentum key encoder and
+    two valence-carrying key queues.
+
+    The backbone is the backbone type's own `AutoModelForMaskedLM` (`self.mlm`), so its MLM head
+    is tied to the input embeddings; [`export_encoder`] saves exactly that model, which loads with
+    any `AutoModel*` class of the backbone's type.
+
+    Example:
+
+    ```python
+    >>> from hf_sentiment import SoftMCLForPreTraining
+    >>> model = SoftMCLForPreTraining.from_pretrained_encoder("path/to/encoder", word_queue_size=4096)
+    >>> # ... train with SoftMCLTrainer, then:
+    >>> model.export_encoder("my-sentiment-encoder", tokenizer=tokenizer)
+    ```
+    """
+
+    def __init__(self, config: SoftMCLConfig) -> None:
+        super().__init__(config)
+        self.mlm = AutoModelForMaskedLM.from_config(config.backbone_config)
+        hidden, projection = config.hidden_size, config.projection_dim
+        if config.word_weight > 0:
+            self.word_projection = _projection(hidden, projection)
+        if config.sentence_weight > 0:
+            self.sentence_projection = _projection(hidden, projection)
+        for level in LEVELS:
+            size = getattr(config, f"{level}_queue_size")
+            self.register_buffer(f"{level}_queue", torch.zeros(size, projection))
+            self.register_buffer(
+                f"{level}_queue_valence", torch.full((size,), NO_VALENCE)
+            )
+            self.register_buffer(
+                f"{level}_queue_pointer", torch.zeros((), dtype=torch.long)
+            )
+        if config.uses_key_encoder:
+            # A structural copy of the online encoder (and projections), so that parameters pair
+            # up one to one for the EMA; it never receives gradients.
+            self.key_encoder = copy.deepcopy(self.mlm.base_model)
+            for level in LEVELS:
+                if hasattr(self, f"{level}_projection"):
+                    setattr(
+                        self,
+                        f"key_{level}_projection",
+                        copy.deepcopy(getattr(self, f"{level}_projection")),
+                    )
+        self.post_init()
+        self.copy_online_to_key_encoder()
+        # Keys of the current optimizer step, waiting for `update_momentum_and_queue`.
+        self._pending_keys: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {
+            level: [] for level in LEVELS
+        }
+
+    # ----------------------------------------------------------------------------------- set-up
+    @classmethod
+    def from_pretrained_encoder(
+        cls, encoder_name_or_path: str | Path, **config_kwargs
+    ) -> SoftMCLForPreTraining:
+        """Start from a pretrained encoder (folder or Hub id). Its MLM head is used when the
+        checkpoint has one; otherwise the head is trained fresh (logged). `config_kwargs` go to
+        [`SoftMCLConfig`]."""
+        mlm, info = AutoModelForMaskedLM.from_pretrained(
+            encoder_name_or_path, output_loading_info=True
+        )
+        head_missing = [
+            key
+            for key in info["missing_keys"]
+            if not key.startswith(mlm.base_model_prefix + ".")
+        ]
+        if head_missing:
+            logger.warning(
+                "%s has no complete MLM head (%d tensors missing, e.g. %s): it is trained fresh.",
+                encoder_name_or_path, len(head_missing), head_missing[0],
+            )  # fmt: skip
+        model = cls(
+            SoftMCLConfig(backbone_config=mlm.config.to_dict(), **config_kwargs)
+        )
+        model.mlm.load_state_dict(mlm.state_dict())
+        model.copy_online_to_key_encoder()
+        return model
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.mlm.get_input_embeddings()
+
+    def set_input_embeddings(self, value: nn.Module) -> None:
+        self.mlm.set_input_embeddings(value)
+
+    def get_output_embeddings(self) -> nn.Module | None:
+        return self.mlm.get_output_embeddings()
+
+    def _momentum_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
+        pairs = (
+            [(self.mlm.base_model, self.key_encoder)]
+            if hasattr(self, "key_encoder")
+            else []
+        )
+        for level in LEVELS:
+            if hasattr(self, f"key_{level}_projection"):
+                pairs.append(
+                    (
+                        getattr(self, f"{level}_projection"),
+                        getattr(self, f"key_{level}_projection"),
+                    )
+                )
+        return pairs
+
+    @torch.no_grad()
+    def copy_online_to_key_encoder(self) -> None:
+        """Set the key encoder (and key projections) equal to the online ones, frozen."""
+        for online, key in self._momentum_pairs():
+            key.load_state_dict(online.state_dict())
+            key.requires_grad_(False)
+
+    # ------------------------------------------------------------------------- momentum, queue
+    @torch.no_grad()
+    def update_momentum_and_queue(self) -> None:
+        """Call once after every optimizer step: `θ_k ← μ·θ_k + (1 − μ)·θ_q`, then enqueue the
+        keys of the step's forward passes (all processes' keys when they were gathered)."""
+        mu = self.config.momentum
+        for online, key in self._momentum_pairs():
+            key_params = list(key.parameters())
+            online_params = [p.detach() for p in online.parameters()]
+            torch._foreach_mul_(key_params, mu)
+            torch._foreach_add_(key_params, online_params, alpha=1.0 - mu)
+        for level in LEVELS:
+            pending = self._pending_keys[level]
+            if pending:
+                keys = torch.cat([k for k, _ in pending])
+                valences = torch.cat([v for _, v in pending])
+                self.enqueue(level, keys, valences)
+            pending.clear()
+
+    @torch.no_grad()
+    def enqueue(self, level: str, keys: torch.Tensor, valences: torch.Tensor) -> None:
+        """Write `keys` `(N, p)` and `valences` `(N,)` into `level`'s FIFO ring buffer (oldest
+        first out; with N > Q only the last Q stay)."""
+        queue = getattr(self, f"{level}_queue")
+        size = queue.shape[0]
+        if size == 0 or keys.shape[0] == 0:
+            return
+        keys, valences = keys[-size:], valences[-size:]
+        pointer = getattr(self, f"{level}_queue_pointer")
+        slots = (pointer + torch.arange(keys.shape[0], device=queue.device)) % size
+        queue[slots] = keys.to(queue.dtype)
+        getattr(self, f"{level}_queue_valence")[slots] = valences.to(queue.dtype)
+        pointer.copy_((pointer + keys.shape[0]) % size)
+
+    def queued(self, level: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """The filled part of `level`'s queue: keys `(Q', p)` and valences `(Q',)`."""
+        valence = getattr(self, f"{level}_queue_valence")
+        filled = valence >= 0
+        return getattr(self, f"{level}_queue")[filled], valence[filled]
+
+    # --------------------------------------------------------------------------------- forward
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        word_index: torch.LongTensor | None = None,
+        word_valence: torch.FloatTensor | None = None,
+        sentence_valence: torch.FloatTensor | None = None,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> SoftMCLOutput | tuple:
+        r"""
+        Args:
+            input_ids, attention_mask, token_type_ids (`(B, n)`): the (MLM-masked) input.
+            labels (`(B, n)`, *optional*): MLM targets, -100 where a token was not masked. The key
+                encoder reads the unmasked input, rebuilt from `input_ids` and `labels`.
+            word_index (`(B, n)`, *optional*): the rated-word slot of each token, -1 elsewhere.
+            word_valence (`(B, W)`, *optional*): each slot's valence in [0, 1], -1 for padding.
+            sentence_valence (`(B,)`, *optional*): the sentence valence in [0, 1], -1 if unrated.
+        """
+        return_dict = (
+            return_dict if return_dict is not None else self.config.return_dict
+        )
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            inputs["token_type_ids"] = token_type_ids
+        outputs = self.mlm(
+            **inputs,
+            output_hidden_states=True,
+            output_attentions=output_attentions,
+            return_dict=True,
+        )
+        logits = outputs.logits
+        hidden = outputs.hidden_states[-1]
+
+        parts: dict[str, torch.Tensor] = {}
+        if labels is not None and self.config.mlm_weight > 0:
+            masked = labels != -100
+            # An all-unmasked batch has no MLM term; keep the graph connected for DDP.
+            parts["mlm"] = (
+                F.cross_entropy(logits[masked], labels[masked])
+                if masked.any()
+                else logits.sum() * 0.0
+            )
+        wants_words = (
+            word_index is not None
+            and word_valence is not None
+            and self.config.word_weight > 0
+        )
+        wants_sentences = (
+            sentence_valence is not None and self.config.sentence_weight > 0
+        )
+        if wants_words or wants_sentences:
+            key_ids = (
+                input_ids
+                if labels is None
+                else torch.where(labels != -100, labels, input_ids)
+            )
+            with torch.no_grad():
+                key_hidden = self.key_encoder(
+                    **{**inputs, "input_ids": key_ids}, return_dict=True
+                ).last_hidden_state
+            if wants_words:
+                parts["word"] = self._level_loss(
+                    "word", hidden, key_hidden, word_index, word_valence
+                )
+            if wants_sentences:
+                parts["sentence"] = self._level_loss(
+                    "sentence", hidden, key_hidden, None, sentence_valence
+                )
+
+        loss = None
+        if parts:
+            loss = sum(
+                getattr(self.config, f"{name}_weight") * value
+                for name, value in parts.items()
+            )
+        output = SoftMCLOutput(
+            loss=loss,
+            mlm_loss=parts.get("mlm"),
+            word_loss=parts.get("word"),
+            sentence_loss=parts.get("sentence"),
+            logits=logits,
+            hidden_states=outputs.hidden_states if output_hidden_states else None,
+            attentions=outputs.attentions,
+        )
+        return output if return_dict else output.to_tuple()
+
+    def _level_loss(
+        self,
+        level: str,
+        hidden: torch.Tensor,
+        key_hidden: torch.Tensor,
+        word_index: torch.Tensor | None,
+        valence: torch.Tensor,
+    ) -> torch.Tensor:
+        """Soft contrastive loss of one level; queues the step's keys when training."""
+        if level == "word":
+            num_words = valence.shape[1]
+            query_states, counts = pool_words(hidden, word_index, num_words)
+            key_states, _ = pool_words(key_hidden, word_index, num_words)
+            rated = (valence >= 0) & (counts > 0)
+        else:
+            query_states, key_states = hidden[:, 0], key_hidden[:, 0]
+            rated = valence >= 0
+        projection = getattr(self, f"{level}_projection")
+        queries = F.normalize(projection(query_states[rated]), dim=-1)
+        query_valence = valence[rated].to(queries.dtype)
+        with torch.no_grad():
+            keys = F.normalize(
+                getattr(self, f"key_{level}_projection")(key_states[rated]), dim=-1
+            )
+            key_valence = query_valence
+            if self.config.gather_keys:
+                keys, key_valence = (
+                    gather_across_processes(keys),
+                    gather_across_processes(key_valence),
+                )
+            if self.training:
+                self._pending_keys[level].append((keys, key_valence))
+            queued_keys, queued_valence = self.queued(level)
+        all_keys = torch.cat([keys, queued_keys.to(keys.dtype)])
+        all_valence = torch.cat([key_valence, queued_valence.to(key_valence.dtype)])
+        loss = soft_contrastive_loss(
+            queries,
+            query_valence,
+            all_keys,
+            all_valence,
+            getattr(self.config, f"{level}_temperature"),
+        )
+        # A batch without rated items leaves the projection unused, which DDP rejects.
+        return loss + 0.0 * sum(p.sum() for p in projection.parameters())
+
+    # ---------------------------------------------------------------------------------- export
+    def export_encoder(
+        self, save_directory: str | Path, tokenizer=None, **save_kwargs
+    ) -> Path:
+        """Save the pre-trained encoder as a standard checkpoint of the backbone's own type (its
+        `...ForMaskedLM` class, head included), plus `tokenizer` when given, so it loads with
+        `AutoModel`, `AutoModelForMaskedLM`, `AutoModelForSequenceClassification`, FCKT, ... and
+        needs no hf_sentiment. Returns the folder."""
+        save_directory = Path(save_directory)
+        self.mlm.save_pretrained(save_directory, **save_kwargs)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(save_directory)
+        return save_directory
+
+    def queue_memory_bytes(self) -> int:
+        """Bytes held by both queues and their valences."""
+        return sum(
+            getattr(self, f"{level}_{name}").nbytes
+            for level in LEVELS
+            for name in ("queue", "queue_valence")
+        )
+
+
+def _projection(hidden: int, projection: int) -> nn.Sequential:
+    """MoCo-v2-style two-layer projection head `d → d → p`."""
+    return nn.Sequential(
+        nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, projection)
+    )
+
+
+__all__ = [
+    "NO_VALENCE",
+    "SoftMCLForPreTraining",
+    "SoftMCLOutput",
+    "SoftMCLPreTrainedModel",
+    "gather_across_processes",
+    "pool_words",
+    "soft_contrastive_loss",
+]
