@@ -20,7 +20,9 @@ def shared_data() -> Path:
     default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
     path = Path(os.environ.get("HF_SENTIMENT_DATA") or default)
     if not path.is_dir():
-        pytest.skip(f"real data not found at {path} (set HF_SENTIMENT_DATA to the shared data folder)")
+        pytest.skip(
+            f"real data not found at {path} (set HF_SENTIMENT_DATA to the shared data folder)"
+        )
     return path
 
 
@@ -33,17 +35,27 @@ def python_without_hf_sentiment(tmp_path_factory) -> Path:
     package would run it. Returns the new interpreter.
     """
     root = tmp_path_factory.mktemp("clean-venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(root)], check=True
+    )
     target = Path(
         subprocess.run(
-            [str(root / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True, capture_output=True, text=True,
+            [
+                str(root / "bin" / "python"),
+                "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     )
     source = Path(sysconfig.get_paths()["purelib"])
     for entry in source.iterdir():
         name = entry.name.lower()
-        if name.startswith(("hf_sentiment", "hf-sentiment", "__editable__")) or name.endswith(".pth"):
+        if name.startswith(
+            ("hf_sentiment", "hf-sentiment", "__editable__")
+        ) or name.endswith(".pth"):
             continue
         (target / entry.name).symlink_to(entry)
     return root / "bin" / "python"
@@ -57,6 +69,40 @@ def run_clean(python: Path, script: str, cwd: Path) -> subprocess.CompletedProce
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
     }
-    result = subprocess.run([str(python), "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"clean-environment script failed:\n{result.stdout}\n{result.stderr}"
+    result = subprocess.run(
+        [str(python), "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, (
+        f"clean-environment script failed:\n{result.stdout}\n{result.stderr}"
+    )
     return result
+
+
+def write(directory: Path, name: str, content: str | bytes) -> Path:
+    path = directory / name
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+    return path
+
+
+def assert_error(
+    error: pytest.ExceptionInfo,
+    path: Path,
+    row: int | None,
+    field: str | None,
+    fragment: str,
+) -> None:
+    """The error names the file, the row and the field, and says ``fragment``."""
+    err = error.value
+    assert (err.path, err.row, err.field) == (str(path), row, field)
+    assert fragment in err.message
+    message = str(err)
+    assert message.startswith(str(path))
+    assert (f"row {row}" in message) == (row is not None)
+    assert (f"field '{field}'" in message) == (field is not None)

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import assert_error, write
 
 from hf_sentiment.data.absa_readers import (
     ABSA_FEATURES,
@@ -30,35 +31,29 @@ TEXT = "The battery life is great."  # "battery life" is TEXT[4:16]
 BATTERY = {"term": "battery life", "from": 4, "to": 16, "polarity": "positive"}
 
 
-def write(directory: Path, name: str, content: str | bytes) -> Path:
-    path = directory / name
-    if isinstance(content, str):
-        content = content.encode("utf-8")
-    path.write_bytes(content)
-    return path
-
-
-def assert_error(error: pytest.ExceptionInfo, path: Path, row: int | None, field: str | None, fragment: str) -> None:
-    """The error names the file, the row and the field, and says ``fragment``."""
-    err = error.value
-    assert (err.path, err.row, err.field) == (str(path), row, field)
-    assert fragment in err.message
-    message = str(err)
-    assert message.startswith(str(path))
-    assert (f"row {row}" in message) == (row is not None)
-    assert (f"field '{field}'" in message) == (field is not None)
-
-
 # --- errors.py -------------------------------------------------------------------------
 
 
 def test_data_format_error_message_and_pickle():
-    err = DataFormatError("a.json", 3, "aspects[0].from", "offset is not an integer: 'x'")
+    err = DataFormatError(
+        "a.json", 3, "aspects[0].from", "offset is not an integer: 'x'"
+    )
     assert isinstance(err, ValueError)
-    assert str(err) == "a.json, row 3, field 'aspects[0].from': offset is not an integer: 'x'"
-    assert str(DataFormatError("a.xml", None, None, "malformed XML")) == "a.xml: malformed XML"
+    assert (
+        str(err)
+        == "a.json, row 3, field 'aspects[0].from': offset is not an integer: 'x'"
+    )
+    assert (
+        str(DataFormatError("a.xml", None, None, "malformed XML"))
+        == "a.xml: malformed XML"
+    )
     copy = pickle.loads(pickle.dumps(err))
-    assert (copy.path, copy.row, copy.field, copy.message) == (err.path, err.row, err.field, err.message)
+    assert (copy.path, copy.row, copy.field, copy.message) == (
+        err.path,
+        err.row,
+        err.field,
+        err.message,
+    )
 
 
 def test_read_report_counts_and_logs(caplog):
@@ -83,9 +78,20 @@ def test_read_report_counts_and_logs(caplog):
 
 @pytest.mark.parametrize(
     "spelling, polarity",
-    [("POS", "positive"), ("T-POS", "positive"), ("1", "positive"), (1, "positive"),
-     ("Negative", "negative"), ("T-NEG", "negative"), ("-1", "negative"), (-1, "negative"),
-     ("neu", "neutral"), ("0", "neutral"), (" neutral ", "neutral"), ("CONFLICT", "conflict")],
+    [
+        ("POS", "positive"),
+        ("T-POS", "positive"),
+        ("1", "positive"),
+        (1, "positive"),
+        ("Negative", "negative"),
+        ("T-NEG", "negative"),
+        ("-1", "negative"),
+        (-1, "negative"),
+        ("neu", "neutral"),
+        ("0", "neutral"),
+        (" neutral ", "neutral"),
+        ("CONFLICT", "conflict"),
+    ],
 )
 def test_normalize_polarity(spelling, polarity):
     assert normalize_polarity(spelling) == polarity
@@ -100,12 +106,18 @@ def test_normalize_polarity_rejects(spelling):
 # --- SemEval-2014 XML ---------------------------------------------------------------------
 
 
-def semeval_xml(*sentences: str, header: str = '<?xml version="1.0" encoding="UTF-8"?>\n') -> str:
+def semeval_xml(
+    *sentences: str, header: str = '<?xml version="1.0" encoding="UTF-8"?>\n'
+) -> str:
     return f"{header}<sentences>{''.join(sentences)}</sentences>"
 
 
 def sentence_xml(sentence_id: str, text: str, *terms: str) -> str:
-    aspect_terms = f"<aspectTerms>{''.join(f'<aspectTerm {t}/>' for t in terms)}</aspectTerms>" if terms else ""
+    aspect_terms = (
+        f"<aspectTerms>{''.join(f'<aspectTerm {t}/>' for t in terms)}</aspectTerms>"
+        if terms
+        else ""
+    )
     return f'<sentence id="{sentence_id}"><text>{text}</text>{aspect_terms}</sentence>'
 
 
@@ -117,8 +129,10 @@ def test_semeval14_reads_sentences_with_and_without_aspects(tmp_path):
             'term="&quot;sales&quot; team" polarity="negative" from="7" to="19"',
             'term="twice" polarity="conflict" from="21" to="26"',
         ),
-        sentence_xml("11", "No aspects here.")
-        .replace("</sentence>", "<aspectCategories><aspectCategory category='food'/></aspectCategories></sentence>"),
+        sentence_xml("11", "No aspects here.").replace(
+            "</sentence>",
+            "<aspectCategories><aspectCategory category='food'/></aspectCategories></sentence>",
+        ),
     )
     path = write(tmp_path, "tiny.xml", b"\xef\xbb\xbf" + xml.encode())
     dataset, report = read_semeval14_xml(path, return_report=True)
@@ -139,17 +153,48 @@ SEMEVAL_OK = 'term="battery life" polarity="positive" from="4" to="16"'
 @pytest.mark.parametrize(
     "attributes, field, fragment",
     [
-        ('term="battery life" polarity="positive" to="16"', "aspectTerm[1].from", "missing"),
+        (
+            'term="battery life" polarity="positive" to="16"',
+            "aspectTerm[1].from",
+            "missing",
+        ),
         ('polarity="positive" from="4" to="16"', "aspectTerm[1].term", "missing"),
-        ('term="battery life" polarity="positive" from="x" to="16"', "aspectTerm[1].from", "not an integer"),
-        ('term="battery life" polarity="positive" from="4" to="99"', "aspectTerm[1].to", "outside the text"),
-        ('term="battery life" polarity="positive" from="16" to="4"', "aspectTerm[1].from", "smaller than"),
-        ('term="battery" polarity="positive" from="4" to="16"', "aspectTerm[1].term", "not the term"),
-        ('term="battery life" polarity="great" from="4" to="16"', "aspectTerm[1].polarity", "unknown polarity"),
+        (
+            'term="battery life" polarity="positive" from="x" to="16"',
+            "aspectTerm[1].from",
+            "not an integer",
+        ),
+        (
+            'term="battery life" polarity="positive" from="4" to="99"',
+            "aspectTerm[1].to",
+            "outside the text",
+        ),
+        (
+            'term="battery life" polarity="positive" from="16" to="4"',
+            "aspectTerm[1].from",
+            "smaller than",
+        ),
+        (
+            'term="battery" polarity="positive" from="4" to="16"',
+            "aspectTerm[1].term",
+            "not the term",
+        ),
+        (
+            'term="battery life" polarity="great" from="4" to="16"',
+            "aspectTerm[1].polarity",
+            "unknown polarity",
+        ),
     ],
 )
 def test_semeval14_bad_aspect(tmp_path, attributes, field, fragment):
-    path = write(tmp_path, "bad.xml", semeval_xml(sentence_xml("1", TEXT, SEMEVAL_OK), sentence_xml("2", TEXT, SEMEVAL_OK, attributes)))
+    path = write(
+        tmp_path,
+        "bad.xml",
+        semeval_xml(
+            sentence_xml("1", TEXT, SEMEVAL_OK),
+            sentence_xml("2", TEXT, SEMEVAL_OK, attributes),
+        ),
+    )
     with pytest.raises(DataFormatError) as error:
         read_semeval14_xml(path)
     assert_error(error, path, 2, field, fragment)
@@ -158,7 +203,11 @@ def test_semeval14_bad_aspect(tmp_path, attributes, field, fragment):
 @pytest.mark.parametrize(
     "sentence, field, fragment",
     [
-        ("<sentence id='1'><text>   </text></sentence>", "text", "empty or whitespace-only"),
+        (
+            "<sentence id='1'><text>   </text></sentence>",
+            "text",
+            "empty or whitespace-only",
+        ),
         ("<sentence id='1'><text/></sentence>", "text", "empty or whitespace-only"),
         ("<sentence id='1'></sentence>", "text", "missing"),
         ("<sentence><text>Fine.</text></sentence>", "id", "missing"),
@@ -220,7 +269,9 @@ def test_e2e_aligns_tokens_and_groups_runs(tmp_path):
     assert dataset["id"] == ["train-1", "train-3", "train-4"]
     assert dataset[0]["aspects"] == [BATTERY]
     assert [(a["term"], a["polarity"]) for a in dataset[1]["aspects"]] == [
-        ("Screen", "neutral"), ("keys", "negative"), ("x=y", "negative"),
+        ("Screen", "neutral"),
+        ("keys", "negative"),
+        ("x=y", "negative"),
     ]
     assert dataset[2]["aspects"] == []
     assert report.total == 0
@@ -229,27 +280,43 @@ def test_e2e_aligns_tokens_and_groups_runs(tmp_path):
 def test_e2e_same_tag_run_is_one_aspect_and_tag_change_splits(tmp_path):
     path = write(tmp_path, "dev.txt", "a b c d####a=T-POS b=T-POS c=T-NEG d=T-NEG\n")
     aspects = read_e2e_absa(path)[0]["aspects"]
-    assert [(a["term"], a["polarity"]) for a in aspects] == [("a b", "positive"), ("c d", "negative")]
+    assert [(a["term"], a["polarity"]) for a in aspects] == [
+        ("a b", "positive"),
+        ("c d", "negative"),
+    ]
 
 
 def test_e2e_keeps_raw_text_when_aspects_align_despite_tokenizer_changes(tmp_path):
     # The tokeniser turned "-" into ",": the tokens do not rebuild the sentence,
     # but the aspect "food" is found intact in the raw text.
-    path = write(tmp_path, "test.txt", "The food - really good.####The=O food=T-POS ,=O really=O good=O .=O\n")
+    path = write(
+        tmp_path,
+        "test.txt",
+        "The food - really good.####The=O food=T-POS ,=O really=O good=O .=O\n",
+    )
     dataset, report = read_e2e_absa(path, return_report=True)
     assert dataset[0]["text"] == "The food - really good."
-    assert dataset[0]["aspects"] == [{"term": "food", "from": 4, "to": 8, "polarity": "positive"}]
+    assert dataset[0]["aspects"] == [
+        {"term": "food", "from": 4, "to": 8, "polarity": "positive"}
+    ]
     assert report.total == 0
 
 
 def test_e2e_falls_back_to_joined_tokens_and_counts_it(tmp_path, caplog):
     # "order" is not a word of the raw sentence ("ordered"): use the tokens' text.
-    lines = "I ordered for delivery.####I=O order=T-NEG for=O delivery=T-NEG .=O\n" + TEXT + "####The=O battery=T-POS life=T-POS is=O great=O .=O\n"
+    lines = (
+        "I ordered for delivery.####I=O order=T-NEG for=O delivery=T-NEG .=O\n"
+        + TEXT
+        + "####The=O battery=T-POS life=T-POS is=O great=O .=O\n"
+    )
     path = write(tmp_path, "test.txt", lines)
     with caplog.at_level(logging.WARNING, logger="hf_sentiment.data.absa_readers"):
         dataset, report = read_e2e_absa(path, return_report=True)
     assert dataset[0]["text"] == "I order for delivery ."
-    assert [(a["term"], a["from"], a["to"]) for a in dataset[0]["aspects"]] == [("order", 2, 7), ("delivery", 12, 20)]
+    assert [(a["term"], a["from"], a["to"]) for a in dataset[0]["aspects"]] == [
+        ("order", 2, 7),
+        ("delivery", 12, 20),
+    ]
     assert dataset[1]["text"] == TEXT
     assert report.total == 1
     assert str(path) in caplog.text and "rebuilt from the tokens" in caplog.text
@@ -290,7 +357,11 @@ def test_dong2014_substitutes_target(tmp_path):
     dataset, report = read_dong2014(path, return_report=True)
     assert dataset.features == ABSA_FEATURES
     assert dataset["id"] == ["train-1", "train-4", "train-7"]
-    assert dataset["text"] == ["i love windows 7 !", "google is down , google again", "meh , xbox"]
+    assert dataset["text"] == [
+        "i love windows 7 !",
+        "google is down , google again",
+        "meh , xbox",
+    ]
     assert dataset["aspects"] == [
         [{"term": "windows 7", "from": 7, "to": 16, "polarity": "positive"}],
         [{"term": "google", "from": 0, "to": 6, "polarity": "negative"}],
@@ -319,8 +390,20 @@ def test_dong2014_bad_instance(tmp_path, content, row, field, fragment):
 # --- SentiBench atsa_rest16 ---------------------------------------------------------------------
 
 
-def atsa_aspect(target: str, start: int, end: int, polarity: str = "positive", category: str = "FOOD#QUALITY") -> dict:
-    return {"from": str(start), "to": str(end), "target": target, "category": category, "polarity": polarity}
+def atsa_aspect(
+    target: str,
+    start: int,
+    end: int,
+    polarity: str = "positive",
+    category: str = "FOOD#QUALITY",
+) -> dict:
+    return {
+        "from": str(start),
+        "to": str(end),
+        "target": target,
+        "category": category,
+        "polarity": polarity,
+    }
 
 
 def test_sentibench_atsa_drops_and_counts_implicit_and_duplicates(tmp_path):
@@ -343,7 +426,10 @@ def test_sentibench_atsa_drops_and_counts_implicit_and_duplicates(tmp_path):
     assert dataset["id"] == ["1:0", "1:1", "1:2"]
     assert dataset["aspects"] == [[BATTERY], [], []]
     assert report.skipped == Counter(
-        {"implicit aspects (target NULL)": 2, "duplicate aspects (same from/to/polarity)": 1}
+        {
+            "implicit aspects (target NULL)": 2,
+            "duplicate aspects (same from/to/polarity)": 1,
+        }
     )
 
 
@@ -352,18 +438,44 @@ def test_sentibench_atsa_drops_and_counts_implicit_and_duplicates(tmp_path):
     [
         ({"ID": "2", "aspects": []}, "sentence", "missing"),
         ({"sentence": TEXT, "aspects": []}, "ID", "missing"),
-        ({"ID": "2", "sentence": " \t", "aspects": []}, "sentence", "empty or whitespace-only"),
+        (
+            {"ID": "2", "sentence": " \t", "aspects": []},
+            "sentence",
+            "empty or whitespace-only",
+        ),
         ({"ID": "2", "sentence": TEXT}, "aspects", "missing"),
-        ({"ID": "2", "sentence": TEXT, "aspects": [atsa_aspect("battery life", 4, 16) | {"from": "4.0"}]},
-         "aspects[0].from", "not an integer"),
-        ({"ID": "2", "sentence": TEXT, "aspects": [atsa_aspect("battery", 4, 16)]}, "aspects[0].target", "not the term"),
-        ({"ID": "2", "sentence": TEXT, "aspects": [atsa_aspect("battery life", 4, 16, "POSITIVE!")]},
-         "aspects[0].polarity", "unknown polarity"),
+        (
+            {
+                "ID": "2",
+                "sentence": TEXT,
+                "aspects": [atsa_aspect("battery life", 4, 16) | {"from": "4.0"}],
+            },
+            "aspects[0].from",
+            "not an integer",
+        ),
+        (
+            {"ID": "2", "sentence": TEXT, "aspects": [atsa_aspect("battery", 4, 16)]},
+            "aspects[0].target",
+            "not the term",
+        ),
+        (
+            {
+                "ID": "2",
+                "sentence": TEXT,
+                "aspects": [atsa_aspect("battery life", 4, 16, "POSITIVE!")],
+            },
+            "aspects[0].polarity",
+            "unknown polarity",
+        ),
         (["not", "an", "object"], None, "expected a JSON object"),
     ],
 )
 def test_sentibench_atsa_bad_item(tmp_path, item, field, fragment):
-    good = {"ID": "1", "sentence": TEXT, "aspects": [atsa_aspect("battery life", 4, 16)]}
+    good = {
+        "ID": "1",
+        "sentence": TEXT,
+        "aspects": [atsa_aspect("battery life", 4, 16)],
+    }
     path = write(tmp_path, "bad.json", json.dumps([good, item]))
     with pytest.raises(DataFormatError) as error:
         read_sentibench_atsa(path)
@@ -371,7 +483,11 @@ def test_sentibench_atsa_bad_item(tmp_path, item, field, fragment):
 
 
 def test_sentibench_atsa_truncated_json(tmp_path):
-    path = write(tmp_path, "bad.json", json.dumps([{"ID": "1", "sentence": TEXT, "aspects": []}])[:-5])
+    path = write(
+        tmp_path,
+        "bad.json",
+        json.dumps([{"ID": "1", "sentence": TEXT, "aspects": []}])[:-5],
+    )
     with pytest.raises(DataFormatError) as error:
         read_sentibench_atsa(path)
     assert_error(error, path, None, None, "malformed JSON at line 1")
@@ -382,7 +498,10 @@ def test_sentibench_atsa_truncated_json(tmp_path):
 
 def test_user_json_defaults_id_and_locates_unique_terms(tmp_path):
     items = [
-        {"text": "Good food, bad service.", "aspects": [{"term": "bad service", "polarity": "NEG"}]},
+        {
+            "text": "Good food, bad service.",
+            "aspects": [{"term": "bad service", "polarity": "NEG"}],
+        },
         {"id": "x", "text": TEXT, "aspects": [BATTERY]},
         {"id": 7, "text": "Nothing.", "aspects": []},
     ]
@@ -403,7 +522,11 @@ def test_user_json_empty_list(tmp_path):
 
 
 def test_user_custom_field_names(tmp_path):
-    path = write(tmp_path, "mine.jsonl", json.dumps({"sentence": TEXT, "targets": [BATTERY]}) + "\n")
+    path = write(
+        tmp_path,
+        "mine.jsonl",
+        json.dumps({"sentence": TEXT, "targets": [BATTERY]}) + "\n",
+    )
     dataset = read_absa_file(path, text_field="sentence", aspects_field="targets")
     assert dataset["aspects"] == [[BATTERY]]
 
@@ -411,19 +534,48 @@ def test_user_custom_field_names(tmp_path):
 @pytest.mark.parametrize(
     "item, field, fragment",
     [
-        ({"text": "food, food", "aspects": [{"term": "food", "polarity": "positive"}]}, "aspects[0].term", "occurs 2 times"),
-        ({"text": "food", "aspects": [{"term": "wine", "polarity": "positive"}]}, "aspects[0].term", "does not occur"),
-        ({"text": TEXT, "aspects": [BATTERY | {"to": None}]}, "aspects[0].to", "missing"),
-        ({"text": TEXT, "aspects": [BATTERY | {"from": 4.0}]}, "aspects[0].from", "not an integer"),
-        ({"text": TEXT, "aspects": [BATTERY | {"from": -1}]}, "aspects[0].from", "outside the text"),
-        ({"text": TEXT, "aspects": [{"term": "battery life", "from": 4, "to": 16}]}, "aspects[0].polarity", "missing"),
+        (
+            {
+                "text": "food, food",
+                "aspects": [{"term": "food", "polarity": "positive"}],
+            },
+            "aspects[0].term",
+            "occurs 2 times",
+        ),
+        (
+            {"text": "food", "aspects": [{"term": "wine", "polarity": "positive"}]},
+            "aspects[0].term",
+            "does not occur",
+        ),
+        (
+            {"text": TEXT, "aspects": [BATTERY | {"to": None}]},
+            "aspects[0].to",
+            "missing",
+        ),
+        (
+            {"text": TEXT, "aspects": [BATTERY | {"from": 4.0}]},
+            "aspects[0].from",
+            "not an integer",
+        ),
+        (
+            {"text": TEXT, "aspects": [BATTERY | {"from": -1}]},
+            "aspects[0].from",
+            "outside the text",
+        ),
+        (
+            {"text": TEXT, "aspects": [{"term": "battery life", "from": 4, "to": 16}]},
+            "aspects[0].polarity",
+            "missing",
+        ),
         ({"text": TEXT, "aspects": "battery life"}, "aspects", "expected a list"),
         ({"text": 3, "aspects": []}, "text", "expected a string"),
         ({"aspects": []}, "text", "missing"),
     ],
 )
 def test_user_json_bad_item(tmp_path, item, field, fragment):
-    path = write(tmp_path, "bad.json", json.dumps([{"text": TEXT, "aspects": [BATTERY]}, item]))
+    path = write(
+        tmp_path, "bad.json", json.dumps([{"text": TEXT, "aspects": [BATTERY]}, item])
+    )
     with pytest.raises(DataFormatError) as error:
         read_absa_file(path)
     assert_error(error, path, 2, field, fragment)
@@ -455,15 +607,22 @@ def test_user_csv_groups_rows_by_id(tmp_path):
     assert dataset["aspects"] == [
         [BATTERY],
         [],
-        [{"term": "keyboard", "from": 8, "to": 16, "polarity": "neutral"},
-         {"term": "Screen", "from": 0, "to": 6, "polarity": "positive"}],
+        [
+            {"term": "keyboard", "from": 8, "to": 16, "polarity": "neutral"},
+            {"term": "Screen", "from": 0, "to": 6, "polarity": "positive"},
+        ],
     ]
 
 
 @pytest.mark.parametrize(
     "rows, row, field, fragment",
     [
-        (f"s1,{TEXT},battery life,4,16,positive\ns1,Other text.,,,,\n", 3, "text", "differs from the text"),
+        (
+            f"s1,{TEXT},battery life,4,16,positive\ns1,Other text.,,,,\n",
+            3,
+            "text",
+            "differs from the text",
+        ),
         (f"s1,{TEXT},battery life,four,16,positive\n", 2, "from", "not an integer"),
         (f"s1,{TEXT},battery life,16,4,positive\n", 2, "from", "smaller than"),
         (f"s1,{TEXT},battery life,4,16,\n", 2, "polarity", "missing"),
@@ -480,7 +639,9 @@ def test_user_csv_bad_row(tmp_path, rows, row, field, fragment):
 
 
 def test_user_csv_missing_column(tmp_path):
-    path = write(tmp_path, "bad.csv", f"id,text,term,from,to\ns1,{TEXT},battery life,4,16\n")
+    path = write(
+        tmp_path, "bad.csv", f"id,text,term,from,to\ns1,{TEXT},battery life,4,16\n"
+    )
     with pytest.raises(DataFormatError) as error:
         read_absa_file(path)
     assert_error(error, path, 1, "polarity", "missing column")
@@ -497,19 +658,36 @@ def test_user_file_unknown_format(tmp_path):
 
 @pytest.fixture
 def one_file_per_format(tmp_path) -> dict[str, Path]:
-    atsa = [{"ID": "1", "sentence": TEXT, "aspects": [atsa_aspect("battery life", 4, 16)]}]
+    atsa = [
+        {"ID": "1", "sentence": TEXT, "aspects": [atsa_aspect("battery life", 4, 16)]}
+    ]
     return {
-        "semeval14": write(tmp_path, "a.xml", semeval_xml(sentence_xml("1", TEXT, SEMEVAL_OK))),
-        "e2e": write(tmp_path, "a.txt", TEXT + "####The=O battery=T-POS life=T-POS is=O great=O .=O\n"),
+        "semeval14": write(
+            tmp_path, "a.xml", semeval_xml(sentence_xml("1", TEXT, SEMEVAL_OK))
+        ),
+        "e2e": write(
+            tmp_path,
+            "a.txt",
+            TEXT + "####The=O battery=T-POS life=T-POS is=O great=O .=O\n",
+        ),
         "dong2014": write(tmp_path, "a.raw", "The $T$ is great.\nbattery life\n1\n"),
         "sentibench_atsa": write(tmp_path, "atsa.json", "\ufeff" + json.dumps(atsa)),
-        "json": write(tmp_path, "a.json", json.dumps([{"text": TEXT, "aspects": [BATTERY]}])),
-        "jsonl": write(tmp_path, "a.jsonl", json.dumps({"text": TEXT, "aspects": [BATTERY]})),
-        "csv": write(tmp_path, "a.csv", CSV_HEADER + f"1,{TEXT},battery life,4,16,positive\n"),
+        "json": write(
+            tmp_path, "a.json", json.dumps([{"text": TEXT, "aspects": [BATTERY]}])
+        ),
+        "jsonl": write(
+            tmp_path, "a.jsonl", json.dumps({"text": TEXT, "aspects": [BATTERY]})
+        ),
+        "csv": write(
+            tmp_path, "a.csv", CSV_HEADER + f"1,{TEXT},battery life,4,16,positive\n"
+        ),
     }
 
 
-@pytest.mark.parametrize("format", ["semeval14", "e2e", "dong2014", "sentibench_atsa", "json", "jsonl", "csv"])
+@pytest.mark.parametrize(
+    "format",
+    ["semeval14", "e2e", "dong2014", "sentibench_atsa", "json", "jsonl", "csv"],
+)
 def test_load_absa_detects_and_accepts_each_format(one_file_per_format, format):
     path = one_file_per_format[format]
     for dataset in (load_absa(path), load_absa(path, format=format)):
@@ -562,8 +740,14 @@ def test_real_semeval14(shared_data, name, sentences, without_aspects, polaritie
 
 @pytest.mark.parametrize(
     "domain, split, rows",
-    [("laptop14", "train", 2741), ("laptop14", "dev", 304), ("laptop14", "test", 800),
-     ("rest14", "train", 2736), ("rest14", "dev", 304), ("rest14", "test", 800)],
+    [
+        ("laptop14", "train", 2741),
+        ("laptop14", "dev", 304),
+        ("laptop14", "test", 800),
+        ("rest14", "train", 2736),
+        ("rest14", "dev", 304),
+        ("rest14", "test", 800),
+    ],
 )
 def test_real_e2e(shared_data, domain, split, rows):
     path = shared_data / "semeval14" / "e2e_absa" / domain / f"{split}.txt"
@@ -576,7 +760,10 @@ def test_real_e2e(shared_data, domain, split, rows):
     assert 0 < report.total <= 0.01 * rows
 
 
-@pytest.mark.parametrize("split, rows, polarities", [("train", 6248, (1561, 1560, 3127, 0)), ("test", 692, (173, 173, 346, 0))])
+@pytest.mark.parametrize(
+    "split, rows, polarities",
+    [("train", 6248, (1561, 1560, 3127, 0)), ("test", 692, (173, 173, 346, 0))],
+)
 def test_real_dong2014(shared_data, split, rows, polarities):
     dataset = load_absa(shared_data / "twitter_dong2014" / f"{split}.raw")
     assert len(dataset) == rows

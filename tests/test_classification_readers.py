@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from datasets import Dataset
-from test_absa_readers import assert_error, write
+from conftest import assert_error, write
 
 from hf_sentiment.data.classification_readers import (
     EMPATHETIC_DIALOGUES_LABELS,
@@ -54,7 +54,10 @@ def test_sst_reads_binary_and_fine_by_name(tmp_path):
     assert binary["id"] == ["stsa.binary.dev-1", "stsa.binary.dev-2"]
     fine = read_sst(write(tmp_path, "stsa.fine.dev", "4 superb\n0 awful\n"))
     assert fine.features["label"].names == list(SST5_LABELS)
-    assert fine.features["label"].int2str(fine["label"]) == ["very positive", "very negative"]
+    assert fine.features["label"].int2str(fine["label"]) == [
+        "very positive",
+        "very negative",
+    ]
 
 
 def test_sst_num_classes_argument(tmp_path):
@@ -103,7 +106,9 @@ def test_sst_non_utf8(tmp_path):
 # --- GoEmotions ----------------------------------------------------------------------------
 
 
-def goemotions(tmp_path: Path, content: str | bytes, labels: str = GOEMOTIONS_NAMES) -> Path:
+def goemotions(
+    tmp_path: Path, content: str | bytes, labels: str = GOEMOTIONS_NAMES
+) -> Path:
     write(tmp_path, "labels.txt", labels)
     return write(tmp_path, "train.tsv", content)
 
@@ -114,7 +119,12 @@ def test_goemotions_single_label_and_quotes_are_text(tmp_path):
     assert dataset["text"] == ['I "love" it', "meh"]
     assert dataset["label"] == [0, 3]
     assert dataset["id"] == ["c1", "c2"]
-    assert dataset.features["label"].names == ["admiration", "amusement", "anger", "neutral"]
+    assert dataset.features["label"].names == [
+        "admiration",
+        "amusement",
+        "anger",
+        "neutral",
+    ]
 
 
 def test_goemotions_multi_label_modes(tmp_path, caplog):
@@ -126,7 +136,9 @@ def test_goemotions_multi_label_modes(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         skipped, report = read_goemotions(path, multi_label="skip", return_report=True)
     assert skipped["id"] == ["c1", "c3"]
-    assert report.skipped == Counter({"rows with more than one label (multi_label='skip')": 1})
+    assert report.skipped == Counter(
+        {"rows with more than one label (multi_label='skip')": 1}
+    )
     assert "1 rows with more than one label" in caplog.text
     kept = read_goemotions(path, multi_label="keep")
     assert "label" not in kept.features
@@ -147,7 +159,11 @@ def test_goemotions_explicit_labels_path(tmp_path):
     [
         ("ok\t0\tc0\ntext only\n", "labels", "missing column"),
         ("ok\t0\tc0\ntext\t0\n", "id", "missing column"),
-        ("ok\t0\tc0\ntext\t0\tc1\textra\n", None, "expected 3 tab-separated columns, got 4"),
+        (
+            "ok\t0\tc0\ntext\t0\tc1\textra\n",
+            None,
+            "expected 3 tab-separated columns, got 4",
+        ),
         ("ok\t0\tc0\n   \t0\tc1\n", "text", "empty or whitespace-only text"),
         ("ok\t0\tc0\ntext\t4\tc1\n", "labels", "'4' is not a class id"),
         ("ok\t0\tc0\ntext\t\tc1\n", "labels", "missing"),
@@ -176,7 +192,12 @@ def test_goemotions_bad_label_file_and_non_utf8(tmp_path):
 # --- TweetEval ----------------------------------------------------------------------------------
 
 
-def tweeteval(folder: Path, texts: str | bytes, labels: str, mapping: str | None = "0\tneg\n1\tpos") -> Path:
+def tweeteval(
+    folder: Path,
+    texts: str | bytes,
+    labels: str,
+    mapping: str | None = "0\tneg\n1\tpos",
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     write(folder, "train_text.txt", texts)
     write(folder, "train_labels.txt", labels)
@@ -199,7 +220,9 @@ def test_tweeteval_reads_and_strips_trailing_space(tmp_path):
 def test_tweeteval_stance_mapping_from_parent(tmp_path):
     (tmp_path / "stance").mkdir()
     write(tmp_path / "stance", "mapping.txt", "0\tnone\n1\tagainst\n2\tfavor")
-    folder = tweeteval(tmp_path / "stance" / "abortion", "a \nb \n", "2\n0\n", mapping=None)
+    folder = tweeteval(
+        tmp_path / "stance" / "abortion", "a \nb \n", "2\n0\n", mapping=None
+    )
     dataset = read_tweeteval(folder, "train")
     assert dataset.features["label"].names == ["none", "against", "favor"]
     assert dataset["label"] == [2, 0]
@@ -207,9 +230,14 @@ def test_tweeteval_stance_mapping_from_parent(tmp_path):
 
 @pytest.mark.parametrize(
     "texts, labels, longer, row",
-    [("a \nb \nc \n", "0\n1\n", "train_text.txt", 3), ("a \n", "0\n1\n", "train_labels.txt", 2)],
+    [
+        ("a \nb \nc \n", "0\n1\n", "train_text.txt", 3),
+        ("a \n", "0\n1\n", "train_labels.txt", 2),
+    ],
 )
-def test_tweeteval_line_count_mismatch_names_both_files(tmp_path, texts, labels, longer, row):
+def test_tweeteval_line_count_mismatch_names_both_files(
+    tmp_path, texts, labels, longer, row
+):
     folder = tweeteval(tmp_path / "hate", texts, labels)
     with pytest.raises(DataFormatError) as error:
         read_tweeteval(folder, "train")
@@ -222,13 +250,19 @@ def test_tweeteval_bad_label_and_empty_text(tmp_path, caplog):
     folder = tweeteval(tmp_path / "a", "x \ny \n", "0\n2\n")
     with pytest.raises(DataFormatError) as error:
         read_tweeteval(folder, "train")
-    assert_error(error, folder / "train_labels.txt", 2, "label", "'2' is not a class id")
+    assert_error(
+        error, folder / "train_labels.txt", 2, "label", "'2' is not a class id"
+    )
     folder = tweeteval(tmp_path / "b", "x \n\nz \n", "0\n1\n1\n")
     with pytest.raises(DataFormatError) as error:
         read_tweeteval(folder, "train")
-    assert_error(error, folder / "train_text.txt", 2, "text", "empty or whitespace-only text")
+    assert_error(
+        error, folder / "train_text.txt", 2, "text", "empty or whitespace-only text"
+    )
     with caplog.at_level(logging.WARNING):
-        dataset, report = read_tweeteval(folder, "train", empty_text="skip", return_report=True)
+        dataset, report = read_tweeteval(
+            folder, "train", empty_text="skip", return_report=True
+        )
     assert dataset["id"] == ["b-train-1", "b-train-3"]
     assert report.total == 1
     assert "1 rows with empty text" in caplog.text
@@ -260,8 +294,14 @@ def test_empathetic_dialogues_one_row_per_conversation(tmp_path):
     )
     dataset = read_empathetic_dialogues(path)
     assert dataset["id"] == ["c1", "c2"]
-    assert dataset["text"] == ["A tire burst, scary! Are you ok?", "I won, yay Great, well done"]
-    assert dataset.features["label"].int2str(dataset["label"]) == ["terrified", "joyful"]
+    assert dataset["text"] == [
+        "A tire burst, scary! Are you ok?",
+        "I won, yay Great, well done",
+    ]
+    assert dataset.features["label"].int2str(dataset["label"]) == [
+        "terrified",
+        "joyful",
+    ]
     assert dataset.features["label"].names == list(EMPATHETIC_DIALOGUES_LABELS)
     assert len(EMPATHETIC_DIALOGUES_LABELS) == 32
 
@@ -287,7 +327,9 @@ def test_empathetic_dialogues_bad_row(tmp_path, rows, field, fragment):
 
 
 def test_empathetic_dialogues_missing_column_and_non_utf8(tmp_path):
-    path = write(tmp_path, "a.csv", "conv_id,utterance_idx,prompt,utterance\nc1,1,p,hi\n")
+    path = write(
+        tmp_path, "a.csv", "conv_id,utterance_idx,prompt,utterance\nc1,1,p,hi\n"
+    )
     with pytest.raises(DataFormatError) as error:
         read_empathetic_dialogues(path)
     assert_error(error, path, 1, "label", "missing column")
@@ -320,7 +362,10 @@ def test_stratified_folds_are_disjoint_stratified_and_seeded():
 
 @pytest.mark.parametrize(
     "kind, counts",
-    [("binary", {"train": 6920, "dev": 872, "test": 1821}), ("fine", {"train": 8544, "dev": 1101, "test": 2210})],
+    [
+        ("binary", {"train": 6920, "dev": 872, "test": 1821}),
+        ("fine", {"train": 8544, "dev": 1101, "test": 2210}),
+    ],
 )
 def test_real_sst(shared_data, kind, counts):
     for split, rows in counts.items():
@@ -346,23 +391,42 @@ def test_real_goemotions(shared_data):
 
 @pytest.mark.parametrize("split, rows", [("dev", 4548), ("test", 4590)])
 def test_real_goemotions_single_label_subset(shared_data, split, rows):
-    assert len(read_goemotions(shared_data / "goemotions" / f"{split}.tsv", multi_label="skip")) == rows
+    assert (
+        len(
+            read_goemotions(
+                shared_data / "goemotions" / f"{split}.tsv", multi_label="skip"
+            )
+        )
+        == rows
+    )
 
 
 def test_real_tweeteval(shared_data):
     for split, rows in (("train", 3257), ("val", 374), ("test", 1421)):
         dataset = read_tweeteval(shared_data / "tweeteval" / "emotion", split)
         assert len(dataset) == rows
-        assert dataset.features["label"].names == ["anger", "joy", "optimism", "sadness"]
+        assert dataset.features["label"].names == [
+            "anger",
+            "joy",
+            "optimism",
+            "sadness",
+        ]
     stance = read_tweeteval(shared_data / "tweeteval" / "stance" / "hillary", "train")
     assert len(stance) == 620
     assert stance.features["label"].names == ["none", "against", "favor"]
-    hate, report = read_tweeteval(shared_data / "tweeteval" / "hate", "train", empty_text="skip", return_report=True)
+    hate, report = read_tweeteval(
+        shared_data / "tweeteval" / "hate",
+        "train",
+        empty_text="skip",
+        return_report=True,
+    )
     assert (len(hate), report.total) == (8993, 7)
 
 
 def test_real_empathetic_dialogues_and_folds(shared_data):
-    dataset = read_empathetic_dialogues(shared_data / "empathetic_dialogues" / "valid_utterances.csv")
+    dataset = read_empathetic_dialogues(
+        shared_data / "empathetic_dialogues" / "valid_utterances.csv"
+    )
     assert len(dataset) == 2770
     assert len(set(dataset["id"])) == 2770
     assert dataset[0]["label"] == 2 and "_comma_" not in "".join(dataset["text"])

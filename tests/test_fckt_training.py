@@ -32,12 +32,23 @@ from hf_sentiment import (
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "run_fckt.py"
 ASPECTS = ["battery", "screen", "keyboard", "price", "touchpad", "speaker"]
-OPINIONS = [("great", "positive"), ("awful", "negative"), ("okay", "neutral"), ("excellent", "positive")]
+OPINIONS = [
+    ("great", "positive"),
+    ("awful", "negative"),
+    ("okay", "neutral"),
+    ("excellent", "positive"),
+]
 
 
 def row(index: int, aspect: str, opinion: str, polarity: str) -> dict:
     text = f"the {aspect} is {opinion}"
-    return {"id": str(index), "text": text, "aspects": [{"term": aspect, "from": 4, "to": 4 + len(aspect), "polarity": polarity}]}
+    return {
+        "id": str(index),
+        "text": text,
+        "aspects": [
+            {"term": aspect, "from": 4, "to": 4 + len(aspect), "polarity": polarity}
+        ],
+    }
 
 
 def synthetic_rows(count: int, offset: int = 0) -> list[dict]:
@@ -70,10 +81,19 @@ def tiny_backbone(tokenizer) -> BertConfig:
 def trained(tokenizer, tmp_path_factory):
     torch.manual_seed(0)
     output_dir = tmp_path_factory.mktemp("fckt-trainer")
-    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_backbone(tokenizer)))
+    model = FCKTForTargetedSentiment(
+        FCKTConfig(backbone_config=tiny_backbone(tokenizer))
+    )
     label2id = model.config.label2id
-    train, train_report = encode_aspects(Dataset.from_list(synthetic_rows(24)), tokenizer, label2id, max_length=16)
-    dev, _ = encode_aspects(Dataset.from_list(synthetic_rows(8, offset=3)), tokenizer, label2id, max_length=16)
+    train, train_report = encode_aspects(
+        Dataset.from_list(synthetic_rows(24)), tokenizer, label2id, max_length=16
+    )
+    dev, _ = encode_aspects(
+        Dataset.from_list(synthetic_rows(8, offset=3)),
+        tokenizer,
+        label2id,
+        max_length=16,
+    )
     assert train_report.total == 0
     args = TrainingArguments(
         output_dir=str(output_dir),
@@ -116,10 +136,18 @@ def test_training_loss_goes_down(trained):
 
 def test_evaluation_reports_the_metrics(trained):
     trainer, _ = trained
-    per_epoch = [entry for entry in trainer.state.log_history if "eval_joint_f1" in entry]
+    per_epoch = [
+        entry for entry in trainer.state.log_history if "eval_joint_f1" in entry
+    ]
     assert len(per_epoch) == 5
     metrics = trainer.evaluate()
-    for key in ("eval_loss", "eval_joint_f1", "eval_aspect_f1", "eval_polarity_accuracy", "eval_polarity_macro_f1"):
+    for key in (
+        "eval_loss",
+        "eval_joint_f1",
+        "eval_aspect_f1",
+        "eval_polarity_accuracy",
+        "eval_polarity_macro_f1",
+    ):
         assert key in metrics
     for key in ("eval_joint_f1", "eval_aspect_f1", "eval_polarity_accuracy"):
         assert 0.0 <= metrics[key] <= 100.0
@@ -165,7 +193,9 @@ def test_select_span_threshold(trained):
 def run_fckt(monkeypatch):
     spec = importlib.util.spec_from_file_location("run_fckt", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "run_fckt", module)  # dataclasses look their module up
+    monkeypatch.setitem(
+        sys.modules, "run_fckt", module
+    )  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -182,7 +212,11 @@ def test_example_script_end_to_end(run_fckt, tokenizer, tmp_path):
     tokenizer.save_pretrained(encoder_dir)
     test_rows = synthetic_rows(6, offset=5)
     test_rows.append(
-        {"id": "c", "text": "the price is mixed", "aspects": [{"term": "price", "from": 4, "to": 9, "polarity": "conflict"}]}
+        {
+            "id": "c",
+            "text": "the price is mixed",
+            "aspects": [{"term": "price", "from": 4, "to": 9, "polarity": "conflict"}],
+        }
     )
     train = write_jsonl(tmp_path / "train.jsonl", synthetic_rows(16))
     dev = write_jsonl(tmp_path / "dev.jsonl", synthetic_rows(6, offset=2))
@@ -206,13 +240,25 @@ def test_example_script_end_to_end(run_fckt, tokenizer, tmp_path):
             "--seed", "0",
         ]
     )  # fmt: skip
-    for key in ("test_joint_f1", "test_aspect_f1", "test_polarity_accuracy", "dev_eval_joint_f1", "span_threshold"):
+    for key in (
+        "test_joint_f1",
+        "test_aspect_f1",
+        "test_polarity_accuracy",
+        "dev_eval_joint_f1",
+        "span_threshold",
+    ):
         assert key in metrics
     assert 0.0 <= metrics["test_joint_f1"] <= 100.0
     assert metrics["test_gold_aspects_left_out"] == 1.0  # the conflict aspect
 
     saved = {p.name for p in output_dir.iterdir()}
-    assert {"config.json", "model.safetensors", "modeling_fckt.py", "configuration_fckt.py", "tokenizer.json"} <= saved
+    assert {
+        "config.json",
+        "model.safetensors",
+        "modeling_fckt.py",
+        "configuration_fckt.py",
+        "tokenizer.json",
+    } <= saved
     reloaded = AutoModel.from_pretrained(output_dir)
     assert isinstance(reloaded, FCKTForTargetedSentiment)
     assert reloaded.config.span_threshold == metrics["span_threshold"]
@@ -223,14 +269,24 @@ def test_loss_parts_trainer_logs_every_part(tmp_path, tokenizer):
     from hf_sentiment import LossPartsTrainer
 
     torch.manual_seed(0)
-    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_backbone(tokenizer), gold_span_ratio=0.5))
-    encoded_train, _ = encode_aspects(Dataset.from_list(synthetic_rows(16)), tokenizer, model.config.label2id, max_length=16)
+    model = FCKTForTargetedSentiment(
+        FCKTConfig(backbone_config=tiny_backbone(tokenizer), gold_span_ratio=0.5)
+    )
+    encoded_train, _ = encode_aspects(
+        Dataset.from_list(synthetic_rows(16)),
+        tokenizer,
+        model.config.label2id,
+        max_length=16,
+    )
     args = TrainingArguments(
         output_dir=str(tmp_path), per_device_train_batch_size=4, max_steps=4, logging_steps=2,
         learning_rate=1e-3, report_to="none", use_cpu=True, save_strategy="no",
     )  # fmt: skip
     trainer = LossPartsTrainer(
-        model=model, args=args, train_dataset=encoded_train, data_collator=DataCollatorForTargetedSentiment(tokenizer)
+        model=model,
+        args=args,
+        train_dataset=encoded_train,
+        data_collator=DataCollatorForTargetedSentiment(tokenizer),
     )
     trainer.train()
     logged = [entry for entry in trainer.state.log_history if "loss" in entry]

@@ -18,22 +18,41 @@ from hf_sentiment import (
 
 
 def tiny(**kwargs) -> LCLForSequenceClassification:
-    backbone = BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37)
-    return LCLForSequenceClassification(LCLConfig(backbone_config=backbone, id2label={i: f"c{i}" for i in range(4)}, **kwargs))
+    backbone = BertConfig(
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+    )
+    return LCLForSequenceClassification(
+        LCLConfig(
+            backbone_config=backbone, id2label={i: f"c{i}" for i in range(4)}, **kwargs
+        )
+    )
 
 
 @pytest.fixture
 def batch() -> dict[str, torch.Tensor]:
     torch.manual_seed(0)
-    return {"input_ids": torch.randint(5, 99, (6, 10)), "attention_mask": torch.ones(6, 10, dtype=torch.long), "labels": torch.tensor([0, 1, 0, 2, 1, 3])}
+    return {
+        "input_ids": torch.randint(5, 99, (6, 10)),
+        "attention_mask": torch.ones(6, 10, dtype=torch.long),
+        "labels": torch.tensor([0, 1, 0, 2, 1, 3]),
+    }
 
 
 @pytest.mark.parametrize("weighting", ["separate", "shared"])
 def test_loss_composition(batch, weighting):
     torch.manual_seed(1)
-    model = tiny(weighting_network=weighting, ce_weight=0.3, weighting_ce_weight=0.2).train()
+    model = tiny(
+        weighting_network=weighting, ce_weight=0.3, weighting_ce_weight=0.2
+    ).train()
     out = model(**batch)
-    assert torch.allclose(out.loss, 0.3 * out.ce_loss + 0.7 * out.contrastive_loss + 0.2 * out.weighting_ce_loss)
+    assert torch.allclose(
+        out.loss,
+        0.3 * out.ce_loss + 0.7 * out.contrastive_loss + 0.2 * out.weighting_ce_loss,
+    )
     out.loss.backward()
     assert model.weighting_classifier.weight.grad.abs().sum() > 0
     assert hasattr(model, "weighting_encoder") == (weighting == "separate")
@@ -47,18 +66,27 @@ def test_contrastive_term_equals_the_loss_module_on_the_views(batch):
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
     out = model(**batch)
-    pooled = model.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state[:, 0]
-    expected = LabelAwareContrastiveLoss(0.3)(torch.cat([pooled, pooled]), torch.cat([batch["labels"]] * 2))
+    pooled = model.encoder(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+    ).last_hidden_state[:, 0]
+    expected = LabelAwareContrastiveLoss(0.3)(
+        torch.cat([pooled, pooled]), torch.cat([batch["labels"]] * 2)
+    )
     assert torch.allclose(out.contrastive_loss, expected, atol=1e-6)
     assert out.weighting_ce_loss is None
 
 
 def test_weighting_gradient_flag(batch):
     torch.manual_seed(3)
-    model = tiny(weighting_network="shared", weighting_ce_weight=0.0, weighting_gradient=False).train()
+    model = tiny(
+        weighting_network="shared", weighting_ce_weight=0.0, weighting_gradient=False
+    ).train()
     model(**batch).loss.backward()
     # With its own CE weighted 0 and the contrastive gradient detached, g learns nothing.
-    assert model.weighting_classifier.weight.grad is None or model.weighting_classifier.weight.grad.abs().sum() == 0
+    assert (
+        model.weighting_classifier.weight.grad is None
+        or model.weighting_classifier.weight.grad.abs().sum() == 0
+    )
     model.zero_grad()
     model.config.weighting_gradient = True
     model(**batch).loss.backward()
@@ -68,7 +96,10 @@ def test_weighting_gradient_flag(batch):
 def test_augmented_view_is_used(batch):
     torch.manual_seed(4)
     model = tiny(weighting_network="separate").train()
-    augmented = {"augmented_input_ids": torch.randint(5, 99, (6, 8)), "augmented_attention_mask": torch.ones(6, 8, dtype=torch.long)}
+    augmented = {
+        "augmented_input_ids": torch.randint(5, 99, (6, 8)),
+        "augmented_attention_mask": torch.ones(6, 8, dtype=torch.long),
+    }
     torch.manual_seed(0)
     with_aug = model(**batch, **augmented).contrastive_loss
     torch.manual_seed(0)
@@ -105,16 +136,24 @@ def test_stripped_model_saves_lean_and_loads_with_auto_class(tmp_path, batch):
     model.strip_weighting_network()
     assert sum(p.numel() for p in model.parameters()) < full_size
     model.save_pretrained(tmp_path)
-    assert {"configuration_lcl.py", "modeling_lcl.py", "label_aware_contrastive_loss.py"} <= {p.name for p in tmp_path.iterdir()}
+    assert {
+        "configuration_lcl.py",
+        "modeling_lcl.py",
+        "label_aware_contrastive_loss.py",
+    } <= {p.name for p in tmp_path.iterdir()}
     reloaded = AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
     assert isinstance(reloaded, LCLForSequenceClassification)
     assert not hasattr(reloaded, "weighting_encoder")
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask")}
     with torch.no_grad():
-        assert torch.allclose(model(**inputs).logits, reloaded(**inputs).logits, atol=1e-6)
+        assert torch.allclose(
+            model(**inputs).logits, reloaded(**inputs).logits, atol=1e-6
+        )
 
 
-def test_saved_folder_loads_without_hf_sentiment(tmp_path, batch, python_without_hf_sentiment):
+def test_saved_folder_loads_without_hf_sentiment(
+    tmp_path, batch, python_without_hf_sentiment
+):
     torch.manual_seed(6)
     model = tiny(weighting_network="shared").eval()
     folder = tmp_path / "lcl"
@@ -135,7 +174,9 @@ def test_saved_folder_loads_without_hf_sentiment(tmp_path, batch, python_without
         """
     )
     run_clean(python_without_hf_sentiment, script, tmp_path)
-    np.testing.assert_allclose(np.load(tmp_path / "clean.npy"), expected, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(
+        np.load(tmp_path / "clean.npy"), expected, atol=1e-5, rtol=0
+    )
 
 
 def test_temperature_is_read_at_forward_time(batch):

@@ -8,7 +8,11 @@ from transformers import EvalPrediction
 
 from hf_sentiment import compute_targeted_sentiment_metrics, targeted_sentiment_scores
 
-ALL_ZERO = {f"{task}_{metric}": 0.0 for task in ("aspect", "joint") for metric in ("precision", "recall", "f1")}
+ALL_ZERO = {
+    f"{task}_{metric}": 0.0
+    for task in ("aspect", "joint")
+    for metric in ("precision", "recall", "f1")
+}
 
 # Three sentences: 3 gold aspects, 4 predicted.
 #   sentence 1: both spans found, one with the wrong polarity;
@@ -45,7 +49,9 @@ def test_hand_computed_case():
 
 def test_polarity_scores_only_with_gold_aspect_predictions():
     scores = targeted_sentiment_scores(GOLD, PREDICTED)
-    assert_scores(scores, {k: v for k, v in EXPECTED.items() if not k.startswith("polarity")})
+    assert_scores(
+        scores, {k: v for k, v in EXPECTED.items() if not k.startswith("polarity")}
+    )
 
 
 def test_perfect_predictions():
@@ -70,7 +76,14 @@ def test_a_span_counts_once_per_sentence():
 
 def test_empty_predictions():
     scores = targeted_sentiment_scores(GOLD, [[], [], []], ON_GOLD)
-    assert_scores(scores, {**ALL_ZERO, "polarity_accuracy": EXPECTED["polarity_accuracy"], "polarity_macro_f1": EXPECTED["polarity_macro_f1"]})
+    assert_scores(
+        scores,
+        {
+            **ALL_ZERO,
+            "polarity_accuracy": EXPECTED["polarity_accuracy"],
+            "polarity_macro_f1": EXPECTED["polarity_macro_f1"],
+        },
+    )
 
 
 def test_empty_gold():
@@ -84,7 +97,9 @@ def test_empty_gold():
 
 def test_macro_f1_counts_a_class_only_predicted():
     # truth (pos, pos), guess (pos, neg): pos F1 = 2/3, neg F1 = 0 -> macro 1/3.
-    scores = targeted_sentiment_scores([[(0, 1, "pos"), (2, 3, "pos")]], [[]], [["pos", "neg"]])
+    scores = targeted_sentiment_scores(
+        [[(0, 1, "pos"), (2, 3, "pos")]], [[]], [["pos", "neg"]]
+    )
     assert scores["polarity_accuracy"] == 50.0
     assert scores["polarity_macro_f1"] == pytest.approx(100 / 3)
 
@@ -92,7 +107,9 @@ def test_macro_f1_counts_a_class_only_predicted():
 def test_length_mismatches_are_errors():
     with pytest.raises(ValueError, match="gold has 3 sentences but predicted has 2"):
         targeted_sentiment_scores(GOLD, PREDICTED[:2])
-    with pytest.raises(ValueError, match="3 gold aspects but 2 gold-aspect predictions"):
+    with pytest.raises(
+        ValueError, match="3 gold aspects but 2 gold-aspect predictions"
+    ):
         targeted_sentiment_scores(GOLD, PREDICTED, [["pos", "pos"], [], []])
 
 
@@ -126,11 +143,22 @@ def eval_prediction() -> EvalPrediction:
             [[1, 2], [-1, -1], [-1, -1]],
         ]
     )
-    span_scores = np.array([[5.0, 4.0, -np.inf], [3.0, pad, pad], [1.0, -np.inf, -np.inf]], dtype=np.float32)
+    span_scores = np.array(
+        [[5.0, 4.0, -np.inf], [3.0, pad, pad], [1.0, -np.inf, -np.inf]],
+        dtype=np.float32,
+    )
     predicted_polarities = np.array([[pos, pos, -1], [neu, pad, pad], [neg, -1, -1]])
-    polarity_scores = np.array([[0.9, 0.8, 0.0], [0.7, pad, pad], [0.6, 0.0, 0.0]], dtype=np.float32)
+    polarity_scores = np.array(
+        [[0.9, 0.8, 0.0], [0.7, pad, pad], [0.6, 0.0, 0.0]], dtype=np.float32
+    )
     return EvalPrediction(
-        predictions=(aspect_logits, predicted_spans, span_scores, predicted_polarities, polarity_scores),
+        predictions=(
+            aspect_logits,
+            predicted_spans,
+            span_scores,
+            predicted_polarities,
+            polarity_scores,
+        ),
         label_ids=(gold_spans, gold_labels),
     )
 
@@ -143,7 +171,10 @@ def test_compute_metrics_on_trainer_outputs():
 def test_compute_metrics_ignores_extra_predictions():
     # Asked for hidden states, Trainer hands over more arrays after the first five.
     prediction = eval_prediction()
-    extra = EvalPrediction(predictions=(*prediction.predictions, np.zeros((3, 4, 8))), label_ids=prediction.label_ids)
+    extra = EvalPrediction(
+        predictions=(*prediction.predictions, np.zeros((3, 4, 8))),
+        label_ids=prediction.label_ids,
+    )
     assert_scores(compute_targeted_sentiment_metrics(extra), EXPECTED)
 
 
@@ -153,6 +184,8 @@ def test_missing_label_names_is_a_clear_error():
 
     from hf_sentiment import compute_targeted_sentiment_metrics
 
-    prediction = EvalPrediction(predictions=(np.zeros((2, 1, 3)),) * 5, label_ids=np.zeros((2, 1)))
+    prediction = EvalPrediction(
+        predictions=(np.zeros((2, 1, 3)),) * 5, label_ids=np.zeros((2, 1))
+    )
     with pytest.raises(ValueError, match="label_names"):
         compute_targeted_sentiment_metrics(prediction)

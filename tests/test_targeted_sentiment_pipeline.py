@@ -41,10 +41,16 @@ def tokenizer():
 def model(tokenizer):
     torch.manual_seed(0)
     backbone = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
     )
     model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=backbone)).eval()
-    model.config.span_threshold = -1e4  # a random model: let every candidate span through
+    model.config.span_threshold = (
+        -1e4
+    )  # a random model: let every candidate span through
     return model
 
 
@@ -119,22 +125,34 @@ def test_batched_equals_unbatched(classifier):
 
 
 def test_long_input_is_read_in_windows(classifier, model, tokenizer):
-    first_window = tokenizer(LONG_TEXT, truncation=True, max_length=32, return_offsets_mapping=True)
+    first_window = tokenizer(
+        LONG_TEXT, truncation=True, max_length=32, return_offsets_mapping=True
+    )
     first_window_end = max(end for _, end in first_window["offset_mapping"])
-    assert first_window_end < len(LONG_TEXT) // 5  # the text is far longer than one window
+    assert (
+        first_window_end < len(LONG_TEXT) // 5
+    )  # the text is far longer than one window
 
     results = classifier(LONG_TEXT, max_length=32, stride=8)
     check_extracted(LONG_TEXT, results, model.config.id2label)
     assert any(r["start"] >= first_window_end for r in results)
-    assert max(r["end"] for r in results) > len(LONG_TEXT) - 100  # the last window is read too
+    assert (
+        max(r["end"] for r in results) > len(LONG_TEXT) - 100
+    )  # the last window is read too
     # Batched windows give the same answer.
-    same_results(classifier([LONG_TEXT], max_length=32, stride=8, batch_size=4)[0], results)
+    same_results(
+        classifier([LONG_TEXT], max_length=32, stride=8, batch_size=4)[0], results
+    )
 
 
-def test_windows_cut_inside_a_word_do_not_make_word_pieces_boundaries(classifier, tokenizer):
+def test_windows_cut_inside_a_word_do_not_make_word_pieces_boundaries(
+    classifier, tokenizer
+):
     full = tokenizer(LONG_TEXT, return_offsets_mapping=True, verbose=False)
     words = word_char_spans([(full.word_ids(), full["offset_mapping"])])
-    starts, ends = boundary_candidate_masks(full.word_ids(), full["offset_mapping"], words)
+    starts, ends = boundary_candidate_masks(
+        full.word_ids(), full["offset_mapping"], words
+    )
     word_starts = {a for (a, _), s in zip(full["offset_mapping"], starts) if s}
     word_ends = {b for (_, b), e in zip(full["offset_mapping"], ends) if e}
     windows = list(classifier.preprocess(LONG_TEXT, max_length=32, stride=8))
@@ -142,23 +160,37 @@ def test_windows_cut_inside_a_word_do_not_make_word_pieces_boundaries(classifier
     for number, window in enumerate(windows):
         offsets = window["offset_mapping"][0].tolist()
         for i, ((a, b), s, e) in enumerate(
-            zip(offsets, window["start_candidate_mask"][0].tolist(), window["end_candidate_mask"][0].tolist())
+            zip(
+                offsets,
+                window["start_candidate_mask"][0].tolist(),
+                window["end_candidate_mask"][0].tolist(),
+            )
         ):
             if (s and a not in word_starts) or (e and b not in word_ends):
                 bad.append((number, i, LONG_TEXT[a:b]))
     assert bad == []
 
 
-def test_gold_span_mode_follows_the_given_order_and_matches_the_model(classifier, model, tokenizer):
+def test_gold_span_mode_follows_the_given_order_and_matches_the_model(
+    classifier, model, tokenizer
+):
     text = SENTENCES[0]
     screen, battery_life = (34, 40), (4, 16)
-    assert text[slice(*screen)] == "screen" and text[slice(*battery_life)] == "battery life"
+    assert (
+        text[slice(*screen)] == "screen"
+        and text[slice(*battery_life)] == "battery life"
+    )
     results = classifier(text, aspects=[screen, battery_life])
-    assert [(r["start"], r["end"], r["aspect"]) for r in results] == [(34, 40, "screen"), (4, 16, "battery life")]
+    assert [(r["start"], r["end"], r["aspect"]) for r in results] == [
+        (34, 40, "screen"),
+        (4, 16, "battery life"),
+    ]
     for result in results:
         assert set(result) == GOLD_KEYS
 
-    as_dicts = classifier(text, aspects=[{"start": 34, "end": 40}, {"start": 4, "end": 16}])
+    as_dicts = classifier(
+        text, aspects=[{"start": 34, "end": 40}, {"start": 4, "end": 16}]
+    )
     same_results(as_dicts, results)
 
     encoded = tokenizer(text, return_offsets_mapping=True, return_tensors="pt")
@@ -166,7 +198,9 @@ def test_gold_span_mode_follows_the_given_order_and_matches_the_model(classifier
     spans = [char_span_to_token_span(offsets, *span) for span in (screen, battery_life)]
     assert spans == [(8, 8), (2, 3)]
     with torch.no_grad():
-        logits = model(**encoded, aspect_spans=torch.tensor([spans])).aspect_polarity_logits
+        logits = model(
+            **encoded, aspect_spans=torch.tensor([spans])
+        ).aspect_polarity_logits
     probabilities = logits.softmax(-1)[0]
     for result, row in zip(results, probabilities):
         assert result["polarity"] == model.config.id2label[int(row.argmax())]
@@ -176,7 +210,9 @@ def test_gold_span_mode_follows_the_given_order_and_matches_the_model(classifier
 def test_gold_span_mode_on_a_long_text(classifier):
     term = "touchpad"
     last = LONG_TEXT.rindex(term)
-    results = classifier(LONG_TEXT, aspects=[(last, last + len(term)), (4, 5)], max_length=32, stride=8)
+    results = classifier(
+        LONG_TEXT, aspects=[(last, last + len(term)), (4, 5)], max_length=32, stride=8
+    )
     assert [r["aspect"] for r in results] == [term, LONG_TEXT[4:5]]
     assert [r["start"] for r in results] == [last, 4]
 
@@ -192,11 +228,21 @@ def test_gold_span_mode_with_no_aspects(classifier):
         ("   \n\t", {}, ValueError, "input text is empty"),
         (123, {}, TypeError, "takes a string or a list of strings, got int"),
         (["fine text", 4.5], {}, TypeError, "got float"),
-        ("The screen.", {"aspects": [(4, 40)]}, ValueError, r"aspect span \(4, 40\) is not inside the text of length 11"),
+        (
+            "The screen.",
+            {"aspects": [(4, 40)]},
+            ValueError,
+            r"aspect span \(4, 40\) is not inside the text of length 11",
+        ),
         ("The screen.", {"aspects": [(5, 5)]}, ValueError, "is not inside the text"),
         ("The screen.", {"aspects": [(-1, 3)]}, ValueError, "is not inside the text"),
         ("The screen.", {"aspects": [(0, 1, 2)]}, ValueError, "an aspect must be"),
-        ("The screen.", {"max_length": 32, "stride": 30}, ValueError, r"stride \(30\) must be smaller than max_length - 2 \(30\)"),
+        (
+            "The screen.",
+            {"max_length": 32, "stride": 30},
+            ValueError,
+            r"stride \(30\) must be smaller than max_length - 2 \(30\)",
+        ),
         ("The screen.", {"max_length": 32, "stride": 31}, ValueError, "stride"),
     ],
 )

@@ -21,10 +21,12 @@ and pads the valence columns alongside.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from datasets import Dataset, Features, Sequence, Value
 from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerBase
@@ -183,8 +185,12 @@ class DataCollatorForSoftMCL:
     valence columns: `word_index` with -1 to the batch length, `word_valence` with -1 to the most
     rated words of any row.
 
-    Masking draws from torch's global RNG, which `Trainer` checkpoints, so a resumed run masks
-    the same tokens as an uninterrupted one.
+    With `seed` set (the default), the masks are a function of `seed` and the batch's token ids
+    alone, so a batch is masked the same wherever and whenever it is collated: a resumed run
+    masks exactly as an uninterrupted one, although dataloaders collate ahead of the step (and
+    ahead of the RNG snapshot in a checkpoint). A sentence still gets new masks whenever it lands
+    in a different batch, which a shuffling sampler makes every epoch. `seed=None` draws from
+    torch's global RNG instead.
 
     Example:
 
@@ -199,12 +205,25 @@ class DataCollatorForSoftMCL:
     tokenizer: PreTrainedTokenizerBase
     mlm_probability: float = 0.15
     pad_to_multiple_of: int | None = None
+    seed: int | None = 0
 
-    def __post_init__(self) -> None:
-        self._mlm = DataCollatorForLanguageModeling(
+    def _masker(
+        self, features: list[dict[str, Any]]
+    ) -> DataCollatorForLanguageModeling:
+        seed = None
+        if self.seed is not None:
+            digest = hashlib.blake2b(str(self.seed).encode(), digest_size=8)
+            for feature in features:
+                digest.update(
+                    np.asarray(feature["input_ids"], dtype=np.int64).tobytes()
+                )
+                digest.update(b"|")
+            seed = int.from_bytes(digest.digest(), "little") >> 1
+        return DataCollatorForLanguageModeling(
             self.tokenizer,
             mlm_probability=self.mlm_probability,
             pad_to_multiple_of=self.pad_to_multiple_of,
+            seed=seed,
         )
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
@@ -214,7 +233,7 @@ class DataCollatorForSoftMCL:
                 raise ValueError(
                     f"DataCollatorForSoftMCL: a row lacks {name!r}; encode rows with encode_valence_corpus."
                 )
-        batch = self._mlm(
+        batch = self._masker(features)(
             [
                 {k: v for k, v in feature.items() if k not in extra}
                 for feature in features

@@ -301,12 +301,18 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         size = queue.shape[0]
         if size == 0 or keys.shape[0] == 0:
             return
-        keys, valences = keys[-size:], valences[-size:]
+        count = keys.shape[0]
+        # As if the keys went in one by one: the first `count - size` would be overwritten.
+        skipped = max(0, count - size)
         pointer = getattr(self, f"{level}_queue_pointer")
-        slots = (pointer + torch.arange(keys.shape[0], device=queue.device)) % size
-        queue[slots] = keys.to(queue.dtype)
-        getattr(self, f"{level}_queue_valence")[slots] = valences.to(queue.dtype)
-        pointer.copy_((pointer + keys.shape[0]) % size)
+        slots = (
+            pointer + skipped + torch.arange(count - skipped, device=queue.device)
+        ) % size
+        queue[slots] = keys[skipped:].to(queue.dtype)
+        getattr(self, f"{level}_queue_valence")[slots] = valences[skipped:].to(
+            queue.dtype
+        )
+        pointer.copy_((pointer + count) % size)
 
     def queued(self, level: str) -> tuple[torch.Tensor, torch.Tensor]:
         """The filled part of `level`'s queue: keys `(Q', p)` and valences `(Q',)`."""
