@@ -38,7 +38,12 @@ ARMS = {
     "fckt_xi0.9": {"contrastive_weight": 0.1, "gold_span_ratio": 0.9, "expectation_max_width": 3},
     "fckt_h1": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 1},
     "fckt_h2": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 2},
-    "fckt_split": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 3, "one_aspect_per_row": True},
+    "fckt_split": {
+        "contrastive_weight": 0.1,
+        "gold_span_ratio": 0.7,
+        "expectation_max_width": 3,
+        "one_aspect_per_row": True,
+    },
 }
 DATASETS = {"laptop14": "Laptop-14", "rest14": "Restaurant-14"}
 METRICS = [("aspect_f1", "aspect F1"), ("polarity_accuracy", "gold-aspect polarity acc."), ("joint_f1", "joint F1")]
@@ -55,24 +60,41 @@ def run_one(example, data: Path, dataset: str, arm: str, seed: int, epochs: floa
     folder = data / "semeval14" / "e2e_absa" / dataset
     output = Path(tempfile.mkdtemp(prefix=f"fckt-{dataset}-{arm}-{seed}-"))
     argv = [
-        "--train_file", str(folder / "train.txt"),
-        "--validation_file", str(folder / "dev.txt"),
-        "--test_file", str(folder / "test.txt"),
-        "--output_dir", str(output),
-        "--seed", str(seed),
-        "--num_train_epochs", str(epochs),
-        "--learning_rate", str(lr),
-        "--warmup_steps", "0.1",
-        "--per_device_train_batch_size", "16",
-        "--per_device_eval_batch_size", "64",
-        "--eval_strategy", "epoch",
-        "--save_strategy", "epoch",
-        "--save_total_limit", "1",
+        "--train_file",
+        str(folder / "train.txt"),
+        "--validation_file",
+        str(folder / "dev.txt"),
+        "--test_file",
+        str(folder / "test.txt"),
+        "--output_dir",
+        str(output),
+        "--seed",
+        str(seed),
+        "--num_train_epochs",
+        str(epochs),
+        "--learning_rate",
+        str(lr),
+        "--warmup_steps",
+        "0.1",
+        "--per_device_train_batch_size",
+        "16",
+        "--per_device_eval_batch_size",
+        "64",
+        "--eval_strategy",
+        "epoch",
+        "--save_strategy",
+        "epoch",
+        "--save_total_limit",
+        "1",
         "--load_best_model_at_end",
-        "--metric_for_best_model", "joint_f1",
-        "--train_sampling_strategy", "group_by_length",
-        "--disable_tqdm", "True",
-        "--report_to", "none",
+        "--metric_for_best_model",
+        "joint_f1",
+        "--train_sampling_strategy",
+        "group_by_length",
+        "--disable_tqdm",
+        "True",
+        "--report_to",
+        "none",
     ]
     for key, value in ARMS[arm].items():
         argv += [f"--{key}", str(value)]
@@ -87,8 +109,12 @@ def tables(runs: list[dict]) -> str:
     out = []
     for split in ("test", "dev_eval"):
         title = "Test (best epoch chosen on dev)" if split == "test" else "Dev (the selection metric's split)"
-        out += [f"#### {title}", "", "| dataset | arm | seeds | " + " | ".join(name for _, name in METRICS) + " |",
-                "|---|---|---|" + "---|" * len(METRICS)]
+        out += [
+            f"#### {title}",
+            "",
+            "| dataset | arm | seeds | " + " | ".join(name for _, name in METRICS) + " |",
+            "|---|---|---|" + "---|" * len(METRICS),
+        ]
         for dataset, pretty in DATASETS.items():
             for arm in ARMS:
                 chosen = [r for r in runs if r["dataset"] == dataset and r["arm"] == arm]

@@ -72,7 +72,9 @@ def expectation_table(hidden_size: int = 384, batch: int = 16, width: int = 3) -
     from transformers import BertConfig
 
     config = hf_sentiment.FCKTConfig(
-        backbone_config=BertConfig(hidden_size=hidden_size, num_hidden_layers=1, num_attention_heads=12, intermediate_size=4),
+        backbone_config=BertConfig(
+            hidden_size=hidden_size, num_hidden_layers=1, num_attention_heads=12, intermediate_size=4
+        ),
         expectation_max_width=width,
     )
     model = FCKTForTargetedSentiment(config)
@@ -114,7 +116,9 @@ def throughput_table(tokenizer, data, batch_size: int = 32, repeats: int = 3) ->
     def bare() -> None:
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
-                inputs = tokenizer(texts[start : start + batch_size], padding=True, truncation=True, return_tensors="pt")
+                inputs = tokenizer(
+                    texts[start : start + batch_size], padding=True, truncation=True, return_tensors="pt"
+                )
                 encoder(**inputs)
 
     def full() -> None:
@@ -122,7 +126,10 @@ def throughput_table(tokenizer, data, batch_size: int = 32, repeats: int = 3) ->
 
     bare_rate = median_rate(bare, len(texts), repeats)
     pipeline_rate = median_rate(full, len(texts), repeats)
-    rows = [f"| what ({len(texts)} sentences, batch {batch_size}) | sentences/s (median of {repeats}) | ratio to bare |", "|---|---|---|"]
+    rows = [
+        f"| what ({len(texts)} sentences, batch {batch_size}) | sentences/s (median of {repeats}) | ratio to bare |",
+        "|---|---|---|",
+    ]
     rows.append(f"| bare encoder forward (tokenise + forward) | {bare_rate:.1f} | 1.00 |")
     rows.append(f"| targeted-sentiment pipeline | {pipeline_rate:.1f} | {pipeline_rate / bare_rate:.2f} |")
     return "\n".join(rows)
@@ -130,7 +137,9 @@ def throughput_table(tokenizer, data, batch_size: int = 32, repeats: int = 3) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = os.environ.get("HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    default_data = os.environ.get(
+        "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    )
     parser.add_argument("--data", default=default_data)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--only", choices=["step", "expectation", "throughput"], default=None)

@@ -50,11 +50,22 @@ def run_one(example, data: str, dataset: str, arm: str, seed: int, fold: int, ep
         metrics = example.main(argv)
     finally:
         shutil.rmtree(output, ignore_errors=True)
-    return {"dataset": dataset, "arm": arm, "seed": seed, "fold": fold, "epochs": epochs, "learning_rate": lr, **metrics}
+    return {
+        "dataset": dataset,
+        "arm": arm,
+        "seed": seed,
+        "fold": fold,
+        "epochs": epochs,
+        "learning_rate": lr,
+        **metrics,
+    }
 
 
 def table(runs: list[dict]) -> str:
-    rows = ["| dataset | arm | runs | " + " | ".join(name for _, name in METRICS) + " |", "|---|---|---|" + "---|" * len(METRICS)]
+    rows = [
+        "| dataset | arm | runs | " + " | ".join(name for _, name in METRICS) + " |",
+        "|---|---|---|" + "---|" * len(METRICS),
+    ]
     for dataset in DATASETS:
         for arm in ARMS:
             chosen = [r for r in runs if r["dataset"] == dataset and r["arm"] == arm]
@@ -83,7 +94,14 @@ def main() -> None:
             for dataset in args.datasets:
                 for arm in args.arms:
                     fold = seed_index if dataset == "empathetic_dialogues" else 0
-                    key = {"dataset": dataset, "arm": arm, "seed": seed, "fold": fold, "epochs": args.epochs, "learning_rate": args.learning_rate}
+                    key = {
+                        "dataset": dataset,
+                        "arm": arm,
+                        "seed": seed,
+                        "fold": fold,
+                        "epochs": args.epochs,
+                        "learning_rate": args.learning_rate,
+                    }
                     if log.has(**key):
                         continue
                     print(f"== {dataset} {arm} seed {seed}", flush=True)

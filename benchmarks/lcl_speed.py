@@ -37,7 +37,9 @@ ARMS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = os.environ.get("HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    default_data = os.environ.get(
+        "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    )
     parser.add_argument("--data", default=default_data)
     parser.add_argument("--steps", type=int, default=30)
     args = parser.parse_args()
@@ -54,7 +56,9 @@ def main() -> None:
     names = data.features["label"].names
     torch.manual_seed(0)
     models = {
-        name: LCLForSequenceClassification.from_pretrained_encoder(offline_minilm_path(), id2label=dict(enumerate(names)), **kwargs)
+        name: LCLForSequenceClassification.from_pretrained_encoder(
+            offline_minilm_path(), id2label=dict(enumerate(names)), **kwargs
+        )
         for name, kwargs in ARMS.items()
     }
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} CPUs\n")

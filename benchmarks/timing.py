@@ -9,9 +9,16 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 
 
-def training_step_times(model: torch.nn.Module, batches: Sequence[dict], steps: int, warmup: int = 2) -> list[float]:
-    """Seconds per optimizer step (forward + backward + AdamW step) over `steps` batches."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+def training_step_times(
+    model: torch.nn.Module,
+    batches: Sequence[dict],
+    steps: int,
+    warmup: int = 2,
+    after_step: Callable[[], None] | None = None,
+) -> list[float]:
+    """Seconds per optimizer step (forward + backward + AdamW step + `after_step`, e.g. a momentum
+    update) over `steps` batches."""
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     model.train()
     times = []
     for i in range(steps + warmup):
@@ -20,13 +27,20 @@ def training_step_times(model: torch.nn.Module, batches: Sequence[dict], steps: 
         model(**batch).loss.backward()
         optimizer.step()
         optimizer.zero_grad()
+        if after_step is not None:
+            after_step()
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return times
 
 
 def compare_step_times(
-    models: Mapping[str, torch.nn.Module], batches: Sequence[dict], steps: int, baseline: str, rounds: int = 3
+    models: Mapping[str, torch.nn.Module],
+    batches: Sequence[dict],
+    steps: int,
+    baseline: str,
+    rounds: int = 3,
+    after_step: Mapping[str, Callable[[], None]] | None = None,
 ) -> str:
     """A markdown table of median / p90 step times and the ratio to `baseline`.
 
@@ -36,7 +50,8 @@ def compare_step_times(
     results: dict[str, list[float]] = {name: [] for name in models}
     for _ in range(rounds):
         for name, model in models.items():
-            results[name] += training_step_times(model, batches, max(1, steps // rounds))
+            hook = (after_step or {}).get(name)
+            results[name] += training_step_times(model, batches, max(1, steps // rounds), after_step=hook)
     base = statistics.median(results[baseline])
     rows = ["| arm | median step (s) | p90 step (s) | ratio to " + baseline + " |", "|---|---|---|---|"]
     for name, times in results.items():

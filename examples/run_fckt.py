@@ -62,7 +62,9 @@ class ModelArguments:
     polarities: str = field(default="positive,negative,neutral", metadata={"help": "Comma-separated polarity labels."})
     contrastive_weight: float = field(default=0.1, metadata={"help": "λ, weight of the token-level InfoNCE."})
     contrastive_temperature: float = field(default=0.07, metadata={"help": "τ of the InfoNCE."})
-    gold_span_ratio: float = field(default=0.7, metadata={"help": "ξ: share of aspects whose sentiment loss uses gold boundaries."})
+    gold_span_ratio: float = field(
+        default=0.7, metadata={"help": "ξ: share of aspects whose sentiment loss uses gold boundaries."}
+    )
     expectation_max_width: int = field(default=3, metadata={"help": "h: widest span in the boundary expectation."})
     span_threshold: float = field(default=0.0, metadata={"help": "γ: minimum span score against the null span."})
     max_span_length: int = field(default=12, metadata={"help": "Longest decoded span, in tokens."})
@@ -73,7 +75,9 @@ class DataArguments:
     train_file: str = field(metadata={"help": "Training data (any format hf_sentiment.load_absa reads)."})
     validation_file: str = field(metadata={"help": "Dev data for model selection."})
     test_file: str | None = field(default=None, metadata={"help": "Test data, scored once at the end."})
-    max_length: int = field(default=128, metadata={"help": "Tokens per sentence; longer ones are truncated (and reported)."})
+    max_length: int = field(
+        default=128, metadata={"help": "Tokens per sentence; longer ones are truncated (and reported)."}
+    )
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training sentences."})
     one_aspect_per_row: bool = field(
         default=False,

@@ -58,24 +58,38 @@ DATASETS = ("sst2", "sst5", "goemotions", "tweeteval_emotion", "empathetic_dialo
 
 @dataclass
 class ModelArguments:
-    model_name_or_path: str | None = field(default=None, metadata={"help": "Encoder folder or Hub id. Default: the offline MiniLM."})
+    model_name_or_path: str | None = field(
+        default=None, metadata={"help": "Encoder folder or Hub id. Default: the offline MiniLM."}
+    )
     contrastive_loss: str = field(default="label_aware", metadata={"help": "label_aware, supcon or none (CE only)."})
-    weighting_network: str = field(default="separate", metadata={"help": "separate (second encoder) or shared (light head)."})
+    weighting_network: str = field(
+        default="separate", metadata={"help": "separate (second encoder) or shared (light head)."}
+    )
     ce_weight: float = field(default=0.5, metadata={"help": "λ in λ·CE + (1 − λ)·contrastive."})
     contrastive_temperature: float = field(default=0.3, metadata={"help": "τ of the contrastive loss."})
-    weighting_gradient: bool = field(default=True, metadata={"help": "Let the contrastive gradient reach the weighting network."})
+    weighting_gradient: bool = field(
+        default=True, metadata={"help": "Let the contrastive gradient reach the weighting network."}
+    )
     second_view: str = field(default="embedding_dropout", metadata={"help": "embedding_dropout or encoder_dropout."})
     pooling: str = field(default="cls", metadata={"help": "cls or mean."})
-    augmentation: str = field(default="none", metadata={"help": "none, mask, delete or swap: a token-level second view."})
-    augmentation_probability: float = field(default=0.1, metadata={"help": "Per-token probability of the augmentation."})
+    augmentation: str = field(
+        default="none", metadata={"help": "none, mask, delete or swap: a token-level second view."}
+    )
+    augmentation_probability: float = field(
+        default=0.1, metadata={"help": "Per-token probability of the augmentation."}
+    )
 
 
 @dataclass
 class DataArguments:
     dataset: str = field(metadata={"help": f"One of {DATASETS}."})
     data_dir: str = field(
-        default=os.environ.get("HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")),
-        metadata={"help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside the checkout)."},
+        default=os.environ.get(
+            "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
+        ),
+        metadata={
+            "help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside the checkout)."
+        },
     )
     max_length: int = field(default=128, metadata={"help": "Tokens per text."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
@@ -90,10 +104,17 @@ def load_splits(args: DataArguments) -> dict[str, Dataset]:
         stem = "binary" if args.dataset == "sst2" else "fine"
         return {split: read_sst(root / "sst" / f"stsa.{stem}.{split}") for split in ("train", "dev", "test")}
     if args.dataset == "goemotions":
-        return {split: read_goemotions(root / "goemotions" / f"{split}.tsv", multi_label="skip") for split in ("train", "dev", "test")}
+        return {
+            split: read_goemotions(root / "goemotions" / f"{split}.tsv", multi_label="skip")
+            for split in ("train", "dev", "test")
+        }
     if args.dataset == "tweeteval_emotion":
         folder = root / "tweeteval" / "emotion"
-        return {"train": read_tweeteval(folder, "train"), "dev": read_tweeteval(folder, "val"), "test": read_tweeteval(folder, "test")}
+        return {
+            "train": read_tweeteval(folder, "train"),
+            "dev": read_tweeteval(folder, "val"),
+            "test": read_tweeteval(folder, "test"),
+        }
     if args.dataset == "empathetic_dialogues":
         full = read_empathetic_dialogues(root / "empathetic_dialogues" / "valid_utterances.csv")
         train_index, test_index = stratified_folds(full, k=args.num_folds, seed=42)[args.fold]
@@ -160,7 +181,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     test_scores = classification_scores(prediction.label_ids, predicted.argmax(-1), names)
     metrics.update({f"test_{k}": v for k, v in test_scores.items()})
     plot_confusion_matrix(
-        prediction.label_ids, predicted.argmax(-1), names, Path(training_args.output_dir) / "confusion_matrix_test.png",
+        prediction.label_ids,
+        predicted.argmax(-1),
+        names,
+        Path(training_args.output_dir) / "confusion_matrix_test.png",
         title=f"{data_args.dataset} test, {model_args.contrastive_loss}",
     )
 

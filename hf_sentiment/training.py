@@ -38,24 +38,18 @@ class LossPartsTrainer(Trainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        loss, outputs = super().compute_loss(
-            model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch
-        )
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         if model.training and isinstance(outputs, dict):
             for key, value in outputs.items():
                 if key.endswith("_loss") and isinstance(value, torch.Tensor):
-                    self._loss_part_sums[key] = (
-                        self._loss_part_sums.get(key, 0.0) + value.detach().float()
-                    )
+                    self._loss_part_sums[key] = self._loss_part_sums.get(key, 0.0) + value.detach().float()
                     self._loss_part_counts[key] = self._loss_part_counts.get(key, 0) + 1
         return (loss, outputs) if return_outputs else loss
 
     def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
         if "loss" in logs and self._loss_part_sums:
             for key, total in self._loss_part_sums.items():
-                mean = self.accelerator.reduce(
-                    total / self._loss_part_counts[key], reduction="mean"
-                )
+                mean = self.accelerator.reduce(total / self._loss_part_counts[key], reduction="mean")
                 logs[key] = round(float(mean), 4)
             self._loss_part_sums.clear()
             self._loss_part_counts.clear()

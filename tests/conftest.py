@@ -20,9 +20,7 @@ def shared_data() -> Path:
     default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
     path = Path(os.environ.get("HF_SENTIMENT_DATA") or default)
     if not path.is_dir():
-        pytest.skip(
-            f"real data not found at {path} (set HF_SENTIMENT_DATA to the shared data folder)"
-        )
+        pytest.skip(f"real data not found at {path} (set HF_SENTIMENT_DATA to the shared data folder)")
     return path
 
 
@@ -35,9 +33,7 @@ def python_without_hf_sentiment(tmp_path_factory) -> Path:
     package would run it. Returns the new interpreter.
     """
     root = tmp_path_factory.mktemp("clean-venv")
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(root)], check=True
-    )
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
     target = Path(
         subprocess.run(
             [
@@ -53,9 +49,7 @@ def python_without_hf_sentiment(tmp_path_factory) -> Path:
     source = Path(sysconfig.get_paths()["purelib"])
     for entry in source.iterdir():
         name = entry.name.lower()
-        if name.startswith(
-            ("hf_sentiment", "hf-sentiment", "__editable__")
-        ) or name.endswith(".pth"):
+        if name.startswith(("hf_sentiment", "hf-sentiment", "__editable__")) or name.endswith(".pth"):
             continue
         (target / entry.name).symlink_to(entry)
     return root / "bin" / "python"
@@ -77,9 +71,7 @@ def run_clean(python: Path, script: str, cwd: Path) -> subprocess.CompletedProce
         text=True,
         timeout=300,
     )
-    assert result.returncode == 0, (
-        f"clean-environment script failed:\n{result.stdout}\n{result.stderr}"
-    )
+    assert result.returncode == 0, f"clean-environment script failed:\n{result.stdout}\n{result.stderr}"
     return result
 
 

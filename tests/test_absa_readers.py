@@ -35,18 +35,10 @@ BATTERY = {"term": "battery life", "from": 4, "to": 16, "polarity": "positive"}
 
 
 def test_data_format_error_message_and_pickle():
-    err = DataFormatError(
-        "a.json", 3, "aspects[0].from", "offset is not an integer: 'x'"
-    )
+    err = DataFormatError("a.json", 3, "aspects[0].from", "offset is not an integer: 'x'")
     assert isinstance(err, ValueError)
-    assert (
-        str(err)
-        == "a.json, row 3, field 'aspects[0].from': offset is not an integer: 'x'"
-    )
-    assert (
-        str(DataFormatError("a.xml", None, None, "malformed XML"))
-        == "a.xml: malformed XML"
-    )
+    assert str(err) == "a.json, row 3, field 'aspects[0].from': offset is not an integer: 'x'"
+    assert str(DataFormatError("a.xml", None, None, "malformed XML")) == "a.xml: malformed XML"
     copy = pickle.loads(pickle.dumps(err))
     assert (copy.path, copy.row, copy.field, copy.message) == (
         err.path,
@@ -106,18 +98,12 @@ def test_normalize_polarity_rejects(spelling):
 # --- SemEval-2014 XML ---------------------------------------------------------------------
 
 
-def semeval_xml(
-    *sentences: str, header: str = '<?xml version="1.0" encoding="UTF-8"?>\n'
-) -> str:
+def semeval_xml(*sentences: str, header: str = '<?xml version="1.0" encoding="UTF-8"?>\n') -> str:
     return f"{header}<sentences>{''.join(sentences)}</sentences>"
 
 
 def sentence_xml(sentence_id: str, text: str, *terms: str) -> str:
-    aspect_terms = (
-        f"<aspectTerms>{''.join(f'<aspectTerm {t}/>' for t in terms)}</aspectTerms>"
-        if terms
-        else ""
-    )
+    aspect_terms = f"<aspectTerms>{''.join(f'<aspectTerm {t}/>' for t in terms)}</aspectTerms>" if terms else ""
     return f'<sentence id="{sentence_id}"><text>{text}</text>{aspect_terms}</sentence>'
 
 
@@ -296,9 +282,7 @@ def test_e2e_keeps_raw_text_when_aspects_align_despite_tokenizer_changes(tmp_pat
     )
     dataset, report = read_e2e_absa(path, return_report=True)
     assert dataset[0]["text"] == "The food - really good."
-    assert dataset[0]["aspects"] == [
-        {"term": "food", "from": 4, "to": 8, "polarity": "positive"}
-    ]
+    assert dataset[0]["aspects"] == [{"term": "food", "from": 4, "to": 8, "polarity": "positive"}]
     assert report.total == 0
 
 
@@ -573,9 +557,7 @@ def test_user_custom_field_names(tmp_path):
     ],
 )
 def test_user_json_bad_item(tmp_path, item, field, fragment):
-    path = write(
-        tmp_path, "bad.json", json.dumps([{"text": TEXT, "aspects": [BATTERY]}, item])
-    )
+    path = write(tmp_path, "bad.json", json.dumps([{"text": TEXT, "aspects": [BATTERY]}, item]))
     with pytest.raises(DataFormatError) as error:
         read_absa_file(path)
     assert_error(error, path, 2, field, fragment)
@@ -639,9 +621,7 @@ def test_user_csv_bad_row(tmp_path, rows, row, field, fragment):
 
 
 def test_user_csv_missing_column(tmp_path):
-    path = write(
-        tmp_path, "bad.csv", f"id,text,term,from,to\ns1,{TEXT},battery life,4,16\n"
-    )
+    path = write(tmp_path, "bad.csv", f"id,text,term,from,to\ns1,{TEXT},battery life,4,16\n")
     with pytest.raises(DataFormatError) as error:
         read_absa_file(path)
     assert_error(error, path, 1, "polarity", "missing column")
@@ -658,13 +638,9 @@ def test_user_file_unknown_format(tmp_path):
 
 @pytest.fixture
 def one_file_per_format(tmp_path) -> dict[str, Path]:
-    atsa = [
-        {"ID": "1", "sentence": TEXT, "aspects": [atsa_aspect("battery life", 4, 16)]}
-    ]
+    atsa = [{"ID": "1", "sentence": TEXT, "aspects": [atsa_aspect("battery life", 4, 16)]}]
     return {
-        "semeval14": write(
-            tmp_path, "a.xml", semeval_xml(sentence_xml("1", TEXT, SEMEVAL_OK))
-        ),
+        "semeval14": write(tmp_path, "a.xml", semeval_xml(sentence_xml("1", TEXT, SEMEVAL_OK))),
         "e2e": write(
             tmp_path,
             "a.txt",
@@ -672,15 +648,9 @@ def one_file_per_format(tmp_path) -> dict[str, Path]:
         ),
         "dong2014": write(tmp_path, "a.raw", "The $T$ is great.\nbattery life\n1\n"),
         "sentibench_atsa": write(tmp_path, "atsa.json", "\ufeff" + json.dumps(atsa)),
-        "json": write(
-            tmp_path, "a.json", json.dumps([{"text": TEXT, "aspects": [BATTERY]}])
-        ),
-        "jsonl": write(
-            tmp_path, "a.jsonl", json.dumps({"text": TEXT, "aspects": [BATTERY]})
-        ),
-        "csv": write(
-            tmp_path, "a.csv", CSV_HEADER + f"1,{TEXT},battery life,4,16,positive\n"
-        ),
+        "json": write(tmp_path, "a.json", json.dumps([{"text": TEXT, "aspects": [BATTERY]}])),
+        "jsonl": write(tmp_path, "a.jsonl", json.dumps({"text": TEXT, "aspects": [BATTERY]})),
+        "csv": write(tmp_path, "a.csv", CSV_HEADER + f"1,{TEXT},battery life,4,16,positive\n"),
     }
 
 

@@ -45,9 +45,7 @@ def test_special_tokens_untouched_and_real_tokens_left(name, probability):
         assert specials_of(out) == SPECIALS  # same special tokens, same order
         if name != "delete":
             assert len(out) == len(IDS)
-            assert [
-                t for t, s in zip(out, SPECIAL) if s
-            ] == SPECIALS  # and in the same places
+            assert [t for t, s in zip(out, SPECIAL) if s] == SPECIALS  # and in the same places
         real = [token for token in out if token not in (101, 102, 0, MASK)]
         assert real, "at least one real token is left"
 
@@ -103,9 +101,7 @@ def test_deterministic_with_a_seed(name):
     augmenter = AUGMENTERS[name](0.4)
     first = [augmenter(IDS, SPECIAL, random.Random(7)) for _ in range(3)]
     assert first[0] == first[1] == first[2]
-    outputs = {
-        tuple(augmenter(IDS, SPECIAL, random.Random(seed))) for seed in range(20)
-    }
+    outputs = {tuple(augmenter(IDS, SPECIAL, random.Random(seed))) for seed in range(20)}
     assert len(outputs) > 1
 
 
@@ -133,9 +129,7 @@ def tokenizer():
 
 
 def features(tokenizer, texts, labels):
-    return [
-        dict(tokenizer(text)) | {"label": label} for text, label in zip(texts, labels)
-    ]
+    return [dict(tokenizer(text)) | {"label": label} for text, label in zip(texts, labels)]
 
 
 TEXTS = [
@@ -147,9 +141,7 @@ TEXTS = [
 
 def test_collator_shapes_and_padding(tokenizer):
     rows = features(tokenizer, TEXTS, [1, 0, 1])
-    collator = DataCollatorWithAugmentedView(
-        tokenizer, RandomTokenDeletion(0.5), seed=0
-    )
+    collator = DataCollatorWithAugmentedView(tokenizer, RandomTokenDeletion(0.5), seed=0)
     batch = collator(rows)
     longest = max(len(row["input_ids"]) for row in rows)
     assert set(batch) == {
@@ -160,11 +152,7 @@ def test_collator_shapes_and_padding(tokenizer):
         assert batch[key].shape == (3, longest)
     assert batch["labels"].tolist() == [1, 0, 1] and batch["labels"].dtype == torch.long
     augmented = batch["augmented_input_ids"]
-    assert (
-        augmented.shape
-        == batch["augmented_attention_mask"].shape
-        == batch["augmented_token_type_ids"].shape
-    )
+    assert augmented.shape == batch["augmented_attention_mask"].shape == batch["augmented_token_type_ids"].shape
     assert augmented.shape[0] == 3 and augmented.shape[1] <= longest
     for row, feature in zip(range(3), rows):
         length = int(batch["augmented_attention_mask"][row].sum())
@@ -178,45 +166,26 @@ def test_collator_shapes_and_padding(tokenizer):
 
 def test_collator_masking_keeps_length_and_pair_token_types(tokenizer):
     rows = [dict(tokenizer("good film", "bad ending")) | {"labels": 2}]
-    batch = DataCollatorWithAugmentedView(
-        tokenizer, RandomTokenMasking(1.0, tokenizer.mask_token_id), seed=0
-    )(rows)
+    batch = DataCollatorWithAugmentedView(tokenizer, RandomTokenMasking(1.0, tokenizer.mask_token_id), seed=0)(rows)
     assert batch["augmented_input_ids"].shape == batch["input_ids"].shape
     assert torch.equal(batch["augmented_token_type_ids"], batch["token_type_ids"])
-    assert (
-        batch["augmented_input_ids"] == tokenizer.mask_token_id
-    ).sum() == 3  # 4 real tokens, one spared
-    deleted = DataCollatorWithAugmentedView(
-        tokenizer, RandomTokenDeletion(1.0), seed=0
-    )(rows)
+    assert (batch["augmented_input_ids"] == tokenizer.mask_token_id).sum() == 3  # 4 real tokens, one spared
+    deleted = DataCollatorWithAugmentedView(tokenizer, RandomTokenDeletion(1.0), seed=0)(rows)
     ids = deleted["augmented_input_ids"][0].tolist()
     types = deleted["augmented_token_type_ids"][0].tolist()
     first_sep = ids.index(tokenizer.sep_token_id)
-    assert types[: first_sep + 1] == [0] * (first_sep + 1) and set(
-        types[first_sep + 1 :]
-    ) == {1}
+    assert types[: first_sep + 1] == [0] * (first_sep + 1) and set(types[first_sep + 1 :]) == {1}
 
 
 def test_collator_is_deterministic_with_a_seed_and_drops_padding(tokenizer):
     rows = features(tokenizer, TEXTS, [1, 0, 1])
     masking = RandomTokenMasking(0.5, tokenizer.mask_token_id)
-    first, second = (
-        DataCollatorWithAugmentedView(tokenizer, masking, seed=3) for _ in range(2)
-    )
+    first, second = (DataCollatorWithAugmentedView(tokenizer, masking, seed=3) for _ in range(2))
     for _ in range(2):
-        assert torch.equal(
-            first(rows)["augmented_input_ids"], second(rows)["augmented_input_ids"]
-        )
-    padded = [
-        dict(tokenizer(text, padding="max_length", max_length=16)) | {"label": 0}
-        for text in TEXTS
-    ]
-    batch = DataCollatorWithAugmentedView(tokenizer, RandomTokenDeletion(0.0), seed=0)(
-        padded
-    )
-    unpadded = DataCollatorWithAugmentedView(
-        tokenizer, RandomTokenDeletion(0.0), seed=0
-    )(rows)
+        assert torch.equal(first(rows)["augmented_input_ids"], second(rows)["augmented_input_ids"])
+    padded = [dict(tokenizer(text, padding="max_length", max_length=16)) | {"label": 0} for text in TEXTS]
+    batch = DataCollatorWithAugmentedView(tokenizer, RandomTokenDeletion(0.0), seed=0)(padded)
+    unpadded = DataCollatorWithAugmentedView(tokenizer, RandomTokenDeletion(0.0), seed=0)(rows)
     assert torch.equal(batch["augmented_input_ids"], unpadded["input_ids"])
     assert torch.equal(batch["augmented_attention_mask"], unpadded["attention_mask"])
 
@@ -224,10 +193,6 @@ def test_collator_is_deterministic_with_a_seed_and_drops_padding(tokenizer):
 def test_collator_uses_special_tokens_mask_column(tokenizer):
     row = dict(tokenizer("good film", return_special_tokens_mask=True)) | {"label": 1}
     row["special_tokens_mask"] = [1, 1, 0, 1]  # pretend "good" is special too
-    batch = DataCollatorWithAugmentedView(tokenizer, RandomTokenDeletion(1.0), seed=0)(
-        [row]
-    )
+    batch = DataCollatorWithAugmentedView(tokenizer, RandomTokenDeletion(1.0), seed=0)([row])
     assert "special_tokens_mask" not in batch
-    assert (
-        batch["augmented_input_ids"][0].tolist() == row["input_ids"]
-    )  # "film" is the only real token
+    assert batch["augmented_input_ids"][0].tolist() == row["input_ids"]  # "film" is the only real token

@@ -38,9 +38,7 @@ def test_classification_scores_by_hand():
 
 
 def test_class_without_examples_is_zero_and_not_averaged():
-    scores = classification_scores(
-        np.array(Y_TRUE), np.array(Y_PRED), [*NAMES, "unused"]
-    )
+    scores = classification_scores(np.array(Y_TRUE), np.array(Y_PRED), [*NAMES, "unused"])
     assert scores["f1_unused"] == 0.0
     assert scores["macro_f1"] == pytest.approx(MACRO)
 
@@ -68,21 +66,13 @@ def test_perfect_and_bad_inputs():
 def test_compute_classification_metrics_for_trainer():
     logits = np.eye(3)[Y_PRED] * 2.0 - 1.0
     labels = np.array(Y_TRUE)
-    metrics = compute_classification_metrics(
-        EvalPrediction(predictions=logits, label_ids=labels)
-    )
-    assert metrics == pytest.approx(
-        {"accuracy": ACCURACY, "macro_f1": MACRO, "weighted_f1": WEIGHTED}
-    )
+    metrics = compute_classification_metrics(EvalPrediction(predictions=logits, label_ids=labels))
+    assert metrics == pytest.approx({"accuracy": ACCURACY, "macro_f1": MACRO, "weighted_f1": WEIGHTED})
     # tuple outputs (logits first) and -100 labels, which are ignored
     logits = np.vstack([logits, [[5.0, 0.0, 0.0]]])
     labels = np.append(labels, -100)
-    metrics = compute_classification_metrics(
-        EvalPrediction(predictions=(logits, np.zeros((7, 4))), label_ids=labels)
-    )
-    assert metrics == pytest.approx(
-        {"accuracy": ACCURACY, "macro_f1": MACRO, "weighted_f1": WEIGHTED}
-    )
+    metrics = compute_classification_metrics(EvalPrediction(predictions=(logits, np.zeros((7, 4))), label_ids=labels))
+    assert metrics == pytest.approx({"accuracy": ACCURACY, "macro_f1": MACRO, "weighted_f1": WEIGHTED})
 
 
 def test_confusion_matrix_png_for_28_classes(tmp_path):
@@ -92,21 +82,11 @@ def test_confusion_matrix_png_for_28_classes(tmp_path):
     y_true = rng.integers(0, 28, 300)
     y_pred = np.where(rng.random(300) < 0.6, y_true, rng.integers(0, 28, 300))
     names = [f"emotion number {i}" for i in range(28)]
-    path = plot_confusion_matrix(
-        y_true, y_pred, names, tmp_path / "plots" / "cm.png", title="GoEmotions"
-    )
+    path = plot_confusion_matrix(y_true, y_pred, names, tmp_path / "plots" / "cm.png", title="GoEmotions")
     assert path == tmp_path / "plots" / "cm.png" and path.is_file()
     image = imread(path)
     assert image.ndim == 3 and image.shape[2] in (3, 4)
-    small = imread(
-        plot_confusion_matrix(
-            Y_TRUE, Y_PRED, NAMES, tmp_path / "small.png", normalize=None
-        )
-    )
-    assert (
-        image.shape[0] > small.shape[0] and image.shape[1] > small.shape[1]
-    )  # grows with the classes
+    small = imread(plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES, tmp_path / "small.png", normalize=None))
+    assert image.shape[0] > small.shape[0] and image.shape[1] > small.shape[1]  # grows with the classes
     with pytest.raises(ValueError, match="normalize"):
-        plot_confusion_matrix(
-            Y_TRUE, Y_PRED, NAMES, tmp_path / "x.png", normalize="rows"
-        )
+        plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES, tmp_path / "x.png", normalize="rows")

@@ -106,9 +106,7 @@ def test_sst_non_utf8(tmp_path):
 # --- GoEmotions ----------------------------------------------------------------------------
 
 
-def goemotions(
-    tmp_path: Path, content: str | bytes, labels: str = GOEMOTIONS_NAMES
-) -> Path:
+def goemotions(tmp_path: Path, content: str | bytes, labels: str = GOEMOTIONS_NAMES) -> Path:
     write(tmp_path, "labels.txt", labels)
     return write(tmp_path, "train.tsv", content)
 
@@ -136,9 +134,7 @@ def test_goemotions_multi_label_modes(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         skipped, report = read_goemotions(path, multi_label="skip", return_report=True)
     assert skipped["id"] == ["c1", "c3"]
-    assert report.skipped == Counter(
-        {"rows with more than one label (multi_label='skip')": 1}
-    )
+    assert report.skipped == Counter({"rows with more than one label (multi_label='skip')": 1})
     assert "1 rows with more than one label" in caplog.text
     kept = read_goemotions(path, multi_label="keep")
     assert "label" not in kept.features
@@ -220,9 +216,7 @@ def test_tweeteval_reads_and_strips_trailing_space(tmp_path):
 def test_tweeteval_stance_mapping_from_parent(tmp_path):
     (tmp_path / "stance").mkdir()
     write(tmp_path / "stance", "mapping.txt", "0\tnone\n1\tagainst\n2\tfavor")
-    folder = tweeteval(
-        tmp_path / "stance" / "abortion", "a \nb \n", "2\n0\n", mapping=None
-    )
+    folder = tweeteval(tmp_path / "stance" / "abortion", "a \nb \n", "2\n0\n", mapping=None)
     dataset = read_tweeteval(folder, "train")
     assert dataset.features["label"].names == ["none", "against", "favor"]
     assert dataset["label"] == [2, 0]
@@ -235,9 +229,7 @@ def test_tweeteval_stance_mapping_from_parent(tmp_path):
         ("a \n", "0\n1\n", "train_labels.txt", 2),
     ],
 )
-def test_tweeteval_line_count_mismatch_names_both_files(
-    tmp_path, texts, labels, longer, row
-):
+def test_tweeteval_line_count_mismatch_names_both_files(tmp_path, texts, labels, longer, row):
     folder = tweeteval(tmp_path / "hate", texts, labels)
     with pytest.raises(DataFormatError) as error:
         read_tweeteval(folder, "train")
@@ -250,19 +242,13 @@ def test_tweeteval_bad_label_and_empty_text(tmp_path, caplog):
     folder = tweeteval(tmp_path / "a", "x \ny \n", "0\n2\n")
     with pytest.raises(DataFormatError) as error:
         read_tweeteval(folder, "train")
-    assert_error(
-        error, folder / "train_labels.txt", 2, "label", "'2' is not a class id"
-    )
+    assert_error(error, folder / "train_labels.txt", 2, "label", "'2' is not a class id")
     folder = tweeteval(tmp_path / "b", "x \n\nz \n", "0\n1\n1\n")
     with pytest.raises(DataFormatError) as error:
         read_tweeteval(folder, "train")
-    assert_error(
-        error, folder / "train_text.txt", 2, "text", "empty or whitespace-only text"
-    )
+    assert_error(error, folder / "train_text.txt", 2, "text", "empty or whitespace-only text")
     with caplog.at_level(logging.WARNING):
-        dataset, report = read_tweeteval(
-            folder, "train", empty_text="skip", return_report=True
-        )
+        dataset, report = read_tweeteval(folder, "train", empty_text="skip", return_report=True)
     assert dataset["id"] == ["b-train-1", "b-train-3"]
     assert report.total == 1
     assert "1 rows with empty text" in caplog.text
@@ -327,9 +313,7 @@ def test_empathetic_dialogues_bad_row(tmp_path, rows, field, fragment):
 
 
 def test_empathetic_dialogues_missing_column_and_non_utf8(tmp_path):
-    path = write(
-        tmp_path, "a.csv", "conv_id,utterance_idx,prompt,utterance\nc1,1,p,hi\n"
-    )
+    path = write(tmp_path, "a.csv", "conv_id,utterance_idx,prompt,utterance\nc1,1,p,hi\n")
     with pytest.raises(DataFormatError) as error:
         read_empathetic_dialogues(path)
     assert_error(error, path, 1, "label", "missing column")
@@ -391,14 +375,7 @@ def test_real_goemotions(shared_data):
 
 @pytest.mark.parametrize("split, rows", [("dev", 4548), ("test", 4590)])
 def test_real_goemotions_single_label_subset(shared_data, split, rows):
-    assert (
-        len(
-            read_goemotions(
-                shared_data / "goemotions" / f"{split}.tsv", multi_label="skip"
-            )
-        )
-        == rows
-    )
+    assert len(read_goemotions(shared_data / "goemotions" / f"{split}.tsv", multi_label="skip")) == rows
 
 
 def test_real_tweeteval(shared_data):
@@ -424,9 +401,7 @@ def test_real_tweeteval(shared_data):
 
 
 def test_real_empathetic_dialogues_and_folds(shared_data):
-    dataset = read_empathetic_dialogues(
-        shared_data / "empathetic_dialogues" / "valid_utterances.csv"
-    )
+    dataset = read_empathetic_dialogues(shared_data / "empathetic_dialogues" / "valid_utterances.csv")
     assert len(dataset) == 2770
     assert len(set(dataset["id"])) == 2770
     assert dataset[0]["label"] == 2 and "_comma_" not in "".join(dataset["text"])

@@ -10,17 +10,11 @@ import torch
 from hf_sentiment.losses import LabelAwareContrastiveLoss, SupConLoss
 
 
-def direct_loss(
-    z: torch.Tensor, labels: list[int], weights: torch.Tensor | None, tau: float
-) -> float:
+def direct_loss(z: torch.Tensor, labels: list[int], weights: torch.Tensor | None, tau: float) -> float:
     """L_i = -1/|P(i)| Σ_p w_i[y_p] (s_ip - log Σ_{k≠i} w_i[y_k] exp(s_ik)), mean over i with P(i) ≠ ∅."""
     z = torch.nn.functional.normalize(z.double(), dim=-1)
     m = len(labels)
-    w = (
-        (lambda i, k: 1.0)
-        if weights is None
-        else (lambda i, k: float(weights[i, labels[k]]))
-    )
+    w = (lambda i, k: 1.0) if weights is None else (lambda i, k: float(weights[i, labels[k]]))
     losses = []
     for i in range(m):
         positives = [p for p in range(m) if p != i and labels[p] == labels[i]]
@@ -28,9 +22,7 @@ def direct_loss(
             continue
         s = [float(z[i] @ z[k]) / tau for k in range(m)]
         log_den = math.log(sum(w(i, k) * math.exp(s[k]) for k in range(m) if k != i))
-        losses.append(
-            -sum(w(i, p) * (s[p] - log_den) for p in positives) / len(positives)
-        )
+        losses.append(-sum(w(i, p) * (s[p] - log_den) for p in positives) / len(positives))
     return sum(losses) / len(losses)
 
 
@@ -77,9 +69,7 @@ def test_no_positive_anywhere_gives_zero_with_gradient():
 def test_gradient_reaches_class_weights():
     torch.manual_seed(1)
     logits = torch.randn(6, 3, requires_grad=True)
-    LabelAwareContrastiveLoss()(
-        torch.randn(6, 4), torch.tensor([0, 1, 0, 1, 2, 2]), logits.softmax(-1)
-    ).backward()
+    LabelAwareContrastiveLoss()(torch.randn(6, 4), torch.tensor([0, 1, 0, 1, 2, 2]), logits.softmax(-1)).backward()
     assert logits.grad.abs().sum() > 0
 
 
@@ -87,8 +77,6 @@ def test_bad_shapes_are_clear_errors():
     with pytest.raises(ValueError, match="embeddings"):
         SupConLoss()(torch.randn(4), torch.tensor([0, 1, 0, 1]))
     with pytest.raises(ValueError, match="class_weights"):
-        LabelAwareContrastiveLoss()(
-            torch.randn(4, 2), torch.tensor([0, 1, 0, 1]), torch.rand(3, 2)
-        )
+        LabelAwareContrastiveLoss()(torch.randn(4, 2), torch.tensor([0, 1, 0, 1]), torch.rand(3, 2))
     with pytest.raises(ValueError, match="temperature"):
         SupConLoss(temperature=0)

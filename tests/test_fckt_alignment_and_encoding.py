@@ -87,9 +87,7 @@ def test_real_tokenisation_is_what_the_alignment_tests_assume(tokenizer):
 def masks_of(encoded):
     """Masks of an unbatched, uncut encoding (its own words are whole)."""
     words = word_char_spans([(encoded.word_ids(), encoded["offset_mapping"])])
-    return boundary_candidate_masks(
-        encoded.word_ids(), encoded["offset_mapping"], words
-    )
+    return boundary_candidate_masks(encoded.word_ids(), encoded["offset_mapping"], words)
 
 
 def test_boundary_candidate_masks_on_word_pieces_and_punctuation(tokenizer):
@@ -109,9 +107,7 @@ def test_boundary_candidate_masks_edge_cases(tokenizer):
     )
     # A single-token word is both a start and an end; padding (None) is neither.
     words = {0: (0, 4)}
-    assert boundary_candidate_masks(
-        [None, 0, None, None], [(0, 0), (0, 4), (0, 0), (0, 0)], words
-    ) == (
+    assert boundary_candidate_masks([None, 0, None, None], [(0, 0), (0, 4), (0, 0), (0, 0)], words) == (
         [False, True, False, False],
         [False, True, False, False],
     )
@@ -120,14 +116,10 @@ def test_boundary_candidate_masks_edge_cases(tokenizer):
 def test_a_cut_word_has_no_boundary_at_the_cut(tokenizer):
     # Truncated inside "unbelievably": its last kept piece must not be an end candidate when the
     # word spans come from the uncut text.
-    cut = tokenizer(
-        SENTENCE, truncation=True, max_length=5, return_offsets_mapping=True
-    )
+    cut = tokenizer(SENTENCE, truncation=True, max_length=5, return_offsets_mapping=True)
     uncut = tokenizer(SENTENCE, add_special_tokens=False, return_offsets_mapping=True)
     words = word_char_spans([(uncut.word_ids(), uncut["offset_mapping"])])
-    starts, ends = boundary_candidate_masks(
-        cut.word_ids(), cut["offset_mapping"], words
-    )
+    starts, ends = boundary_candidate_masks(cut.word_ids(), cut["offset_mapping"], words)
     assert tokenizer.convert_ids_to_tokens(cut["input_ids"]) == [
         "[CLS]",
         "the",
@@ -152,10 +144,7 @@ def test_a_cut_word_has_no_boundary_at_the_cut(tokenizer):
 def test_char_span_to_token_span_on_whole_words(tokenizer, term, expected):
     encoded = tokenizer(SENTENCE, return_offsets_mapping=True)
     start = SENTENCE.index(term)
-    assert (
-        char_span_to_token_span(encoded["offset_mapping"], start, start + len(term))
-        == expected
-    )
+    assert char_span_to_token_span(encoded["offset_mapping"], start, start + len(term)) == expected
 
 
 def test_char_span_to_token_span_inside_words_and_on_whitespace(tokenizer):
@@ -175,9 +164,7 @@ def test_char_span_to_token_span_outside_the_text_or_cut_by_truncation(tokenizer
     assert char_span_to_token_span(offsets, 60, 70) is None  # wholly after the text
 
     # max_length=6 keeps "[CLS] the un ##bel ##ie [SEP]": "unbelievably" is cut in the middle.
-    truncated = tokenizer(
-        SENTENCE, truncation=True, max_length=6, return_offsets_mapping=True
-    )
+    truncated = tokenizer(SENTENCE, truncation=True, max_length=6, return_offsets_mapping=True)
     assert tokenizer.convert_ids_to_tokens(truncated["input_ids"]) == [
         "[CLS]",
         "the",
@@ -188,9 +175,7 @@ def test_char_span_to_token_span_outside_the_text_or_cut_by_truncation(tokenizer
     ]
     cut = truncated["offset_mapping"]
     assert char_span_to_token_span(cut, 4, 16) is None  # "unbelievably", partly cut off
-    assert (
-        char_span_to_token_span(cut, 17, 29) is None
-    )  # "tokenization", wholly cut off
+    assert char_span_to_token_span(cut, 17, 29) is None  # "tokenization", wholly cut off
     assert char_span_to_token_span(cut, 0, 3) == (1, 1)  # "The" survives
     assert char_span_to_token_span(cut, 4, 9) == (2, 3)  # "unbel" is still inside
 
@@ -210,9 +195,7 @@ def test_char_span_to_token_span_in_sliding_windows(tokenizer):
     assert tokenizer.convert_ids_to_tokens(windows["input_ids"][1])[1] == "##bly"
     unbelievably, tokenization, windows_8, works = (4, 16), (17, 29), (34, 43), (44, 49)
     assert char_span_to_token_span(first, *unbelievably) == (2, 6)
-    assert (
-        char_span_to_token_span(second, *unbelievably) is None
-    )  # starts before the window
+    assert char_span_to_token_span(second, *unbelievably) is None  # starts before the window
     assert char_span_to_token_span(first, *tokenization) == (7, 8)
     assert char_span_to_token_span(second, *tokenization) == (2, 3)
     assert char_span_to_token_span(first, *windows_8) is None  # after the window
@@ -257,9 +240,7 @@ def rows() -> list[dict]:
 
 
 def test_encode_aspects_maps_aspects_to_their_tokens(tokenizer, rows):
-    encoded, report = encode_aspects(
-        Dataset.from_list(rows), tokenizer, LABEL2ID, max_length=64
-    )
+    encoded, report = encode_aspects(Dataset.from_list(rows), tokenizer, LABEL2ID, max_length=64)
     assert len(encoded) == len(rows)
     assert {
         "input_ids",
@@ -281,10 +262,7 @@ def test_encode_aspects_maps_aspects_to_their_tokens(tokenizer, rows):
             )
             assert label == LABEL2ID[gold["polarity"]]
             # Whole words: every span starts and ends on a boundary candidate.
-            assert (
-                row["start_candidate_mask"][span[0]]
-                and row["end_candidate_mask"][span[1]]
-            )
+            assert row["start_candidate_mask"][span[0]] and row["end_candidate_mask"][span[1]]
         n = len(row["input_ids"])
         assert len(row["start_candidate_mask"]) == len(row["end_candidate_mask"]) == n
     # Only the conflict aspect is left out at this length.
@@ -293,10 +271,7 @@ def test_encode_aspects_maps_aspects_to_their_tokens(tokenizer, rows):
     }
 
     by_id = dict(zip([r["id"] for r in rows], encoded))
-    assert (
-        decoded(tokenizer, by_id["a"]["input_ids"], by_id["a"]["aspect_spans"][0])
-        == "battery life"
-    )
+    assert decoded(tokenizer, by_id["a"]["input_ids"], by_id["a"]["aspect_spans"][0]) == "battery life"
     assert by_id["c"]["aspect_spans"] == [[2, 3], [13, 13]]
     assert by_id["c"]["aspect_labels"] == [LABEL2ID["neutral"], LABEL2ID["negative"]]
 
@@ -309,11 +284,7 @@ def test_sentences_without_aspects_get_empty_spans(tokenizer, rows):
 
 
 def test_left_out_aspects_are_counted_by_reason_and_logged(tokenizer, rows, caplog):
-    rows.append(
-        sentence(
-            "Mixed feelings about the price.", ("price", "conflict"), sentence_id="f"
-        )
-    )
+    rows.append(sentence("Mixed feelings about the price.", ("price", "conflict"), sentence_id="f"))
     with caplog.at_level(logging.WARNING, logger=ENCODER_LOGGER):
         encoded, report = encode_aspects(
             Dataset.from_list(rows),
@@ -329,19 +300,12 @@ def test_left_out_aspects_are_counted_by_reason_and_logged(tokenizer, rows, capl
 
     # Row "c" keeps only its first aspect ("screen" is cut off, "keyboard" is a conflict).
     assert encoded[2]["aspect_labels"] == [LABEL2ID["neutral"]]
-    assert (
-        decoded(tokenizer, encoded[2]["input_ids"], encoded[2]["aspect_spans"][0])
-        == "touchpad"
-    )
+    assert decoded(tokenizer, encoded[2]["input_ids"], encoded[2]["aspect_spans"][0]) == "touchpad"
     # Row "e": its only aspect lies beyond the cut.
     assert len(encoded[4]["input_ids"]) == 12
     assert encoded[4]["aspect_spans"] == [] and encoded[4]["aspect_labels"] == []
 
-    warnings = [
-        r
-        for r in caplog.records
-        if r.name == ENCODER_LOGGER and r.levelno == logging.WARNING
-    ]
+    warnings = [r for r in caplog.records if r.name == ENCODER_LOGGER and r.levelno == logging.WARNING]
     assert len(warnings) == 1
     message = warnings[0].getMessage()
     assert message.startswith("laptop-train: left out or changed:")
@@ -349,9 +313,7 @@ def test_left_out_aspects_are_counted_by_reason_and_logged(tokenizer, rows, capl
 
 
 def test_nothing_left_out_means_no_warning(tokenizer, caplog):
-    data = Dataset.from_list(
-        [sentence("The screen is bright.", ("screen", "positive"))]
-    )
+    data = Dataset.from_list([sentence("The screen is bright.", ("screen", "positive"))])
     with caplog.at_level(logging.WARNING, logger=ENCODER_LOGGER):
         _, report = encode_aspects(data, tokenizer, LABEL2ID)
     assert report.total == 0
@@ -361,33 +323,24 @@ def test_nothing_left_out_means_no_warning(tokenizer, caplog):
 def test_aspect_ending_inside_a_word_is_kept_and_reported(tokenizer):
     # "Windows7" is one word, "windows ##7": the aspect "Windows" ends on a piece that is not the
     # word's last, which decoding can never return.
-    data = Dataset.from_list(
-        [sentence("Windows7 crashes a lot.", ("Windows", "negative"))]
-    )
+    data = Dataset.from_list([sentence("Windows7 crashes a lot.", ("Windows", "negative"))])
     encoded, report = encode_aspects(data, tokenizer, LABEL2ID)
     assert encoded[0]["aspect_spans"] == [[1, 1]]
     assert dict(report.skipped) == {"aspect boundary inside a word (kept)": 1}
 
 
 def test_aspect_boundary_inside_a_single_token_is_reported(tokenizer):
-    data = Dataset.from_list(
-        [sentence("The batteries die fast.", ("batter", "negative"))]
-    )
+    data = Dataset.from_list([sentence("The batteries die fast.", ("batter", "negative"))])
     encoded, report = encode_aspects(data, tokenizer, LABEL2ID)
     # The aspect is widened to the token "batteries": that change must be counted.
-    assert (
-        decoded(tokenizer, encoded[0]["input_ids"], encoded[0]["aspect_spans"][0])
-        == "batteries"
-    )
+    assert decoded(tokenizer, encoded[0]["input_ids"], encoded[0]["aspect_spans"][0]) == "batteries"
     assert report.skipped["aspect boundary inside a word (kept)"] == 1
 
 
 def test_report_is_not_double_counted_on_large_datasets(tokenizer):
     # More than one `map` batch (1000 rows): every conflict is counted exactly once.
     text = "The price is debatable."
-    data = Dataset.from_list(
-        [sentence(text, ("price", "conflict"), sentence_id=str(i)) for i in range(1001)]
-    )
+    data = Dataset.from_list([sentence(text, ("price", "conflict"), sentence_id=str(i)) for i in range(1001)])
     encoded, report = encode_aspects(data, tokenizer, LABEL2ID)
     assert len(encoded) == 1001
     assert report.total == 1001
@@ -395,9 +348,7 @@ def test_report_is_not_double_counted_on_large_datasets(tokenizer):
 
 def test_first_batch_without_any_aspect(tokenizer):
     rows = [sentence("Nothing to see here.", sentence_id=str(i)) for i in range(1000)]
-    rows.append(
-        sentence("The screen is bright.", ("screen", "positive"), sentence_id="last")
-    )
+    rows.append(sentence("The screen is bright.", ("screen", "positive"), sentence_id="last"))
     encoded, report = encode_aspects(Dataset.from_list(rows), tokenizer, LABEL2ID)
     assert encoded[1000]["aspect_spans"] == [[2, 2]]
     assert report.total == 0
@@ -408,9 +359,7 @@ def test_first_batch_without_any_aspect(tokenizer):
 
 @pytest.fixture
 def encoded(tokenizer, rows):
-    data, _ = encode_aspects(
-        Dataset.from_list(rows), tokenizer, LABEL2ID, max_length=64
-    )
+    data, _ = encode_aspects(Dataset.from_list(rows), tokenizer, LABEL2ID, max_length=64)
     return data
 
 
@@ -422,28 +371,16 @@ def test_collator_shapes_and_padding(tokenizer, encoded):
     B, n, A = len(features), max(lengths), max(counts)
     assert A == 2
     assert batch["input_ids"].shape == batch["attention_mask"].shape == (B, n)
-    assert (
-        batch["start_candidate_mask"].shape
-        == batch["end_candidate_mask"].shape
-        == (B, n)
-    )
+    assert batch["start_candidate_mask"].shape == batch["end_candidate_mask"].shape == (B, n)
     assert batch["start_candidate_mask"].dtype == torch.bool
-    assert (
-        batch["aspect_spans"].shape == (B, A, 2)
-        and batch["aspect_spans"].dtype == torch.long
-    )
-    assert (
-        batch["aspect_labels"].shape == (B, A)
-        and batch["aspect_labels"].dtype == torch.long
-    )
+    assert batch["aspect_spans"].shape == (B, A, 2) and batch["aspect_spans"].dtype == torch.long
+    assert batch["aspect_labels"].shape == (B, A) and batch["aspect_labels"].dtype == torch.long
 
     for row, feature in enumerate(features):
         length, count = lengths[row], counts[row]
         assert batch["input_ids"][row, :length].tolist() == feature["input_ids"]
         assert (batch["input_ids"][row, length:] == tokenizer.pad_token_id).all()
-        assert batch["attention_mask"][row].tolist() == [1] * length + [0] * (
-            n - length
-        )
+        assert batch["attention_mask"][row].tolist() == [1] * length + [0] * (n - length)
         for key in ("start_candidate_mask", "end_candidate_mask"):
             assert batch[key][row, :length].tolist() == feature[key]
             assert not batch[key][row, length:].any()
@@ -452,24 +389,14 @@ def test_collator_shapes_and_padding(tokenizer, encoded):
         assert (batch["aspect_spans"][row, count:] == -100).all()
         assert (batch["aspect_labels"][row, count:] == -100).all()
     # The sentence without aspects is all padding.
-    assert (batch["aspect_spans"][1] == -100).all() and (
-        batch["aspect_labels"][1] == -100
-    ).all()
+    assert (batch["aspect_spans"][1] == -100).all() and (batch["aspect_labels"][1] == -100).all()
 
 
 def test_collator_pad_to_multiple_of(tokenizer, encoded):
-    batch = DataCollatorForTargetedSentiment(tokenizer, pad_to_multiple_of=8)(
-        [encoded[0], encoded[1]]
-    )
+    batch = DataCollatorForTargetedSentiment(tokenizer, pad_to_multiple_of=8)([encoded[0], encoded[1]])
     n = batch["input_ids"].shape[1]
-    assert n % 8 == 0 and n >= max(
-        len(encoded[0]["input_ids"]), len(encoded[1]["input_ids"])
-    )
-    assert (
-        batch["start_candidate_mask"].shape
-        == batch["end_candidate_mask"].shape
-        == (2, n)
-    )
+    assert n % 8 == 0 and n >= max(len(encoded[0]["input_ids"]), len(encoded[1]["input_ids"]))
+    assert batch["start_candidate_mask"].shape == batch["end_candidate_mask"].shape == (2, n)
 
 
 def test_collator_batch_without_any_aspect(tokenizer, encoded):

@@ -28,9 +28,7 @@ def batch() -> dict[str, torch.Tensor]:
     input_ids = torch.randint(5, 99, (3, 12))
     attention_mask = torch.ones(3, 12, dtype=torch.long)
     attention_mask[2, 8:] = 0
-    spans = torch.tensor(
-        [[[2, 3], [5, 5]], [[4, 6], [-100, -100]], [[-100, -100], [-100, -100]]]
-    )
+    spans = torch.tensor([[[2, 3], [5, 5]], [[4, 6], [-100, -100]], [[-100, -100], [-100, -100]]])
     labels = torch.tensor([[0, 1], [2, -100], [-100, -100]])
     return {
         "input_ids": input_ids,
@@ -42,9 +40,7 @@ def batch() -> dict[str, torch.Tensor]:
 
 def test_loss_is_sum_of_parts(batch):
     torch.manual_seed(1)
-    model = FCKTForTargetedSentiment(
-        tiny_config(contrastive_weight=0.3, gold_span_ratio=1.0)
-    ).train()
+    model = FCKTForTargetedSentiment(tiny_config(contrastive_weight=0.3, gold_span_ratio=1.0)).train()
     out = model(**batch)
     assert torch.allclose(out.loss, out.ae_loss + out.sp_loss + 0.3 * out.cl_loss)
     model.config.contrastive_weight = 0.0
@@ -59,14 +55,9 @@ def test_sentiment_gradient_reaches_boundary_heads_only_through_expectation(batc
     assert model.end_head.weight.grad.abs().sum() > 0
 
     model.zero_grad()
-    model.config.gold_span_ratio = (
-        1.0  # extract-then-classify: no path from SP to the boundaries
-    )
+    model.config.gold_span_ratio = 1.0  # extract-then-classify: no path from SP to the boundaries
     model(**batch).sp_loss.backward()
-    assert (
-        model.start_head.weight.grad is None
-        or model.start_head.weight.grad.abs().sum() == 0
-    )
+    assert model.start_head.weight.grad is None or model.start_head.weight.grad.abs().sum() == 0
 
 
 def test_expectation_matches_direct_loop():
@@ -88,11 +79,7 @@ def test_expectation_matches_direct_loop():
             j = i + w
             if j < 9 and mask[b, i] and mask[b, j] and i <= ge and j >= gs:
                 weights.append(start_lp[b, i] + end_lp[b, j])
-                logits.append(
-                    model.classify_spans(hidden[b : b + 1], torch.tensor([[[i, j]]]))[
-                        0, 0
-                    ]
-                )
+                logits.append(model.classify_spans(hidden[b : b + 1], torch.tensor([[[i, j]]]))[0, 0])
         pi = torch.stack(weights).softmax(0)
         direct = (pi.unsqueeze(-1) * torch.stack(logits)).sum(0)
         assert torch.allclose(fast[b, a], direct, atol=1e-5), (b, a)
@@ -119,9 +106,7 @@ def test_contrastive_loss_matches_direct_loop():
             per_anchor = []
             for anchor, positive in ((s, e), (e, s)):
                 pos = torch.dot(z[b, anchor], z[b, positive]) / 0.5
-                neg = torch.stack(
-                    [torch.dot(z[b, anchor], z[b, k]) / 0.5 for k in negatives]
-                )
+                neg = torch.stack([torch.dot(z[b, anchor], z[b, k]) / 0.5 for k in negatives])
                 per_anchor.append(torch.logsumexp(torch.cat([pos[None], neg]), 0) - pos)
             losses.append(sum(per_anchor) / 2)
     assert torch.allclose(fast, torch.stack(losses).mean(), atol=1e-5)
@@ -137,9 +122,7 @@ def test_boundary_loss_targets_null_for_sentences_without_aspects():
 
 
 def test_decode_threshold_length_and_nms():
-    model = FCKTForTargetedSentiment(
-        tiny_config(n_best=4, max_span_length=2, span_threshold=0.0)
-    )
+    model = FCKTForTargetedSentiment(tiny_config(n_best=4, max_span_length=2, span_threshold=0.0))
     neg = -5.0
     start = torch.full((1, 8), neg)
     end = torch.full((1, 8), neg)
@@ -187,9 +170,7 @@ def test_config_validation():
 
 def test_save_load_with_auto_classes(tmp_path, batch):
     torch.manual_seed(5)
-    model = FCKTForTargetedSentiment(
-        tiny_config(id2label={0: "pos", 1: "neg", 2: "neu"})
-    ).eval()
+    model = FCKTForTargetedSentiment(tiny_config(id2label={0: "pos", 1: "neg", 2: "neu"})).eval()
     model.save_pretrained(tmp_path)
     saved = {p.name for p in tmp_path.iterdir()}
     assert {
@@ -264,12 +245,7 @@ def test_bf16_autocast_trains_and_decodes(batch):
         out = model(**batch)
         out.loss.backward()
         model.eval()
-        assert (
-            model(
-                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
-            ).predicted_spans
-            is not None
-        )
+        assert model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).predicted_spans is not None
     assert torch.isfinite(out.loss)
 
 

@@ -29,9 +29,7 @@ def test_saved_folder_loads_without_hf_sentiment(tmp_path, python_without_hf_sen
         num_attention_heads=2,
         intermediate_size=37,
     )
-    model = FCKTForTargetedSentiment(
-        FCKTConfig(backbone_config=backbone, span_threshold=-1e3)
-    ).eval()
+    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=backbone, span_threshold=-1e3)).eval()
     folder = tmp_path / "fckt"
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -61,9 +59,5 @@ def test_saved_folder_loads_without_hf_sentiment(tmp_path, python_without_hf_sen
     clean = np.load(tmp_path / "clean.npz")
     for key in ("start_logits", "end_logits", "aspect_polarity_logits"):
         np.testing.assert_allclose(clean[key], expected[key].numpy(), atol=1e-5, rtol=0)
-    np.testing.assert_array_equal(
-        clean["predicted_spans"], expected.predicted_spans.numpy()
-    )
-    np.testing.assert_array_equal(
-        clean["predicted_polarities"], expected.predicted_polarities.numpy()
-    )
+    np.testing.assert_array_equal(clean["predicted_spans"], expected.predicted_spans.numpy())
+    np.testing.assert_array_equal(clean["predicted_polarities"], expected.predicted_polarities.numpy())

@@ -45,9 +45,7 @@ def row(index: int, aspect: str, opinion: str, polarity: str) -> dict:
     return {
         "id": str(index),
         "text": text,
-        "aspects": [
-            {"term": aspect, "from": 4, "to": 4 + len(aspect), "polarity": polarity}
-        ],
+        "aspects": [{"term": aspect, "from": 4, "to": 4 + len(aspect), "polarity": polarity}],
     }
 
 
@@ -81,13 +79,9 @@ def tiny_backbone(tokenizer) -> BertConfig:
 def trained(tokenizer, tmp_path_factory):
     torch.manual_seed(0)
     output_dir = tmp_path_factory.mktemp("fckt-trainer")
-    model = FCKTForTargetedSentiment(
-        FCKTConfig(backbone_config=tiny_backbone(tokenizer))
-    )
+    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_backbone(tokenizer)))
     label2id = model.config.label2id
-    train, train_report = encode_aspects(
-        Dataset.from_list(synthetic_rows(24)), tokenizer, label2id, max_length=16
-    )
+    train, train_report = encode_aspects(Dataset.from_list(synthetic_rows(24)), tokenizer, label2id, max_length=16)
     dev, _ = encode_aspects(
         Dataset.from_list(synthetic_rows(8, offset=3)),
         tokenizer,
@@ -136,9 +130,7 @@ def test_training_loss_goes_down(trained):
 
 def test_evaluation_reports_the_metrics(trained):
     trainer, _ = trained
-    per_epoch = [
-        entry for entry in trainer.state.log_history if "eval_joint_f1" in entry
-    ]
+    per_epoch = [entry for entry in trainer.state.log_history if "eval_joint_f1" in entry]
     assert len(per_epoch) == 5
     metrics = trainer.evaluate()
     for key in (
@@ -193,9 +185,7 @@ def test_select_span_threshold(trained):
 def run_fckt(monkeypatch):
     spec = importlib.util.spec_from_file_location("run_fckt", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(
-        sys.modules, "run_fckt", module
-    )  # dataclasses look their module up
+    monkeypatch.setitem(sys.modules, "run_fckt", module)  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -269,9 +259,7 @@ def test_loss_parts_trainer_logs_every_part(tmp_path, tokenizer):
     from hf_sentiment import LossPartsTrainer
 
     torch.manual_seed(0)
-    model = FCKTForTargetedSentiment(
-        FCKTConfig(backbone_config=tiny_backbone(tokenizer), gold_span_ratio=0.5)
-    )
+    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_backbone(tokenizer), gold_span_ratio=0.5))
     encoded_train, _ = encode_aspects(
         Dataset.from_list(synthetic_rows(16)),
         tokenizer,

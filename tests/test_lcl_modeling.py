@@ -26,9 +26,7 @@ def tiny(**kwargs) -> LCLForSequenceClassification:
         intermediate_size=37,
     )
     return LCLForSequenceClassification(
-        LCLConfig(
-            backbone_config=backbone, id2label={i: f"c{i}" for i in range(4)}, **kwargs
-        )
+        LCLConfig(backbone_config=backbone, id2label={i: f"c{i}" for i in range(4)}, **kwargs)
     )
 
 
@@ -45,9 +43,7 @@ def batch() -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("weighting", ["separate", "shared"])
 def test_loss_composition(batch, weighting):
     torch.manual_seed(1)
-    model = tiny(
-        weighting_network=weighting, ce_weight=0.3, weighting_ce_weight=0.2
-    ).train()
+    model = tiny(weighting_network=weighting, ce_weight=0.3, weighting_ce_weight=0.2).train()
     out = model(**batch)
     assert torch.allclose(
         out.loss,
@@ -66,27 +62,18 @@ def test_contrastive_term_equals_the_loss_module_on_the_views(batch):
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
     out = model(**batch)
-    pooled = model.encoder(
-        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
-    ).last_hidden_state[:, 0]
-    expected = LabelAwareContrastiveLoss(0.3)(
-        torch.cat([pooled, pooled]), torch.cat([batch["labels"]] * 2)
-    )
+    pooled = model.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state[:, 0]
+    expected = LabelAwareContrastiveLoss(0.3)(torch.cat([pooled, pooled]), torch.cat([batch["labels"]] * 2))
     assert torch.allclose(out.contrastive_loss, expected, atol=1e-6)
     assert out.weighting_ce_loss is None
 
 
 def test_weighting_gradient_flag(batch):
     torch.manual_seed(3)
-    model = tiny(
-        weighting_network="shared", weighting_ce_weight=0.0, weighting_gradient=False
-    ).train()
+    model = tiny(weighting_network="shared", weighting_ce_weight=0.0, weighting_gradient=False).train()
     model(**batch).loss.backward()
     # With its own CE weighted 0 and the contrastive gradient detached, g learns nothing.
-    assert (
-        model.weighting_classifier.weight.grad is None
-        or model.weighting_classifier.weight.grad.abs().sum() == 0
-    )
+    assert model.weighting_classifier.weight.grad is None or model.weighting_classifier.weight.grad.abs().sum() == 0
     model.zero_grad()
     model.config.weighting_gradient = True
     model(**batch).loss.backward()
@@ -146,14 +133,10 @@ def test_stripped_model_saves_lean_and_loads_with_auto_class(tmp_path, batch):
     assert not hasattr(reloaded, "weighting_encoder")
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask")}
     with torch.no_grad():
-        assert torch.allclose(
-            model(**inputs).logits, reloaded(**inputs).logits, atol=1e-6
-        )
+        assert torch.allclose(model(**inputs).logits, reloaded(**inputs).logits, atol=1e-6)
 
 
-def test_saved_folder_loads_without_hf_sentiment(
-    tmp_path, batch, python_without_hf_sentiment
-):
+def test_saved_folder_loads_without_hf_sentiment(tmp_path, batch, python_without_hf_sentiment):
     torch.manual_seed(6)
     model = tiny(weighting_network="shared").eval()
     folder = tmp_path / "lcl"
@@ -174,9 +157,7 @@ def test_saved_folder_loads_without_hf_sentiment(
         """
     )
     run_clean(python_without_hf_sentiment, script, tmp_path)
-    np.testing.assert_allclose(
-        np.load(tmp_path / "clean.npy"), expected, atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(np.load(tmp_path / "clean.npy"), expected, atol=1e-5, rtol=0)
 
 
 def test_temperature_is_read_at_forward_time(batch):

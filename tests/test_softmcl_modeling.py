@@ -3,7 +3,10 @@ computations; the forward pass; training, resume and export with the real Traine
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +19,7 @@ from transformers import (
     AutoModelForPreTraining,
     AutoTokenizer,
     BertConfig,
+    BertModel,
 )
 
 from hf_sentiment import (
@@ -88,13 +92,9 @@ def test_soft_contrastive_loss_matches_a_loop():
         sims = [1 - abs(qv[i].item() - kv[j].item()) for j in range(9)]
         logits = [float(queries[i] @ keys[j]) / 0.2 for j in range(9)]
         log_norm = np.log(sum(np.exp(x) for x in logits))
-        expected += -sum(
-            s / sum(sims) * (logit - log_norm) for s, logit in zip(sims, logits)
-        )
+        expected += -sum(s / sum(sims) * (logit - log_norm) for s, logit in zip(sims, logits))
     expected /= 5
-    assert soft_contrastive_loss(queries, qv, keys, kv, 0.2).item() == pytest.approx(
-        expected, rel=1e-5
-    )
+    assert soft_contrastive_loss(queries, qv, keys, kv, 0.2).item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_soft_target_prefers_keys_of_similar_valence():
@@ -109,9 +109,7 @@ def test_soft_target_prefers_keys_of_similar_valence():
 
 def test_soft_contrastive_loss_without_queries_is_zero_with_a_gradient_path():
     queries = torch.zeros(0, 4, requires_grad=True)
-    loss = soft_contrastive_loss(
-        queries, torch.zeros(0), torch.randn(3, 4), torch.rand(3), 0.1
-    )
+    loss = soft_contrastive_loss(queries, torch.zeros(0), torch.randn(3, 4), torch.rand(3), 0.1)
     assert loss.item() == 0.0 and loss.requires_grad
 
 
@@ -150,9 +148,7 @@ def test_momentum_update_is_an_ema_of_the_online_weights(corpus, tokenizer):
     online = [p.detach().clone() for p in model.mlm.base_model.parameters()]
     keys_before = [p.detach().clone() for p in model.key_encoder.parameters()]
     model.update_momentum_and_queue()
-    for key, before, current in zip(
-        model.key_encoder.parameters(), keys_before, online
-    ):
+    for key, before, current in zip(model.key_encoder.parameters(), keys_before, online):
         torch.testing.assert_close(key, 0.9 * before + 0.1 * current)
     assert not any(p.requires_grad for p in model.key_encoder.parameters())
 
@@ -160,49 +156,35 @@ def test_momentum_update_is_an_ema_of_the_online_weights(corpus, tokenizer):
 # ------------------------------------------------------------------------------------ forward
 def test_forward_uses_batch_keys_then_the_queue(corpus, tokenizer):
     torch.manual_seed(0)
-    model = tiny(
-        tokenizer.vocab_size, mlm_weight=0.5, word_weight=2.0, sentence_weight=3.0
-    ).train()
+    model = tiny(tokenizer.vocab_size, mlm_weight=0.5, word_weight=2.0, sentence_weight=3.0).train()
     batch = DataCollatorForSoftMCL(tokenizer)([corpus[i] for i in range(8)])
     out = model(**batch)
-    assert torch.allclose(
-        out.loss, 0.5 * out.mlm_loss + 2.0 * out.word_loss + 3.0 * out.sentence_loss
-    )
+    assert torch.allclose(out.loss, 0.5 * out.mlm_loss + 2.0 * out.word_loss + 3.0 * out.sentence_loss)
     out.loss.backward()
     assert model.word_projection[0].weight.grad.abs().sum() > 0
     assert all(p.grad is None for p in model.key_encoder.parameters())
     pending = sum(k.shape[0] for k, _ in model._pending_keys["word"])
     assert pending == int((batch["word_valence"] >= 0).sum())
     model.update_momentum_and_queue()
-    assert int(model.word_queue_pointer) == pending % 16 and int(
-        (model.word_queue_valence >= 0).sum()
-    ) == min(pending, 16)
-    assert int(model.sentence_queue_pointer) == int(
-        (batch["sentence_valence"] >= 0).sum()
+    assert int(model.word_queue_pointer) == pending % 16 and int((model.word_queue_valence >= 0).sum()) == min(
+        pending, 16
     )
+    assert int(model.sentence_queue_pointer) == int((batch["sentence_valence"] >= 0).sum())
 
     # The next loss compares the queries with batch keys + the queued ones: recompute it by hand.
     model.eval()
     with torch.no_grad():
         out = model(**batch)
-        key_ids = torch.where(
-            batch["labels"] != -100, batch["labels"], batch["input_ids"]
-        )
+        key_ids = torch.where(batch["labels"] != -100, batch["labels"], batch["input_ids"])
         hidden = model.mlm(
             input_ids=batch["input_ids"],
             attention_mask=batch["attention_mask"],
             output_hidden_states=True,
         ).hidden_states[-1]
-        key_hidden = model.key_encoder(
-            input_ids=key_ids, attention_mask=batch["attention_mask"]
-        ).last_hidden_state
+        key_hidden = model.key_encoder(input_ids=key_ids, attention_mask=batch["attention_mask"]).last_hidden_state
         rated = batch["sentence_valence"] >= 0
-        queries = torch.nn.functional.normalize(
-            model.sentence_projection(hidden[rated, 0]), dim=-1
-        )
-        keys = torch.nn.functional.normalize(
-            model.key_sentence_projection(key_hidden[rated, 0]), dim=-1
-        )
+        queries = torch.nn.functional.normalize(model.sentence_projection(hidden[rated, 0]), dim=-1)
+        keys = torch.nn.functional.normalize(model.key_sentence_projection(key_hidden[rated, 0]), dim=-1)
         queued_keys, queued_valence = model.queued("sentence")
         expected = soft_contrastive_loss(
             queries, batch["sentence_valence"][rated], torch.cat([keys, queued_keys]),
@@ -236,20 +218,16 @@ def test_config_rejects_bad_values(kwargs, message):
 
 
 # ------------------------------------------------------------------- trainer, resume, export
-def train(
-    tmp_path, tokenizer, corpus, max_steps: int, resume: str | None = None, **kwargs
-) -> SoftMCLForPreTraining:
+def train(tmp_path, tokenizer, corpus, max_steps: int, resume: str | None = None, **kwargs) -> SoftMCLForPreTraining:
     torch.manual_seed(0)
-    model = tiny(
-        tokenizer.vocab_size, momentum=0.9, word_queue_size=12, sentence_queue_size=6
-    )
+    model = tiny(tokenizer.vocab_size, momentum=0.9, word_queue_size=12, sentence_queue_size=6)
     args = SoftMCLTrainingArguments(
         str(tmp_path), max_steps=max_steps, per_device_train_batch_size=4, learning_rate=1e-3, save_steps=3,
         logging_steps=1, report_to="none", disable_tqdm=True, seed=0, use_cpu=True, **kwargs,
     )  # fmt: skip
-    SoftMCLTrainer(
-        model=model, args=args, train_dataset=corpus, processing_class=tokenizer
-    ).train(resume_from_checkpoint=resume)
+    SoftMCLTrainer(model=model, args=args, train_dataset=corpus, processing_class=tokenizer).train(
+        resume_from_checkpoint=resume
+    )
     return model
 
 
@@ -257,15 +235,9 @@ def test_trainer_updates_key_encoder_and_queues(tmp_path, tokenizer, corpus):
     model = train(tmp_path, tokenizer, corpus, max_steps=2)
     rated_words = sum(len(v) for v in corpus["word_valence"])
     assert int(model.word_queue_pointer) == rated_words % 12
-    assert int((model.sentence_queue_valence >= 0).sum()) == min(
-        6, sum(v >= 0 for v in corpus["sentence_valence"])
-    )
+    assert int((model.sentence_queue_valence >= 0).sum()) == min(6, sum(v >= 0 for v in corpus["sentence_valence"]))
     online = dict(model.mlm.base_model.named_parameters())
-    moved = [
-        name
-        for name, p in model.key_encoder.named_parameters()
-        if not torch.equal(p, online[name])
-    ]
+    moved = [name for name, p in model.key_encoder.named_parameters() if not torch.equal(p, online[name])]
     assert moved, "the key encoder should trail the online encoder after training"
 
 
@@ -281,13 +253,8 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, tokenizer, corpus):
     expected, actual = straight.state_dict(), resumed.state_dict()
     assert expected.keys() == actual.keys()
     for name in expected:
-        torch.testing.assert_close(
-            actual[name], expected[name], atol=1e-6, rtol=1e-5, msg=name
-        )
-    assert (
-        any(name.startswith("key_encoder.") for name in expected)
-        and "word_queue" in expected
-    )
+        torch.testing.assert_close(actual[name], expected[name], atol=1e-6, rtol=1e-5, msg=name)
+    assert any(name.startswith("key_encoder.") for name in expected) and "word_queue" in expected
 
 
 def test_saved_folder_and_exported_encoder_load_without_hf_sentiment(
@@ -334,9 +301,7 @@ def test_exported_encoder_loads_with_plain_auto_classes(tmp_path, tokenizer):
     model.export_encoder(tmp_path, tokenizer=tokenizer)
     assert type(AutoModel.from_pretrained(tmp_path)).__name__ == "BertModel"
     mlm = AutoModelForMaskedLM.from_pretrained(tmp_path)
-    torch.testing.assert_close(
-        mlm.get_output_embeddings().weight, model.get_output_embeddings().weight
-    )
+    torch.testing.assert_close(mlm.get_output_embeddings().weight, model.get_output_embeddings().weight)
 
 
 def test_auto_model_for_pretraining_round_trip(tmp_path, tokenizer):
@@ -346,3 +311,56 @@ def test_auto_model_for_pretraining_round_trip(tmp_path, tokenizer):
     assert isinstance(loaded, SoftMCLForPreTraining)
     for name, value in model.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[name], value, msg=name)
+
+
+def test_masked_logits_equal_the_full_heads_scores_at_masked_positions(corpus, tokenizer):
+    model = tiny(tokenizer.vocab_size).eval()
+    batch = DataCollatorForSoftMCL(tokenizer)([corpus[i] for i in range(4)])
+    with torch.no_grad():
+        out = model(**batch)
+        full = model.mlm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        plain = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    masked = batch["labels"] != -100
+    torch.testing.assert_close(out.masked_logits, full[masked])
+    torch.testing.assert_close(plain.logits, full)
+    torch.testing.assert_close(out.mlm_loss, torch.nn.functional.cross_entropy(full[masked], batch["labels"][masked]))
+
+
+# ----------------------------------------------------------------------------- example script
+@pytest.fixture
+def run_softmcl(monkeypatch):
+    path = Path(__file__).resolve().parents[1] / "examples" / "run_softmcl.py"
+    spec = importlib.util.spec_from_file_location("run_softmcl", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "run_softmcl", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_script_pretrains_and_exports(run_softmcl, tokenizer, tmp_path):
+    encoder = tmp_path / "tiny-encoder"
+    BertModel(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=37,
+        )
+    ).save_pretrained(encoder)
+    tokenizer.save_pretrained(encoder)
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
+    common = ["--model_name_or_path", str(encoder), "--lexicon", "vader", "--max_steps", "2", "--per_device_train_batch_size", "4",
+              "--report_to", "none", "--disable_tqdm", "True", "--use_cpu", "True", "--word_queue_size", "8", "--projection_dim", "8"]  # fmt: skip
+    metrics = run_softmcl.main(["--train_file", str(texts), "--output_dir", str(tmp_path / "out"), *common])
+    assert metrics["corpus_texts"] == len(SENTENCES) and metrics["rated_words"] > 0
+    assert metrics["queue_memory_bytes"] == (8 * 8 + 8) * 4 + (1024 * 8 + 1024) * 4
+    assert type(AutoModel.from_pretrained(tmp_path / "out" / "encoder")).__name__ == "BertModel"
+    assert isinstance(AutoModelForPreTraining.from_pretrained(tmp_path / "out"), SoftMCLForPreTraining)
+    with pytest.raises(SystemExit, match="does not exist"):
+        run_softmcl.main(
+            ["--train_file", str(tmp_path / "missing.txt"), "--output_dir", str(tmp_path / "bad"), *common]
+        )
+    with pytest.raises(SystemExit, match="exactly one"):
+        run_softmcl.main(["--output_dir", str(tmp_path / "bad"), *common])

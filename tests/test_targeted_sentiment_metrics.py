@@ -8,11 +8,7 @@ from transformers import EvalPrediction
 
 from hf_sentiment import compute_targeted_sentiment_metrics, targeted_sentiment_scores
 
-ALL_ZERO = {
-    f"{task}_{metric}": 0.0
-    for task in ("aspect", "joint")
-    for metric in ("precision", "recall", "f1")
-}
+ALL_ZERO = {f"{task}_{metric}": 0.0 for task in ("aspect", "joint") for metric in ("precision", "recall", "f1")}
 
 # Three sentences: 3 gold aspects, 4 predicted.
 #   sentence 1: both spans found, one with the wrong polarity;
@@ -49,9 +45,7 @@ def test_hand_computed_case():
 
 def test_polarity_scores_only_with_gold_aspect_predictions():
     scores = targeted_sentiment_scores(GOLD, PREDICTED)
-    assert_scores(
-        scores, {k: v for k, v in EXPECTED.items() if not k.startswith("polarity")}
-    )
+    assert_scores(scores, {k: v for k, v in EXPECTED.items() if not k.startswith("polarity")})
 
 
 def test_perfect_predictions():
@@ -97,9 +91,7 @@ def test_empty_gold():
 
 def test_macro_f1_counts_a_class_only_predicted():
     # truth (pos, pos), guess (pos, neg): pos F1 = 2/3, neg F1 = 0 -> macro 1/3.
-    scores = targeted_sentiment_scores(
-        [[(0, 1, "pos"), (2, 3, "pos")]], [[]], [["pos", "neg"]]
-    )
+    scores = targeted_sentiment_scores([[(0, 1, "pos"), (2, 3, "pos")]], [[]], [["pos", "neg"]])
     assert scores["polarity_accuracy"] == 50.0
     assert scores["polarity_macro_f1"] == pytest.approx(100 / 3)
 
@@ -107,9 +99,7 @@ def test_macro_f1_counts_a_class_only_predicted():
 def test_length_mismatches_are_errors():
     with pytest.raises(ValueError, match="gold has 3 sentences but predicted has 2"):
         targeted_sentiment_scores(GOLD, PREDICTED[:2])
-    with pytest.raises(
-        ValueError, match="3 gold aspects but 2 gold-aspect predictions"
-    ):
+    with pytest.raises(ValueError, match="3 gold aspects but 2 gold-aspect predictions"):
         targeted_sentiment_scores(GOLD, PREDICTED, [["pos", "pos"], [], []])
 
 
@@ -148,9 +138,7 @@ def eval_prediction() -> EvalPrediction:
         dtype=np.float32,
     )
     predicted_polarities = np.array([[pos, pos, -1], [neu, pad, pad], [neg, -1, -1]])
-    polarity_scores = np.array(
-        [[0.9, 0.8, 0.0], [0.7, pad, pad], [0.6, 0.0, 0.0]], dtype=np.float32
-    )
+    polarity_scores = np.array([[0.9, 0.8, 0.0], [0.7, pad, pad], [0.6, 0.0, 0.0]], dtype=np.float32)
     return EvalPrediction(
         predictions=(
             aspect_logits,
@@ -184,8 +172,6 @@ def test_missing_label_names_is_a_clear_error():
 
     from hf_sentiment import compute_targeted_sentiment_metrics
 
-    prediction = EvalPrediction(
-        predictions=(np.zeros((2, 1, 3)),) * 5, label_ids=np.zeros((2, 1))
-    )
+    prediction = EvalPrediction(predictions=(np.zeros((2, 1, 3)),) * 5, label_ids=np.zeros((2, 1)))
     with pytest.raises(ValueError, match="label_names"):
         compute_targeted_sentiment_metrics(prediction)

@@ -48,9 +48,7 @@ def model(tokenizer):
         intermediate_size=37,
     )
     model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=backbone)).eval()
-    model.config.span_threshold = (
-        -1e4
-    )  # a random model: let every candidate span through
+    model.config.span_threshold = -1e4  # a random model: let every candidate span through
     return model
 
 
@@ -125,34 +123,22 @@ def test_batched_equals_unbatched(classifier):
 
 
 def test_long_input_is_read_in_windows(classifier, model, tokenizer):
-    first_window = tokenizer(
-        LONG_TEXT, truncation=True, max_length=32, return_offsets_mapping=True
-    )
+    first_window = tokenizer(LONG_TEXT, truncation=True, max_length=32, return_offsets_mapping=True)
     first_window_end = max(end for _, end in first_window["offset_mapping"])
-    assert (
-        first_window_end < len(LONG_TEXT) // 5
-    )  # the text is far longer than one window
+    assert first_window_end < len(LONG_TEXT) // 5  # the text is far longer than one window
 
     results = classifier(LONG_TEXT, max_length=32, stride=8)
     check_extracted(LONG_TEXT, results, model.config.id2label)
     assert any(r["start"] >= first_window_end for r in results)
-    assert (
-        max(r["end"] for r in results) > len(LONG_TEXT) - 100
-    )  # the last window is read too
+    assert max(r["end"] for r in results) > len(LONG_TEXT) - 100  # the last window is read too
     # Batched windows give the same answer.
-    same_results(
-        classifier([LONG_TEXT], max_length=32, stride=8, batch_size=4)[0], results
-    )
+    same_results(classifier([LONG_TEXT], max_length=32, stride=8, batch_size=4)[0], results)
 
 
-def test_windows_cut_inside_a_word_do_not_make_word_pieces_boundaries(
-    classifier, tokenizer
-):
+def test_windows_cut_inside_a_word_do_not_make_word_pieces_boundaries(classifier, tokenizer):
     full = tokenizer(LONG_TEXT, return_offsets_mapping=True, verbose=False)
     words = word_char_spans([(full.word_ids(), full["offset_mapping"])])
-    starts, ends = boundary_candidate_masks(
-        full.word_ids(), full["offset_mapping"], words
-    )
+    starts, ends = boundary_candidate_masks(full.word_ids(), full["offset_mapping"], words)
     word_starts = {a for (a, _), s in zip(full["offset_mapping"], starts) if s}
     word_ends = {b for (_, b), e in zip(full["offset_mapping"], ends) if e}
     windows = list(classifier.preprocess(LONG_TEXT, max_length=32, stride=8))
@@ -171,15 +157,10 @@ def test_windows_cut_inside_a_word_do_not_make_word_pieces_boundaries(
     assert bad == []
 
 
-def test_gold_span_mode_follows_the_given_order_and_matches_the_model(
-    classifier, model, tokenizer
-):
+def test_gold_span_mode_follows_the_given_order_and_matches_the_model(classifier, model, tokenizer):
     text = SENTENCES[0]
     screen, battery_life = (34, 40), (4, 16)
-    assert (
-        text[slice(*screen)] == "screen"
-        and text[slice(*battery_life)] == "battery life"
-    )
+    assert text[slice(*screen)] == "screen" and text[slice(*battery_life)] == "battery life"
     results = classifier(text, aspects=[screen, battery_life])
     assert [(r["start"], r["end"], r["aspect"]) for r in results] == [
         (34, 40, "screen"),
@@ -188,9 +169,7 @@ def test_gold_span_mode_follows_the_given_order_and_matches_the_model(
     for result in results:
         assert set(result) == GOLD_KEYS
 
-    as_dicts = classifier(
-        text, aspects=[{"start": 34, "end": 40}, {"start": 4, "end": 16}]
-    )
+    as_dicts = classifier(text, aspects=[{"start": 34, "end": 40}, {"start": 4, "end": 16}])
     same_results(as_dicts, results)
 
     encoded = tokenizer(text, return_offsets_mapping=True, return_tensors="pt")
@@ -198,9 +177,7 @@ def test_gold_span_mode_follows_the_given_order_and_matches_the_model(
     spans = [char_span_to_token_span(offsets, *span) for span in (screen, battery_life)]
     assert spans == [(8, 8), (2, 3)]
     with torch.no_grad():
-        logits = model(
-            **encoded, aspect_spans=torch.tensor([spans])
-        ).aspect_polarity_logits
+        logits = model(**encoded, aspect_spans=torch.tensor([spans])).aspect_polarity_logits
     probabilities = logits.softmax(-1)[0]
     for result, row in zip(results, probabilities):
         assert result["polarity"] == model.config.id2label[int(row.argmax())]
@@ -210,9 +187,7 @@ def test_gold_span_mode_follows_the_given_order_and_matches_the_model(
 def test_gold_span_mode_on_a_long_text(classifier):
     term = "touchpad"
     last = LONG_TEXT.rindex(term)
-    results = classifier(
-        LONG_TEXT, aspects=[(last, last + len(term)), (4, 5)], max_length=32, stride=8
-    )
+    results = classifier(LONG_TEXT, aspects=[(last, last + len(term)), (4, 5)], max_length=32, stride=8)
     assert [r["aspect"] for r in results] == [term, LONG_TEXT[4:5]]
     assert [r["start"] for r in results] == [last, 4]
 

@@ -28,12 +28,8 @@ def tokenizer():
 
 # ------------------------------------------------------------------------------- lexicons
 def test_mapping_lexicon_rescales_and_lowercases():
-    lexicon = ValenceLexicon(
-        {"Good": 3.0, "bad": -4, "meh": float("nan")}, scale=(-4, 4)
-    )
-    assert lexicon["good"] == pytest.approx(0.875) and lexicon["GOOD"] == pytest.approx(
-        0.875
-    )
+    lexicon = ValenceLexicon({"Good": 3.0, "bad": -4, "meh": float("nan")}, scale=(-4, 4))
+    assert lexicon["good"] == pytest.approx(0.875) and lexicon["GOOD"] == pytest.approx(0.875)
     assert lexicon["bad"] == 0.0
     assert "meh" not in lexicon and len(lexicon) == 2
     assert lexicon.report.skipped == {"missing or NaN ratings": 1}
@@ -71,9 +67,7 @@ def test_csv_lexicon_errors_name_file_row_and_field(tmp_path):
 
 
 def test_csv_lexicon_counts_missing_ratings_and_keeps_the_word_null(tmp_path):
-    path = write(
-        tmp_path, "lex.csv", "\ufeffword,v\nnull,4.3\ngood,\nfine,NaN\nGood,7\n"
-    )
+    path = write(tmp_path, "lex.csv", "\ufeffword,v\nnull,4.3\ngood,\nfine,NaN\nGood,7\n")
     lexicon = ValenceLexicon.from_csv(path, "word", "v", (1, 9))
     assert "null" in lexicon and "fine" not in lexicon
     assert lexicon.report.skipped == {"missing or NaN ratings": 2}
@@ -83,14 +77,8 @@ def test_csv_lexicon_counts_missing_ratings_and_keeps_the_word_null(tmp_path):
 def test_warriner_restricted_to_a_split(shared_data):
     folder = shared_data / "warriner2013"
     full = ValenceLexicon.from_warriner(folder / "Ratings_Warriner_et_al.csv")
-    train = ValenceLexicon.from_warriner(
-        folder / "Ratings_Warriner_et_al.csv", folder / "split_crosslingual_train.txt"
-    )
-    assert (
-        len(full)
-        == 13915
-        - full.report.skipped["duplicate words after lower-casing (first kept)"]
-    )
+    train = ValenceLexicon.from_warriner(folder / "Ratings_Warriner_et_al.csv", folder / "split_crosslingual_train.txt")
+    assert len(full) == 13915 - full.report.skipped["duplicate words after lower-casing (first kept)"]
     assert len(train) == 11463
     test_words = (folder / "split_crosslingual_test.txt").read_text().split()
     assert not any(word in train for word in test_words)
@@ -142,26 +130,15 @@ LEXICON = ValenceLexicon({"good": 8, "unbelievably": 6, "sad": 2}, scale=(1, 9))
 
 
 def test_rated_words_get_one_slot_over_all_their_pieces(tokenizer):
-    data = Dataset.from_dict(
-        {"text": ["An unbelievably good day, not sad."], "valence": [0.7]}
-    )
+    data = Dataset.from_dict({"text": ["An unbelievably good day, not sad."], "valence": [0.7]})
     encoded, report = encode_valence_corpus(data, tokenizer, LEXICON)
     row = encoded[0]
     tokens = tokenizer.convert_ids_to_tokens(row["input_ids"])
     pieces = [tokens[i] for i, slot in enumerate(row["word_index"]) if slot == 0]
-    assert (
-        len(pieces) > 1
-        and "".join(p.removeprefix("##") for p in pieces) == "unbelievably"
-    )
-    assert [tokens[i] for i, slot in enumerate(row["word_index"]) if slot == 1] == [
-        "good"
-    ]
-    assert [tokens[i] for i, slot in enumerate(row["word_index"]) if slot == 2] == [
-        "sad"
-    ]
-    assert row["word_valence"] == pytest.approx(
-        [rescale(6, (1, 9)), rescale(8, (1, 9)), rescale(2, (1, 9))]
-    )
+    assert len(pieces) > 1 and "".join(p.removeprefix("##") for p in pieces) == "unbelievably"
+    assert [tokens[i] for i, slot in enumerate(row["word_index"]) if slot == 1] == ["good"]
+    assert [tokens[i] for i, slot in enumerate(row["word_index"]) if slot == 2] == ["sad"]
+    assert row["word_valence"] == pytest.approx([rescale(6, (1, 9)), rescale(8, (1, 9)), rescale(2, (1, 9))])
     assert row["sentence_valence"] == pytest.approx(0.7)
     assert report.total == 0
 
@@ -182,9 +159,7 @@ def test_sentence_fallbacks_are_counted(tokenizer):
         }
     )
     encoded, report = encode_valence_corpus(data, tokenizer, LEXICON)
-    assert encoded["sentence_valence"][0] == pytest.approx(
-        (rescale(8, (1, 9)) + rescale(2, (1, 9))) / 2
-    )
+    assert encoded["sentence_valence"][0] == pytest.approx((rescale(8, (1, 9)) + rescale(2, (1, 9))) / 2)
     assert encoded["sentence_valence"][1] == -1.0
     assert encoded["sentence_valence"][2] == pytest.approx(0.2)
     assert report.skipped == {
@@ -192,9 +167,7 @@ def test_sentence_fallbacks_are_counted(tokenizer):
         "sentence valences from the lexicon mean of their words": 1,
         "sentences without a sentence valence (word level only)": 1,
     }
-    none, report = encode_valence_corpus(
-        data, tokenizer, LEXICON, sentence_fallback="none"
-    )
+    none, report = encode_valence_corpus(data, tokenizer, LEXICON, sentence_fallback="none")
     assert none["sentence_valence"][0] == -1.0
 
 
@@ -209,9 +182,7 @@ def test_encoding_rejects_bad_arguments(tokenizer):
 
 
 def test_collator_pads_valences_and_masks_deterministically(tokenizer):
-    data = Dataset.from_dict(
-        {"text": ["good", "an unbelievably good and sad day indeed"] * 2}
-    )
+    data = Dataset.from_dict({"text": ["good", "an unbelievably good and sad day indeed"] * 2})
     encoded, _ = encode_valence_corpus(data, tokenizer, LEXICON)
     collator = DataCollatorForSoftMCL(tokenizer, mlm_probability=0.5)
     features = [encoded[i] for i in range(4)]
@@ -224,10 +195,7 @@ def test_collator_pads_valences_and_masks_deterministically(tokenizer):
     masked = batch["labels"] != -100
     assert masked.any()
     original = torch.where(masked, batch["labels"], batch["input_ids"])
-    assert (
-        original[1, : len(features[1]["input_ids"])].tolist()
-        == features[1]["input_ids"]
-    )
+    assert original[1, : len(features[1]["input_ids"])].tolist() == features[1]["input_ids"]
     # the same batch is masked the same way every time, another batch differently
     torch.testing.assert_close(collator(features)["labels"], batch["labels"])
     assert not torch.equal(collator(features[::-1])["labels"], batch["labels"].flip(0))
@@ -244,12 +212,8 @@ def test_collator_pads_valences_and_masks_deterministically(tokenizer):
 
 
 def test_real_vader_corpus_rates_sentiment_words(tokenizer):
-    data = Dataset.from_dict(
-        {"text": ["What a great, lovely surprise!", "The table is brown."]}
-    )
+    data = Dataset.from_dict({"text": ["What a great, lovely surprise!", "The table is brown."]})
     encoded, _ = encode_valence_corpus(data, tokenizer, ValenceLexicon.from_vader())
-    assert (
-        len(encoded[0]["word_valence"]) == 3 and min(encoded[0]["word_valence"]) > 0.5
-    )
+    assert len(encoded[0]["word_valence"]) == 3 and min(encoded[0]["word_valence"]) > 0.5
     assert encoded[1]["word_valence"] == [] and encoded[1]["sentence_valence"] == -1.0
     assert not math.isnan(encoded[0]["sentence_valence"])

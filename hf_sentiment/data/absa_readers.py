@@ -159,9 +159,7 @@ def normalize_polarity(value: Any, field: str = "polarity") -> str:
         polarity = _POLARITY_SPELLINGS.get(str(value).strip().lower())
         if polarity is not None:
             return polarity
-    raise _FieldError(
-        field, f"unknown polarity {value!r}; expected one of {', '.join(POLARITIES)}"
-    )
+    raise _FieldError(field, f"unknown polarity {value!r}; expected one of {', '.join(POLARITIES)}")
 
 
 def _require(record: Mapping[str, Any], key: str, field: str) -> Any:
@@ -222,9 +220,7 @@ def _aspect(
                 f"offset {offset} is outside the text (length {len(text)})",
             )
     if start >= end:
-        raise _FieldError(
-            f"{prefix}from", f"from ({start}) must be smaller than to ({end})"
-        )
+        raise _FieldError(f"{prefix}from", f"from ({start}) must be smaller than to ({end})")
     if text[start:end] != term:
         raise _FieldError(
             term_field,
@@ -240,16 +236,10 @@ def _aspect(
 
 def _locate(text: str, term: str, field: str) -> tuple[int, int]:
     """The span of ``term`` in ``text``; it must occur exactly once."""
-    starts = (
-        [match.start() for match in re.finditer(f"(?={re.escape(term)})", text)]
-        if term
-        else []
-    )
+    starts = [match.start() for match in re.finditer(f"(?={re.escape(term)})", text)] if term else []
     if len(starts) != 1:
         found = "does not occur" if not starts else f"occurs {len(starts)} times"
-        raise _FieldError(
-            field, f"term {term!r} {found} in the text; give 'from' and 'to'"
-        )
+        raise _FieldError(field, f"term {term!r} {found} in the text; give 'from' and 'to'")
     return starts[0], starts[0] + len(term)
 
 
@@ -329,9 +319,7 @@ def _load_json_list(path: PathLike) -> list[Any]:
     return items
 
 
-def _finish(
-    path: PathLike, rows: list[Row], report: ReadReport, return_report: bool
-) -> DatasetOrPair:
+def _finish(path: PathLike, rows: list[Row], report: ReadReport, return_report: bool) -> DatasetOrPair:
     """Log the report and build the dataset (plus the report when asked)."""
     report.log(logger, os.fspath(path))
     columns = {name: [row[name] for row in rows] for name in ABSA_FEATURES}
@@ -369,9 +357,7 @@ def read_semeval14_xml(path: PathLike, *, return_report: bool = False) -> Datase
 def _semeval_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
     root = _parse_xml(path)
     if root.tag != "sentences":
-        raise DataFormatError(
-            path, None, None, f"root element is <{root.tag}>, expected <sentences>"
-        )
+        raise DataFormatError(path, None, None, f"root element is <{root.tag}>, expected <sentences>")
     report = ReadReport()
     rows = []
     for row, sentence in enumerate(root.findall("sentence"), start=1):
@@ -469,9 +455,7 @@ def _e2e_line(line: str, row_id: str) -> tuple[Row, bool]:
     raw = _text(parts[0], "text")
     tokens, polarities = _e2e_tokens(parts[1])
     runs = _tag_runs(polarities)
-    text, spans, rebuilt = _place_runs(
-        raw, tokens, [(first, last) for first, last, _ in runs]
-    )
+    text, spans, rebuilt = _place_runs(raw, tokens, [(first, last) for first, last, _ in runs])
     aspects = [
         _aspect(text, text[start:end], start, end, polarity, prefix=f"tags[{first}].")
         for (start, end), (first, _, polarity) in zip(spans, runs)
@@ -507,9 +491,7 @@ def _tag_runs(polarities: list[str | None]) -> list[tuple[int, int, str]]:
     return runs
 
 
-def _place_runs(
-    raw: str, tokens: list[str], runs: list[tuple[int, int]]
-) -> tuple[str, list[tuple[int, int]], bool]:
+def _place_runs(raw: str, tokens: list[str], runs: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]], bool]:
     """Char spans of token runs: ``(text, spans, rebuilt_from_tokens)``."""
     token_spans = _token_spans(raw, tokens)
     if token_spans is not None:
@@ -542,9 +524,7 @@ def _token_spans(text: str, tokens: list[str]) -> list[tuple[int, int]] | None:
     return spans
 
 
-def _project_spans(
-    source: str, spans: list[tuple[int, int]], target: str
-) -> list[tuple[int, int]] | None:
+def _project_spans(source: str, spans: list[tuple[int, int]], target: str) -> list[tuple[int, int]] | None:
     """Map spans of ``source`` onto ``target`` through a character alignment.
 
     Returns ``None`` unless every span lands on exactly the same characters in
@@ -562,9 +542,7 @@ def _project_spans(
         if start not in char_map or end - 1 not in char_map:
             return None
         new_start, new_end = char_map[start], char_map[end - 1] + 1
-        if target[new_start:new_end] != source[start:end] or _cuts_word(
-            target, new_start, new_end
-        ):
+        if target[new_start:new_end] != source[start:end] or _cuts_word(target, new_start, new_end):
             return None
         projected.append((new_start, new_end))
     return projected
@@ -572,9 +550,7 @@ def _project_spans(
 
 def _cuts_word(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` begins or ends inside an alphanumeric word."""
-    cuts_start = (
-        0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
-    )
+    cuts_start = 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
     cuts_end = 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
     return cuts_start or cuts_end
 
@@ -611,9 +587,7 @@ def _dong_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
         lines.pop()
     if len(lines) % 3:
         missing = "target" if len(lines) % 3 == 1 else "polarity"
-        raise DataFormatError(
-            path, len(lines) + 1, missing, "missing: the file ends inside an instance"
-        )
+        raise DataFormatError(path, len(lines) + 1, missing, "missing: the file ends inside an instance")
     stem = Path(path).stem
     report = ReadReport()
     rows = []
@@ -638,9 +612,7 @@ def _dong_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
 # --- SentiBench atsa_rest16 -----------------------------------------------------------
 
 
-def read_sentibench_atsa(
-    path: PathLike, *, return_report: bool = False
-) -> DatasetOrPair:
+def read_sentibench_atsa(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
     """Read SentiBench ``absa/atsa_rest16/{train,test}.json``.
 
     A JSON list (UTF-8 with BOM) of ``{"ID", "sentence", "aspects": [{"from",
@@ -677,9 +649,7 @@ def _atsa_item(item: Any, report: ReadReport) -> Row:
     _require_type(item, dict, None, "a JSON object")
     row_id = str(_require(item, "ID", "ID"))
     text = _text(item.get("sentence"), "sentence")
-    records = _require_type(
-        _require(item, "aspects", "aspects"), list, "aspects", "a list"
-    )
+    records = _require_type(_require(item, "aspects", "aspects"), list, "aspects", "a list")
     aspects = []
     seen = set()
     for index, record in enumerate(records):
@@ -750,15 +720,11 @@ def read_absa_file(
     elif format == "csv":
         rows = _csv_rows(path, text_field)
     else:
-        raise ValueError(
-            f"{os.fspath(path)}: unknown format {format!r}; expected json, jsonl or csv"
-        )
+        raise ValueError(f"{os.fspath(path)}: unknown format {format!r}; expected json, jsonl or csv")
     return _finish(path, rows, ReadReport(), return_report)
 
 
-def _json_rows(
-    path: PathLike, items: list[Any], text_field: str, aspects_field: str
-) -> list[Row]:
+def _json_rows(path: PathLike, items: list[Any], text_field: str, aspects_field: str) -> list[Row]:
     rows = []
     for row, item in enumerate(items, start=1):
         with _at_row(path, row):
@@ -788,15 +754,11 @@ def _jsonl_rows(path: PathLike, text_field: str, aspects_field: str) -> list[Row
 def _user_object(item: Any, row: int, text_field: str, aspects_field: str) -> Row:
     _require_type(item, dict, None, "a JSON object")
     text = _text(item.get(text_field), text_field)
-    records = _require_type(
-        _require(item, aspects_field, aspects_field), list, aspects_field, "a list"
-    )
+    records = _require_type(_require(item, aspects_field, aspects_field), list, aspects_field, "a list")
     aspects = []
     for index, record in enumerate(records):
         _require_type(record, dict, f"{aspects_field}[{index}]", "a JSON object")
-        aspects.append(
-            _aspect_from_record(text, record, f"{aspects_field}[{index}].", locate=True)
-        )
+        aspects.append(_aspect_from_record(text, record, f"{aspects_field}[{index}].", locate=True))
     row_id = item.get("id")
     return {
         "id": str(row if row_id is None else row_id),
@@ -817,9 +779,7 @@ def _csv_rows(path: PathLike, text_field: str) -> list[Row]:
     return list(sentences.values())
 
 
-def _add_csv_record(
-    record: dict[str, str | None], sentences: dict[str, Row], text_field: str
-) -> None:
+def _add_csv_record(record: dict[str, str | None], sentences: dict[str, Row], text_field: str) -> None:
     """Add one CSV row to the sentence with its id (made on first sight)."""
     row_id = _csv_cell(record.get("id"))
     if row_id is None:
@@ -827,9 +787,7 @@ def _add_csv_record(
     text = _text(record.get(text_field), text_field)
     sentence = sentences.setdefault(row_id, {"id": row_id, "text": text, "aspects": []})
     if sentence["text"] != text:
-        raise _FieldError(
-            text_field, f"differs from the text of an earlier row with id {row_id!r}"
-        )
+        raise _FieldError(text_field, f"differs from the text of an earlier row with id {row_id!r}")
     cells = {key: _csv_cell(record.get(key)) for key in _CSV_ASPECT_COLUMNS}
     if cells["term"] is None and cells["from"] is None and cells["to"] is None:
         return
@@ -844,9 +802,7 @@ def _csv_cell(value: str | None) -> str | None:
 # --- dispatch -------------------------------------------------------------------------------
 
 
-def load_absa(
-    path: PathLike, format: str | None = None, *, return_report: bool = False
-) -> DatasetOrPair:
+def load_absa(path: PathLike, format: str | None = None, *, return_report: bool = False) -> DatasetOrPair:
     """Read any supported targeted-sentiment file into ``ABSA_FEATURES``.
 
     Without ``format`` it is told from the file: ``.xml`` is ``semeval14``,
@@ -879,9 +835,7 @@ def load_absa(
         return readers[format](path, return_report=return_report)
     if format in _USER_SUFFIXES.values():
         return read_absa_file(path, format=format, return_report=return_report)
-    raise ValueError(
-        f"unknown ABSA format {format!r}; expected one of {', '.join(ABSA_FORMATS)}"
-    )
+    raise ValueError(f"unknown ABSA format {format!r}; expected one of {', '.join(ABSA_FORMATS)}")
 
 
 def _detect_format(path: PathLike) -> str:
@@ -891,22 +845,15 @@ def _detect_format(path: PathLike) -> str:
         return "semeval14"
     if suffix == ".raw":
         return "dong2014"
-    if suffix == ".txt" and "####" in next(
-        (line for line in _read_lines(path) if line.strip()), ""
-    ):
+    if suffix == ".txt" and "####" in next((line for line in _read_lines(path) if line.strip()), ""):
         return "e2e"
     if suffix == ".json":
         # Parsed twice (here and by the reader); the files are small.
         items = _load_json_list(path)
-        if (
-            items
-            and isinstance(items[0], dict)
-            and {"ID", "sentence"} <= items[0].keys()
-        ):
+        if items and isinstance(items[0], dict) and {"ID", "sentence"} <= items[0].keys():
             return "sentibench_atsa"
     if suffix in _USER_SUFFIXES:
         return _USER_SUFFIXES[suffix]
     raise ValueError(
-        f"{os.fspath(path)}: cannot tell the ABSA format from the file; "
-        f"pass format= one of {', '.join(ABSA_FORMATS)}"
+        f"{os.fspath(path)}: cannot tell the ABSA format from the file; pass format= one of {', '.join(ABSA_FORMATS)}"
     )

@@ -59,14 +59,10 @@ def encode_aspects(
         The encoded dataset (model columns only) and the report of what was left out.
     """
     if not tokenizer.is_fast:
-        raise ValueError(
-            "encode_aspects needs a fast tokenizer: it aligns characters through offset mappings."
-        )
+        raise ValueError("encode_aspects needs a fast tokenizer: it aligns characters through offset mappings.")
     report = ReadReport()
     token_columns = [
-        key
-        for key in tokenizer.model_input_names
-        if key in ("input_ids", "attention_mask", "token_type_ids")
+        key for key in tokenizer.model_input_names if key in ("input_ids", "attention_mask", "token_type_ids")
     ]
 
     def encode(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -91,30 +87,21 @@ def encode_aspects(
         }
         for row, aspects in enumerate(batch["aspects"]):
             offsets = encoded["offset_mapping"][row]
-            words = word_char_spans(
-                [(uncut.word_ids(row), uncut["offset_mapping"][row])]
-            )
-            starts, ends = boundary_candidate_masks(
-                encoded.word_ids(row), offsets, words
-            )
+            words = word_char_spans([(uncut.word_ids(row), uncut["offset_mapping"][row])])
+            starts, ends = boundary_candidate_masks(encoded.word_ids(row), offsets, words)
             columns["start_candidate_mask"].append(starts)
             columns["end_candidate_mask"].append(ends)
             spans, labels = [], []
             for aspect in aspects:
                 label = label2id.get(aspect["polarity"])
                 if label is None:
-                    report.add(
-                        f"aspect with polarity '{aspect['polarity']}' not among the labels {sorted(label2id)}"
-                    )
+                    report.add(f"aspect with polarity '{aspect['polarity']}' not among the labels {sorted(label2id)}")
                     continue
                 span = char_span_to_token_span(offsets, aspect["from"], aspect["to"])
                 if span is None:
                     report.add(f"aspect cut off by max_length={max_length}")
                     continue
-                exact = (
-                    offsets[span[0]][0] == aspect["from"]
-                    and offsets[span[1]][1] == aspect["to"]
-                )
+                exact = offsets[span[0]][0] == aspect["from"] and offsets[span[1]][1] == aspect["to"]
                 if not (exact and starts[span[0]] and ends[span[1]]):
                     # Kept for training; decoding can only return whole words, so it counts as a
                     # miss at evaluation time.
@@ -129,10 +116,7 @@ def encode_aspects(
     # Explicit features: a first batch without any aspect must not type the columns as null.
     features = Features(
         {
-            **{
-                key: Sequence(Value("int32" if key == "input_ids" else "int8"))
-                for key in token_columns
-            },
+            **{key: Sequence(Value("int32" if key == "input_ids" else "int8")) for key in token_columns},
             "start_candidate_mask": Sequence(Value("bool")),
             "end_candidate_mask": Sequence(Value("bool")),
             "aspect_spans": Sequence(Sequence(Value("int64"))),
@@ -177,11 +161,7 @@ class DataCollatorForTargetedSentiment:
     pad_to_multiple_of: int | None = None
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        token_keys = [
-            key
-            for key in ("input_ids", "attention_mask", "token_type_ids")
-            if key in features[0]
-        ]
+        token_keys = [key for key in ("input_ids", "attention_mask", "token_type_ids") if key in features[0]]
         batch = self.tokenizer.pad(
             [{key: f[key] for key in token_keys} for f in features],
             pad_to_multiple_of=self.pad_to_multiple_of,
@@ -191,9 +171,7 @@ class DataCollatorForTargetedSentiment:
         for key in ("start_candidate_mask", "end_candidate_mask"):
             mask = torch.zeros(len(features), length, dtype=torch.bool)
             for row, feature in enumerate(features):
-                mask[row, : len(feature[key])] = torch.tensor(
-                    feature[key], dtype=torch.bool
-                )
+                mask[row, : len(feature[key])] = torch.tensor(feature[key], dtype=torch.bool)
             batch[key] = mask
         most = max((len(f["aspect_labels"]) for f in features), default=0)
         spans = torch.full((len(features), most, 2), IGNORE_INDEX, dtype=torch.long)
@@ -201,12 +179,8 @@ class DataCollatorForTargetedSentiment:
         for row, feature in enumerate(features):
             count = len(feature["aspect_labels"])
             if count:
-                spans[row, :count] = torch.tensor(
-                    feature["aspect_spans"], dtype=torch.long
-                )
-                labels[row, :count] = torch.tensor(
-                    feature["aspect_labels"], dtype=torch.long
-                )
+                spans[row, :count] = torch.tensor(feature["aspect_spans"], dtype=torch.long)
+                labels[row, :count] = torch.tensor(feature["aspect_labels"], dtype=torch.long)
         batch["aspect_spans"] = spans
         batch["aspect_labels"] = labels
         return dict(batch)

@@ -93,25 +93,17 @@ class TextAugmenter(abc.ABC):
             raise ValueError(
                 f"input_ids has {len(input_ids)} tokens but special_tokens_mask has {len(special_tokens_mask)}"
             )
-        real_positions = [
-            position
-            for position, special in enumerate(special_tokens_mask)
-            if not special
-        ]
+        real_positions = [position for position, special in enumerate(special_tokens_mask) if not special]
         if not real_positions:
             return list(input_ids)
         return self.augment(list(input_ids), real_positions, rng)
 
     @abc.abstractmethod
-    def augment(
-        self, input_ids: list[int], real_positions: list[int], rng: random.Random
-    ) -> list[int]:
+    def augment(self, input_ids: list[int], real_positions: list[int], rng: random.Random) -> list[int]:
         """Augment ``input_ids`` (a copy, may be changed in place); ``real_positions`` is not empty."""
 
 
-def _pick(
-    real_positions: list[int], probability: float, rng: random.Random
-) -> set[int]:
+def _pick(real_positions: list[int], probability: float, rng: random.Random) -> set[int]:
     """Each real position with ``probability``, but never all of them (one is spared at random)."""
     chosen = [position for position in real_positions if rng.random() < probability]
     if len(chosen) == len(real_positions):
@@ -137,9 +129,7 @@ class RandomTokenMasking(TextAugmenter):
     def __post_init__(self) -> None:
         self.probability = _check_probability(self.probability)
 
-    def augment(
-        self, input_ids: list[int], real_positions: list[int], rng: random.Random
-    ) -> list[int]:
+    def augment(self, input_ids: list[int], real_positions: list[int], rng: random.Random) -> list[int]:
         for position in _pick(real_positions, self.probability, rng):
             input_ids[position] = self.mask_token_id
         return input_ids
@@ -160,13 +150,9 @@ class RandomTokenDeletion(TextAugmenter):
     def __post_init__(self) -> None:
         self.probability = _check_probability(self.probability)
 
-    def augment(
-        self, input_ids: list[int], real_positions: list[int], rng: random.Random
-    ) -> list[int]:
+    def augment(self, input_ids: list[int], real_positions: list[int], rng: random.Random) -> list[int]:
         deleted = _pick(real_positions, self.probability, rng)
-        return [
-            token for position, token in enumerate(input_ids) if position not in deleted
-        ]
+        return [token for position, token in enumerate(input_ids) if position not in deleted]
 
 
 @dataclass
@@ -195,16 +181,12 @@ class RandomTokenSwap(TextAugmenter):
         if (self.n_swaps is None) == (self.probability is None):
             raise ValueError("give exactly one of n_swaps and probability")
         n_swaps = self.n_swaps
-        if n_swaps is not None and (
-            isinstance(n_swaps, bool) or not isinstance(n_swaps, int) or n_swaps < 0
-        ):
+        if n_swaps is not None and (isinstance(n_swaps, bool) or not isinstance(n_swaps, int) or n_swaps < 0):
             raise ValueError(f"n_swaps must be an integer >= 0, got {self.n_swaps!r}")
         if self.probability is not None:
             self.probability = _check_probability(self.probability)
 
-    def augment(
-        self, input_ids: list[int], real_positions: list[int], rng: random.Random
-    ) -> list[int]:
+    def augment(self, input_ids: list[int], real_positions: list[int], rng: random.Random) -> list[int]:
         if len(real_positions) < 2:
             return input_ids
         if self.n_swaps is not None:
@@ -238,11 +220,7 @@ def _augmented_token_type_ids(
         return list(token_type_ids)
     if len(set(token_type_ids)) <= 1:
         return [token_type_ids[0] if token_type_ids else 0] * len(augmented)
-    specials = [
-        (token, token_type_ids[p])
-        for p, (token, s) in enumerate(zip(input_ids, special_tokens_mask))
-        if s
-    ]
+    specials = [(token, token_type_ids[p]) for p, (token, s) in enumerate(zip(input_ids, special_tokens_mask)) if s]
     types: list[int | None] = []
     k = 0
     for token in augmented:
@@ -307,9 +285,7 @@ class DataCollatorWithAugmentedView:
     max_length: int | None = None
     pad_to_multiple_of: int | None = None
     _rng: random.Random = dataclass_field(init=False, repr=False)
-    _worker_rng: random.Random | None = dataclass_field(
-        default=None, init=False, repr=False
-    )
+    _worker_rng: random.Random | None = dataclass_field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -338,17 +314,11 @@ class DataCollatorWithAugmentedView:
         if not features:
             raise ValueError("cannot collate an empty batch")
         token_keys = [key for key in _TOKEN_KEYS if key in features[0]]
-        batch = self._pad(
-            [{key: feature[key] for key in token_keys} for feature in features]
-        )
+        batch = self._pad([{key: feature[key] for key in token_keys} for feature in features])
         label_key = next((key for key in _LABEL_KEYS if key in features[0]), None)
         if label_key is not None:
             labels = [feature[label_key] for feature in features]
-            batch["labels"] = (
-                torch.stack(labels)
-                if isinstance(labels[0], torch.Tensor)
-                else torch.tensor(labels)
-            )
+            batch["labels"] = torch.stack(labels) if isinstance(labels[0], torch.Tensor) else torch.tensor(labels)
         rng = self._generator()
         has_types = "token_type_ids" in features[0]
         views = []
@@ -357,32 +327,22 @@ class DataCollatorWithAugmentedView:
             augmented = list(self.augmenter(ids, special, rng))
             view = {"input_ids": augmented, "attention_mask": [1] * len(augmented)}
             if has_types:
-                view["token_type_ids"] = _augmented_token_type_ids(
-                    ids, special, types, augmented
-                )
+                view["token_type_ids"] = _augmented_token_type_ids(ids, special, types, augmented)
             views.append(view)
         for key, value in self._pad(views).items():
             batch[f"augmented_{key}"] = value
         return batch
 
-    def _unpadded(
-        self, feature: dict[str, Any], has_types: bool
-    ) -> tuple[list[int], list[int], list[int]]:
+    def _unpadded(self, feature: dict[str, Any], has_types: bool) -> tuple[list[int], list[int], list[int]]:
         """The row's ids, special-token mask and token types, without positions masked out by attention."""
         ids = [int(token) for token in feature["input_ids"]]
         special = feature.get("special_tokens_mask")
         if special is None:
-            special = self.tokenizer.get_special_tokens_mask(
-                ids, already_has_special_tokens=True
-            )
+            special = self.tokenizer.get_special_tokens_mask(ids, already_has_special_tokens=True)
         special = [int(flag) for flag in special]
-        types = (
-            [int(t) for t in feature["token_type_ids"]] if has_types else [0] * len(ids)
-        )
+        types = [int(t) for t in feature["token_type_ids"]] if has_types else [0] * len(ids)
         attention = feature.get("attention_mask")
         if attention is not None:
             keep = [position for position, flag in enumerate(attention) if int(flag)]
-            ids, special, types = (
-                [values[p] for p in keep] for values in (ids, special, types)
-            )
+            ids, special, types = ([values[p] for p in keep] for values in (ids, special, types))
         return ids, special, types

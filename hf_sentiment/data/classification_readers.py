@@ -109,9 +109,7 @@ _TWEETEVAL_SPLITS = {
 _ED_COLUMNS = ("conv_id", "utterance_idx", "utterance", "label")
 
 
-def classification_features(
-    label_names: Sequence[str], *, multi_label: bool = False
-) -> Features:
+def classification_features(label_names: Sequence[str], *, multi_label: bool = False) -> Features:
     """The readers' schema for ``label_names`` (class names in id order).
 
     Args:
@@ -170,9 +168,7 @@ def _finish(
 # --- SST ------------------------------------------------------------------------------
 
 
-def read_sst(
-    path: PathLike, num_classes: int | None = None, *, return_report: bool = False
-) -> DatasetOrPair:
+def read_sst(path: PathLike, num_classes: int | None = None, *, return_report: bool = False) -> DatasetOrPair:
     """Read an SST sentence file: lines ``<label> <sentence>``.
 
     ``stsa.binary.*`` is SST-2 (``SST2_LABELS``: negative, positive);
@@ -211,9 +207,7 @@ def read_sst(
     if num_classes not in (2, 5):
         raise ValueError(f"num_classes must be 2 or 5, got {num_classes!r}")
     if from_name is not None and from_name != num_classes:
-        raise ValueError(
-            f"{os.fspath(path)}: the file name says SST-{from_name} but num_classes={num_classes}"
-        )
+        raise ValueError(f"{os.fspath(path)}: the file name says SST-{from_name} but num_classes={num_classes}")
     report = ReadReport()
     rows = []
     for line_number, line in enumerate(_read_lines(path), start=1):
@@ -238,13 +232,9 @@ def _read_label_names(path: PathLike) -> list[str]:
     for line_number, line in enumerate(_read_lines(path), start=1):
         name = line.strip()
         if not name:
-            raise DataFormatError(
-                path, line_number, "name", "missing: blank line in the label list"
-            )
+            raise DataFormatError(path, line_number, "name", "missing: blank line in the label list")
         if name in names:
-            raise DataFormatError(
-                path, line_number, "name", f"duplicate label name {name!r}"
-            )
+            raise DataFormatError(path, line_number, "name", f"duplicate label name {name!r}")
         names.append(name)
     if not names:
         raise DataFormatError(path, None, None, "no label names")
@@ -295,16 +285,10 @@ def read_goemotions(
         (36308, 7102)
     """
     if multi_label not in ("error", "skip", "keep"):
-        raise ValueError(
-            f"multi_label must be 'error', 'skip' or 'keep', got {multi_label!r}"
-        )
-    names = _read_label_names(
-        Path(path).with_name("labels.txt") if labels_path is None else labels_path
-    )
+        raise ValueError(f"multi_label must be 'error', 'skip' or 'keep', got {multi_label!r}")
+    names = _read_label_names(Path(path).with_name("labels.txt") if labels_path is None else labels_path)
     text = _read_text(path, line_rows=True)
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE
-    )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
     report = ReadReport()
     rows = []
     for record in reader:
@@ -322,9 +306,7 @@ def read_goemotions(
     return _finish(path, rows, features, report, return_report)
 
 
-def _goemotions_record(
-    record: list[str], names: list[str], multi_label: str
-) -> Row | None:
+def _goemotions_record(record: list[str], names: list[str], multi_label: str) -> Row | None:
     """The row for one TSV line; ``None`` for a multi-label row to skip."""
     fields = ("text", "labels", "id")
     if len(record) < len(fields):
@@ -333,9 +315,7 @@ def _goemotions_record(
             f"missing column: expected {len(fields)} tab-separated columns, got {len(record)}",
         )
     if len(record) > len(fields):
-        raise _FieldError(
-            None, f"expected {len(fields)} tab-separated columns, got {len(record)}"
-        )
+        raise _FieldError(None, f"expected {len(fields)} tab-separated columns, got {len(record)}")
     text = _text(record[0], "text")
     labels = [_class_id(value, len(names), "labels") for value in record[1].split(",")]
     if len(set(labels)) != len(labels):
@@ -401,9 +381,7 @@ def read_tweeteval(
         ['anger', 'joy', 'optimism', 'sadness']
     """
     if split not in _TWEETEVAL_SPLITS:
-        raise ValueError(
-            f"split must be one of {', '.join(_TWEETEVAL_SPLITS)}, got {split!r}"
-        )
+        raise ValueError(f"split must be one of {', '.join(_TWEETEVAL_SPLITS)}, got {split!r}")
     if empty_text not in ("error", "skip"):
         raise ValueError(f"empty_text must be 'error' or 'skip', got {empty_text!r}")
     split = _TWEETEVAL_SPLITS[split]
@@ -418,11 +396,7 @@ def read_tweeteval(
     names = _read_mapping(mapping_path)
     texts, labels = _read_lines(text_path), _read_lines(labels_path)
     if len(texts) != len(labels):
-        longer, shorter = (
-            (text_path, labels_path)
-            if len(texts) > len(labels)
-            else (labels_path, text_path)
-        )
+        longer, shorter = (text_path, labels_path) if len(texts) > len(labels) else (labels_path, text_path)
         raise DataFormatError(
             longer,
             min(len(texts), len(labels)) + 1,
@@ -448,9 +422,7 @@ def read_tweeteval(
                 "label": label_id,
             }
         )
-    return _finish(
-        text_path, rows, classification_features(names), report, return_report
-    )
+    return _finish(text_path, rows, classification_features(names), report, return_report)
 
 
 def _read_mapping(path: Path) -> list[str]:
@@ -461,13 +433,9 @@ def _read_mapping(path: Path) -> list[str]:
             continue  # a trailing blank line
         class_id, sep, name = line.partition("\t")
         if not sep or not name.strip():
-            raise DataFormatError(
-                path, line_number, "name", "missing: expected 'id<TAB>name'"
-            )
+            raise DataFormatError(path, line_number, "name", "missing: expected 'id<TAB>name'")
         if class_id.strip() != str(len(names)):
-            raise DataFormatError(
-                path, line_number, "id", f"expected id {len(names)}, got {class_id!r}"
-            )
+            raise DataFormatError(path, line_number, "id", f"expected id {len(names)}, got {class_id!r}")
         names.append(name.strip())
     if not names:
         raise DataFormatError(path, None, None, "no class names")
@@ -477,9 +445,7 @@ def _read_mapping(path: Path) -> list[str]:
 # --- EmpatheticDialogues -------------------------------------------------------------------------
 
 
-def read_empathetic_dialogues(
-    path: PathLike, *, return_report: bool = False
-) -> DatasetOrPair:
+def read_empathetic_dialogues(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
     """Read EmpatheticDialogues ``valid_utterances.csv``: one row per conversation.
 
     The CSV has one row per utterance with columns ``conv_id``,
@@ -535,13 +501,9 @@ def read_empathetic_dialogues(
                     f"expected a non-negative integer, got {record['utterance_idx']!r}",
                 )
             index = int(index)
-            utterance = (
-                _text(record["utterance"], "utterance").replace("_comma_", ",").strip()
-            )
+            utterance = _text(record["utterance"], "utterance").replace("_comma_", ",").strip()
             label = _class_id(record["label"], n_classes, "label")
-            conversation = conversations.setdefault(
-                conv_id, {"label": label, "line": line_number, "utterances": {}}
-            )
+            conversation = conversations.setdefault(conv_id, {"label": label, "line": line_number, "utterances": {}})
             if label != conversation["label"]:
                 raise _FieldError(
                     "label",
@@ -557,10 +519,7 @@ def read_empathetic_dialogues(
     rows = [
         {
             "id": conv_id,
-            "text": " ".join(
-                conversation["utterances"][index]
-                for index in sorted(conversation["utterances"])
-            ),
+            "text": " ".join(conversation["utterances"][index] for index in sorted(conversation["utterances"])),
             "label": conversation["label"],
         }
         for conv_id, conversation in conversations.items()
@@ -594,10 +553,6 @@ def stratified_folds(
     """
     labels = np.asarray(dataset[label_column])
     if labels.ndim != 1:
-        raise ValueError(
-            f"column {label_column!r} must hold one label per row to stratify on"
-        )
+        raise ValueError(f"column {label_column!r} must hold one label per row to stratify on")
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    return [
-        (train, test) for train, test in splitter.split(np.zeros(len(labels)), labels)
-    ]
+    return [(train, test) for train, test in splitter.split(np.zeros(len(labels)), labels)]

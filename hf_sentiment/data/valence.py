@@ -36,9 +36,7 @@ logger = logging.getLogger(__name__)
 VADER_SCALE = (-4.0, 4.0)
 WARRINER_SCALE = (1.0, 9.0)
 EMOBANK_SCALE = (1.0, 5.0)
-EMOBANK_FEATURES = Features(
-    {"id": Value("string"), "text": Value("string"), "valence": Value("float32")}
-)
+EMOBANK_FEATURES = Features({"id": Value("string"), "text": Value("string"), "valence": Value("float32")})
 
 _MISSING = "missing or NaN ratings"
 
@@ -49,20 +47,14 @@ def rescale(rating: float, scale: tuple[float, float]) -> float:
     return (rating - low) / (high - low)
 
 
-def _rating(
-    value: object, scale: tuple[float, float], field: str, where: tuple[str, int | None]
-) -> float | None:
+def _rating(value: object, scale: tuple[float, float], field: str, where: tuple[str, int | None]) -> float | None:
     """The rescaled rating, `None` when missing or NaN; an error when not a number or off-scale."""
-    if value is None or (
-        isinstance(value, str) and value.strip().lower() in ("", "nan", "na")
-    ):
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "nan", "na")):
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise DataFormatError(
-            where[0], where[1], field, f"not a number: {value!r}"
-        ) from None
+        raise DataFormatError(where[0], where[1], field, f"not a number: {value!r}") from None
     if math.isnan(number):
         return None
     low, high = scale
@@ -105,22 +97,16 @@ class ValenceLexicon(Mapping[str, float]):
     ) -> None:
         low, high = (float(s) for s in scale)
         if not low < high:
-            raise ValueError(
-                f"ValenceLexicon {name!r}: scale must be (low, high) with low < high, got {scale}."
-            )
+            raise ValueError(f"ValenceLexicon {name!r}: scale must be (low, high) with low < high, got {scale}.")
         self.name, self.scale, self.report = name, (low, high), ReadReport()
         self._ratings: dict[str, float] = {}
         for row, (word, value) in enumerate(ratings.items(), start=1):
             self._add(word, value, "rating", (name, row))
         self.report.log(logger, name)
 
-    def _add(
-        self, word: object, value: object, field: str, where: tuple[str, int | None]
-    ) -> None:
+    def _add(self, word: object, value: object, field: str, where: tuple[str, int | None]) -> None:
         if not isinstance(word, str) or not word.strip():
-            raise DataFormatError(
-                where[0], where[1], "word", f"expected a non-empty word, got {word!r}"
-            )
+            raise DataFormatError(where[0], where[1], "word", f"expected a non-empty word, got {word!r}")
         rating = _rating(value, self.scale, field, where)
         if rating is None:
             self.report.add(_MISSING)
@@ -152,9 +138,7 @@ class ValenceLexicon(Mapping[str, float]):
         try:
             import vaderSentiment
         except ImportError as error:
-            raise ImportError(
-                "VADER's lexicon needs the vaderSentiment package: pip install vaderSentiment"
-            ) from error
+            raise ImportError("VADER's lexicon needs the vaderSentiment package: pip install vaderSentiment") from error
         path = Path(vaderSentiment.__file__).with_name("vader_lexicon.txt")
 
         def rows() -> Iterator[tuple[int, object, object]]:
@@ -182,9 +166,7 @@ class ValenceLexicon(Mapping[str, float]):
     ) -> ValenceLexicon:
         """A lexicon from a CSV file with a header; `word_column` and `rating_column` name the
         columns. The text "null" is a word here, not a missing value."""
-        reader = csv.DictReader(
-            io.StringIO(_read_text(path, line_rows=True), newline="")
-        )
+        reader = csv.DictReader(io.StringIO(_read_text(path, line_rows=True), newline=""))
         for column in (word_column, rating_column):
             if reader.fieldnames is None or column not in reader.fieldnames:
                 raise DataFormatError(
@@ -193,16 +175,11 @@ class ValenceLexicon(Mapping[str, float]):
                     column,
                     f"column missing from the header {reader.fieldnames}",
                 )
-        rows = (
-            (index + 2, record[word_column], record[rating_column])
-            for index, record in enumerate(reader)
-        )
+        rows = ((index + 2, record[word_column], record[rating_column]) for index, record in enumerate(reader))
         return cls._from_rows(rows, scale, os.fspath(path), rating_column)
 
     @classmethod
-    def from_warriner(
-        cls, path: PathLike, words: Iterable[str] | PathLike | None = None
-    ) -> ValenceLexicon:
+    def from_warriner(cls, path: PathLike, words: Iterable[str] | PathLike | None = None) -> ValenceLexicon:
         """Warriner et al. (2013) valence norms (`Word`, `V.Mean.Sum` on 1..9).
 
         Args:
@@ -217,15 +194,9 @@ class ValenceLexicon(Mapping[str, float]):
         if isinstance(words, (str, os.PathLike)):
             words = [line.strip() for line in _read_lines(words) if line.strip()]
         keep = {word.lower() for word in words}
-        lexicon.report.add(
-            "listed words without a rating", len(keep - lexicon._ratings.keys())
-        )
-        lexicon.report.add(
-            "rated words outside the word list", len(lexicon._ratings.keys() - keep)
-        )
-        lexicon._ratings = {
-            word: value for word, value in lexicon._ratings.items() if word in keep
-        }
+        lexicon.report.add("listed words without a rating", len(keep - lexicon._ratings.keys()))
+        lexicon.report.add("rated words outside the word list", len(lexicon._ratings.keys() - keep))
+        lexicon._ratings = {word: value for word, value in lexicon._ratings.items() if word in keep}
         return lexicon
 
     def __getitem__(self, word: str) -> float:
@@ -247,9 +218,7 @@ class ValenceLexicon(Mapping[str, float]):
         return f"ValenceLexicon({self.name!r}, {len(self)} words, scale={self.scale})"
 
 
-def read_emobank(
-    path: PathLike, split: str | None = None, *, return_report: bool = False
-) -> DatasetOrPair:
+def read_emobank(path: PathLike, split: str | None = None, *, return_report: bool = False) -> DatasetOrPair:
     """EmoBank sentences with their valence (`V`, 1..5, rescaled to [0, 1]).
 
     Args:
@@ -263,13 +232,9 @@ def read_emobank(
     reader = csv.DictReader(io.StringIO(_read_text(path, line_rows=True), newline=""))
     for column in ("id", "split", "V", "text"):
         if reader.fieldnames is None or column not in reader.fieldnames:
-            raise DataFormatError(
-                path, 1, column, f"column missing from the header {reader.fieldnames}"
-            )
+            raise DataFormatError(path, 1, column, f"column missing from the header {reader.fieldnames}")
     if split is not None and split not in ("train", "dev", "test"):
-        raise ValueError(
-            f"read_emobank: split must be 'train', 'dev', 'test' or None, got {split!r}."
-        )
+        raise ValueError(f"read_emobank: split must be 'train', 'dev', 'test' or None, got {split!r}.")
     report, rows, seen = ReadReport(), {"id": [], "text": [], "valence": []}, set()
     for index, record in enumerate(reader):
         row = index + 2

@@ -63,17 +63,11 @@ def encode_valence_corpus(
         `special_tokens_mask`, `word_index`, `word_valence`, `sentence_valence`) and the report.
     """
     if not getattr(tokenizer, "is_fast", False):
-        raise ValueError(
-            "encode_valence_corpus needs a fast tokenizer (it reads word_ids and offsets)."
-        )
+        raise ValueError("encode_valence_corpus needs a fast tokenizer (it reads word_ids and offsets).")
     if sentence_fallback not in SENTENCE_FALLBACKS:
-        raise ValueError(
-            f"sentence_fallback must be one of {SENTENCE_FALLBACKS}, got {sentence_fallback!r}."
-        )
+        raise ValueError(f"sentence_fallback must be one of {SENTENCE_FALLBACKS}, got {sentence_fallback!r}.")
     if text_column not in dataset.column_names:
-        raise ValueError(
-            f"encode_valence_corpus: no column {text_column!r} (columns: {dataset.column_names})."
-        )
+        raise ValueError(f"encode_valence_corpus: no column {text_column!r} (columns: {dataset.column_names}).")
     has_valence = valence_column is not None and valence_column in dataset.column_names
     report = ReadReport()
     columns: dict[str, list[Any]] = {}
@@ -92,16 +86,10 @@ def encode_valence_corpus(
         full = tokenizer(texts, return_offsets_mapping=True)
         valences = rows[valence_column] if has_valence else [None] * len(texts)
         for i, text in enumerate(texts):
-            ratings, pieces = _rated_words(
-                text, full.word_ids(i), full["offset_mapping"][i], lexicon
-            )
+            ratings, pieces = _rated_words(text, full.word_ids(i), full["offset_mapping"][i], lexicon)
             word_index, word_valence = _word_slots(encoded.word_ids(i), ratings, pieces)
-            report.add(
-                "rated words cut by max_length", len(ratings) - len(word_valence)
-            )
-            sentence = _sentence_valence(
-                valences[i], word_valence, sentence_fallback, report
-            )
+            report.add("rated words cut by max_length", len(ratings) - len(word_valence))
+            sentence = _sentence_valence(valences[i], word_valence, sentence_fallback, report)
             for name in encoded:
                 if name != "offset_mapping":
                     columns.setdefault(name, []).append(encoded[name][i])
@@ -160,9 +148,7 @@ def _word_slots(
     return word_index, [ratings[word] for word in slot]
 
 
-def _sentence_valence(
-    value: Any, word_valence: list[float], fallback: str, report: ReadReport
-) -> float:
+def _sentence_valence(value: Any, word_valence: list[float], fallback: str, report: ReadReport) -> float:
     if value is not None and not (isinstance(value, float) and math.isnan(value)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(
@@ -207,16 +193,12 @@ class DataCollatorForSoftMCL:
     pad_to_multiple_of: int | None = None
     seed: int | None = 0
 
-    def _masker(
-        self, features: list[dict[str, Any]]
-    ) -> DataCollatorForLanguageModeling:
+    def _masker(self, features: list[dict[str, Any]]) -> DataCollatorForLanguageModeling:
         seed = None
         if self.seed is not None:
             digest = hashlib.blake2b(str(self.seed).encode(), digest_size=8)
             for feature in features:
-                digest.update(
-                    np.asarray(feature["input_ids"], dtype=np.int64).tobytes()
-                )
+                digest.update(np.asarray(feature["input_ids"], dtype=np.int64).tobytes())
                 digest.update(b"|")
             seed = int.from_bytes(digest.digest(), "little") >> 1
         return DataCollatorForLanguageModeling(
@@ -233,12 +215,7 @@ class DataCollatorForSoftMCL:
                 raise ValueError(
                     f"DataCollatorForSoftMCL: a row lacks {name!r}; encode rows with encode_valence_corpus."
                 )
-        batch = self._masker(features)(
-            [
-                {k: v for k, v in feature.items() if k not in extra}
-                for feature in features
-            ]
-        )
+        batch = self._masker(features)([{k: v for k, v in feature.items() if k not in extra} for feature in features])
         length = batch["input_ids"].shape[1]
         left = self.tokenizer.padding_side == "left"
         word_index = torch.full((len(features), length), -1, dtype=torch.long)
@@ -250,14 +227,10 @@ class DataCollatorForSoftMCL:
                 word_index[row, length - len(index) :] = index
             else:
                 word_index[row, : len(index)] = index
-            word_valence[row, : len(feature["word_valence"])] = torch.as_tensor(
-                feature["word_valence"]
-            )
+            word_valence[row, : len(feature["word_valence"])] = torch.as_tensor(feature["word_valence"])
         batch["word_index"] = word_index
         batch["word_valence"] = word_valence
-        batch["sentence_valence"] = torch.tensor(
-            [float(f["sentence_valence"]) for f in features]
-        )
+        batch["sentence_valence"] = torch.tensor([float(f["sentence_valence"]) for f in features])
         return batch
 
 

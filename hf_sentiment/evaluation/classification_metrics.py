@@ -31,29 +31,19 @@ _MAX_ANNOTATED_CLASSES = 12
 def _class_ids(values: Sequence[int], n_classes: int, what: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1:
-        raise ValueError(
-            f"{what} must be one class id per example, got shape {array.shape}"
-        )
-    if array.size and (
-        not np.issubdtype(array.dtype, np.integer)
-        or array.min() < 0
-        or array.max() >= n_classes
-    ):
+        raise ValueError(f"{what} must be one class id per example, got shape {array.shape}")
+    if array.size and (not np.issubdtype(array.dtype, np.integer) or array.min() < 0 or array.max() >= n_classes):
         raise ValueError(f"{what} must hold integer class ids in 0..{n_classes - 1}")
     return array.astype(np.int64)
 
 
-def _checked(
-    y_true: Sequence[int], y_pred: Sequence[int], n_classes: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _checked(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     if n_classes < 1:
         raise ValueError("label_names must not be empty")
     truth = _class_ids(y_true, n_classes, "y_true")
     guess = _class_ids(y_pred, n_classes, "y_pred")
     if len(truth) != len(guess):
-        raise ValueError(
-            f"y_true has {len(truth)} examples but y_pred has {len(guess)}"
-        )
+        raise ValueError(f"y_true has {len(truth)} examples but y_pred has {len(guess)}")
     if not len(truth):
         raise ValueError("no examples to score")
     return truth, guess
@@ -64,9 +54,7 @@ def _key(name: str) -> str:
     return "f1_" + re.sub(r"\s+", "_", str(name).strip())
 
 
-def classification_scores(
-    y_true: Sequence[int], y_pred: Sequence[int], label_names: Sequence[str]
-) -> dict[str, float]:
+def classification_scores(y_true: Sequence[int], y_pred: Sequence[int], label_names: Sequence[str]) -> dict[str, float]:
     """Score single-label predictions (class ids) against gold.
 
     ``macro_f1`` averages the F1 of the classes that occur in ``y_true`` or
@@ -93,15 +81,11 @@ def classification_scores(
     if len(set(keys)) != len(keys):
         raise ValueError(f"label names give duplicate keys: {keys}")
     truth, guess = _checked(y_true, y_pred, len(names))
-    per_class = f1_score(
-        truth, guess, labels=list(range(len(names))), average=None, zero_division=0
-    )
+    per_class = f1_score(truth, guess, labels=list(range(len(names))), average=None, zero_division=0)
     scores = {
         "accuracy": 100 * float(accuracy_score(truth, guess)),
-        "macro_f1": 100
-        * float(f1_score(truth, guess, average="macro", zero_division=0)),
-        "weighted_f1": 100
-        * float(f1_score(truth, guess, average="weighted", zero_division=0)),
+        "macro_f1": 100 * float(f1_score(truth, guess, average="macro", zero_division=0)),
+        "weighted_f1": 100 * float(f1_score(truth, guess, average="weighted", zero_division=0)),
     }
     scores.update({key: 100 * float(value) for key, value in zip(keys, per_class)})
     return scores
@@ -119,9 +103,7 @@ def compute_classification_metrics(eval_prediction: EvalPrediction) -> dict[str,
     logits = np.asarray(logits[0] if isinstance(logits, tuple) else logits)
     labels = np.asarray(labels[0] if isinstance(labels, tuple) else labels)
     keep = labels != -100
-    scores = classification_scores(
-        labels[keep], logits.argmax(-1)[keep], [str(i) for i in range(logits.shape[-1])]
-    )
+    scores = classification_scores(labels[keep], logits.argmax(-1)[keep], [str(i) for i in range(logits.shape[-1])])
     return {key: scores[key] for key in ("accuracy", "macro_f1", "weighted_f1")}
 
 
@@ -159,14 +141,10 @@ def plot_confusion_matrix(
     from matplotlib.figure import Figure
 
     if normalize not in ("true", "pred", "all", None):
-        raise ValueError(
-            f"normalize must be 'true', 'pred', 'all' or None, got {normalize!r}"
-        )
+        raise ValueError(f"normalize must be 'true', 'pred', 'all' or None, got {normalize!r}")
     names = [str(name) for name in label_names]
     truth, guess = _checked(y_true, y_pred, len(names))
-    matrix = confusion_matrix(
-        truth, guess, labels=list(range(len(names))), normalize=normalize
-    )
+    matrix = confusion_matrix(truth, guess, labels=list(range(len(names))), normalize=normalize)
     n = len(names)
     side = max(4.0, 2.5 + 0.32 * n)
     figure = Figure(figsize=(side + 1.0, side), dpi=100, layout="constrained")

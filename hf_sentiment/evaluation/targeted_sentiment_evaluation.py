@@ -33,18 +33,11 @@ def evaluate_targeted_sentiment(
     texts = list(dataset["text"])
     gold, left_out = [], 0
     for aspects in dataset["aspects"]:
-        kept = [
-            (a["from"], a["to"], a["polarity"])
-            for a in aspects
-            if a["polarity"] in labels
-        ]
+        kept = [(a["from"], a["to"], a["polarity"]) for a in aspects if a["polarity"] in labels]
         left_out += len(aspects) - len(kept)
         gold.append(kept)
     extracted = classifier(texts, batch_size=batch_size)
-    predicted = [
-        [(p["start"], p["end"], p["polarity"]) for p in sentence]
-        for sentence in extracted
-    ]
+    predicted = [[(p["start"], p["end"], p["polarity"]) for p in sentence] for sentence in extracted]
     on_gold = []
     for text, triples in zip(texts, gold):
         if triples:

@@ -18,9 +18,7 @@ from transformers import EvalPrediction
 Span = tuple[int, int]
 
 
-def _precision_recall_f1(
-    correct: int, predicted: int, gold: int
-) -> tuple[float, float, float]:
+def _precision_recall_f1(correct: int, predicted: int, gold: int) -> tuple[float, float, float]:
     precision = correct / predicted if predicted else 0.0
     recall = correct / gold if gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -45,9 +43,7 @@ def targeted_sentiment_scores(
         `polarity_accuracy` and `polarity_macro_f1` (in %).
     """
     if len(gold) != len(predicted):
-        raise ValueError(
-            f"gold has {len(gold)} sentences but predicted has {len(predicted)}."
-        )
+        raise ValueError(f"gold has {len(gold)} sentences but predicted has {len(predicted)}.")
     counts = {"aspect": [0, 0, 0], "joint": [0, 0, 0]}
     for gold_triples, predicted_triples in zip(gold, predicted):
         for key, project in (("aspect", lambda t: t[:2]), ("joint", tuple)):
@@ -70,16 +66,10 @@ def targeted_sentiment_scores(
         truth = [t[2] for triples in gold for t in triples]
         guess = [p for sentence in gold_aspect_predictions for p in sentence]
         if len(truth) != len(guess):
-            raise ValueError(
-                f"{len(truth)} gold aspects but {len(guess)} gold-aspect predictions."
-            )
+            raise ValueError(f"{len(truth)} gold aspects but {len(guess)} gold-aspect predictions.")
         if truth:
-            scores["polarity_accuracy"] = 100 * float(
-                np.mean([t == g for t, g in zip(truth, guess)])
-            )
-            scores["polarity_macro_f1"] = 100 * float(
-                f1_score(truth, guess, average="macro")
-            )
+            scores["polarity_accuracy"] = 100 * float(np.mean([t == g for t, g in zip(truth, guess)]))
+            scores["polarity_macro_f1"] = 100 * float(f1_score(truth, guess, average="macro"))
     return scores
 
 
@@ -95,17 +85,12 @@ def compute_targeted_sentiment_metrics(
     `hf_sentiment.evaluation.evaluate_targeted_sentiment`, which scores characters against the
     untouched gold.
     """
-    if not (
-        isinstance(eval_prediction.label_ids, tuple)
-        and len(eval_prediction.label_ids) == 2
-    ):
+    if not (isinstance(eval_prediction.label_ids, tuple) and len(eval_prediction.label_ids) == 2):
         raise ValueError(
             "compute_targeted_sentiment_metrics needs both gold columns: set "
             'TrainingArguments(label_names=["aspect_spans", "aspect_labels"]).'
         )
-    aspect_logits, predicted_spans, _, predicted_polarities, _ = (
-        eval_prediction.predictions[:5]
-    )
+    aspect_logits, predicted_spans, _, predicted_polarities, _ = eval_prediction.predictions[:5]
     gold_spans, gold_labels = eval_prediction.label_ids
     gold, predicted, on_gold = [], [], []
     for row in range(len(gold_labels)):
@@ -118,9 +103,7 @@ def compute_targeted_sentiment_metrics(
         predicted.append(
             [
                 (int(s), int(e), int(y))
-                for (s, e), y in zip(
-                    predicted_spans[row][found], predicted_polarities[row][found]
-                )
+                for (s, e), y in zip(predicted_spans[row][found], predicted_polarities[row][found])
             ]
         )
     return targeted_sentiment_scores(gold, predicted, on_gold)

@@ -31,11 +31,7 @@ def word_char_spans(
             if word is None:
                 continue
             known = spans.get(word)
-            spans[word] = (
-                (start, end)
-                if known is None
-                else (min(known[0], start), max(known[1], end))
-            )
+            spans[word] = (start, end) if known is None else (min(known[0], start), max(known[1], end))
     return spans
 
 
@@ -62,9 +58,7 @@ def boundary_candidate_masks(
     return starts, ends
 
 
-def char_span_to_token_span(
-    offsets: Offsets, start: int, end: int
-) -> tuple[int, int] | None:
+def char_span_to_token_span(offsets: Offsets, start: int, end: int) -> tuple[int, int] | None:
     """The inclusive token span that covers the characters `[start, end)`.
 
     Args:

@@ -80,22 +80,16 @@ class FCKTConfig(PreTrainedConfig):
         if isinstance(backbone_config, dict):
             backbone_config = dict(backbone_config)
             if "model_type" not in backbone_config:
-                raise ValueError(
-                    "FCKTConfig: `backbone_config` given as a dict needs a 'model_type' key."
-                )
+                raise ValueError("FCKTConfig: `backbone_config` given as a dict needs a 'model_type' key.")
             backbone_config = AutoConfig.for_model(**backbone_config)
         elif backbone_config is None:
             backbone_config = BertConfig()
         if "id2label" not in kwargs and "num_labels" not in kwargs:
             kwargs["id2label"] = dict(enumerate(DEFAULT_POLARITIES))
         if not 0.0 <= gold_span_ratio <= 1.0:
-            raise ValueError(
-                f"FCKTConfig: gold_span_ratio (ξ) must lie in [0, 1], got {gold_span_ratio}."
-            )
+            raise ValueError(f"FCKTConfig: gold_span_ratio (ξ) must lie in [0, 1], got {gold_span_ratio}.")
         if contrastive_temperature <= 0:
-            raise ValueError(
-                f"FCKTConfig: contrastive_temperature (τ) must be > 0, got {contrastive_temperature}."
-            )
+            raise ValueError(f"FCKTConfig: contrastive_temperature (τ) must be > 0, got {contrastive_temperature}.")
         for name, value in (
             ("expectation_max_width", expectation_max_width),
             ("max_span_length", max_span_length),

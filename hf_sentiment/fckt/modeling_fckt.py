@@ -120,9 +120,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         self.post_init()
 
     @classmethod
-    def from_pretrained_encoder(
-        cls, encoder_name_or_path: str, **config_kwargs
-    ) -> "FCKTForTargetedSentiment":
+    def from_pretrained_encoder(cls, encoder_name_or_path: str, **config_kwargs) -> "FCKTForTargetedSentiment":
         """Build FCKT around a pretrained encoder (a folder or Hub id); the heads start fresh.
 
         `config_kwargs` go to [`FCKTConfig`] (e.g. `id2label`, `contrastive_weight`).
@@ -130,9 +128,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         encoder = AutoModel.from_pretrained(encoder_name_or_path)
         config = FCKTConfig(backbone_config=encoder.config.to_dict(), **config_kwargs)
         model = cls(config)
-        missing, unexpected = model.encoder.load_state_dict(
-            encoder.state_dict(), strict=False
-        )
+        missing, unexpected = model.encoder.load_state_dict(encoder.state_dict(), strict=False)
         # Only a pooler that FCKT never uses may be left over.
         unexpected = [key for key in unexpected if not key.startswith("pooler.")]
         if missing or unexpected:
@@ -173,18 +169,12 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         offsets = torch.arange(max_width, device=hidden.device)
         positions = starts.unsqueeze(-1) + offsets  # (B, S, W)
         inside = positions <= ends.unsqueeze(-1)
-        inside[..., 0] = (
-            True  # a span always holds its first token, so the softmax is defined
-        )
+        inside[..., 0] = True  # a span always holds its first token, so the softmax is defined
         positions = positions.clamp(0, seq_len - 1)
         flat = positions.reshape(batch, -1)
-        scores = (
-            self.span_attention(hidden).squeeze(-1).gather(1, flat).view_as(positions)
-        )
+        scores = self.span_attention(hidden).squeeze(-1).gather(1, flat).view_as(positions)
         weights = _mask_padding(scores, inside).softmax(-1)
-        tokens = hidden.gather(1, flat.unsqueeze(-1).expand(-1, -1, dim)).view(
-            *positions.shape, dim
-        )
+        tokens = hidden.gather(1, flat.unsqueeze(-1).expand(-1, -1, dim)).view(*positions.shape, dim)
         return torch.einsum("bsw,bswd->bsd", weights, tokens)
 
     def classify_spans(self, hidden: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
@@ -226,9 +216,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         in_range = ends < seq_len
         ends = ends.clamp(max=seq_len - 1)
         starts_b, ends_b = starts.expand(batch, -1), ends.expand(batch, -1)
-        logits = self.sentiment_head(
-            self.pool_spans(hidden, starts_b, ends_b, width)
-        )  # (B, n·h, C)
+        logits = self.sentiment_head(self.pool_spans(hidden, starts_b, ends_b, width))  # (B, n·h, C)
 
         valid = in_range & token_mask[:, starts] & token_mask[:, ends]  # (B, n·h)
         log_weight = start_log_probs[:, starts] + end_log_probs[:, ends]  # (B, n·h)
@@ -238,9 +226,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         allowed = overlaps & valid.unsqueeze(1)
         # An aspect whose overlap set is empty (cannot happen for gold spans inside the text) falls
         # back to all valid candidates instead of producing NaN.
-        allowed = torch.where(
-            allowed.any(-1, keepdim=True), allowed, valid.unsqueeze(1)
-        )
+        allowed = torch.where(allowed.any(-1, keepdim=True), allowed, valid.unsqueeze(1))
         pi = _mask_padding(log_weight.unsqueeze(1), allowed).softmax(-1)  # (B, A, n·h)
         return torch.einsum("bak,bkc->bac", pi, logits)
 
@@ -258,12 +244,8 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         present = aspect_spans[..., 0] >= 0  # (B, A)
         starts = aspect_spans[..., 0].clamp(min=0)
         ends = aspect_spans[..., 1].clamp(min=0)
-        aspect_nll = -(
-            start_log_probs.gather(1, starts) + end_log_probs.gather(1, ends)
-        )  # (B, A)
-        null_nll = -(
-            start_log_probs[:, NULL_POSITION] + end_log_probs[:, NULL_POSITION]
-        )  # (B,)
+        aspect_nll = -(start_log_probs.gather(1, starts) + end_log_probs.gather(1, ends))  # (B, A)
+        null_nll = -(start_log_probs[:, NULL_POSITION] + end_log_probs[:, NULL_POSITION])  # (B,)
         empty = ~present.any(-1)
         total = (aspect_nll * present).sum() + (null_nll * empty).sum()
         count = present.sum() + empty.sum()
@@ -289,26 +271,18 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         ends = aspect_spans[..., 1].clamp(min=0)
         positions = torch.arange(seq_len, device=hidden.device)
         in_aspect = (
-            (positions >= starts.unsqueeze(-1))
-            & (positions <= ends.unsqueeze(-1))
-            & present.unsqueeze(-1)
+            (positions >= starts.unsqueeze(-1)) & (positions <= ends.unsqueeze(-1)) & present.unsqueeze(-1)
         ).any(1)
         negatives = token_mask & ~in_aspect  # (B, n)
 
         tau = self.config.contrastive_temperature
-        z_start = z.gather(
-            1, starts.unsqueeze(-1).expand(-1, -1, z.shape[-1])
-        )  # (B, A, d)
+        z_start = z.gather(1, starts.unsqueeze(-1).expand(-1, -1, z.shape[-1]))  # (B, A, d)
         z_end = z.gather(1, ends.unsqueeze(-1).expand(-1, -1, z.shape[-1]))
         positive = (z_start * z_end).sum(-1) / tau  # (B, A)
         losses = []
         for anchor in (z_start, z_end):
-            negative = _mask_padding(
-                torch.einsum("bad,bnd->ban", anchor, z) / tau, negatives.unsqueeze(1)
-            )
-            denominator = torch.logsumexp(
-                torch.cat([positive.unsqueeze(-1), negative], dim=-1), dim=-1
-            )
+            negative = _mask_padding(torch.einsum("bad,bnd->ban", anchor, z) / tau, negatives.unsqueeze(1))
+            denominator = torch.logsumexp(torch.cat([positive.unsqueeze(-1), negative], dim=-1), dim=-1)
             losses.append(denominator - positive)
         per_aspect = 0.5 * (losses[0] + losses[1])
         return per_aspect[present].mean()
@@ -342,19 +316,13 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         batch, seq_len = start_logits.shape
         k = min(config.n_best, seq_len)
         neg_inf = torch.finfo(start_logits.dtype).min
-        top_start, start_idx = start_logits.masked_fill(~start_mask, neg_inf).topk(
-            k, dim=-1
-        )
+        top_start, start_idx = start_logits.masked_fill(~start_mask, neg_inf).topk(k, dim=-1)
         top_end, end_idx = end_logits.masked_fill(~end_mask, neg_inf).topk(k, dim=-1)
         null = start_logits[:, NULL_POSITION] + end_logits[:, NULL_POSITION]
 
-        cand_start = (
-            start_idx.unsqueeze(2).expand(-1, -1, k).reshape(batch, -1)
-        )  # (B, k·k)
+        cand_start = start_idx.unsqueeze(2).expand(-1, -1, k).reshape(batch, -1)  # (B, k·k)
         cand_end = end_idx.unsqueeze(1).expand(-1, k, -1).reshape(batch, -1)
-        score = (top_start.unsqueeze(2) + top_end.unsqueeze(1)).reshape(
-            batch, -1
-        ) - null.unsqueeze(1)
+        score = (top_start.unsqueeze(2) + top_end.unsqueeze(1)).reshape(batch, -1) - null.unsqueeze(1)
         length = cand_end - cand_start + 1
         ok = (
             (length >= 1)
@@ -385,14 +353,10 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
             alive &= ~(overlap & has.unsqueeze(1))
 
         # Move kept candidates to the front, in rank order, and cut to k.
-        slot = torch.where(
-            kept, torch.arange(kept.shape[1], device=kept.device), kept.shape[1]
-        )
+        slot = torch.where(kept, torch.arange(kept.shape[1], device=kept.device), kept.shape[1])
         slot, pick = slot.sort(dim=-1)
         pick, valid = pick[:, :k], slot[:, :k] < kept.shape[1]
-        spans = torch.stack(
-            [cand_start.gather(1, pick), cand_end.gather(1, pick)], dim=-1
-        )
+        spans = torch.stack([cand_start.gather(1, pick), cand_end.gather(1, pick)], dim=-1)
         spans = spans.masked_fill(~valid.unsqueeze(-1), -1)
         scores = score.gather(1, pick).masked_fill(~valid, float("-inf"))
         return spans, scores
@@ -427,9 +391,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
                 *optional*): where decoded spans may start / end (first / last sub-token of a word).
                 Default: every attended token but the first and the last (the special tokens).
         """
-        return_dict = (
-            return_dict if return_dict is not None else self.config.return_dict
-        )
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
         if attention_mask is None:
             reference = input_ids if input_ids is not None else inputs_embeds[..., 0]
             attention_mask = torch.ones_like(reference, dtype=torch.long)
@@ -479,9 +441,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
                 expected = self.expected_polarity_logits(
                     features, start_log_probs, end_log_probs, span_tokens, aspect_spans
                 )
-                use_gold = (
-                    torch.rand(aspect_labels.shape, device=aspect_labels.device) < xi
-                )
+                use_gold = torch.rand(aspect_labels.shape, device=aspect_labels.device) < xi
                 sp_logits = torch.where(use_gold.unsqueeze(-1), aspect_logits, expected)
             labelled = aspect_labels != IGNORE_INDEX
             if labelled.any():

@@ -87,9 +87,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
         stride: int = 32,
     ) -> Iterator[dict[str, Any]]:
         if not isinstance(inputs, str):
-            raise TypeError(
-                f"targeted-sentiment takes a string or a list of strings, got {type(inputs).__name__}."
-            )
+            raise TypeError(f"targeted-sentiment takes a string or a list of strings, got {type(inputs).__name__}.")
         if not inputs.strip():
             raise ValueError("targeted-sentiment: the input text is empty.")
         max_length = max_length or self._model_max_length()
@@ -111,14 +109,10 @@ class TargetedSentimentPipeline(ChunkPipeline):
             return_offsets_mapping=True,
         )
         windows = len(encoded["input_ids"])
-        words = word_char_spans(
-            (encoded.word_ids(w), encoded["offset_mapping"][w]) for w in range(windows)
-        )
+        words = word_char_spans((encoded.word_ids(w), encoded["offset_mapping"][w]) for w in range(windows))
         for window in range(windows):
             offsets = encoded["offset_mapping"][window]
-            starts, ends = boundary_candidate_masks(
-                encoded.word_ids(window), offsets, words
-            )
+            starts, ends = boundary_candidate_masks(encoded.word_ids(window), offsets, words)
             item: dict[str, Any] = {
                 key: torch.tensor([encoded[key][window]])
                 for key in ("input_ids", "attention_mask", "token_type_ids")
@@ -129,13 +123,8 @@ class TargetedSentimentPipeline(ChunkPipeline):
             item["offset_mapping"] = torch.tensor([offsets])
             item["text"] = inputs
             if aspects is not None:
-                found = [
-                    (i, char_span_to_token_span(offsets, s, e))
-                    for i, (s, e) in enumerate(aspects)
-                ]
-                item["aspect_token_spans"] = [
-                    list(span) for _, span in found if span is not None
-                ]
+                found = [(i, char_span_to_token_span(offsets, s, e)) for i, (s, e) in enumerate(aspects)]
+                item["aspect_token_spans"] = [list(span) for _, span in found if span is not None]
                 item["aspect_ids"] = [i for i, span in found if span is not None]
                 item["char_spans"] = aspects
             item["is_last"] = window == windows - 1
@@ -152,9 +141,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
             # Unbatched, a value is the window's own list; batched, a list of those lists.
             per_window = gold if isinstance(passthrough["text"], list) else [gold]
             most = max((len(spans) for spans in per_window), default=0)
-            spans = torch.full(
-                (len(per_window), max(most, 1), 2), IGNORE_INDEX, dtype=torch.long
-            )
+            spans = torch.full((len(per_window), max(most, 1), 2), IGNORE_INDEX, dtype=torch.long)
             for row, window_spans in enumerate(per_window):
                 if window_spans:
                     spans[row, : len(window_spans)] = torch.tensor(window_spans)
@@ -200,9 +187,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
         # Windows overlap: keep the best-scored span of every overlapping group.
         kept: list[tuple] = []
         for candidate in sorted(candidates, key=lambda c: -c[0]):
-            if all(
-                candidate[2] <= other[1] or candidate[1] >= other[2] for other in kept
-            ):
+            if all(candidate[2] <= other[1] or candidate[1] >= other[2] for other in kept):
                 kept.append(candidate)
         return [
             {
@@ -213,9 +198,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
                 "score": polarity_score,
                 "aspect_score": float(torch.sigmoid(torch.tensor(span_score))),
             }
-            for span_score, start, end, polarity, polarity_score in sorted(
-                kept, key=lambda c: c[1]
-            )
+            for span_score, start, end, polarity, polarity_score in sorted(kept, key=lambda c: c[1])
         ]
 
 

@@ -8,13 +8,9 @@ from .modeling_lcl import LCLForSequenceClassification, LCLOutput, LCLPreTrained
 from .supervised_contrastive_loss import SupConLoss
 
 LCLConfig.register_for_auto_class()
-LCLForSequenceClassification.register_for_auto_class(
-    "AutoModelForSequenceClassification"
-)
+LCLForSequenceClassification.register_for_auto_class("AutoModelForSequenceClassification")
 AutoConfig.register(LCLConfig.model_type, LCLConfig, exist_ok=True)
-AutoModelForSequenceClassification.register(
-    LCLConfig, LCLForSequenceClassification, exist_ok=True
-)
+AutoModelForSequenceClassification.register(LCLConfig, LCLForSequenceClassification, exist_ok=True)
 
 __all__ = [
     "LCLConfig",

@@ -69,9 +69,7 @@ class LCLConfig(PreTrainedConfig):
         if isinstance(backbone_config, dict):
             backbone_config = dict(backbone_config)
             if "model_type" not in backbone_config:
-                raise ValueError(
-                    "LCLConfig: `backbone_config` given as a dict needs a 'model_type' key."
-                )
+                raise ValueError("LCLConfig: `backbone_config` given as a dict needs a 'model_type' key.")
             backbone_config = AutoConfig.for_model(**backbone_config)
         elif backbone_config is None:
             backbone_config = BertConfig()
@@ -82,17 +80,11 @@ class LCLConfig(PreTrainedConfig):
             ("pooling", pooling, POOLINGS),
         ):
             if value not in allowed:
-                raise ValueError(
-                    f"LCLConfig: {name} must be one of {allowed}, got {value!r}."
-                )
+                raise ValueError(f"LCLConfig: {name} must be one of {allowed}, got {value!r}.")
         if not 0.0 <= ce_weight <= 1.0:
-            raise ValueError(
-                f"LCLConfig: ce_weight (λ) must lie in [0, 1], got {ce_weight}."
-            )
+            raise ValueError(f"LCLConfig: ce_weight (λ) must lie in [0, 1], got {ce_weight}.")
         if contrastive_temperature <= 0:
-            raise ValueError(
-                f"LCLConfig: contrastive_temperature must be > 0, got {contrastive_temperature}."
-            )
+            raise ValueError(f"LCLConfig: contrastive_temperature must be > 0, got {contrastive_temperature}.")
         self.backbone_config = backbone_config
         self.contrastive_loss = contrastive_loss
         self.ce_weight = ce_weight

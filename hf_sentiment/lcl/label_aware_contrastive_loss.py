@@ -81,15 +81,11 @@ class LabelAwareContrastiveLoss(nn.Module):
             pair_weights = torch.ones_like(similarity)
         else:
             if class_weights.shape[0] != size:
-                raise ValueError(
-                    f"class_weights has {class_weights.shape[0]} rows for {size} embeddings"
-                )
+                raise ValueError(f"class_weights has {class_weights.shape[0]} rows for {size} embeddings")
             pair_weights = class_weights[:, labels]  # (M, M): w_i[y_k]
         log_weights = pair_weights.clamp_min(torch.finfo(similarity.dtype).tiny).log()
         min_value = torch.finfo(similarity.dtype).min
-        log_denominator = torch.logsumexp(
-            (similarity + log_weights).masked_fill(~not_self, min_value), dim=1
-        )
+        log_denominator = torch.logsumexp((similarity + log_weights).masked_fill(~not_self, min_value), dim=1)
 
         per_pair = pair_weights * (similarity - log_denominator.unsqueeze(1))  # (M, M)
         counts = positive.sum(1)

@@ -89,18 +89,12 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
         self.post_init()
 
     @classmethod
-    def from_pretrained_encoder(
-        cls, encoder_name_or_path: str, **config_kwargs
-    ) -> "LCLForSequenceClassification":
+    def from_pretrained_encoder(cls, encoder_name_or_path: str, **config_kwargs) -> "LCLForSequenceClassification":
         """Start from a pretrained encoder (folder or Hub id); a separate weighting network starts
         from the same weights, as in the paper. `config_kwargs` go to [`LCLConfig`]."""
         encoder = AutoModel.from_pretrained(encoder_name_or_path)
-        model = cls(
-            LCLConfig(backbone_config=encoder.config.to_dict(), **config_kwargs)
-        )
-        state = {
-            k: v for k, v in encoder.state_dict().items() if not k.startswith("pooler.")
-        }
+        model = cls(LCLConfig(backbone_config=encoder.config.to_dict(), **config_kwargs))
+        state = {k: v for k, v in encoder.state_dict().items() if not k.startswith("pooler.")}
         model.encoder.load_state_dict(state)
         if hasattr(model, "weighting_encoder"):
             model.weighting_encoder.load_state_dict(state)
@@ -158,9 +152,7 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
                 `hf_sentiment.data.augmentation`); without them the second view comes from dropout
                 (`config.second_view`).
         """
-        return_dict = (
-            return_dict if return_dict is not None else self.config.return_dict
-        )
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
         if attention_mask is None and input_ids is not None:
             attention_mask = torch.ones_like(input_ids)
         inputs = {
@@ -196,12 +188,8 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
                 both_labels = torch.cat([labels, labels])
                 class_weights = None
                 if self.config.contrastive_loss == "label_aware":
-                    weighting_logits = self._weighting_logits(
-                        pooled, second, inputs, augmented
-                    )
-                    weighting_ce_loss = F.cross_entropy(
-                        weighting_logits[: labels.shape[0]], labels
-                    )
+                    weighting_logits = self._weighting_logits(pooled, second, inputs, augmented)
+                    weighting_ce_loss = F.cross_entropy(weighting_logits[: labels.shape[0]], labels)
                     class_weights = weighting_logits.softmax(-1)
                     if not self.config.weighting_gradient:
                         class_weights = class_weights.detach()
@@ -247,24 +235,14 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
         """`(2B, C)`: the weighting network's logits for both views (a dropout view shares its
         example's weights; an augmented input gets its own)."""
         if not self.config.include_weighting_network:
-            raise ValueError(
-                "This model's weighting network was stripped; it can no longer train with LCL."
-            )
+            raise ValueError("This model's weighting network was stripped; it can no longer train with LCL.")
         if self.config.weighting_network == "shared":
             first = self.weighting_classifier(pooled)
-            second = (
-                self.weighting_classifier(second_view)
-                if augmented["input_ids"] is not None
-                else first
-            )
+            second = self.weighting_classifier(second_view) if augmented["input_ids"] is not None else first
         else:
-            first = self.weighting_classifier(
-                self.pool(self.weighting_encoder, inputs)[0]
-            )
+            first = self.weighting_classifier(self.pool(self.weighting_encoder, inputs)[0])
             second = (
-                self.weighting_classifier(
-                    self.pool(self.weighting_encoder, augmented)[0]
-                )
+                self.weighting_classifier(self.pool(self.weighting_encoder, augmented)[0])
                 if augmented["input_ids"] is not None
                 else first
             )

@@ -62,9 +62,7 @@ class SoftMCLConfig(PreTrainedConfig):
         if isinstance(backbone_config, dict):
             backbone_config = dict(backbone_config)
             if "model_type" not in backbone_config:
-                raise ValueError(
-                    "SoftMCLConfig: `backbone_config` given as a dict needs a 'model_type' key."
-                )
+                raise ValueError("SoftMCLConfig: `backbone_config` given as a dict needs a 'model_type' key.")
             backbone_config = AutoConfig.for_model(**backbone_config)
         elif backbone_config is None:
             backbone_config = BertConfig()
@@ -82,9 +80,7 @@ class SoftMCLConfig(PreTrainedConfig):
             if value <= 0:
                 raise ValueError(f"SoftMCLConfig: {name} must be > 0, got {value}.")
         if not 0.0 <= momentum <= 1.0:
-            raise ValueError(
-                f"SoftMCLConfig: momentum (μ) must lie in [0, 1], got {momentum}."
-            )
+            raise ValueError(f"SoftMCLConfig: momentum (μ) must lie in [0, 1], got {momentum}.")
         for name, value in (
             ("word_queue_size", word_queue_size),
             ("sentence_queue_size", sentence_queue_size),

@@ -80,9 +80,7 @@ def soft_contrastive_loss(
     return -(target * log_prediction).sum(-1).mean()
 
 
-def pool_words(
-    hidden: torch.Tensor, word_index: torch.Tensor, num_words: int
-) -> tuple[torch.Tensor, torch.Tensor]:
+def pool_words(hidden: torch.Tensor, word_index: torch.Tensor, num_words: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean of each rated word's sub-word pieces.
 
     Args:
@@ -95,14 +93,11 @@ def pool_words(
     """
     batch, _, dim = hidden.shape
     in_word = word_index >= 0
-    slot = (
-        torch.arange(batch, device=hidden.device)[:, None] * num_words
-        + word_index.clamp_min(0)
-    )[in_word]
+    slot = (torch.arange(batch, device=hidden.device)[:, None] * num_words + word_index.clamp_min(0))[in_word]
     sums = hidden.new_zeros(batch * num_words, dim).index_add_(0, slot, hidden[in_word])
-    counts = torch.zeros(
-        batch * num_words, device=hidden.device, dtype=hidden.dtype
-    ).index_add_(0, slot, torch.ones_like(slot, dtype=hidden.dtype))
+    counts = torch.zeros(batch * num_words, device=hidden.device, dtype=hidden.dtype).index_add_(
+        0, slot, torch.ones_like(slot, dtype=hidden.dtype)
+    )
     words = sums / counts.clamp_min(1.0)[:, None]
     return words.view(batch, num_words, dim), counts.view(batch, num_words)
 
@@ -110,10 +105,7 @@ def pool_words(
 def gather_across_processes(values: torch.Tensor) -> torch.Tensor:
     """Concatenate `values` (`(N_r, ...)`, N_r may differ per process) from every process, in rank
     order; the identity without `torch.distributed`. No gradient flows through the result."""
-    if (
-        not (dist.is_available() and dist.is_initialized())
-        or dist.get_world_size() == 1
-    ):
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return values
     world = dist.get_world_size()
     size = torch.tensor([values.shape[0]], device=values.device)
@@ -134,7 +126,9 @@ class SoftMCLOutput(ModelOutput):
     Args:
         loss (`()`, *optional*): the weighted total, when any part could be computed.
         mlm_loss, word_loss, sentence_loss (`()`, *optional*): its parts.
-        logits (`(B, n, V)`): the MLM head's scores.
+        logits (`(B, n, V)`, *optional*): the MLM head's scores at every position, without `labels`.
+        masked_logits (`(M, V)`, *optional*): its scores at the M masked positions (row-major),
+            with `labels`.
         hidden_states, attentions: from the online encoder, when asked for.
     """
 
@@ -143,6 +137,7 @@ class SoftMCLOutput(ModelOutput):
     word_loss: torch.FloatTensor | None = None
     sentence_loss: torch.FloatTensor | None = None
     logits: torch.FloatTensor | None = None
+    masked_logits: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     attentions: tuple[torch.FloatTensor, ...] | None = None
 
@@ -188,14 +183,11 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         if config.sentence_weight > 0:
             self.sentence_projection = _projection(hidden, projection)
         for level in LEVELS:
-            size = getattr(config, f"{level}_queue_size")
+            # A level that is switched off keeps no queue.
+            size = getattr(config, f"{level}_queue_size") if getattr(config, f"{level}_weight") > 0 else 0
             self.register_buffer(f"{level}_queue", torch.zeros(size, projection))
-            self.register_buffer(
-                f"{level}_queue_valence", torch.full((size,), NO_VALENCE)
-            )
-            self.register_buffer(
-                f"{level}_queue_pointer", torch.zeros((), dtype=torch.long)
-            )
+            self.register_buffer(f"{level}_queue_valence", torch.full((size,), NO_VALENCE))
+            self.register_buffer(f"{level}_queue_pointer", torch.zeros((), dtype=torch.long))
         if config.uses_key_encoder:
             # A structural copy of the online encoder (and projections), so that parameters pair
             # up one to one for the EMA; it never receives gradients.
@@ -210,37 +202,34 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         self.post_init()
         self.copy_online_to_key_encoder()
         # Keys of the current optimizer step, waiting for `update_momentum_and_queue`.
-        self._pending_keys: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {
-            level: [] for level in LEVELS
-        }
+        self._pending_keys: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {level: [] for level in LEVELS}
 
     # ----------------------------------------------------------------------------------- set-up
     @classmethod
-    def from_pretrained_encoder(
-        cls, encoder_name_or_path: str | Path, **config_kwargs
-    ) -> SoftMCLForPreTraining:
+    def from_pretrained_encoder(cls, encoder_name_or_path: str | Path, **config_kwargs) -> SoftMCLForPreTraining:
         """Start from a pretrained encoder (folder or Hub id). Its MLM head is used when the
         checkpoint has one; otherwise the head is trained fresh (logged). `config_kwargs` go to
         [`SoftMCLConfig`]."""
-        mlm, info = AutoModelForMaskedLM.from_pretrained(
-            encoder_name_or_path, output_loading_info=True
-        )
-        head_missing = [
-            key
-            for key in info["missing_keys"]
-            if not key.startswith(mlm.base_model_prefix + ".")
-        ]
+        mlm, info = AutoModelForMaskedLM.from_pretrained(encoder_name_or_path, output_loading_info=True)
+        head_missing = [key for key in info["missing_keys"] if not key.startswith(mlm.base_model_prefix + ".")]
         if head_missing:
             logger.warning(
                 "%s has no complete MLM head (%d tensors missing, e.g. %s): it is trained fresh.",
                 encoder_name_or_path, len(head_missing), head_missing[0],
             )  # fmt: skip
-        model = cls(
-            SoftMCLConfig(backbone_config=mlm.config.to_dict(), **config_kwargs)
-        )
+        model = cls(SoftMCLConfig(backbone_config=mlm.config.to_dict(), **config_kwargs))
         model.mlm.load_state_dict(mlm.state_dict())
         model.copy_online_to_key_encoder()
         return model
+
+    @property
+    def mlm_head(self) -> nn.Module:
+        """The backbone's MLM head: the one child of its `...ForMaskedLM` model besides the
+        encoder (`cls` for BERT, `lm_head` for RoBERTa, ...); maps `(..., d)` to `(..., V)`."""
+        heads = [module for name, module in self.mlm.named_children() if name != self.mlm.base_model_prefix]
+        if len(heads) != 1:
+            raise TypeError(f"{type(self.mlm).__name__}: cannot tell its MLM head apart ({len(heads)} candidate modules).")
+        return heads[0]
 
     def get_input_embeddings(self) -> nn.Module:
         return self.mlm.get_input_embeddings()
@@ -252,11 +241,7 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         return self.mlm.get_output_embeddings()
 
     def _momentum_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
-        pairs = (
-            [(self.mlm.base_model, self.key_encoder)]
-            if hasattr(self, "key_encoder")
-            else []
-        )
+        pairs = [(self.mlm.base_model, self.key_encoder)] if hasattr(self, "key_encoder") else []
         for level in LEVELS:
             if hasattr(self, f"key_{level}_projection"):
                 pairs.append(
@@ -305,13 +290,9 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         # As if the keys went in one by one: the first `count - size` would be overwritten.
         skipped = max(0, count - size)
         pointer = getattr(self, f"{level}_queue_pointer")
-        slots = (
-            pointer + skipped + torch.arange(count - skipped, device=queue.device)
-        ) % size
+        slots = (pointer + skipped + torch.arange(count - skipped, device=queue.device)) % size
         queue[slots] = keys[skipped:].to(queue.dtype)
-        getattr(self, f"{level}_queue_valence")[slots] = valences[skipped:].to(
-            queue.dtype
-        )
+        getattr(self, f"{level}_queue_valence")[slots] = valences[skipped:].to(queue.dtype)
         pointer.copy_((pointer + count) % size)
 
     def queued(self, level: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -343,72 +324,52 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
             word_valence (`(B, W)`, *optional*): each slot's valence in [0, 1], -1 for padding.
             sentence_valence (`(B,)`, *optional*): the sentence valence in [0, 1], -1 if unrated.
         """
-        return_dict = (
-            return_dict if return_dict is not None else self.config.return_dict
-        )
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
         if token_type_ids is not None:
             inputs["token_type_ids"] = token_type_ids
-        outputs = self.mlm(
-            **inputs,
-            output_hidden_states=True,
-            output_attentions=output_attentions,
-            return_dict=True,
+        outputs = self.mlm.base_model(
+            **inputs, output_hidden_states=output_hidden_states, output_attentions=output_attentions, return_dict=True
         )
-        logits = outputs.logits
-        hidden = outputs.hidden_states[-1]
+        hidden = outputs.last_hidden_state
 
         parts: dict[str, torch.Tensor] = {}
-        if labels is not None and self.config.mlm_weight > 0:
+        logits = masked_logits = None
+        if labels is not None:
+            # Scoring only the masked positions spares a (B·n, V) matrix, most of the step's memory.
             masked = labels != -100
-            # An all-unmasked batch has no MLM term; keep the graph connected for DDP.
-            parts["mlm"] = (
-                F.cross_entropy(logits[masked], labels[masked])
-                if masked.any()
-                else logits.sum() * 0.0
-            )
-        wants_words = (
-            word_index is not None
-            and word_valence is not None
-            and self.config.word_weight > 0
-        )
-        wants_sentences = (
-            sentence_valence is not None and self.config.sentence_weight > 0
-        )
+            masked_logits = self.mlm_head(hidden[masked])
+            if self.config.mlm_weight > 0:
+                # An all-unmasked batch has no MLM term; keep the graph connected for DDP.
+                parts["mlm"] = (
+                    F.cross_entropy(masked_logits, labels[masked]) if masked.any() else masked_logits.sum() * 0.0
+                )
+        else:
+            logits = self.mlm_head(hidden)
+        wants_words = word_index is not None and word_valence is not None and self.config.word_weight > 0
+        wants_sentences = sentence_valence is not None and self.config.sentence_weight > 0
         if wants_words or wants_sentences:
-            key_ids = (
-                input_ids
-                if labels is None
-                else torch.where(labels != -100, labels, input_ids)
-            )
+            key_ids = input_ids if labels is None else torch.where(labels != -100, labels, input_ids)
             with torch.no_grad():
-                key_hidden = self.key_encoder(
-                    **{**inputs, "input_ids": key_ids}, return_dict=True
-                ).last_hidden_state
+                key_hidden = self.key_encoder(**{**inputs, "input_ids": key_ids}, return_dict=True).last_hidden_state
             if wants_words:
-                parts["word"] = self._level_loss(
-                    "word", hidden, key_hidden, word_index, word_valence
-                )
+                parts["word"] = self._level_loss("word", hidden, key_hidden, word_index, word_valence)
             if wants_sentences:
-                parts["sentence"] = self._level_loss(
-                    "sentence", hidden, key_hidden, None, sentence_valence
-                )
+                parts["sentence"] = self._level_loss("sentence", hidden, key_hidden, None, sentence_valence)
 
         loss = None
         if parts:
-            loss = sum(
-                getattr(self.config, f"{name}_weight") * value
-                for name, value in parts.items()
-            )
+            loss = sum(getattr(self.config, f"{name}_weight") * value for name, value in parts.items())
         output = SoftMCLOutput(
             loss=loss,
             mlm_loss=parts.get("mlm"),
             word_loss=parts.get("word"),
             sentence_loss=parts.get("sentence"),
             logits=logits,
-            hidden_states=outputs.hidden_states if output_hidden_states else None,
+            masked_logits=masked_logits,
+            hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
         )
         return output if return_dict else output.to_tuple()
@@ -434,9 +395,7 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         queries = F.normalize(projection(query_states[rated]), dim=-1)
         query_valence = valence[rated].to(queries.dtype)
         with torch.no_grad():
-            keys = F.normalize(
-                getattr(self, f"key_{level}_projection")(key_states[rated]), dim=-1
-            )
+            keys = F.normalize(getattr(self, f"key_{level}_projection")(key_states[rated]), dim=-1)
             key_valence = query_valence
             if self.config.gather_keys:
                 keys, key_valence = (
@@ -459,9 +418,7 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         return loss + 0.0 * sum(p.sum() for p in projection.parameters())
 
     # ---------------------------------------------------------------------------------- export
-    def export_encoder(
-        self, save_directory: str | Path, tokenizer=None, **save_kwargs
-    ) -> Path:
+    def export_encoder(self, save_directory: str | Path, tokenizer=None, **save_kwargs) -> Path:
         """Save the pre-trained encoder as a standard checkpoint of the backbone's own type (its
         `...ForMaskedLM` class, head included), plus `tokenizer` when given, so it loads with
         `AutoModel`, `AutoModelForMaskedLM`, `AutoModelForSequenceClassification`, FCKT, ... and
@@ -474,18 +431,12 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
 
     def queue_memory_bytes(self) -> int:
         """Bytes held by both queues and their valences."""
-        return sum(
-            getattr(self, f"{level}_{name}").nbytes
-            for level in LEVELS
-            for name in ("queue", "queue_valence")
-        )
+        return sum(getattr(self, f"{level}_{name}").nbytes for level in LEVELS for name in ("queue", "queue_valence"))
 
 
 def _projection(hidden: int, projection: int) -> nn.Sequential:
     """MoCo-v2-style two-layer projection head `d → d → p`."""
-    return nn.Sequential(
-        nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, projection)
-    )
+    return nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, projection))
 
 
 __all__ = [

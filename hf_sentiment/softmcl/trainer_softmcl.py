@@ -36,16 +36,12 @@ class SoftMCLTrainingArguments(TrainingArguments):
             collator.
     """
 
-    mlm_probability: float = field(
-        default=0.15, metadata={"help": "Share of tokens masked for MLM."}
-    )
+    mlm_probability: float = field(default=0.15, metadata={"help": "Share of tokens masked for MLM."})
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 < self.mlm_probability < 1.0:
-            raise ValueError(
-                f"mlm_probability must lie in (0, 1), got {self.mlm_probability}."
-            )
+            raise ValueError(f"mlm_probability must lie in (0, 1), got {self.mlm_probability}.")
 
 
 class _MomentumAndQueueCallback(TrainerCallback):
@@ -80,15 +76,11 @@ class SoftMCLTrainer(LossPartsTrainer):
         **kwargs: Any,
     ) -> None:
         if not isinstance(model, SoftMCLForPreTraining):
-            raise TypeError(
-                f"SoftMCLTrainer trains a SoftMCLForPreTraining, got {type(model).__name__}."
-            )
+            raise TypeError(f"SoftMCLTrainer trains a SoftMCLForPreTraining, got {type(model).__name__}.")
         if kwargs.get("data_collator") is None:
             tokenizer = kwargs.get("processing_class")
             if tokenizer is None:
-                raise ValueError(
-                    "SoftMCLTrainer needs `processing_class=tokenizer` or a `data_collator`."
-                )
+                raise ValueError("SoftMCLTrainer needs `processing_class=tokenizer` or a `data_collator`.")
             kwargs["data_collator"] = DataCollatorForSoftMCL(
                 tokenizer, mlm_probability=getattr(args, "mlm_probability", 0.15)
             )

@@ -1,0 +1,235 @@
+#!/usr/bin/env python
+"""Does SoftMCL-style continued pre-training help downstream sentiment tasks? Six arms, five tasks.
+
+Pre-training (`examples/run_softmcl.py`, the same step budget for every arm): the offline MiniLM-L6
+on the train-split corpus (`--corpus benchmark`: SST-5, EmoBank, SemEval-14 Laptop and Restaurant
+and TweetEval-emotion *train* sentences, 25,949 texts; EmoBank train gives sentence valences, the
+others fall back to the mean of their rated words), words rated by Warriner et al. restricted to
+XANEW's *train* split. Arms:
+
+    none           no continued pre-training (the MiniLM as shipped)
+    mlm            MLM only
+    softmcl        MLM + word + sentence soft contrastive, with queues
+    softmcl_noq    the same without queues (batch keys only)
+    word_only      MLM + word level
+    sentence_only  MLM + sentence level
+
+Fine-tuning (`AutoModelForSequenceClassification` on the exported encoder, plain `Trainer`, best
+epoch on dev, test scored once), seeds 42/43/44:
+
+    sst2      SST-2 sentences, accuracy
+    sst5      SST-5 sentences, accuracy
+    emobank   EmoBank valence regression, Pearson r (test split)
+    warriner  word valence regression on XANEW's split of Warriner et al., Pearson r (test words)
+    laptop    Laptop-14 gold-aspect polarity as (sentence, aspect) pairs, accuracy
+
+Runs go to a JSON-lines log, so an interrupted benchmark resumes where it stopped.
+
+    python benchmarks/softmcl_quality.py --results docs/softmcl_runs.jsonl
+    python benchmarks/softmcl_quality.py --results docs/softmcl_runs.jsonl --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+
+import torch
+import transformers
+from datasets import Dataset
+from runs import ROOT, RunLog, load_example, mean_std
+from scipy.stats import pearsonr
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+
+from hf_sentiment import ValenceLexicon, read_e2e_absa, read_emobank, read_sst
+from hf_sentiment.offline import offline_minilm_path
+
+ARMS = {
+    "none": None,
+    "mlm": {"word_weight": 0.0, "sentence_weight": 0.0},
+    "softmcl": {},
+    "softmcl_noq": {"word_queue_size": 0, "sentence_queue_size": 0},
+    "word_only": {"sentence_weight": 0.0},
+    "sentence_only": {"word_weight": 0.0},
+}
+TASKS = {"sst2": "accuracy", "sst5": "accuracy", "emobank": "pearson", "warriner": "pearson", "laptop": "accuracy"}
+POLARITIES = ("negative", "neutral", "positive")
+
+
+# ------------------------------------------------------------------------------ pre-training
+def pretrain(example, data: str, arm: str, args: argparse.Namespace) -> Path:
+    """The exported encoder of `arm`, pre-trained once and cached under `--cache`."""
+    if ARMS[arm] is None:
+        return Path(offline_minilm_path())
+    folder = Path(args.cache) / f"{arm}-steps{args.pretrain_steps}-bs{args.pretrain_batch_size}"
+    if (folder / "encoder" / "config.json").exists():
+        return folder / "encoder"
+    argv = [
+        "--corpus", "benchmark", "--data_dir", data, "--lexicon", "warriner", "--output_dir", str(folder),
+        "--max_steps", str(args.pretrain_steps), "--per_device_train_batch_size", str(args.pretrain_batch_size),
+        "--learning_rate", str(args.pretrain_learning_rate), "--warmup_steps", "0.1", "--momentum", str(args.momentum),
+        "--max_length", "64", "--seed", "42", "--save_strategy", "no", "--logging_steps", "20",
+        "--report_to", "none", "--disable_tqdm", "True",
+    ]  # fmt: skip
+    for key, value in ARMS[arm].items():
+        argv += [f"--{key}", str(value)]
+    example.main(argv)
+    return folder / "encoder"
+
+
+# ---------------------------------------------------------------------------------- tasks
+def task_splits(task: str, data: Path) -> dict[str, Dataset]:
+    """train / dev / test with `text` (+ `text_pair`) and `label` (int, or float for regression)."""
+    if task in ("sst2", "sst5"):
+        stem = "binary" if task == "sst2" else "fine"
+        return {s: read_sst(data / "sst" / f"stsa.{stem}.{s}").select_columns(["text", "label"]) for s in ("train", "dev", "test")}
+    if task == "emobank":
+        return {
+            s: read_emobank(data / "emobank" / "emobank.csv", s).rename_column("valence", "label").select_columns(["text", "label"])
+            for s in ("train", "dev", "test")
+        }  # fmt: skip
+    if task == "warriner":
+        folder = data / "warriner2013"
+        splits = {}
+        for split, name in (("train", "train"), ("dev", "dev"), ("test", "test")):
+            lexicon = ValenceLexicon.from_warriner(folder / "Ratings_Warriner_et_al.csv", folder / f"split_crosslingual_{name}.txt")
+            splits[split] = Dataset.from_dict({"text": list(lexicon), "label": list(lexicon.values())})
+        return splits
+    if task == "laptop":
+        splits = {}
+        for split in ("train", "dev", "test"):
+            rows = read_e2e_absa(data / "semeval14" / "e2e_absa" / "laptop14" / f"{split}.txt")
+            pairs = {"text": [], "text_pair": [], "label": []}
+            for row in rows:
+                for aspect in row["aspects"]:
+                    pairs["text"].append(row["text"])
+                    pairs["text_pair"].append(aspect["term"])
+                    pairs["label"].append(POLARITIES.index(aspect["polarity"]))
+            splits[split] = Dataset.from_dict(pairs)
+        return splits
+    raise ValueError(task)
+
+
+def finetune(encoder: Path, task: str, splits: dict[str, Dataset], seed: int, args: argparse.Namespace) -> dict:
+    set_seed(seed)
+    regression = TASKS[task] == "pearson"
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+    num_labels = 1 if regression else (len(POLARITIES) if task == "laptop" else len(set(splits["train"]["label"])))
+    model = AutoModelForSequenceClassification.from_pretrained(
+        encoder, num_labels=num_labels, problem_type="regression" if regression else "single_label_classification"
+    )
+    pooler = getattr(model.base_model, "pooler", None)
+    if pooler is not None:
+        # An MLM export has no pooler while the shipped MiniLM has a trained one: start every arm
+        # from the same freshly initialised pooler so that only the encoder differs.
+        torch.manual_seed(seed)
+        pooler.apply(model._init_weights)
+
+    def tokenize(batch: dict) -> dict:
+        pair = batch.get("text_pair")
+        return tokenizer(batch["text"], pair, truncation=True, max_length=args.max_length)
+
+    train = splits["train"].shuffle(seed=0).select(range(min(args.max_train_samples, len(splits["train"]))))
+    dev = splits["dev"].select(range(min(args.max_dev_samples, len(splits["dev"]))))
+    encoded = {
+        name: split.map(tokenize, batched=True, remove_columns=[c for c in split.column_names if c != "label"])
+        for name, split in (("train", train), ("dev", dev), ("test", splits["test"]))
+    }
+
+    def metric(prediction) -> dict[str, float]:
+        scores, gold = prediction.predictions, prediction.label_ids
+        if regression:
+            return {"score": float(pearsonr(scores.reshape(-1), gold.reshape(-1))[0])}
+        return {"score": float((scores.argmax(-1) == gold).mean())}
+
+    output = tempfile.mkdtemp(prefix=f"softmcl-ft-{task}-")
+    training_args = TrainingArguments(
+        output, num_train_epochs=args.epochs, learning_rate=args.learning_rate, per_device_train_batch_size=32,
+        per_device_eval_batch_size=128, warmup_steps=0.1, eval_strategy="epoch", save_strategy="epoch",
+        save_total_limit=1, load_best_model_at_end=True, metric_for_best_model="score", seed=seed,
+        report_to="none", disable_tqdm=True, logging_strategy="no",
+    )  # fmt: skip
+    trainer = Trainer(
+        model=model, args=training_args, train_dataset=encoded["train"], eval_dataset=encoded["dev"],
+        data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=metric,
+    )  # fmt: skip
+    try:
+        trainer.train()
+        dev_score = trainer.evaluate()["eval_score"]
+        test_score = metric(trainer.predict(encoded["test"]))["score"]
+    finally:
+        shutil.rmtree(output, ignore_errors=True)
+    return {"dev_score": dev_score, "test_score": test_score, "train_rows": len(train), "test_rows": len(splits["test"])}
+
+
+# ---------------------------------------------------------------------------------- table
+def table(runs: list[dict]) -> str:
+    head = "| arm | " + " | ".join(f"{t} ({'r' if m == 'pearson' else 'acc'})" for t, m in TASKS.items()) + " | mean of 5 |"
+    rows = [head, "|---|" + "---|" * (len(TASKS) + 1)]
+    for arm in ARMS:
+        cells, per_seed = [], {}
+        for task in TASKS:
+            chosen = [r for r in runs if r["arm"] == arm and r["task"] == task]
+            cells.append(mean_std([100 * r["test_score"] for r in chosen]))
+            for r in chosen:
+                per_seed.setdefault(r["seed"], {})[task] = 100 * r["test_score"]
+        complete = [statistics.mean(s.values()) for s in per_seed.values() if len(s) == len(TASKS)]
+        if any(c != "–" for c in cells):
+            rows.append(f"| {arm} | " + " | ".join(cells) + f" | {mean_std(complete)} |")
+    return "\n".join(rows) + "\n\nAccuracy in %, Pearson r × 100; the mean of 5 is taken per seed, then mean ± std over seeds."
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=os.environ.get("HF_SENTIMENT_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--results", default=str(ROOT / "docs" / "softmcl_runs.jsonl"))
+    parser.add_argument("--cache", default=str(ROOT / "runs" / "softmcl_encoders"), help="Where pre-trained encoders are kept.")
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    parser.add_argument("--pretrain_steps", type=int, default=200)
+    parser.add_argument("--pretrain_batch_size", type=int, default=32)
+    parser.add_argument("--pretrain_learning_rate", type=float, default=1e-4)
+    parser.add_argument("--momentum", type=float, default=0.99, help="μ (0.99 suits a short run; the paper's is unknown).")
+    parser.add_argument("--epochs", type=float, default=2)
+    parser.add_argument("--learning_rate", type=float, default=5e-5)
+    parser.add_argument("--max_train_samples", type=int, default=1000)
+    parser.add_argument("--max_dev_samples", type=int, default=500)
+    parser.add_argument("--max_length", type=int, default=64)
+    parser.add_argument("--table", action="store_true", help="Only print the table of the runs recorded so far.")
+    args = parser.parse_args()
+
+    log = RunLog(args.results)
+    if not args.table:
+        transformers.utils.logging.set_verbosity_error()
+        example = load_example("run_softmcl")
+        splits = {task: task_splits(task, Path(args.data)) for task in args.tasks}
+        setting = {
+            "pretrain_steps": args.pretrain_steps, "pretrain_batch_size": args.pretrain_batch_size,
+            "epochs": args.epochs, "max_train_samples": args.max_train_samples,
+        }  # fmt: skip
+        for arm in args.arms:
+            encoder = pretrain(example, args.data, arm, args)
+            for seed in args.seeds:
+                for task in args.tasks:
+                    key = {"arm": arm, "task": task, "seed": seed, **setting}
+                    if log.has(**key):
+                        continue
+                    print(f"== {arm} {task} seed {seed}", flush=True)
+                    log.append({**key, **finetune(encoder, task, splits[task], seed, args)})
+    print(table(log.runs))
+
+
+if __name__ == "__main__":
+    main()
