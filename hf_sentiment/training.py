@@ -40,11 +40,17 @@ class LossPartsTrainer(Trainer):
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         if model.training and isinstance(outputs, dict):
-            for key, value in outputs.items():
-                if key.endswith("_loss") and isinstance(value, torch.Tensor):
-                    self._loss_part_sums[key] = self._loss_part_sums.get(key, 0.0) + value.detach().float()
-                    self._loss_part_counts[key] = self._loss_part_counts.get(key, 0) + 1
+            self.record_loss_parts(
+                {k: v for k, v in outputs.items() if k.endswith("_loss") and isinstance(v, torch.Tensor)}
+            )
         return (loss, outputs) if return_outputs else loss
+
+    def record_loss_parts(self, parts: dict[str, torch.Tensor]) -> None:
+        """Add one micro-batch's loss parts (scalars) to the running means of the next log line;
+        subclasses that compute extra terms in `compute_loss` report them here."""
+        for key, value in parts.items():
+            self._loss_part_sums[key] = self._loss_part_sums.get(key, 0.0) + value.detach().float()
+            self._loss_part_counts[key] = self._loss_part_counts.get(key, 0) + 1
 
     def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
         if "loss" in logs and self._loss_part_sums:

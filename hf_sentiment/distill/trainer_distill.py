@@ -1,0 +1,300 @@
+"""`DistillationTrainer` and its `DistillationConfig`: sequence-level distillation of a teacher's
+answers into a PEFT (LoRA by default) causal-LM student, with an optional label-level KD term.
+
+Rows (see [`prepare_distillation_dataset`]) hold a `prompt` and the teacher's `completion`; the
+student learns `completion` given `prompt`, with the cross-entropy on the completion tokens only
+(Zhang et al., 2025, distil by fine-tuning on teacher-generated text). Rows of a classification
+task may also carry `label_choices` (the task's verbalised labels) and `teacher_label_probs` (the
+teacher's distribution over them, e.g. from `Teacher.label_distribution`); then
+
+    L = L_seq + label_kd_weight · T² · KL(softmax(t / T) ‖ softmax(s / T))
+
+where `t` are the teacher's label log-probabilities and `s` the student's next-token logits at the
+answer's first position restricted to the first token of each label *in the student's own
+tokenizer*, so the term works when teacher and student tokenise differently.
+
+The student is wrapped with `peft.get_peft_model` unless it already is a `PeftModel` or
+`use_peft=False` (full fine-tuning, e.g. as a baseline). `trainer.save_model()` writes the adapter
+with PEFT's own format (it loads with `peft.AutoPeftModelForCausalLM`); [`export_merged`] writes a
+plain checkpoint with the adapter merged into the base weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from datasets import Dataset
+from peft import LoraConfig, PeftConfig, PeftModel, get_peft_model
+from torch.nn import functional as F
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainingArguments
+
+from ..data.errors import ReadReport
+from ..training import LossPartsTrainer
+
+logger = logging.getLogger(__name__)
+
+IGNORE_INDEX = -100
+
+
+def default_lora_config() -> LoraConfig:
+    """LoRA on every linear layer, r = 16, α = 32, dropout 0.05."""
+    return LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear", task_type="CAUSAL_LM")
+
+
+@dataclass
+class DistillationConfig(TrainingArguments):
+    """`TrainingArguments` for [`DistillationTrainer`].
+
+    Args:
+        peft_config (`peft.PeftConfig` or `dict`, *optional*): the adapter; a `dict` is read as
+            `LoraConfig(**dict)`. Defaults to [`default_lora_config`].
+        use_peft (`bool`, defaults to `True`): `False` fine-tunes every weight of the student.
+        max_length (`int`, defaults to 512): prompt + completion tokens; longer rows lose the
+            *start* of their prompt (the completion is kept whole), counted in the report.
+        label_kd_weight (`float`, defaults to 0.0): weight of the label-level KD term (0: off).
+        label_kd_temperature (`float`, defaults to 1.0): T of the label-level KD term.
+        append_eos (`bool`, defaults to `True`): end every completion with the EOS token, so the
+            student learns to stop.
+    """
+
+    peft_config: Any = field(default=None, metadata={"help": "A peft.PeftConfig or a dict for LoraConfig."})
+    use_peft: bool = field(default=True, metadata={"help": "Train a PEFT adapter (False: full fine-tuning)."})
+    max_length: int = field(default=512, metadata={"help": "Prompt + completion tokens."})
+    label_kd_weight: float = field(default=0.0, metadata={"help": "Weight of the label-level KD term."})
+    label_kd_temperature: float = field(default=1.0, metadata={"help": "Temperature of the label-level KD term."})
+    append_eos: bool = field(default=True, metadata={"help": "End completions with EOS."})
+
+    def __post_init__(self) -> None:
+        # The distillation columns (prompt, completion, label_choices, ...) are not forward()
+        # arguments; Trainer must not drop them before our collator sees them.
+        self.remove_unused_columns = False
+        super().__post_init__()
+        if isinstance(self.peft_config, dict):
+            self.peft_config = LoraConfig(**self.peft_config)
+        if self.peft_config is not None and not isinstance(self.peft_config, PeftConfig):
+            raise TypeError(f"peft_config must be a peft.PeftConfig or a dict, got {type(self.peft_config).__name__}.")
+        if self.label_kd_weight < 0:
+            raise ValueError(f"label_kd_weight must be >= 0, got {self.label_kd_weight}.")
+        if self.label_kd_temperature <= 0:
+            raise ValueError(f"label_kd_temperature must be > 0, got {self.label_kd_temperature}.")
+
+
+def prepare_distillation_dataset(
+    dataset: Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    *,
+    max_length: int = 512,
+    append_eos: bool = True,
+) -> tuple[Dataset, ReadReport]:
+    """Tokenise `prompt` / `completion` rows for [`DistillationTrainer`].
+
+    Args:
+        dataset: rows with `prompt` and `completion` (strings) and, optionally, `label_choices`
+            (`list[str]`) with `teacher_label_probs` (`list[float]`, same length, summing to 1).
+        tokenizer: the *student's* tokenizer.
+
+    Returns:
+        Rows with `input_ids`, `attention_mask`, `labels` (-100 on the prompt), and for label-KD
+        rows `label_token_ids` (the first student token of `" " + label`), `label_position` (the
+        index whose logits predict the answer's first token) and `teacher_label_probs`; and a
+        report counting truncated prompts and rows left out (empty completion, completion longer
+        than `max_length`).
+    """
+    for column in ("prompt", "completion"):
+        if column not in dataset.column_names:
+            raise ValueError(f"prepare_distillation_dataset: no column {column!r} (columns: {dataset.column_names}).")
+    has_kd = "label_choices" in dataset.column_names
+    if has_kd and "teacher_label_probs" not in dataset.column_names:
+        raise ValueError("prepare_distillation_dataset: 'label_choices' needs a 'teacher_label_probs' column.")
+    report = ReadReport()
+    rows: dict[str, list[Any]] = {"input_ids": [], "attention_mask": [], "labels": []}
+    if has_kd:
+        rows.update({"label_token_ids": [], "label_position": [], "teacher_label_probs": []})
+    for index, row in enumerate(dataset):
+        if not row["completion"].strip():
+            report.add("rows with an empty completion")
+            continue
+        prompt_ids = tokenizer(row["prompt"], add_special_tokens=True)["input_ids"]
+        completion_ids = tokenizer(row["completion"], add_special_tokens=False)["input_ids"]
+        if append_eos and tokenizer.eos_token_id is not None:
+            completion_ids = completion_ids + [tokenizer.eos_token_id]
+        if len(completion_ids) >= max_length:
+            report.add("rows whose completion alone exceeds max_length")
+            continue
+        room = max_length - len(completion_ids)
+        if len(prompt_ids) > room:
+            report.add("prompts cut at the start to fit max_length")
+            prompt_ids = prompt_ids[len(prompt_ids) - room :]
+        rows["input_ids"].append(prompt_ids + completion_ids)
+        rows["attention_mask"].append([1] * (len(prompt_ids) + len(completion_ids)))
+        rows["labels"].append([IGNORE_INDEX] * len(prompt_ids) + completion_ids)
+        if has_kd:
+            choices, probs = row["label_choices"] or [], row["teacher_label_probs"] or []
+            if len(choices) != len(probs):
+                raise ValueError(
+                    f"prepare_distillation_dataset: row {index}: {len(choices)} label_choices but "
+                    f"{len(probs)} teacher_label_probs."
+                )
+            rows["label_token_ids"].append([_first_token(tokenizer, label) for label in choices])
+            rows["label_position"].append(len(prompt_ids) - 1)
+            rows["teacher_label_probs"].append([float(p) for p in probs])
+    report.log(logger, "distillation dataset")
+    return Dataset.from_dict(rows), report
+
+
+def _first_token(tokenizer: PreTrainedTokenizerBase, label: str) -> int:
+    """The student's first token of a verbalised label as it follows a prompt (with a space)."""
+    ids = tokenizer(" " + label.strip(), add_special_tokens=False)["input_ids"]
+    if not ids:
+        raise ValueError(f"label {label!r} encodes to no token.")
+    return ids[0]
+
+
+@dataclass
+class DataCollatorForDistillation:
+    """Right-pads `input_ids` (pad token), `attention_mask` (0) and `labels` (-100); pads the
+    label-KD columns (`label_token_ids` with -1, `teacher_label_probs` with 0) when present."""
+
+    tokenizer: PreTrainedTokenizerBase
+    pad_to_multiple_of: int | None = None
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        length = max(len(f["input_ids"]) for f in features)
+        if self.pad_to_multiple_of:
+            length = -(-length // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        batch = {
+            "input_ids": torch.full((len(features), length), pad, dtype=torch.long),
+            "attention_mask": torch.zeros((len(features), length), dtype=torch.long),
+            "labels": torch.full((len(features), length), IGNORE_INDEX, dtype=torch.long),
+        }
+        for row, feature in enumerate(features):
+            n = len(feature["input_ids"])
+            batch["input_ids"][row, :n] = torch.as_tensor(feature["input_ids"])
+            batch["attention_mask"][row, :n] = 1
+            batch["labels"][row, :n] = torch.as_tensor(feature["labels"])
+        if "label_token_ids" in features[0]:
+            width = max(1, max(len(f["label_token_ids"]) for f in features))
+            batch["label_token_ids"] = torch.full((len(features), width), -1, dtype=torch.long)
+            batch["teacher_label_probs"] = torch.zeros((len(features), width))
+            batch["label_position"] = torch.tensor([f["label_position"] for f in features])
+            for row, feature in enumerate(features):
+                k = len(feature["label_token_ids"])
+                if k:
+                    batch["label_token_ids"][row, :k] = torch.as_tensor(feature["label_token_ids"])
+                    batch["teacher_label_probs"][row, :k] = torch.as_tensor(feature["teacher_label_probs"])
+        return batch
+
+
+def label_kd_loss(
+    logits: torch.Tensor,
+    label_position: torch.Tensor,
+    label_token_ids: torch.Tensor,
+    teacher_probs: torch.Tensor,
+    temperature: float,
+) -> torch.Tensor:
+    """`T² · KL(teacher ‖ student)` over each row's verbalised labels, averaged over the rows that
+    have labels.
+
+    Args:
+        logits (`(B, n, V)`): the student's logits.
+        label_position (`(B,)`): the position whose logits predict the answer's first token.
+        label_token_ids (`(B, L)`): the labels' first student tokens, -1 for padding.
+        teacher_probs (`(B, L)`): the teacher's label distribution, 0 on padding.
+        temperature: T (applied to the student; the teacher's probabilities are sharpened or
+            softened as `p^(1/T)` renormalised).
+    """
+    valid = label_token_ids >= 0
+    rows = valid.any(-1)
+    if not rows.any():
+        return logits.sum() * 0.0
+    position_logits = logits[torch.arange(logits.shape[0], device=logits.device), label_position]
+    student = position_logits.gather(-1, label_token_ids.clamp_min(0)) / temperature
+    student = student.masked_fill(~valid, float("-inf")).log_softmax(-1)
+    teacher = teacher_probs.clamp_min(1e-12).log() / temperature
+    teacher = teacher.masked_fill(~valid, float("-inf")).log_softmax(-1)
+    kl = (teacher.exp() * (teacher - student)).masked_fill(~valid, 0.0).sum(-1)
+    return temperature**2 * kl[rows].mean()
+
+
+class DistillationTrainer(LossPartsTrainer):
+    """A `Trainer` that distils teacher answers into a PEFT student.
+
+    Example:
+
+    ```python
+    >>> from hf_sentiment.distill import DistillationConfig, DistillationTrainer, prepare_distillation_dataset
+    >>> train, report = prepare_distillation_dataset(rows, tokenizer, max_length=512)
+    >>> args = DistillationConfig("runs/student", num_train_epochs=1, label_kd_weight=0.5)
+    >>> trainer = DistillationTrainer(model=student, args=args, train_dataset=train, processing_class=tokenizer)
+    >>> trainer.train()
+    >>> trainer.save_model()                    # the LoRA adapter, PEFT's format
+    >>> trainer.export_merged("runs/student-merged")
+    ```
+    """
+
+    def __init__(
+        self, model: PreTrainedModel | PeftModel, args: DistillationConfig, *pargs: Any, **kwargs: Any
+    ) -> None:
+        if not isinstance(args, DistillationConfig):
+            raise TypeError(f"DistillationTrainer takes a DistillationConfig, got {type(args).__name__}.")
+        if args.use_peft and not isinstance(model, PeftModel):
+            model = get_peft_model(model, args.peft_config or default_lora_config())
+        if kwargs.get("data_collator") is None:
+            tokenizer = kwargs.get("processing_class")
+            if tokenizer is None:
+                raise ValueError("DistillationTrainer needs `processing_class=tokenizer` or a `data_collator`.")
+            kwargs["data_collator"] = DataCollatorForDistillation(tokenizer)
+        super().__init__(model, args, *pargs, **kwargs)
+
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: torch.Tensor | int | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        kd_inputs = {
+            name: inputs.pop(name, None) for name in ("label_token_ids", "label_position", "teacher_label_probs")
+        }
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        parts = {"sequence_loss": loss.detach()}
+        if self.args.label_kd_weight > 0 and kd_inputs["label_token_ids"] is not None:
+            kd = label_kd_loss(
+                outputs.logits,
+                kd_inputs["label_position"],
+                kd_inputs["label_token_ids"],
+                kd_inputs["teacher_label_probs"],
+                self.args.label_kd_temperature,
+            )
+            loss = loss + self.args.label_kd_weight * kd
+            parts["label_kd_loss"] = kd.detach()
+        if model.training:
+            self.record_loss_parts(parts)
+        return (loss, outputs) if return_outputs else loss
+
+    def export_merged(self, save_directory: str | Path) -> Path:
+        """Save the student with its adapter merged into the base weights (a plain
+        `AutoModelForCausalLM` checkpoint) and the tokenizer; the trainer's model is left as is."""
+        save_directory = Path(save_directory)
+        model = self.accelerator.unwrap_model(self.model)
+        merged = copy.deepcopy(model).merge_and_unload() if isinstance(model, PeftModel) else model
+        merged.save_pretrained(save_directory)
+        if self.processing_class is not None:
+            self.processing_class.save_pretrained(save_directory)
+        return save_directory
+
+
+__all__ = [
+    "DataCollatorForDistillation",
+    "DistillationConfig",
+    "DistillationTrainer",
+    "default_lora_config",
+    "label_kd_loss",
+    "prepare_distillation_dataset",
+]

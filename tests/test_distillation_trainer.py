@@ -1,0 +1,267 @@
+"""DistillationTrainer (PEFT student, sequence-level loss, label-level KD), the dataset
+preparation, prompt templates and KnowDist prompt building, with tiny real causal LMs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import assert_error, write
+from datasets import Dataset
+from peft import AutoPeftModelForCausalLM, PeftModel
+from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from transformers import AutoModelForCausalLM
+
+from hf_sentiment.data import DataFormatError
+from hf_sentiment.distill.knowdist import KNOWDIST_TEMPLATES, build_knowdist_prompts
+from hf_sentiment.distill.prompts import PromptTemplate, load_templates, save_templates
+from hf_sentiment.distill.trainer_distill import (
+    IGNORE_INDEX,
+    DataCollatorForDistillation,
+    DistillationConfig,
+    DistillationTrainer,
+    label_kd_loss,
+    prepare_distillation_dataset,
+)
+
+ROWS = {
+    "prompt": ["Text: great food.\nSentiment:", "Text: awful service.\nSentiment:", "Text: it is fine.\nSentiment:"]
+    * 4,
+    "completion": [" positive", " negative", " neutral"] * 4,
+    "label_choices": [["positive", "negative", "neutral"]] * 12,
+    "teacher_label_probs": [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]] * 4,
+}
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return tiny_tokenizer()
+
+
+@pytest.fixture
+def base_folder(tmp_path, tokenizer):
+    """A tiny base model saved to disk, so adapters record a loadable base path."""
+    folder = tmp_path / "base"
+    tiny_causal_lm(tokenizer).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+# ------------------------------------------------------------------------------ data
+def test_prepare_masks_the_prompt_and_appends_eos(tokenizer):
+    data, report = prepare_distillation_dataset(Dataset.from_dict(ROWS), tokenizer)
+    row = data[0]
+    prompt_ids = tokenizer(ROWS["prompt"][0])["input_ids"]
+    completion_ids = tokenizer(ROWS["completion"][0], add_special_tokens=False)["input_ids"]
+    assert row["input_ids"] == prompt_ids + completion_ids + [tokenizer.eos_token_id]
+    assert row["labels"] == [IGNORE_INDEX] * len(prompt_ids) + completion_ids + [tokenizer.eos_token_id]
+    assert row["label_position"] == len(prompt_ids) - 1
+    assert row["label_token_ids"] == [
+        tokenizer(" " + label, add_special_tokens=False)["input_ids"][0] for label in ROWS["label_choices"][0]
+    ]
+    assert report.total == 0
+
+
+def test_prepare_counts_what_it_cuts_or_leaves_out(tokenizer):
+    rows = Dataset.from_dict({"prompt": ["a " * 50, "short", "short"], "completion": [" yes", " " + "no " * 40, "  "]})
+    data, report = prepare_distillation_dataset(rows, tokenizer, max_length=20)
+    assert len(data) == 1 and len(data[0]["input_ids"]) == 20
+    assert report.skipped == {
+        "prompts cut at the start to fit max_length": 1,
+        "rows whose completion alone exceeds max_length": 1,
+        "rows with an empty completion": 1,
+    }
+    with pytest.raises(ValueError, match="no column 'completion'"):
+        prepare_distillation_dataset(Dataset.from_dict({"prompt": ["x"]}), tokenizer)
+    bad = Dataset.from_dict(
+        {"prompt": ["x"], "completion": [" y"], "label_choices": [["a", "b"]], "teacher_label_probs": [[1.0]]}
+    )
+    with pytest.raises(ValueError, match="row 0: 2 label_choices but 1 teacher_label_probs"):
+        prepare_distillation_dataset(bad, tokenizer)
+
+
+def test_label_kd_loss_matches_a_direct_computation():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 5, 11)
+    positions = torch.tensor([3, 1])
+    label_ids = torch.tensor([[4, 7, 2], [9, 1, -1]])
+    teacher = torch.tensor([[0.7, 0.2, 0.1], [0.4, 0.6, 0.0]])
+    temperature = 2.0
+    expected = []
+    for row in range(2):
+        ids = [i for i in label_ids[row].tolist() if i >= 0]
+        p = teacher[row, : len(ids)] ** (1 / temperature)
+        p = p / p.sum()
+        q = torch.softmax(logits[row, positions[row], ids] / temperature, -1)
+        expected.append(float((p * (p.log() - q.log())).sum()))
+    loss = label_kd_loss(logits, positions, label_ids, teacher, temperature)
+    assert loss.item() == pytest.approx(temperature**2 * sum(expected) / 2, rel=1e-5)
+    assert label_kd_loss(logits, positions, torch.full((2, 3), -1), teacher, 1.0).item() == 0.0
+
+
+# --------------------------------------------------------------------------- trainer
+def make_trainer(tmp_path, tokenizer, model, **kwargs):
+    data, _ = prepare_distillation_dataset(Dataset.from_dict(ROWS), tokenizer)
+    args = DistillationConfig(
+        str(tmp_path / "out"), max_steps=6, per_device_train_batch_size=4, learning_rate=5e-3, logging_steps=2,
+        report_to="none", disable_tqdm=True, use_cpu=True, save_strategy="no", seed=0, **kwargs,
+    )  # fmt: skip
+    return DistillationTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer), data
+
+
+def test_sequence_loss_is_the_completion_cross_entropy(tmp_path, tokenizer):
+    trainer, data = make_trainer(tmp_path, tokenizer, tiny_causal_lm(tokenizer))
+    batch = DataCollatorForDistillation(tokenizer)([data[i] for i in range(3)])
+    model = trainer.model.eval()
+    with torch.no_grad():
+        loss = trainer.compute_loss(model, dict(batch))
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    shifted, targets = logits[:, :-1], batch["labels"][:, 1:]
+    keep = targets != IGNORE_INDEX
+    expected = torch.nn.functional.cross_entropy(shifted[keep], targets[keep])
+    torch.testing.assert_close(loss, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_lora_student_trains_only_the_adapter_and_round_trips(tmp_path, tokenizer, base_folder):
+    student = AutoModelForCausalLM.from_pretrained(base_folder)
+    base_before = {k: v.clone() for k, v in student.state_dict().items()}
+    trainer, data = make_trainer(tmp_path, tokenizer, student, label_kd_weight=0.5)
+    assert isinstance(trainer.model, PeftModel)
+    trainer.train()
+    logged = [entry for entry in trainer.state.log_history if "sequence_loss" in entry]
+    assert logged and all("label_kd_loss" in entry for entry in logged)
+    base_after = trainer.model.get_base_model().state_dict()
+    lora = [name for name in base_after if "lora_" in name]
+    assert lora
+    for name, value in base_before.items():
+        key = name if name in base_after else _peft_name(name, base_after)
+        torch.testing.assert_close(base_after[key], value, msg=name)
+
+    trainer.save_model()
+    assert (tmp_path / "out" / "adapter_config.json").exists()
+    assert (tmp_path / "out" / "adapter_model.safetensors").exists()
+    batch = DataCollatorForDistillation(tokenizer)([data[i] for i in range(3)])
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    trained = trainer.model.eval()
+    with torch.no_grad():
+        expected = trained(**inputs).logits
+        reloaded = AutoPeftModelForCausalLM.from_pretrained(tmp_path / "out").eval()
+        torch.testing.assert_close(reloaded(**inputs).logits, expected, atol=1e-5, rtol=1e-5)
+        trainer.export_merged(tmp_path / "merged")
+        merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged").eval()
+        torch.testing.assert_close(merged(**inputs).logits, expected, atol=1e-4, rtol=1e-4)
+    assert not (tmp_path / "merged" / "adapter_config.json").exists()
+
+
+def _peft_name(name: str, state: dict) -> str:
+    """The name a base weight has inside a PEFT-wrapped model (`x.weight` -> `x.base_layer.weight`)."""
+    module, _, leaf = name.rpartition(".")
+    candidate = f"{module}.base_layer.{leaf}"
+    assert candidate in state, name
+    return candidate
+
+
+def test_full_fine_tuning_when_peft_is_off(tmp_path, tokenizer):
+    trainer, _ = make_trainer(tmp_path, tokenizer, tiny_causal_lm(tokenizer), use_peft=False)
+    assert not isinstance(trainer.model, PeftModel)
+    before = trainer.model.model.embed_tokens.weight.clone()
+    trainer.train()
+    assert not torch.equal(before, trainer.model.model.embed_tokens.weight)
+
+
+def test_label_kd_pulls_the_student_towards_the_teacher(tmp_path, tokenizer):
+    """Training with only the KD term (the completion is never seen) moves the student's label
+    distribution towards the teacher's."""
+    rows = {key: values[:1] * 8 for key, values in ROWS.items()}
+    data, _ = prepare_distillation_dataset(Dataset.from_dict(rows), tokenizer)
+    student = tiny_causal_lm(tokenizer)
+    args = DistillationConfig(
+        str(tmp_path / "kd"), max_steps=15, per_device_train_batch_size=8, learning_rate=2e-2, label_kd_weight=1.0,
+        report_to="none", disable_tqdm=True, use_cpu=True, save_strategy="no", seed=0, use_peft=False,
+    )  # fmt: skip
+    trainer = DistillationTrainer(model=student, args=args, train_dataset=data, processing_class=tokenizer)
+    batch = DataCollatorForDistillation(tokenizer)([data[0]])
+
+    def kd() -> float:
+        with torch.no_grad():
+            logits = trainer.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        return label_kd_loss(
+            logits, batch["label_position"], batch["label_token_ids"], batch["teacher_label_probs"], 1.0
+        ).item()
+
+    before = kd()
+    trainer.train()
+    assert kd() < before / 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"label_kd_weight": -1}, "label_kd_weight"),
+        ({"label_kd_temperature": 0}, "label_kd_temperature"),
+        ({"peft_config": 3}, "peft_config"),
+    ],
+)
+def test_config_rejects_bad_values(tmp_path, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        DistillationConfig(str(tmp_path), report_to="none", **kwargs)
+
+
+def test_config_reads_a_lora_dict_and_keeps_custom_columns(tmp_path):
+    args = DistillationConfig(str(tmp_path), report_to="none", peft_config={"r": 4, "target_modules": ["q_proj"]})
+    assert args.peft_config.r == 4 and args.remove_unused_columns is False
+
+
+# ---------------------------------------------------------------------- prompts, KnowDist
+def test_template_prompts_and_json_round_trip(tmp_path):
+    template = PromptTemplate("emotion", "Text: {text}\nEmotion:", ({"text": "I won!", "answer": "joy"},))
+    assert template.student_prompt(text="Rain.") == "Text: Rain.\nEmotion:"
+    assert template.teacher_prompt(text="Rain.") == "Text: I won!\nEmotion: joy\n\nText: Rain.\nEmotion:"
+    with pytest.raises(KeyError, match="needs"):
+        template.student_prompt(sentence="x")
+    save_templates(KNOWDIST_TEMPLATES, tmp_path / "t.json")
+    assert load_templates(tmp_path / "t.json") == [
+        PromptTemplate(t.name, t.instruction, tuple(dict(e) for e in t.examples)) for t in KNOWDIST_TEMPLATES
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "row", "field", "fragment"),
+    [
+        ('[{"name": "a", "instruction": "x {text}"}, {"name": "b"}]', 2, "instruction", "missing"),
+        ('[{"name": "a", "instruction": "x {text}", "examples": [{"text": "t"}]}]', 1, "examples", "lacks"),
+        (
+            '[{"name": "a", "instruction": "x {text}"}, {"name": "a", "instruction": "y {text}"}]',
+            None,
+            "name",
+            "duplicate",
+        ),
+        ('[{"name": "a", "instruction": "x {text}"', None, None, "malformed JSON"),
+        ('{"name": "a"}', None, None, "JSON list"),
+    ],
+)
+def test_bad_template_files(tmp_path, content, row, field, fragment):
+    path = write(tmp_path, "t.json", content)
+    with pytest.raises(DataFormatError) as error:
+        load_templates(path)
+    assert_error(error, path, row, field, fragment)
+
+
+def test_knowdist_prompts_cover_every_perspective(tmp_path):
+    rows = build_knowdist_prompts(["Great food.", "Slow service."])
+    assert len(rows) == 2 * len(KNOWDIST_TEMPLATES)
+    assert set(rows["perspective"]) == {t.name for t in KNOWDIST_TEMPLATES}
+    first = rows[0]
+    assert first["prompt"].startswith("Text: Great food.") and first["teacher_prompt"].endswith(first["prompt"])
+    assert first["teacher_prompt"].count("Text:") == 1 + len(KNOWDIST_TEMPLATES[0].examples)
+    sampled = build_knowdist_prompts(
+        Dataset.from_dict({"text": ["a b", "c d", "e f"]}), perspectives_per_text=2, seed=1
+    )
+    assert len(sampled) == 6
+    assert (
+        sampled["perspective"]
+        == build_knowdist_prompts(["a b", "c d", "e f"], perspectives_per_text=2, seed=1)["perspective"]
+    )
+    with pytest.raises(ValueError, match="text 1 is empty"):
+        build_knowdist_prompts(["fine", "   "])
+    with pytest.raises(ValueError, match="perspectives_per_text"):
+        build_knowdist_prompts(["fine"], perspectives_per_text=0)
