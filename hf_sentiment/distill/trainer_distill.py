@@ -30,7 +30,6 @@ from typing import Any
 import torch
 from datasets import Dataset
 from peft import LoraConfig, PeftConfig, PeftModel, get_peft_model
-from torch.nn import functional as F
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainingArguments
 
 from ..data.errors import ReadReport
