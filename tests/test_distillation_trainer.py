@@ -3,6 +3,7 @@ preparation, prompt templates and KnowDist prompt building, with tiny real causa
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from conftest import assert_error, write
@@ -12,6 +13,7 @@ from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from transformers import AutoModelForCausalLM
 
 from hf_sentiment.data import DataFormatError
+from hf_sentiment.distill.icldist import FORMATS, ICLTask, answer_icl_prompts, build_icl_prompts
 from hf_sentiment.distill.knowdist import KNOWDIST_TEMPLATES, build_knowdist_prompts
 from hf_sentiment.distill.prompts import PromptTemplate, load_templates, save_templates
 from hf_sentiment.distill.trainer_distill import (
@@ -265,3 +267,64 @@ def test_knowdist_prompts_cover_every_perspective(tmp_path):
         build_knowdist_prompts(["fine", "   "])
     with pytest.raises(ValueError, match="perspectives_per_text"):
         build_knowdist_prompts(["fine"], perspectives_per_text=0)
+
+
+# ---------------------------------------------------------------------------------- ICLDist
+SENTIMENT = ICLTask(
+    "sst2",
+    [(f"text number {i} is {'good' if i % 2 else 'bad'}", "positive" if i % 2 else "negative") for i in range(12)],
+    ["Classify the sentiment as one of: {labels}.", "Which label fits the text? Options: {labels}."],
+    labels=["positive", "negative"],
+)
+ASPECTS = ICLTask(
+    "atsa",
+    [(f"the dish {i} was tasty", f"(dish {i}, positive)") for i in range(8)],
+    ["List (aspect, polarity) pairs."],
+)
+
+
+def test_icl_prompts_hold_k_train_demonstrations_and_a_train_query():
+    rows = build_icl_prompts([SENTIMENT, ASPECTS], k=3, per_task=5, seed=3)
+    assert len(rows) == 10 and sorted(set(rows["task"])) == ["atsa", "sst2"]
+    for row in rows:
+        blocks = row["prompt"].split("\n\n")
+        assert len(blocks) == 1 + 3 + 1
+        source, answer = blocks[-1].split(":")[0], blocks[-1].rsplit("\n", 1)[1]
+        assert (source, answer.rstrip(":")) in FORMATS
+        texts = [block.split("\n")[0].split(": ", 1)[1] for block in blocks[1:]]
+        pool = SENTIMENT.examples if row["task"] == "sst2" else ASPECTS.examples
+        assert all(text in {t for t, _ in pool} for text in texts) and len(set(texts)) == 4
+        if row["task"] == "sst2":
+            assert sorted(label.lower() for label in row["label_choices"]) == ["negative", "positive"]
+            assert row["gold"] in row["label_choices"]
+        else:
+            assert row["label_choices"] == []
+    assert (
+        build_icl_prompts([SENTIMENT], k=3, per_task=5, seed=3)["prompt"]
+        == build_icl_prompts([SENTIMENT], k=3, per_task=5, seed=3)["prompt"]
+    )
+    with pytest.raises(ValueError, match="fewer than k"):
+        build_icl_prompts([ASPECTS], k=8)
+    with pytest.raises(ValueError, match="not among its labels"):
+        ICLTask("bad", [("a", "pos"), ("b", "neg")], ["x"], labels=["positive", "negative"])
+
+
+def test_icl_answers_take_the_teachers_label_argmax_and_first_generated_line():
+    rows = build_icl_prompts([SENTIMENT, ASPECTS], k=2, per_task=3, seed=0)
+    calls = []
+
+    def label_distribution(prompts: list[str], labels: list[str]) -> np.ndarray:
+        calls.append(labels)
+        return np.tile(np.linspace(0.1, 0.9, len(labels)) / np.linspace(0.1, 0.9, len(labels)).sum(), (len(prompts), 1))
+
+    answered = answer_icl_prompts(
+        rows, lambda prompts: ["(dish 1, positive)\nText: more"] * len(prompts), label_distribution
+    )
+    for row in answered:
+        if row["label_choices"]:
+            assert row["completion"] == " " + row["label_choices"][-1]
+            assert sum(row["teacher_label_probs"]) == pytest.approx(1.0)
+        else:
+            assert row["completion"] == " (dish 1, positive)" and row["teacher_label_probs"] == []
+    prepared, _ = prepare_distillation_dataset(answered, tiny_tokenizer())
+    assert len(prepared) == len(rows)

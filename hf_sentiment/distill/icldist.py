@@ -1,0 +1,158 @@
+"""ICLDist (stage 2): in-context examples from train splits, answered by the teacher.
+
+Each prompt mixes one task's instruction (drawn from several phrasings), k demonstrations drawn
+from that task's *train* split with their gold answers, and a query from the same train split, in
+one of several surface formats; with the label verbalisers' case varied, the student learns to
+follow the prompt rather than one fixed wording (Zhang et al., 2025: format and task
+diversification). Several tasks are mixed in one corpus. The teacher then answers every query:
+classification queries by the argmax of its distribution over the verbalised labels (kept as
+`teacher_label_probs` for the label-level KD term), extraction queries by greedy generation.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from datasets import Dataset
+
+#: Surface formats: (input prefix, answer prefix).
+FORMATS: tuple[tuple[str, str], ...] = (
+    ("Text", "Answer"),
+    ("Input", "Output"),
+    ("Sentence", "Label"),
+    ("Review", "Response"),
+)
+
+
+@dataclass(frozen=True)
+class ICLTask:
+    """One task's material for in-context prompts.
+
+    Args:
+        name: the task's name.
+        examples: `(input text, gold answer)` pairs from the task's *train* split.
+        labels: the verbalised labels of a classification task; `None` for an extraction task
+            (answers are free text in the format its instructions describe).
+        instructions: phrasings of the task; `{labels}` is replaced by the label list.
+    """
+
+    name: str
+    examples: Sequence[tuple[str, str]]
+    instructions: Sequence[str]
+    labels: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.instructions:
+            raise ValueError(f"ICLTask {self.name!r}: no instructions.")
+        if len(self.examples) < 2:
+            raise ValueError(f"ICLTask {self.name!r}: needs at least 2 train examples, has {len(self.examples)}.")
+        if self.labels is not None:
+            unknown = {answer for _, answer in self.examples} - set(self.labels)
+            if unknown:
+                raise ValueError(f"ICLTask {self.name!r}: answers {sorted(unknown)[:5]} are not among its labels.")
+
+    @property
+    def is_classification(self) -> bool:
+        return self.labels is not None
+
+
+def build_icl_prompts(
+    tasks: Sequence[ICLTask], *, k: int = 4, per_task: int = 100, seed: int = 0, vary_case: bool = True
+) -> Dataset:
+    """`per_task` in-context prompts for every task, shuffled together.
+
+    Returns:
+        Rows with `task`, `prompt` (ending with the answer prefix, e.g. `"...\\nAnswer:"`),
+        `label_choices` (the verbalised labels as written in this prompt; empty for extraction)
+        and `gold` (the query's gold answer, for analysis only; the student learns the teacher's).
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}.")
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    for task in tasks:
+        if len(task.examples) < k + 1:
+            raise ValueError(f"ICLTask {task.name!r}: {len(task.examples)} train examples, fewer than k + 1 = {k + 1}.")
+        for _ in range(per_task):
+            chosen = rng.sample(range(len(task.examples)), k + 1)
+            demos, query = [task.examples[i] for i in chosen[:k]], task.examples[chosen[k]]
+            source, answer = FORMATS[rng.randrange(len(FORMATS))]
+            verbalise = _case_variant(rng) if vary_case and task.is_classification else str
+            labels = [verbalise(label) for label in task.labels] if task.is_classification else []
+            mapped = dict(zip(task.labels, labels)) if task.is_classification else {}
+            instruction = rng.choice(list(task.instructions)).format(labels=", ".join(labels))
+            blocks = [instruction]
+            blocks += [f"{source}: {text}\n{answer}: {mapped.get(gold, gold)}" for text, gold in demos]
+            blocks.append(f"{source}: {query[0]}\n{answer}:")
+            rows.append(
+                {
+                    "task": task.name,
+                    "prompt": "\n\n".join(blocks),
+                    "label_choices": labels,
+                    "gold": mapped.get(query[1], query[1]),
+                }
+            )
+    rng.shuffle(rows)
+    return (
+        Dataset.from_list(rows)
+        if rows
+        else Dataset.from_dict({"task": [], "prompt": [], "label_choices": [], "gold": []})
+    )
+
+
+def _case_variant(rng: random.Random) -> Callable[[str], str]:
+    return rng.choice([str, str.lower, str.capitalize, str.upper])
+
+
+def answer_icl_prompts(
+    prompts: Dataset,
+    generate: Callable[[list[str]], list[str]],
+    label_distribution: Callable[[list[str], list[str]], np.ndarray],
+) -> Dataset:
+    """The teacher's answers as distillation rows.
+
+    Args:
+        prompts: rows from [`build_icl_prompts`].
+        generate: `prompts -> answers` (e.g. a teacher's cached generation), for extraction rows.
+        label_distribution: `(prompts, labels) -> (N, L) probabilities`, for classification rows
+            (called once per distinct label list).
+
+    Returns:
+        `prompt`, `completion` (`" " + answer`), `task`, `label_choices`, `teacher_label_probs`
+        (empty lists for extraction rows).
+    """
+    completions: list[str | None] = [None] * len(prompts)
+    probabilities: list[list[float]] = [[] for _ in range(len(prompts))]
+    by_labels: dict[tuple[str, ...], list[int]] = {}
+    extraction: list[int] = []
+    for index, labels in enumerate(prompts["label_choices"]):
+        (by_labels.setdefault(tuple(labels), []) if labels else extraction).append(index)
+    for labels, indices in by_labels.items():
+        probs = np.asarray(label_distribution([prompts[i]["prompt"] for i in indices], list(labels)))
+        if probs.shape != (len(indices), len(labels)):
+            raise ValueError(
+                f"label_distribution returned shape {probs.shape}, expected {(len(indices), len(labels))}."
+            )
+        for row, index in enumerate(indices):
+            completions[index] = " " + labels[int(probs[row].argmax())]
+            probabilities[index] = probs[row].tolist()
+    if extraction:
+        answers = generate([prompts[i]["prompt"] for i in extraction])
+        for index, answer in zip(extraction, answers):
+            # A base LM runs on into a new demonstration; the answer is its first line.
+            completions[index] = " " + answer.strip().split("\n")[0].strip()
+    return Dataset.from_dict(
+        {
+            "prompt": prompts["prompt"],
+            "completion": completions,
+            "task": prompts["task"],
+            "label_choices": prompts["label_choices"],
+            "teacher_label_probs": probabilities,
+        }
+    )
+
+
+__all__ = ["FORMATS", "ICLTask", "answer_icl_prompts", "build_icl_prompts"]
