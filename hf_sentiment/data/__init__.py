@@ -37,6 +37,7 @@ from .classification_readers import (
     stratified_folds,
 )
 from .errors import DataFormatError, ReadReport
+from .sentibench import SENTIBENCH_TASKS, SentiBenchExample, SentiBenchTask, read_sentibench
 from .valence import ValenceLexicon, read_emobank, rescale
 from .valence_encoding import DataCollatorForSoftMCL, encode_valence_corpus
 
@@ -45,6 +46,7 @@ __all__ = [
     "ABSA_FORMATS",
     "EMPATHETIC_DIALOGUES_LABELS",
     "POLARITIES",
+    "SENTIBENCH_TASKS",
     "SST2_LABELS",
     "SST5_LABELS",
     "DataCollatorForSoftMCL",
@@ -55,6 +57,8 @@ __all__ = [
     "RandomTokenMasking",
     "RandomTokenSwap",
     "ReadReport",
+    "SentiBenchExample",
+    "SentiBenchTask",
     "TextAugmenter",
     "ValenceLexicon",
     "classification_features",
@@ -69,6 +73,7 @@ __all__ = [
     "read_empathetic_dialogues",
     "read_goemotions",
     "read_semeval14_xml",
+    "read_sentibench",
     "read_sentibench_atsa",
     "read_sst",
     "read_tweeteval",

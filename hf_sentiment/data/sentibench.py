@@ -1,0 +1,523 @@
+"""SentiBench (Zhang et al., 2025): the registry of its 12 datasets and a reader for their JSON files.
+
+SentiBench is the few-shot benchmark of "Targeted Distillation for Sentiment Analysis". Its
+datasets share one layout (``<root>/<group>/<name>/{train,val,test}.json``, each a JSON list in
+UTF-8 with a byte-order mark) but four row formats. This module turns all of them into one
+shape, ``SentiBenchExample``, that the few-shot harness (``hf_sentiment.evaluation.sentibench``)
+needs:
+
+* classification sets (8): ``label`` is the verbaliser, the lower-cased label the model is asked
+  to produce (``"Not Intimate"`` -> ``"not intimate"``, ``"FAVOR"`` -> ``"favor"``);
+* extraction sets (4): ``tuples`` holds the gold answer as tuples of lower-cased,
+  whitespace-normalised strings, without duplicates and in first-seen order:
+
+  ==============  =============================================  ==============================
+  dataset         tuple                                          notes
+  ==============  =============================================  ==============================
+  atsa_rest16     (aspect term, polarity)                        implicit aspects (NULL) left
+                                                                 out and counted
+  acsa_rest16     (category, polarity)                           ``FOOD#QUALITY`` -> ``food
+                                                                 quality``
+  asqp_rest16     (aspect, category, opinion, polarity)          implicit aspect -> ``null``
+  opener          (holder, target, expression, polarity)         spans of one part joined by
+                                                                 " "; a missing part -> ``null``
+  ==============  =============================================  ==============================
+
+Readers return plain lists of frozen dataclasses, not ``datasets.Dataset``: a few-shot harness
+indexes demonstrations at random and keeps the gold tuples as hashable tuples, which an Arrow
+table would turn into lists of lists.
+
+Errors follow the library's rule: anything that breaks the format raises ``DataFormatError`` with
+the file, the 1-based row (the element's index in the JSON list) and the field. What a reader
+leaves out or merges (implicit ATSA aspects, a tuple given twice in one sentence) is counted in a
+``ReadReport``, logged as a warning and returned with ``return_report=True``. Rows that repeat
+across a file (the real files have a few) are kept as they are: they are separate test items.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .absa_readers import PathLike, _load_json_list
+from .errors import DataFormatError, ReadReport
+
+__all__ = [
+    "SENTIBENCH_SPLITS",
+    "SENTIBENCH_TASKS",
+    "SentiBenchExample",
+    "SentiBenchTask",
+    "get_sentibench_task",
+    "normalize_answer_text",
+    "read_sentibench",
+    "resolve_sentibench_root",
+]
+
+logger = logging.getLogger(__name__)
+
+SENTIBENCH_SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+_IMPLICIT_ASPECT = "implicit aspects (target NULL) left out"
+_DUPLICATE_TUPLE = "tuples given twice in one sentence (kept once)"
+
+_ABSA_POLARITIES = ("negative", "neutral", "positive")
+
+# The categories that occur in the released files (train, val and test), in the spelling the
+# gold tuples use. They are listed in the instructions so a model knows the closed vocabulary.
+_ACSA_CATEGORIES = (
+    "ambience general",
+    "drinks prices",
+    "drinks quality",
+    "drinks style_options",
+    "food prices",
+    "food quality",
+    "food style_options",
+    "location general",
+    "restaurant general",
+    "restaurant miscellaneous",
+    "restaurant prices",
+    "service general",
+)
+_ASQP_CATEGORIES = tuple(sorted((*_ACSA_CATEGORIES, "food general")))
+
+
+# --- the registry -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentiBenchTask:
+    """One SentiBench dataset and how the harness asks for and scores it.
+
+    Attributes:
+        name: Short name (``"sst2"``, ``"atsa_rest16"``, ...).
+        folder: Path below the SentiBench root (``"sc/sst2"``).
+        group: ``"basic"``, ``"multifaceted"`` or ``"fine-grained"`` (the paper's three groups).
+        kind: ``"classification"`` (one label, scored by label likelihood) or ``"extraction"``
+            (a generated list of tuples).
+        metric: ``"macro_f1"`` (classification) or ``"micro_f1"`` (tuples).
+        instruction: The task description that opens every prompt.
+        answer_format: How an answer is written, in words (also part of the instruction).
+        labels: Classification only: the verbalisers, lower case, in the paper's order.
+        fields: Extraction only: the names of the tuple's elements, in order.
+        splits: The splits that exist (``atsa_rest16`` / ``acsa_rest16`` have no ``val``).
+    """
+
+    name: str
+    folder: str
+    group: Literal["basic", "multifaceted", "fine-grained"]
+    kind: Literal["classification", "extraction"]
+    metric: Literal["macro_f1", "micro_f1"]
+    instruction: str
+    answer_format: str
+    labels: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+    splits: tuple[str, ...] = SENTIBENCH_SPLITS
+
+    @property
+    def arity(self) -> int:
+        """The number of elements of a gold tuple (0 for classification)."""
+        return len(self.fields)
+
+
+def _choice(labels: tuple[str, ...]) -> str:
+    return ", ".join(labels)
+
+
+def _classification(
+    name: str, folder: str, group: Literal["basic", "multifaceted"], task: str, labels: tuple[str, ...]
+) -> SentiBenchTask:
+    answer_format = f"exactly one label from: {_choice(labels)}"
+    return SentiBenchTask(
+        name=name,
+        folder=folder,
+        group=group,
+        kind="classification",
+        metric="macro_f1",
+        instruction=f"{task} Answer with {answer_format}, and nothing else.",
+        answer_format=answer_format,
+        labels=labels,
+    )
+
+
+def _extraction(name: str, task: str, fields: tuple[str, ...], splits: tuple[str, ...]) -> SentiBenchTask:
+    example = ", ".join(f'"{field}"' for field in fields)
+    answer_format = (
+        f"one tuple ({example}) per item, each element in double quotes, "
+        'tuples separated by "; ", or None when there is nothing to extract'
+    )
+    return SentiBenchTask(
+        name=name,
+        folder=f"absa/{name}",
+        group="fine-grained",
+        kind="extraction",
+        metric="micro_f1",
+        instruction=f"{task} Write {answer_format}.",
+        answer_format=answer_format,
+        fields=fields,
+        splits=splits,
+    )
+
+
+_BINARY = ("negative", "positive")
+_SENTIMENT_TASK = "Classify the sentiment polarity the sentence expresses."
+
+SENTIBENCH_TASKS: dict[str, SentiBenchTask] = {
+    task.name: task
+    for task in (
+        _classification("imdb", "sc/imdb", "basic", _SENTIMENT_TASK, _BINARY),
+        _classification("yelp2", "sc/yelp2", "basic", _SENTIMENT_TASK, _BINARY),
+        _classification("sst2", "sc/sst2", "basic", _SENTIMENT_TASK, _BINARY),
+        _classification("twitter", "sc/twitter", "basic", _SENTIMENT_TASK, ("negative", "positive", "neutral")),
+        _classification(
+            "irony18",
+            "multifaced/irony18",
+            "multifaceted",
+            "Decide whether the tweet is ironic.",
+            ("non-irony", "irony"),
+        ),
+        _classification(
+            "tweeteval",
+            "multifaced/tweeteval",
+            "multifaceted",
+            "Identify the emotion the tweet expresses.",
+            ("anger", "joy", "sadness", "optimism"),
+        ),
+        _classification(
+            "pstance",
+            "multifaced/pstance",
+            "multifaceted",
+            "Decide the stance the author of the tweet takes towards the target.",
+            ("against", "favor"),
+        ),
+        _classification(
+            "intimacy",
+            "multifaced/intimacy",
+            "multifaceted",
+            "Rate how intimate the tweet is.",
+            ("not intimate", "moderately intimate", "highly intimate"),
+        ),
+        _extraction(
+            "atsa_rest16",
+            "Extract every aspect term the sentence mentions explicitly, with the sentiment polarity expressed "
+            f"towards it ({_choice(_ABSA_POLARITIES)}).",
+            ("aspect term", "polarity"),
+            ("train", "test"),
+        ),
+        _extraction(
+            "acsa_rest16",
+            "Tag every aspect category the sentence discusses, with the sentiment polarity expressed towards it "
+            f"({_choice(_ABSA_POLARITIES)}). Categories: {_choice(_ACSA_CATEGORIES)}.",
+            ("category", "polarity"),
+            ("train", "test"),
+        ),
+        _extraction(
+            "asqp_rest16",
+            "Extract every sentiment quadruple of the sentence: the aspect term (NULL when the aspect is implicit), "
+            f"its category ({_choice(_ASQP_CATEGORIES)}), the opinion words and the sentiment polarity "
+            f"({_choice(_ABSA_POLARITIES)}).",
+            ("aspect", "category", "opinion", "polarity"),
+            SENTIBENCH_SPLITS,
+        ),
+        _extraction(
+            "opener",
+            "Extract every opinion of the sentence: who holds it (NULL when not stated), what it is about "
+            "(NULL when not stated), the words that express it, and its polarity (negative, positive).",
+            ("holder", "target", "expression", "polarity"),
+            SENTIBENCH_SPLITS,
+        ),
+    )
+}
+
+
+def get_sentibench_task(name: str | SentiBenchTask) -> SentiBenchTask:
+    """The registry entry for a short name (``"sst2"``) or a folder (``"sc/sst2"``).
+
+    Raises:
+        ValueError: If the name is unknown (the message lists the known names).
+    """
+    if isinstance(name, SentiBenchTask):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"a SentiBench task name must be a string, got {type(name).__name__}")
+    key = name.strip().strip("/")
+    if key in SENTIBENCH_TASKS:
+        return SENTIBENCH_TASKS[key]
+    for task in SENTIBENCH_TASKS.values():
+        if task.folder == key:
+            return task
+    raise ValueError(f"unknown SentiBench task {name!r}; known tasks: {', '.join(SENTIBENCH_TASKS)}")
+
+
+def resolve_sentibench_root(root: PathLike) -> Path:
+    """The SentiBench folder: ``root`` itself or, when given the shared data folder, ``root/sentibench``.
+
+    Raises:
+        FileNotFoundError: If neither holds the SentiBench group folders.
+    """
+    path = Path(root)
+    for candidate in (path, path / "sentibench"):
+        if any((candidate / group).is_dir() for group in ("sc", "multifaced", "absa")):
+            return candidate
+    raise FileNotFoundError(
+        f"no SentiBench data under {os.fspath(path)} (expected sc/, multifaced/ and absa/ folders, "
+        "or a sentibench/ folder holding them)"
+    )
+
+
+# --- examples -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentiBenchExample:
+    """One row of a SentiBench file, in the harness's form.
+
+    Attributes:
+        sentence: The input text, unchanged.
+        label: Classification: the verbaliser (one of the task's ``labels``); ``None`` otherwise.
+        tuples: Extraction: the gold tuples (lower case, single spaces, no duplicates, first-seen
+            order; empty when the sentence has nothing to extract); ``()`` for classification.
+        target: P-Stance: the stance target (``"Donald Trump"``); ``None`` otherwise.
+        id: The row's own id where the file has one (``ID`` / ``sent_id``), else ``None``.
+    """
+
+    sentence: str
+    label: str | None = None
+    tuples: tuple[tuple[str, ...], ...] = ()
+    target: str | None = None
+    id: str | None = None
+
+
+def normalize_answer_text(text: str) -> str:
+    """Lower case with runs of whitespace turned into one space and the ends stripped.
+
+    Gold tuples and parsed predictions both go through this, so that spacing and case never
+    decide a match.
+    """
+    return " ".join(text.lower().split())
+
+
+class _FieldError(ValueError):
+    """A problem in one field; ``_at_row`` adds the file and the row."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@contextmanager
+def _at_row(path: PathLike, row: int) -> Iterator[None]:
+    try:
+        yield
+    except _FieldError as err:
+        raise DataFormatError(path, row, err.field, err.message) from None
+
+
+def _get(record: Mapping[str, Any], key: str, field: str) -> Any:
+    if key not in record or record[key] is None:
+        raise _FieldError(field, "missing")
+    return record[key]
+
+
+def _string(record: Mapping[str, Any], key: str, field: str, *, blank_ok: bool = False) -> str:
+    value = _get(record, key, field)
+    if not isinstance(value, str):
+        raise _FieldError(field, f"expected a string, got {type(value).__name__}")
+    if not blank_ok and not value.strip():
+        raise _FieldError(field, "empty or whitespace-only")
+    return value
+
+
+def _list(record: Mapping[str, Any], key: str, field: str) -> list[Any]:
+    value = _get(record, key, field)
+    if not isinstance(value, list):
+        raise _FieldError(field, f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _object(value: Any, field: str | None) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _FieldError(field, f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _one_of(value: str, allowed: tuple[str, ...], field: str, what: str) -> str:
+    normalized = normalize_answer_text(value)
+    if normalized not in allowed:
+        raise _FieldError(field, f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+    return normalized
+
+
+def _offset(value: Any, field: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise _FieldError(field, f"offset is not a non-negative integer: {value!r}")
+
+
+def _unique(tuples: list[tuple[str, ...]], report: ReadReport) -> tuple[tuple[str, ...], ...]:
+    """``tuples`` without repeats (first-seen order); the repeats are counted."""
+    kept = tuple(dict.fromkeys(tuples))
+    report.add(_DUPLICATE_TUPLE, len(tuples) - len(kept))
+    return kept
+
+
+# --- one parser per row format ----------------------------------------------------------------
+
+
+def _classification_row(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
+    sentence = _string(item, "sentence", "sentence")
+    label = _one_of(_string(item, "label", "label"), task.labels, "label", "label")
+    target = _string(item, "target", "target") if task.name == "pstance" else None
+    return SentiBenchExample(sentence=sentence, label=label, target=target)
+
+
+def _aspect_rows(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
+    """``atsa_rest16`` and ``acsa_rest16``: the same file format, different gold tuples."""
+    row_id = _get(item, "ID", "ID")
+    sentence = _string(item, "sentence", "sentence")
+    tuples = []
+    for index, record in enumerate(_list(item, "aspects", "aspects")):
+        prefix = f"aspects[{index}]"
+        record = _object(record, prefix)
+        term = _string(record, "target", f"{prefix}.target")
+        category = _string(record, "category", f"{prefix}.category")
+        polarity = _one_of(
+            _string(record, "polarity", f"{prefix}.polarity"), _ABSA_POLARITIES, f"{prefix}.polarity", "polarity"
+        )
+        if task.name == "acsa_rest16":
+            tuples.append((normalize_answer_text(category.replace("#", " ")), polarity))
+            continue
+        if term == "NULL":
+            # Implicit aspects have no term to extract; a few of them carry a non-zero span in
+            # the released files, which is why offsets are only checked for explicit terms.
+            report.add(_IMPLICIT_ASPECT)
+            continue
+        start = _offset(_get(record, "from", f"{prefix}.from"), f"{prefix}.from")
+        end = _offset(_get(record, "to", f"{prefix}.to"), f"{prefix}.to")
+        if sentence[start:end] != term:
+            raise _FieldError(f"{prefix}.target", f"sentence[{start}:{end}] is {sentence[start:end]!r}, not {term!r}")
+        tuples.append((normalize_answer_text(term), polarity))
+    return SentiBenchExample(sentence=sentence, tuples=_unique(tuples, report), id=str(row_id))
+
+
+def _asqp_row(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
+    sentence = _string(item, "sentence", "sentence")
+    tuples = []
+    for index, record in enumerate(_list(item, "quards", "quards")):
+        prefix = f"quards[{index}]"
+        record = _object(record, prefix)
+        aspect = _string(record, "aspect", f"{prefix}.aspect")
+        category = _string(record, "category", f"{prefix}.category")
+        opinion = _string(record, "opinion", f"{prefix}.opinion")
+        polarity = _one_of(
+            _string(record, "sentiment", f"{prefix}.sentiment"), _ABSA_POLARITIES, f"{prefix}.sentiment", "sentiment"
+        )
+        tuples.append(
+            (normalize_answer_text(aspect), normalize_answer_text(category), normalize_answer_text(opinion), polarity)
+        )
+    return SentiBenchExample(sentence=sentence, tuples=_unique(tuples, report))
+
+
+def _opener_part(sentence: str, record: Mapping[str, Any], key: str, field: str) -> str:
+    """One ``[[texts], ["from:to", ...]]`` part, checked against the sentence, its texts joined."""
+    value = _list(record, key, field)
+    if len(value) != 2 or not all(isinstance(part, list) for part in value):
+        raise _FieldError(field, "expected [[texts], [spans]]")
+    texts, spans = value
+    if len(texts) != len(spans):
+        raise _FieldError(field, f"{len(texts)} texts but {len(spans)} spans")
+    for index, (text, span) in enumerate(zip(texts, spans)):
+        if not isinstance(text, str) or not text.strip():
+            raise _FieldError(f"{field}[0][{index}]", f"expected a non-empty string, got {text!r}")
+        bounds = span.split(":") if isinstance(span, str) else []
+        if len(bounds) != 2 or not all(bound.strip().isdigit() for bound in bounds):
+            raise _FieldError(f"{field}[1][{index}]", f"expected a 'from:to' span, got {span!r}")
+        start, end = int(bounds[0]), int(bounds[1])
+        if sentence[start:end] != text:
+            raise _FieldError(
+                f"{field}[1][{index}]", f"sentence[{start}:{end}] is {sentence[start:end]!r}, not {text!r}"
+            )
+    return normalize_answer_text(" ".join(texts)) if texts else "null"
+
+
+def _opener_row(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
+    row_id = _string(item, "sent_id", "sent_id")
+    sentence = _string(item, "sentence", "sentence")
+    tuples = []
+    for index, record in enumerate(_list(item, "opinions", "opinions")):
+        prefix = f"opinions[{index}]"
+        record = _object(record, prefix)
+        holder = _opener_part(sentence, record, "Source", f"{prefix}.Source")
+        target = _opener_part(sentence, record, "Target", f"{prefix}.Target")
+        expression = _opener_part(sentence, record, "Polar_expression", f"{prefix}.Polar_expression")
+        polarity = _one_of(
+            _string(record, "Polarity", f"{prefix}.Polarity"), _ABSA_POLARITIES, f"{prefix}.Polarity", "polarity"
+        )
+        tuples.append((holder, target, expression, polarity))
+    return SentiBenchExample(sentence=sentence, tuples=_unique(tuples, report), id=row_id)
+
+
+_ROW_PARSERS: dict[str, Callable[[SentiBenchTask, Mapping[str, Any], ReadReport], SentiBenchExample]] = {
+    "atsa_rest16": _aspect_rows,
+    "acsa_rest16": _aspect_rows,
+    "asqp_rest16": _asqp_row,
+    "opener": _opener_row,
+}
+
+
+# --- the reader ---------------------------------------------------------------------------------
+
+
+def read_sentibench(
+    root: PathLike,
+    name: str,
+    split: str,
+    *,
+    return_report: bool = False,
+) -> list[SentiBenchExample] | tuple[list[SentiBenchExample], ReadReport]:
+    """Read one split of one SentiBench dataset.
+
+    Args:
+        root: The SentiBench folder (holding ``sc/``, ``multifaced/``, ``absa/``) or the shared
+            data folder that holds ``sentibench/``.
+        name: A task name of ``SENTIBENCH_TASKS`` (``"sst2"``) or its folder (``"sc/sst2"``).
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        return_report: Also return the ``ReadReport``.
+
+    Returns:
+        The rows in file order as ``SentiBenchExample`` (see the module docstring for what
+        ``label`` and ``tuples`` hold per dataset), or ``(examples, report)``.
+
+    Raises:
+        ValueError: Unknown task or split, or a split the dataset does not have (``val`` of
+            ``atsa_rest16`` / ``acsa_rest16``).
+        FileNotFoundError: The folder or the file is missing.
+        DataFormatError: Not UTF-8, malformed JSON, not a list, an empty list, or a bad row (the
+            error names the file, the 1-based row and the field, e.g. ``aspects[0].polarity``).
+    """
+    task = get_sentibench_task(name)
+    if split not in SENTIBENCH_SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SENTIBENCH_SPLITS)}")
+    if split not in task.splits:
+        raise ValueError(f"SentiBench {task.name} has no {split!r} split (it has {', '.join(task.splits)})")
+    path = resolve_sentibench_root(root) / task.folder / f"{split}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"SentiBench {task.name} {split} file not found: {path}")
+    items = _load_json_list(path)
+    if not items:
+        raise DataFormatError(path, None, None, "the JSON list is empty")
+    parse_row = _ROW_PARSERS.get(task.name, _classification_row)
+    report = ReadReport()
+    examples = []
+    for row, item in enumerate(items, start=1):
+        with _at_row(path, row):
+            examples.append(parse_row(task, _object(item, None), report))
+    report.log(logger, os.fspath(path))
+    return (examples, report) if return_report else examples

@@ -1,0 +1,885 @@
+"""The SentiBench few-shot evaluation harness for causal language models.
+
+SentiBench (Zhang et al., 2025, "Targeted Distillation for Sentiment Analysis") measures how well a
+(small) causal LM does sentiment analysis from a prompt alone. This module runs its protocol on any
+``transformers`` causal LM and tokenizer, offline:
+
+* **Demonstrations.** For every test example, ``k`` (default 4) demonstrations are drawn without
+  replacement from the train split by ``random.Random(seed)``, one fresh draw per test example in
+  file order, as the paper's own scripts do (per example, not one set per seed). Example ``i``'s
+  demonstrations depend only on the seed and ``i``, so capping the test set with ``max_examples``
+  keeps the first ``N`` prompts exactly the same for every model.
+* **Prompt.** Plain text, no chat template by default::
+
+      <instruction>
+
+      Sentence: <demo 1>
+      Answer: <its answer>
+
+      ...
+
+      Sentence: <test sentence>
+      Answer:
+
+  (P-Stance puts a ``Target: <target>`` line before each sentence.) With
+  ``use_chat_template=True`` the same text becomes one user message and the tokenizer's chat
+  template adds the generation prompt.
+* **Classification** (8 sets, macro-F1). One batched forward pass per batch (left padding, position
+  ids from the attention mask), and the prediction is the argmax of the next-token log-probability
+  at the last position over the *first* token of each verbalised label (``" positive"``). When two
+  labels share their first token under the model's tokenizer, the first token cannot tell them
+  apart, so every label of that task is scored by the summed log-probability of all its tokens
+  instead (a sum, not a mean: it is the label's probability as a continuation, which favours
+  shorter labels; the choice is recorded per task as ``scoring``).
+* **Extraction** (4 sets, micro-F1). Batched greedy ``generate`` (``max_new_tokens``, stopping at
+  a blank line); the answer is cut at the first blank line or next ``Sentence:`` and parsed into
+  tuples (``parse_answer``): ``("a", "b"); ("c", "d")``, Python lists of tuples and unquoted
+  ``(a, b)`` all parse; elements are lower-cased with whitespace collapsed; ``None`` or ``[]`` is
+  the empty set; a tuple of the wrong length is dropped. Micro-F1 compares per-sentence sets.
+* **Aggregation.** Each dataset gets one score per seed; ``SentiBenchResults`` reports the mean and
+  the sample standard deviation over seeds (0 for one seed), the mean over datasets and per group;
+  scores are fractions in [0, 1] (the Markdown table shows %).
+
+The tokenizer is never changed: padding is done here, with the pad token or, when the tokenizer
+has none, its end-of-sequence token (with a warning; there is no padding side to get wrong).
+Prompts are not truncated; a warning counts those longer than ``max_position_embeddings``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import random
+import statistics
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+from ..data.sentibench import (
+    SENTIBENCH_TASKS,
+    SentiBenchExample,
+    SentiBenchTask,
+    get_sentibench_task,
+    normalize_answer_text,
+    read_sentibench,
+    resolve_sentibench_root,
+)
+from .classification_metrics import classification_scores
+
+__all__ = [
+    "ANSWER_KEY",
+    "SentiBenchPrompt",
+    "SentiBenchResults",
+    "SentiBenchTaskResult",
+    "build_sentibench_prompts",
+    "evaluate_sentibench",
+    "generate_answers",
+    "label_token_ids",
+    "macro_f1",
+    "micro_f1",
+    "parse_answer",
+    "render_answer",
+    "score_labels",
+]
+
+logger = logging.getLogger(__name__)
+
+ANSWER_KEY = "Answer:"
+SENTENCE_KEY = "Sentence:"
+TARGET_KEY = "Target:"
+RESULTS_JSON = "sentibench_results.json"
+RESULTS_MARKDOWN = "sentibench_results.md"
+PREDICTIONS_JSONL = "sentibench_predictions.jsonl"
+
+Tuple = tuple[str, ...]
+
+_GROUPS = ("basic", "multifaceted", "fine-grained")
+
+
+# --- prompts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentiBenchPrompt:
+    """A few-shot prompt and the train rows it shows.
+
+    Attributes:
+        text: The plain-text prompt, ending in ``"Answer:"``.
+        demo_indices: Indices into the train split of the demonstrations, in prompt order.
+    """
+
+    text: str
+    demo_indices: tuple[int, ...]
+
+
+def render_answer(task: SentiBenchTask, example: SentiBenchExample) -> str:
+    """The answer a demonstration shows: the verbaliser, or the gold tuples in the answer format.
+
+    Tuples are written ``("a", "b"); ("c", "d")`` with JSON string quoting, so elements with
+    commas, parentheses or quotes (real aspect terms have them) survive ``parse_answer``; an empty
+    gold set is ``None``.
+    """
+    if task.kind == "classification":
+        if example.label is None:
+            raise ValueError(f"{task.name}: a classification example needs a label")
+        return example.label
+    if not example.tuples:
+        return "None"
+    return "; ".join(
+        "(" + ", ".join(json.dumps(part, ensure_ascii=False) for part in row) + ")" for row in example.tuples
+    )
+
+
+def _block(task: SentiBenchTask, example: SentiBenchExample, answer: str | None) -> str:
+    lines = [f"{TARGET_KEY} {example.target}"] if task.name == "pstance" else []
+    lines.append(f"{SENTENCE_KEY} {example.sentence}")
+    lines.append(ANSWER_KEY if answer is None else f"{ANSWER_KEY} {answer}")
+    return "\n".join(lines)
+
+
+def build_sentibench_prompts(
+    task: str | SentiBenchTask,
+    train: Sequence[SentiBenchExample],
+    test: Sequence[SentiBenchExample],
+    *,
+    k: int,
+    seed: int,
+) -> list[SentiBenchPrompt]:
+    """One few-shot prompt per test example (see the module docstring for the layout).
+
+    Demonstrations come from ``train`` only: ``random.Random(seed).sample`` draws ``k`` distinct
+    rows per test example, in the order of ``test``, so the first ``N`` prompts do not depend on
+    how many follow.
+
+    Raises:
+        ValueError: If ``k`` is negative or larger than ``train``.
+    """
+    task = get_sentibench_task(task)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}")
+    if k > len(train):
+        raise ValueError(f"k={k} demonstrations asked for, but the {task.name} train split has {len(train)} rows")
+    rng = random.Random(seed)
+    prompts = []
+    for example in test:
+        indices = tuple(rng.sample(range(len(train)), k))
+        blocks = [task.instruction]
+        blocks += [_block(task, train[index], render_answer(task, train[index])) for index in indices]
+        blocks.append(_block(task, example, None))
+        prompts.append(SentiBenchPrompt("\n\n".join(blocks), indices))
+    return prompts
+
+
+# --- answer parsing -----------------------------------------------------------------------------
+
+_CLOSING_QUOTE = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+_EMPTY_ANSWERS = {"none", "[]", "()", "null", "n/a"}
+
+
+def _cut_answer(text: str) -> str:
+    """The generated answer up to the first blank line or the next prompt block."""
+    text = text.lstrip()
+    for stop in ("\n\n", f"\n{SENTENCE_KEY}", f"\n{TARGET_KEY}"):
+        end = text.find(stop)
+        if end != -1:
+            text = text[:end]
+    return text.strip()
+
+
+def _read_tuple(text: str, start: int) -> tuple[list[str], int] | None:
+    """The elements of the tuple whose ``(`` is at ``start - 1`` and the index after its ``)``.
+
+    Elements are quoted strings (``"..."``, ``'...'``, curly quotes; backslash escapes) or bare
+    text up to ``,`` / ``)``. ``None`` when the text there is not a tuple.
+    """
+    items: list[str] = []
+    i, n = start, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            return None
+        if text[i] in _CLOSING_QUOTE:
+            close = _CLOSING_QUOTE[text[i]]
+            i += 1
+            chars = []
+            while i < n and text[i] != close:
+                if text[i] == "\\" and i + 1 < n:
+                    i += 1
+                chars.append(text[i])
+                i += 1
+            if i >= n:
+                return None
+            items.append("".join(chars))
+            i += 1
+            while i < n and text[i].isspace():
+                i += 1
+        else:
+            end = i
+            while end < n and text[end] not in ",()":
+                end += 1
+            if end >= n or text[end] == "(":
+                return None
+            items.append(text[i:end])
+            i = end
+        if i >= n:
+            return None
+        if text[i] == ")":
+            return items, i + 1
+        if text[i] != ",":
+            return None
+        i += 1
+
+
+def _parse(text: str, arity: int) -> tuple[frozenset[Tuple], bool]:
+    """``parse_answer`` plus whether the answer was understood (``None`` or at least one tuple)."""
+    answer = _cut_answer(text)
+    if normalize_answer_text(answer).rstrip(".") in _EMPTY_ANSWERS:
+        return frozenset(), True
+    found = set()
+    position = answer.find("(")
+    while position != -1:
+        parsed = _read_tuple(answer, position + 1)
+        if parsed is None:
+            position = answer.find("(", position + 1)
+            continue
+        items, end = parsed
+        row = tuple(normalize_answer_text(item) for item in items)
+        if len(row) == arity and all(row):
+            found.add(row)
+        position = answer.find("(", end)
+    return frozenset(found), bool(found)
+
+
+def parse_answer(text: str, arity: int) -> frozenset[tuple[str, ...]]:
+    """The set of ``arity``-tuples a generated answer states.
+
+    Only the text before the first blank line (or the next ``Sentence:`` / ``Target:`` line)
+    counts. Elements are lower-cased, stripped, and runs of whitespace become one space.
+    ``None`` / ``[]`` / empty give the empty set, as does junk; tuples of another length or with
+    an empty element are dropped.
+
+    Example:
+        >>> sorted(parse_answer(' ("Battery  Life", "POSITIVE"); (keyboard, negative)\\n\\nSentence: x', 2))
+        [('battery life', 'positive'), ('keyboard', 'negative')]
+    """
+    if arity < 1:
+        raise ValueError(f"arity must be >= 1, got {arity}")
+    return _parse(text, arity)[0]
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+
+def micro_f1(gold: Sequence[Iterable[Tuple]], predicted: Sequence[Iterable[Tuple]]) -> dict[str, float]:
+    """Micro precision, recall and F1 over exact tuple matches, per sentence.
+
+    Each sentence's gold and predicted tuples are compared as sets (a repeated tuple counts once);
+    true positives, gold and predicted counts are summed over sentences. With no gold and no
+    predicted tuple at all, every score is 1 (nothing to find, nothing wrongly found).
+
+    Returns:
+        ``precision``, ``recall``, ``f1`` in [0, 1], and the counts ``tp``, ``n_gold``, ``n_pred``.
+
+    Example:
+        >>> micro_f1([[("a", "pos")], []], [[("a", "pos"), ("b", "neg")], []])["f1"]
+        0.6666666666666666
+    """
+    if len(gold) != len(predicted):
+        raise ValueError(f"gold has {len(gold)} sentences but predicted has {len(predicted)}")
+    tp = n_gold = n_pred = 0
+    for gold_rows, predicted_rows in zip(gold, predicted):
+        gold_set, predicted_set = set(gold_rows), set(predicted_rows)
+        tp += len(gold_set & predicted_set)
+        n_gold += len(gold_set)
+        n_pred += len(predicted_set)
+    precision = tp / n_pred if n_pred else float(n_gold == 0)
+    recall = tp / n_gold if n_gold else float(n_pred == 0)
+    f1 = 2 * tp / (n_gold + n_pred) if n_gold + n_pred else 1.0
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "n_gold": n_gold, "n_pred": n_pred}
+
+
+def macro_f1(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
+    """Macro-F1 and accuracy of predicted labels, as fractions in [0, 1].
+
+    Macro-F1 averages the F1 of the labels that occur in ``gold`` or ``predicted`` (scikit-learn's
+    default, as the paper's scripts use it): a label absent from both does not count as 0.
+    """
+    index = {label: position for position, label in enumerate(labels)}
+    for name, values in (("gold", gold), ("predicted", predicted)):
+        unknown = sorted(set(values) - set(index))
+        if unknown:
+            raise ValueError(f"{name} labels {unknown} are not among {list(labels)}")
+    scores = classification_scores([index[label] for label in gold], [index[label] for label in predicted], labels)
+    return {"macro_f1": scores["macro_f1"] / 100, "accuracy": scores["accuracy"] / 100}
+
+
+# --- model calls --------------------------------------------------------------------------------
+
+
+def label_token_ids(
+    tokenizer: PreTrainedTokenizerBase,
+    labels: Sequence[str],
+    *,
+    anchor: str = ANSWER_KEY,
+    prefix: str = " ",
+) -> list[list[int]]:
+    """The token ids of each label as the continuation of ``anchor`` (the prompt's last text).
+
+    ``anchor + prefix + label`` is encoded and ``anchor``'s tokens are removed, so that tokenizers
+    that mark word starts (SentencePiece ``▁``) give the label's ids as they follow the prompt; when
+    the anchor's tokens are not a prefix (a merge across the boundary), ``prefix + label`` is
+    encoded alone, as the paper's scripts do.
+
+    Raises:
+        ValueError: If a label encodes to no token.
+    """
+    base = tokenizer(anchor, add_special_tokens=False)["input_ids"] if anchor else []
+    result = []
+    for label in labels:
+        full = tokenizer(anchor + prefix + label, add_special_tokens=False)["input_ids"]
+        if base and full[: len(base)] == base:
+            ids = full[len(base) :]
+        else:
+            ids = tokenizer(prefix + label, add_special_tokens=False)["input_ids"]
+        if not ids:
+            raise ValueError(f"label {label!r} encodes to no token")
+        result.append(list(ids))
+    return result
+
+
+def _device(model: torch.nn.Module) -> torch.device:
+    device = getattr(model, "device", None)
+    return device if isinstance(device, torch.device) else next(model.parameters()).device
+
+
+def _forward_parameters(model: torch.nn.Module) -> set[str]:
+    """The named parameters of the forward that will run (the base model's, under PEFT)."""
+    target = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return set(inspect.signature(target.forward).parameters)
+
+
+def _left_pad(
+    sequences: Sequence[Sequence[int]], pad_token_id: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Left-padded ``input_ids`` and ``attention_mask``, both ``(len(sequences), longest)``."""
+    longest = max(len(sequence) for sequence in sequences)
+    input_ids = torch.full((len(sequences), longest), pad_token_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(sequences), longest), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        if sequence:
+            input_ids[row, longest - len(sequence) :] = torch.tensor(sequence, dtype=torch.long)
+            attention_mask[row, longest - len(sequence) :] = 1
+    return input_ids.to(device), attention_mask.to(device)
+
+
+def _last_logits(
+    model: torch.nn.Module, sequences: Sequence[Sequence[int]], pad_token_id: int, keep: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits at the last ``keep`` positions of left-padded ``sequences``.
+
+    Returns:
+        ``logits`` ``(B, keep, vocab)`` in float32 and the padded ``input_ids`` ``(B, T)``.
+    """
+    input_ids, attention_mask = _left_pad(sequences, pad_token_id, _device(model))
+    inputs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention_mask}
+    parameters = _forward_parameters(model)
+    if "position_ids" in parameters:
+        # Left padding would otherwise shift every position; generate() does the same.
+        inputs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    if "logits_to_keep" in parameters:
+        # Full-sequence logits over a 100k+ vocabulary would dominate memory.
+        inputs["logits_to_keep"] = keep
+    if "use_cache" in parameters:
+        inputs["use_cache"] = False
+    logits = model(**inputs).logits[:, -keep:]
+    return logits.float(), input_ids
+
+
+def _batches(n: int, batch_size: int, desc: str | None, show_progress: bool) -> Iterator[range]:
+    starts = range(0, n, batch_size)
+    for start in tqdm(starts, desc=desc, disable=not show_progress, unit="batch", leave=False):
+        yield range(start, min(start + batch_size, n))
+
+
+@torch.inference_mode()
+def score_labels(
+    model: torch.nn.Module,
+    prompt_ids: Sequence[Sequence[int]],
+    label_ids: Sequence[Sequence[int]],
+    *,
+    pad_token_id: int,
+    batch_size: int = 8,
+    desc: str | None = None,
+    show_progress: bool = False,
+) -> tuple[torch.Tensor, str]:
+    """Score every label as the continuation of every prompt.
+
+    With distinct first tokens (``method == "first_token"``) a label's score is the next-token
+    log-probability of its first token after the prompt: one forward pass per batch of prompts,
+    logits kept at the last position only. When two labels share their first token
+    (``method == "sum_logprob"``) each label's score is the summed log-probability of all its
+    tokens, from one forward pass over every (prompt, label) pair of the batch.
+
+    Args:
+        model: A causal LM returning ``logits`` ``(B, T, vocab)``.
+        prompt_ids: Token ids of each prompt (special tokens included as wanted), unpadded.
+        label_ids: Token ids of each label, e.g. from ``label_token_ids``.
+        pad_token_id: Id used for left padding (masked out).
+        batch_size: Prompts per forward pass.
+
+    Returns:
+        ``scores`` ``(len(prompt_ids), len(label_ids))`` float32 on the CPU (argmax = prediction)
+        and the method used.
+    """
+    if not label_ids or any(not ids for ids in label_ids):
+        raise ValueError("every label needs at least one token")
+    if not prompt_ids or any(not ids for ids in prompt_ids):
+        raise ValueError("score_labels needs at least one prompt, each of at least one token")
+    first = [ids[0] for ids in label_ids]
+    method = "first_token" if len(set(first)) == len(first) else "sum_logprob"
+    first_index = torch.tensor(first)
+    longest = max(len(ids) for ids in label_ids)
+    lengths = torch.tensor([len(ids) for ids in label_ids])
+    n_labels = len(label_ids)
+    scores = []
+    for batch in _batches(len(prompt_ids), batch_size, desc, show_progress):
+        if method == "first_token":
+            logits, _ = _last_logits(model, [prompt_ids[i] for i in batch], pad_token_id, keep=1)
+            log_probs = torch.log_softmax(logits[:, -1], dim=-1).cpu()  # (B, vocab)
+            scores.append(log_probs[:, first_index])
+            continue
+        pairs = [list(prompt_ids[i]) + list(ids) for i in batch for ids in label_ids]
+        logits, input_ids = _last_logits(model, pairs, pad_token_id, keep=longest + 1)
+        # Position t predicts token t + 1: the first `longest` kept positions predict the last
+        # `longest` tokens, of which each label owns its final len(label) ones.
+        log_probs = torch.log_softmax(logits[:, :-1], dim=-1)  # (B * L, longest, vocab)
+        targets = input_ids[:, -longest:].unsqueeze(-1)
+        token_scores = log_probs.gather(-1, targets).squeeze(-1).cpu()  # (B * L, longest)
+        owned = torch.arange(longest) >= (longest - lengths.repeat(len(batch))).unsqueeze(-1)
+        summed = torch.where(owned, token_scores, torch.zeros_like(token_scores)).sum(-1)
+        scores.append(summed.view(len(batch), n_labels))
+    return torch.cat(scores), method
+
+
+@torch.inference_mode()
+def generate_answers(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompt_ids: Sequence[Sequence[int]],
+    *,
+    pad_token_id: int,
+    max_new_tokens: int = 64,
+    batch_size: int = 8,
+    desc: str | None = None,
+    show_progress: bool = False,
+) -> list[str]:
+    """Greedy continuations of left-padded prompts, decoded without special tokens.
+
+    Generation stops at a blank line (the end of an answer in the prompt format), at the model's
+    end-of-sequence token, or after ``max_new_tokens``. It is pure greedy search: sampling settings
+    and penalties in the model's own ``generation_config`` are not used.
+
+    Returns:
+        One decoded continuation (prompt excluded) per prompt.
+    """
+    eos = model.generation_config.eos_token_id if model.generation_config is not None else None
+    config = GenerationConfig(
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        num_beams=1,
+        pad_token_id=pad_token_id,
+        eos_token_id=eos if eos is not None else tokenizer.eos_token_id,
+        stop_strings=["\n\n"],
+    )
+    answers: list[str] = []
+    for batch in _batches(len(prompt_ids), batch_size, desc, show_progress):
+        input_ids, attention_mask = _left_pad([prompt_ids[i] for i in batch], pad_token_id, _device(model))
+        output = model.generate(
+            input_ids=input_ids, attention_mask=attention_mask, generation_config=config, tokenizer=tokenizer
+        )
+        answers += tokenizer.batch_decode(output[:, input_ids.shape[1] :], skip_special_tokens=True)
+    return answers
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SentiBenchTaskResult:
+    """The scores of one dataset over the seeds.
+
+    Attributes:
+        task: Task name.
+        group: The paper's group (basic / multifaceted / fine-grained).
+        metric: ``"macro_f1"`` or ``"micro_f1"``.
+        n_examples: Test examples scored (after ``max_examples``).
+        scores: Seed -> score in [0, 1].
+        details: Seed -> further numbers (classification: ``accuracy``; extraction:
+            ``precision``, ``recall``, tuple counts and ``unparsed_answers``, the answers that
+            were neither ``None`` nor held a well-formed tuple).
+        scoring: Classification: ``"first_token"`` or ``"sum_logprob"``; extraction:
+            ``"generation"``.
+        predictions: Seed -> one prediction per test example (a label, or a sorted list of
+            tuples); not part of ``to_dict``.
+        generations: Extraction: seed -> the raw generated texts.
+    """
+
+    task: str
+    group: str
+    metric: str
+    n_examples: int
+    scores: dict[int, float] = field(default_factory=dict)
+    details: dict[int, dict[str, float]] = field(default_factory=dict)
+    scoring: str = ""
+    predictions: dict[int, list[Any]] = field(default_factory=dict, repr=False)
+    generations: dict[int, list[str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def mean(self) -> float:
+        """Mean score over seeds."""
+        return statistics.fmean(self.scores.values())
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation over seeds (0 for a single seed)."""
+        return statistics.stdev(self.scores.values()) if len(self.scores) > 1 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "metric": self.metric,
+            "scoring": self.scoring,
+            "n_examples": self.n_examples,
+            "mean": self.mean,
+            "std": self.std,
+            "scores": {str(seed): score for seed, score in self.scores.items()},
+            "details": {str(seed): values for seed, values in self.details.items()},
+        }
+
+
+@dataclass
+class SentiBenchResults:
+    """All datasets' results and the settings that produced them.
+
+    Attributes:
+        tasks: Task name -> ``SentiBenchTaskResult``, in evaluation order.
+        settings: Seeds, k, max_examples, batch size, max_new_tokens, chat template, model name.
+    """
+
+    tasks: dict[str, SentiBenchTaskResult]
+    settings: dict[str, Any]
+
+    @property
+    def mean(self) -> float:
+        """Mean over datasets of each dataset's mean over seeds."""
+        return statistics.fmean(result.mean for result in self.tasks.values())
+
+    @property
+    def group_means(self) -> dict[str, float]:
+        """The same mean within each of the paper's groups that was evaluated."""
+        groups: dict[str, list[float]] = {group: [] for group in _GROUPS}
+        for result in self.tasks.values():
+            groups.setdefault(result.group, []).append(result.mean)
+        return {group: statistics.fmean(values) for group, values in groups.items() if values}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": "SentiBench",
+            "settings": self.settings,
+            "mean": self.mean,
+            "group_means": self.group_means,
+            "tasks": {name: result.to_dict() for name, result in self.tasks.items()},
+        }
+
+    def to_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``to_dict()`` as indented JSON (parent folders are made); returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        return path
+
+    def to_markdown(self) -> str:
+        """A Markdown table: dataset, metric, mean ± std and each seed, in %, then the means."""
+        seeds = list(self.settings.get("seeds", []))
+        header = ["dataset", "metric", "mean ± std", *[f"seed {seed}" for seed in seeds]]
+        caption = (
+            f"SentiBench, k={self.settings.get('k')}, seeds {', '.join(map(str, seeds))}, "
+            f"test examples per dataset: {self.settings.get('max_examples') or 'all'}; scores in %."
+        )
+        lines = [
+            caption,
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|",
+        ]
+        for name, result in self.tasks.items():
+            cells = [name, result.metric, f"{100 * result.mean:.2f} ± {100 * result.std:.2f}"]
+            cells += [f"{100 * result.scores[seed]:.2f}" if seed in result.scores else "" for seed in seeds]
+            lines.append("| " + " | ".join(cells) + " |")
+        for group, value in self.group_means.items():
+            lines.append("| " + " | ".join([f"*{group}*", "mean", f"{100 * value:.2f}"] + [""] * len(seeds)) + " |")
+        lines.append("| " + " | ".join(["**all**", "mean", f"**{100 * self.mean:.2f}**"] + [""] * len(seeds)) + " |")
+        return "\n".join(lines) + "\n"
+
+    def write_predictions(self, path: str | os.PathLike[str]) -> Path:
+        """One JSON line per (task, seed, test example) with the prediction (and the raw generation)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as stream:
+            for name, result in self.tasks.items():
+                for seed, predictions in result.predictions.items():
+                    raw = result.generations.get(seed)
+                    for index, prediction in enumerate(predictions):
+                        record = {"task": name, "seed": seed, "index": index, "prediction": prediction}
+                        if raw is not None:
+                            record["generation"] = raw[index]
+                        stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return path
+
+
+# --- the harness --------------------------------------------------------------------------------
+
+
+def _tasks(tasks: str | Sequence[str] | None) -> list[SentiBenchTask]:
+    if tasks is None:
+        return list(SENTIBENCH_TASKS.values())
+    names = [tasks] if isinstance(tasks, str) else list(tasks)
+    if not names:
+        raise ValueError("tasks is empty; pass None for all 12 SentiBench datasets")
+    resolved = [get_sentibench_task(name) for name in names]
+    duplicates = sorted({task.name for task in resolved if sum(other is task for other in resolved) > 1})
+    if duplicates:
+        raise ValueError(f"tasks lists {', '.join(duplicates)} more than once")
+    return resolved
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def _pad_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    if tokenizer.pad_token_id is not None:
+        return tokenizer.pad_token_id
+    if tokenizer.eos_token_id is None:
+        raise ValueError("the tokenizer has neither a pad token nor an eos token to pad with; set tokenizer.pad_token")
+    logger.warning(
+        "the tokenizer has no pad token: padding with its eos token %r (padding is masked out)", tokenizer.eos_token
+    )
+    return tokenizer.eos_token_id
+
+
+def _encode(
+    tokenizer: PreTrainedTokenizerBase, prompts: Sequence[SentiBenchPrompt], use_chat_template: bool
+) -> list[list[int]]:
+    if not use_chat_template:
+        return [tokenizer(prompt.text)["input_ids"] for prompt in prompts]
+    texts = [
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt.text}], tokenize=False, add_generation_prompt=True
+        )
+        for prompt in prompts
+    ]
+    # The rendered template already holds the special tokens it wants.
+    return [tokenizer(text, add_special_tokens=False)["input_ids"] for text in texts]
+
+
+def _too_long(model: torch.nn.Module, prompt_ids: Sequence[Sequence[int]], extra: int) -> int:
+    """How many prompts, plus ``extra`` answer tokens, exceed the model's ``max_position_embeddings``."""
+    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    if not isinstance(limit, int):
+        return 0
+    return sum(len(ids) + extra > limit for ids in prompt_ids)
+
+
+def evaluate_sentibench(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    data_dir: str | os.PathLike[str],
+    tasks: str | Sequence[str] | None = None,
+    seeds: Sequence[int] = (42, 52, 62),
+    k: int = 4,
+    max_examples: int | None = None,
+    batch_size: int = 8,
+    max_new_tokens: int = 64,
+    output_dir: str | os.PathLike[str] | None = None,
+    *,
+    use_chat_template: bool = False,
+    show_progress: bool = True,
+) -> SentiBenchResults:
+    """Evaluate a causal LM on SentiBench with the paper's few-shot protocol.
+
+    See the module docstring for the protocol (per-example demonstrations, prompt layout,
+    first-token label scoring with its summed log-probability fallback, answer parsing).
+
+    Args:
+        model: A ``transformers`` causal LM (PEFT-wrapped works too). Put in eval mode for the
+            run; its training mode is restored afterwards.
+        tokenizer: Its tokenizer; not modified (without a pad token, the eos token pads).
+        data_dir: The SentiBench folder, or the shared data folder holding ``sentibench/``.
+        tasks: Task names or folders of ``SENTIBENCH_TASKS`` (one name as a string is fine);
+            ``None`` for all 12.
+        seeds: One score per seed; each seed draws its own demonstrations.
+        k: Demonstrations per prompt (0 for zero-shot).
+        max_examples: Score only the first ``max_examples`` test rows of each dataset (the same
+            rows, with the same demonstrations, for every model); ``None`` for all.
+        batch_size: Prompts per forward pass / ``generate`` call.
+        max_new_tokens: Generation budget for the extraction sets.
+        output_dir: When given, ``sentibench_results.json``, ``sentibench_results.md`` and
+            ``sentibench_predictions.jsonl`` are written there.
+        use_chat_template: Wrap each prompt as one user message with the tokenizer's chat template.
+        show_progress: A tqdm bar over the batches of each (dataset, seed).
+
+    Returns:
+        ``SentiBenchResults``.
+
+    Raises:
+        ValueError: Unknown or repeated task, no seeds, bad ``k`` / ``max_examples`` /
+            ``batch_size`` / ``max_new_tokens``, ``k`` larger than a train split, a tokenizer
+            with neither pad nor eos token, or ``use_chat_template`` without a chat template.
+        FileNotFoundError: No SentiBench data under ``data_dir``.
+        DataFormatError: A data file is malformed.
+    """
+    selected = _tasks(tasks)
+    seeds = list(seeds)
+    if not seeds or any(not isinstance(seed, int) or isinstance(seed, bool) for seed in seeds):
+        raise ValueError(f"seeds must be a non-empty sequence of integers, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds repeat: {seeds}")
+    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}")
+    if max_examples is not None:
+        _positive_int(max_examples, "max_examples")
+    _positive_int(batch_size, "batch_size")
+    _positive_int(max_new_tokens, "max_new_tokens")
+    if use_chat_template and not getattr(tokenizer, "chat_template", None):
+        raise ValueError("use_chat_template=True but the tokenizer has no chat template")
+    root = resolve_sentibench_root(data_dir)
+    pad_token_id = _pad_token_id(tokenizer)
+
+    results: dict[str, SentiBenchTaskResult] = {}
+    was_training = model.training
+    model.eval()
+    try:
+        for task in selected:
+            results[task.name] = _evaluate_task(
+                model,
+                tokenizer,
+                task,
+                root,
+                seeds,
+                k=k,
+                max_examples=max_examples,
+                batch_size=batch_size,
+                max_new_tokens=max_new_tokens,
+                pad_token_id=pad_token_id,
+                use_chat_template=use_chat_template,
+                show_progress=show_progress,
+            )
+    finally:
+        model.train(was_training)
+
+    settings = {
+        "seeds": seeds,
+        "k": k,
+        "max_examples": max_examples,
+        "batch_size": batch_size,
+        "max_new_tokens": max_new_tokens,
+        "use_chat_template": use_chat_template,
+        "demonstrations": "k per test example, random.Random(seed).sample over train, in test order",
+        "model": str(getattr(getattr(model, "config", None), "_name_or_path", "") or type(model).__name__),
+    }
+    summary = SentiBenchResults(tasks=results, settings=settings)
+    if output_dir is not None:
+        directory = Path(output_dir)
+        summary.to_json(directory / RESULTS_JSON)
+        (directory / RESULTS_MARKDOWN).write_text(summary.to_markdown(), encoding="utf-8")
+        summary.write_predictions(directory / PREDICTIONS_JSONL)
+    return summary
+
+
+def _evaluate_task(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    task: SentiBenchTask,
+    root: Path,
+    seeds: Sequence[int],
+    *,
+    k: int,
+    max_examples: int | None,
+    batch_size: int,
+    max_new_tokens: int,
+    pad_token_id: int,
+    use_chat_template: bool,
+    show_progress: bool,
+) -> SentiBenchTaskResult:
+    train = read_sentibench(root, task.name, "train")
+    test = read_sentibench(root, task.name, "test")
+    if k > len(train):
+        raise ValueError(f"k={k} demonstrations asked for, but the {task.name} train split has {len(train)} rows")
+    test = test[:max_examples] if max_examples is not None else test
+    result = SentiBenchTaskResult(task=task.name, group=task.group, metric=task.metric, n_examples=len(test))
+    label_ids: list[list[int]] = []
+    too_long = 0
+    if task.kind == "classification":
+        # In a chat the answer opens the assistant turn, with no space after a key.
+        anchor, prefix = ("", "") if use_chat_template else (ANSWER_KEY, " ")
+        label_ids = label_token_ids(tokenizer, task.labels, anchor=anchor, prefix=prefix)
+    for seed in seeds:
+        prompts = build_sentibench_prompts(task, train, test, k=k, seed=seed)
+        prompt_ids = _encode(tokenizer, prompts, use_chat_template)
+        desc = f"SentiBench {task.name} seed {seed}"
+        if task.kind == "classification":
+            too_long += _too_long(model, prompt_ids, max(len(ids) for ids in label_ids))
+            scores, result.scoring = score_labels(
+                model,
+                prompt_ids,
+                label_ids,
+                pad_token_id=pad_token_id,
+                batch_size=batch_size,
+                desc=desc,
+                show_progress=show_progress,
+            )
+            predicted = [task.labels[index] for index in scores.argmax(-1).tolist()]
+            metrics = macro_f1([example.label for example in test], predicted, task.labels)
+            result.scores[seed] = metrics["macro_f1"]
+            result.details[seed] = {"accuracy": metrics["accuracy"]}
+            result.predictions[seed] = predicted
+            continue
+        too_long += _too_long(model, prompt_ids, max_new_tokens)
+        generations = generate_answers(
+            model,
+            tokenizer,
+            prompt_ids,
+            pad_token_id=pad_token_id,
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size,
+            desc=desc,
+            show_progress=show_progress,
+        )
+        parsed = [_parse(text, task.arity) for text in generations]
+        metrics = micro_f1([example.tuples for example in test], [rows for rows, _ in parsed])
+        result.scoring = "generation"
+        result.scores[seed] = metrics["f1"]
+        result.details[seed] = {key: value for key, value in metrics.items() if key != "f1"}
+        result.details[seed]["unparsed_answers"] = sum(not understood for _, understood in parsed)
+        result.predictions[seed] = [sorted(map(list, rows)) for rows, _ in parsed]
+        result.generations[seed] = generations
+    if too_long:
+        logger.warning(
+            "%s: %d of %d prompts (with the answer) are longer than the model's max_position_embeddings; "
+            "they are not truncated",
+            task.name,
+            too_long,
+            len(test) * len(seeds),
+        )
+    return result
