@@ -27,6 +27,7 @@ from .data import (
     read_tweeteval,
     stratified_folds,
 )
+from .distill import DistillationConfig, DistillationTrainer, EndpointTeacher, LocalTeacher, TeacherCache
 from .evaluation import (
     SentiBenchResults,
     classification_scores,
@@ -58,6 +59,9 @@ __all__ = [
     "DataCollatorForTargetedSentiment",
     "DataCollatorWithAugmentedView",
     "DataFormatError",
+    "DistillationConfig",
+    "DistillationTrainer",
+    "EndpointTeacher",
     "FCKTConfig",
     "FCKTForTargetedSentiment",
     "FCKTOutput",
@@ -65,6 +69,7 @@ __all__ = [
     "LCLForSequenceClassification",
     "LCLOutput",
     "LabelAwareContrastiveLoss",
+    "LocalTeacher",
     "LossPartsTrainer",
     "ReadReport",
     "SentiBenchResults",
@@ -75,6 +80,7 @@ __all__ = [
     "SoftMCLTrainingArguments",
     "SupConLoss",
     "TargetedSentimentPipeline",
+    "TeacherCache",
     "ValenceLexicon",
     "classification_scores",
     "compute_classification_metrics",

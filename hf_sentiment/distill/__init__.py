@@ -1,1 +1,43 @@
-"""Targeted distillation (Zhang et al., 2025): teachers, KnowDist / ICLDist data, the PEFT student trainer."""
+"""Targeted distillation (Zhang et al., 2025): teachers and their resumable cache, KnowDist and
+ICLDist data, and the PEFT student's trainer."""
+
+from .icldist import FORMATS, ICLTask, answer_icl_prompts, build_icl_prompts
+from .knowdist import KNOWDIST_TEMPLATES, build_knowdist_prompts
+from .prompts import PromptTemplate, load_templates, save_templates
+from .teacher_cache import CachedTeacher, TeacherCache, cached_generate, cached_label_distribution
+from .teachers import EndpointTeacher, LocalTeacher, Teacher, TeacherConnectionError, gguf_to_folder
+from .trainer_distill import (
+    DataCollatorForDistillation,
+    DistillationConfig,
+    DistillationTrainer,
+    default_lora_config,
+    label_kd_loss,
+    prepare_distillation_dataset,
+)
+
+__all__ = [
+    "FORMATS",
+    "KNOWDIST_TEMPLATES",
+    "CachedTeacher",
+    "DataCollatorForDistillation",
+    "DistillationConfig",
+    "DistillationTrainer",
+    "EndpointTeacher",
+    "ICLTask",
+    "LocalTeacher",
+    "PromptTemplate",
+    "Teacher",
+    "TeacherCache",
+    "TeacherConnectionError",
+    "answer_icl_prompts",
+    "build_icl_prompts",
+    "build_knowdist_prompts",
+    "cached_generate",
+    "cached_label_distribution",
+    "default_lora_config",
+    "gguf_to_folder",
+    "label_kd_loss",
+    "load_templates",
+    "prepare_distillation_dataset",
+    "save_templates",
+]
