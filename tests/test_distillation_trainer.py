@@ -3,6 +3,10 @@ preparation, prompt templates and KnowDist prompt building, with tiny real causa
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -328,3 +332,55 @@ def test_icl_answers_take_the_teachers_label_argmax_and_first_generated_line():
             assert row["completion"] == " (dish 1, positive)" and row["teacher_label_probs"] == []
     prepared, _ = prepare_distillation_dataset(answered, tiny_tokenizer())
     assert len(prepared) == len(rows)
+
+
+# ---------------------------------------------------------------------------- example script
+@pytest.fixture
+def run_distill(monkeypatch):
+    path = Path(__file__).resolve().parents[1] / "examples" / "run_distill.py"
+    spec = importlib.util.spec_from_file_location("run_distill", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "run_distill", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_runs_both_stages_and_evaluates(run_distill, tmp_path, tokenizer, shared_data):
+    teacher, student = tmp_path / "teacher", tmp_path / "student"
+    for folder, seed in ((teacher, 1), (student, 2)):
+        tiny_causal_lm(tokenizer, seed=seed).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+    common = ["--teacher", str(teacher), "--cache", str(tmp_path / "cache.jsonl"), "--data_dir", str(shared_data),
+              "--teacher_max_new_tokens", "8", "--max_steps", "2", "--per_device_train_batch_size", "2",
+              "--report_to", "none", "--disable_tqdm", "True", "--use_cpu", "True", "--max_length", "256",
+              "--vary_label_case", "False"]  # the tiny BPE splits capitalised labels into a bare "Ġ" first  # fmt: skip
+    first = run_distill.main(["--stage", "knowdist", "--student", str(student), "--num_texts", "2",
+                              "--output_dir", str(tmp_path / "k"), *common])  # fmt: skip
+    assert first["rows"] + sum(first["left_out_or_cut"].values()) >= 2 * len(KNOWDIST_TEMPLATES)
+    second = run_distill.main(["--stage", "icldist", "--student", str(tmp_path / "k" / "merged"), "--tasks", "sst2,atsa_rest16",
+                               "--per_task", "2", "--k", "1", "--eval_tasks", "sst2", "--eval_max_examples", "2",
+                               "--eval_seeds", "42", "--output_dir", str(tmp_path / "i"), *common])  # fmt: skip
+    assert 0.0 <= second["sentibench_mean"] <= 1.0
+    adapter = AutoPeftModelForCausalLM.from_pretrained(tmp_path / "i")
+    assert isinstance(adapter, PeftModel)
+    assert (tmp_path / "i" / "sentibench_results.json").exists()
+    cached = (tmp_path / "cache.jsonl").read_text().count("\n")
+    # A rerun of stage 2 asks the teacher nothing new: every answer is cached.
+    run_distill.main(["--stage", "icldist", "--student", str(tmp_path / "k" / "merged"), "--tasks", "sst2,atsa_rest16",
+                      "--per_task", "2", "--k", "1", "--output_dir", str(tmp_path / "i2"), *common])  # fmt: skip
+    assert (tmp_path / "cache.jsonl").read_text().count("\n") == cached
+    with pytest.raises(SystemExit, match="exactly one of --teacher"):
+        run_distill.main(["--stage", "icldist", "--student", str(student), "--output_dir", str(tmp_path / "x")])
+    with pytest.raises(SystemExit, match="--stage"):
+        run_distill.main(
+            [
+                "--stage",
+                "third",
+                "--student",
+                str(student),
+                "--teacher",
+                str(teacher),
+                "--output_dir",
+                str(tmp_path / "x"),
+            ]
+        )

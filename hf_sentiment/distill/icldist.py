@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,4 +156,42 @@ def answer_icl_prompts(
     )
 
 
-__all__ = ["FORMATS", "ICLTask", "answer_icl_prompts", "build_icl_prompts"]
+def sentibench_icl_tasks(
+    root: str | Path, tasks: Sequence[str] | None = None, *, max_examples: int | None = None
+) -> list[ICLTask]:
+    """[`ICLTask`]s from the *train* splits of SentiBench datasets (all 12 by default).
+
+    Classification tasks get their SentiBench instruction (with the label list made variable)
+    and two generic phrasings; extraction tasks their instruction and one rephrasing; answers are
+    written as the harness writes demonstrations, so the student learns the format it is tested
+    on. `max_examples` keeps the first N train examples of each task.
+    """
+    from ..data.sentibench import SENTIBENCH_TASKS, read_sentibench
+    from ..evaluation.sentibench import render_answer
+
+    result = []
+    for name in tasks or list(SENTIBENCH_TASKS):
+        task = SENTIBENCH_TASKS[name]
+        train = read_sentibench(root, name, "train")[:max_examples]
+        examples = [
+            (
+                f"{example.sentence} (target: {example.target})" if example.target else example.sentence,
+                render_answer(task, example),
+            )
+            for example in train
+        ]
+        if task.kind == "classification":
+            listed = ", ".join(task.labels)
+            instructions = [
+                task.instruction.replace(listed, "{labels}"),
+                "Read the text and answer with one of: {labels}.",
+                "Label the text. Possible labels: {labels}. Give only the label.",
+            ]
+            result.append(ICLTask(name, examples, instructions, labels=list(task.labels)))
+        else:
+            instructions = [task.instruction, f"Find every item in the text and write {task.answer_format}."]
+            result.append(ICLTask(name, examples, [i.replace("{", "{{").replace("}", "}}") for i in instructions]))
+    return result
+
+
+__all__ = ["FORMATS", "ICLTask", "answer_icl_prompts", "build_icl_prompts", "sentibench_icl_tasks"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from datasets import Dataset
 
@@ -108,4 +108,31 @@ def build_knowdist_prompts(
     return Dataset.from_dict(rows)
 
 
-__all__ = ["KNOWDIST_TEMPLATES", "build_knowdist_prompts"]
+def answer_knowdist_prompts(prompts: Dataset, generate: Callable[[list[str]], list[str]]) -> Dataset:
+    """The teacher's answers to [`build_knowdist_prompts`] rows as distillation rows.
+
+    Args:
+        prompts: rows with `teacher_prompt` and `prompt`.
+        generate: `prompts -> answers`, e.g. `CachedTeacher(teacher, cache).generate`.
+
+    Returns:
+        `prompt` (the student's bare instruction), `completion` (`" " + answer`, cut at the first
+        blank line: a base LM runs on into a new worked example), `perspective`, `text_id`. Empty
+        answers stay, as empty completions, for `prepare_distillation_dataset` to count.
+    """
+    answers = generate(list(prompts["teacher_prompt"]))
+    completions = [" " + answer.strip().split("\n\n")[0].strip() for answer in answers]
+    empty = sum(not c.strip() for c in completions)
+    if empty:
+        logger.warning("KnowDist: the teacher gave %d empty answers out of %d.", empty, len(completions))
+    return Dataset.from_dict(
+        {
+            "prompt": prompts["prompt"],
+            "completion": completions,
+            "perspective": prompts["perspective"],
+            "text_id": prompts["text_id"],
+        }
+    )
+
+
+__all__ = ["KNOWDIST_TEMPLATES", "answer_knowdist_prompts", "build_knowdist_prompts"]
