@@ -35,7 +35,9 @@ def folder_bytes(folder: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = os.environ.get("HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    default_data = os.environ.get(
+        "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    )
     parser.add_argument("--data", default=default_data)
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--max_new_tokens", type=int, default=32)
@@ -47,7 +49,9 @@ def main() -> None:
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} CPUs\n")
 
     # ------------------------------------------------------------------- teacher throughput
-    sentences = [e.sentence for e in read_sentibench(resolve_sentibench_root(args.data), "sst2", "train")[: args.prompts]]
+    sentences = [
+        e.sentence for e in read_sentibench(resolve_sentibench_root(args.data), "sst2", "train")[: args.prompts]
+    ]
     prompts = build_knowdist_prompts(sentences, perspectives_per_text=1, seed=0)["teacher_prompt"]
     teacher = LocalTeacher(offline_llm_folder("gemma-3-270m"), max_new_tokens=args.max_new_tokens, name="gemma-3-270m")
     teacher.generate(prompts[:2], batch_size=2, progress=False)  # warm-up
@@ -58,7 +62,9 @@ def main() -> None:
         teacher.generate(prompts, batch_size=batch_size, progress=False)
         seconds = time.perf_counter() - start
         rates[batch_size] = len(prompts) / seconds
-        rows.append(f"| {batch_size} | {len(prompts)} | {seconds:.1f} | {rates[batch_size]:.2f} | {rates[batch_size] / rates[1]:.2f} |")
+        rows.append(
+            f"| {batch_size} | {len(prompts)} | {seconds:.1f} | {rates[batch_size]:.2f} | {rates[batch_size] / rates[1]:.2f} |"
+        )
     print(f"Gemma-3-270M, KnowDist prompts, greedy, {args.max_new_tokens} new tokens\n")
     print("\n".join(rows) + "\n")
     del teacher
@@ -72,10 +78,14 @@ def main() -> None:
     torch.manual_seed(0)
     full = AutoModelForCausalLM.from_pretrained(folder)
     lora = get_peft_model(AutoModelForCausalLM.from_pretrained(folder), default_lora_config())
-    trainable = {name: sum(p.numel() for p in m.parameters() if p.requires_grad) for name, m in (("full", full), ("LoRA", lora))}
+    trainable = {
+        name: sum(p.numel() for p in m.parameters() if p.requires_grad) for name, m in (("full", full), ("LoRA", lora))
+    }
     print(f"SmolLM2-135M-Instruct, batch {args.student_batch} × {args.length} tokens; trainable parameters: "
           f"full {trainable['full'] / 1e6:.1f} M, LoRA r=16 all-linear {trainable['LoRA'] / 1e6:.2f} M\n")  # fmt: skip
-    print(compare_step_times({"full fine-tuning": full, "LoRA": lora}, batches, args.steps, baseline="full fine-tuning"))
+    print(
+        compare_step_times({"full fine-tuning": full, "LoRA": lora}, batches, args.steps, baseline="full fine-tuning")
+    )
 
     # --------------------------------------------------------------------------- sizes
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +93,9 @@ def main() -> None:
         full.save_pretrained(Path(tmp) / "full")
         adapter, model = folder_bytes(Path(tmp) / "adapter"), folder_bytes(Path(tmp) / "full")
     print("\n| saved | MiB |\n|---|---|")
-    print(f"| LoRA adapter (PEFT format) | {adapter / 2**20:.1f} |\n| full student (safetensors, fp32) | {model / 2**20:.1f} |")
+    print(
+        f"| LoRA adapter (PEFT format) | {adapter / 2**20:.1f} |\n| full student (safetensors, fp32) | {model / 2**20:.1f} |"
+    )
 
 
 if __name__ == "__main__":
