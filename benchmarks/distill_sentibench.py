@@ -26,12 +26,12 @@ import statistics
 from pathlib import Path
 
 import transformers
-from runs import ROOT, load_example
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from hf_sentiment import evaluate_sentibench
 from hf_sentiment.data.sentibench import SENTIBENCH_TASKS
 from hf_sentiment.offline import offline_llm_folder
+from runs import ROOT, load_example
 
 ROWS = ("teacher", "student", "knowdist", "icldist")
 
