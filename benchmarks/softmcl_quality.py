@@ -38,12 +38,15 @@ import statistics
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 import transformers
 from datasets import Dataset
-from runs import ROOT, RunLog, load_example, mean_std
 from scipy.stats import pearsonr
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import StandardScaler
 from transformers import (
+    AutoModel,
     AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
@@ -54,6 +57,7 @@ from transformers import (
 
 from hf_sentiment import ValenceLexicon, read_e2e_absa, read_emobank, read_sst
 from hf_sentiment.offline import offline_minilm_path
+from runs import ROOT, RunLog, load_example, mean_std
 
 ARMS = {
     "none": None,
@@ -93,7 +97,10 @@ def task_splits(task: str, data: Path) -> dict[str, Dataset]:
     """train / dev / test with `text` (+ `text_pair`) and `label` (int, or float for regression)."""
     if task in ("sst2", "sst5"):
         stem = "binary" if task == "sst2" else "fine"
-        return {s: read_sst(data / "sst" / f"stsa.{stem}.{s}").select_columns(["text", "label"]) for s in ("train", "dev", "test")}
+        return {
+            s: read_sst(data / "sst" / f"stsa.{stem}.{s}").select_columns(["text", "label"])
+            for s in ("train", "dev", "test")
+        }
     if task == "emobank":
         return {
             s: read_emobank(data / "emobank" / "emobank.csv", s).rename_column("valence", "label").select_columns(["text", "label"])
@@ -103,7 +110,9 @@ def task_splits(task: str, data: Path) -> dict[str, Dataset]:
         folder = data / "warriner2013"
         splits = {}
         for split, name in (("train", "train"), ("dev", "dev"), ("test", "test")):
-            lexicon = ValenceLexicon.from_warriner(folder / "Ratings_Warriner_et_al.csv", folder / f"split_crosslingual_{name}.txt")
+            lexicon = ValenceLexicon.from_warriner(
+                folder / "Ratings_Warriner_et_al.csv", folder / f"split_crosslingual_{name}.txt"
+            )
             splits[split] = Dataset.from_dict({"text": list(lexicon), "label": list(lexicon.values())})
         return splits
     if task == "laptop":
@@ -174,10 +183,76 @@ def finetune(encoder: Path, task: str, splits: dict[str, Dataset], seed: int, ar
     return {"dev_score": dev_score, "test_score": test_score, "train_rows": len(train), "test_rows": len(test)}
 
 
+# ---------------------------------------------------------------------------- linear probe
+@torch.no_grad()
+def features(encoder: Path, split: Dataset, max_length: int, batch_size: int = 128) -> np.ndarray:
+    """`(N, d)` masked-mean hidden states of the frozen encoder (`text`, with `text_pair` when present)."""
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+    model = AutoModel.from_pretrained(encoder).eval()
+    chunks = []
+    for start in range(0, len(split), batch_size):
+        rows = split[start : start + batch_size]
+        batch = tokenizer(
+            rows["text"],
+            rows.get("text_pair"),
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        hidden = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        chunks.append(((hidden * mask).sum(1) / mask.sum(1)).numpy())
+    return np.concatenate(chunks)
+
+
+def probe(
+    encoder: Path, task: str, splits: dict[str, Dataset], seeds: list[int], args: argparse.Namespace
+) -> list[dict]:
+    """Linear probe on frozen features: per seed a random `--probe_train` subset of train, the
+    regularisation chosen on dev from a grid, test scored once (classification: logistic
+    regression, accuracy; regression: ridge, Pearson r)."""
+    regression = TASKS[task] == "pearson"
+    pool = splits["train"].shuffle(seed=0).select(range(min(args.probe_pool, len(splits["train"]))))
+    dev = splits["dev"].select(range(min(args.max_dev_samples * 5, len(splits["dev"]))))
+    test = splits["test"].select(range(min(args.max_test_samples, len(splits["test"]))))
+    x = {
+        name: features(encoder, split, args.max_length)
+        for name, split in (("pool", pool), ("dev", dev), ("test", test))
+    }
+    y = {"pool": np.asarray(pool["label"]), "dev": np.asarray(dev["label"]), "test": np.asarray(test["label"])}
+    scaler = StandardScaler().fit(x["pool"])
+    x = {name: scaler.transform(value) for name, value in x.items()}
+    runs = []
+    for seed in seeds:
+        rows = np.random.default_rng(seed).choice(len(pool), size=min(args.probe_train, len(pool)), replace=False)
+        best = None
+        for strength in (0.01, 0.1, 1.0, 10.0, 100.0):
+            if regression:
+                model = Ridge(alpha=strength).fit(x["pool"][rows], y["pool"][rows])
+                score = lambda name, m=model: float(pearsonr(m.predict(x[name]), y[name])[0])
+            else:
+                model = LogisticRegression(C=1 / strength, max_iter=2000).fit(x["pool"][rows], y["pool"][rows])
+                score = lambda name, m=model: float((m.predict(x[name]) == y[name]).mean())
+            dev_score = score("dev")
+            if best is None or dev_score > best[0]:
+                best = (dev_score, strength, score("test"))
+        runs.append(
+            {"seed": seed, "dev_score": best[0], "strength": best[1], "test_score": best[2], "train_rows": len(rows)}
+        )
+    return runs
+
+
 # ---------------------------------------------------------------------------------- table
 def table(runs: list[dict], setting: dict) -> str:
     runs = [r for r in runs if all(r.get(k) == v for k, v in setting.items())]
-    head = "| arm | " + " | ".join(f"{t} ({'r' if m == 'pearson' else 'acc'})" for t, m in TASKS.items()) + " | mean of 5 |"
+    if not runs:
+        return "(no runs with this setting yet)"
+    head = (
+        "| arm | "
+        + " | ".join(f"{t} ({'r' if m == 'pearson' else 'acc'})" for t, m in TASKS.items())
+        + " | mean of 5 |"
+    )
     rows = [head, "|---|" + "---|" * (len(TASKS) + 1)]
     for arm in ARMS:
         cells, per_seed = [], {}
@@ -189,41 +264,69 @@ def table(runs: list[dict], setting: dict) -> str:
         complete = [statistics.mean(s.values()) for s in per_seed.values() if len(s) == len(TASKS)]
         if any(c != "–" for c in cells):
             rows.append(f"| {arm} | " + " | ".join(cells) + f" | {mean_std(complete)} |")
-    return "\n".join(rows) + "\n\nAccuracy in %, Pearson r × 100; the mean of 5 is taken per seed, then mean ± std over seeds."
+    return (
+        "\n".join(rows)
+        + "\n\nAccuracy in %, Pearson r × 100; the mean of 5 is taken per seed, then mean ± std over seeds."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=os.environ.get("HF_SENTIMENT_DATA", str(ROOT.parent / "shared" / "data")))
     parser.add_argument("--results", default=str(ROOT / "docs" / "softmcl_runs.jsonl"))
-    parser.add_argument("--cache", default=str(ROOT / "runs" / "softmcl_encoders"), help="Where pre-trained encoders are kept.")
+    parser.add_argument(
+        "--cache", default=str(ROOT / "runs" / "softmcl_encoders"), help="Where pre-trained encoders are kept."
+    )
     parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--pretrain_steps", type=int, default=200)
     parser.add_argument("--pretrain_batch_size", type=int, default=32)
     parser.add_argument("--pretrain_learning_rate", type=float, default=1e-4)
-    parser.add_argument("--momentum", type=float, default=0.99, help="μ (0.99 suits a short run; the paper's is unknown).")
+    parser.add_argument(
+        "--momentum", type=float, default=0.99, help="μ (0.99 suits a short run; the paper's is unknown)."
+    )
     parser.add_argument("--epochs", type=float, default=2)
     parser.add_argument("--learning_rate", type=float, default=5e-5)
     parser.add_argument("--max_train_samples", type=int, default=500)
     parser.add_argument("--max_dev_samples", type=int, default=200)
     parser.add_argument("--max_test_samples", type=int, default=1000, help="The same first N test rows for every arm.")
     parser.add_argument("--max_length", type=int, default=64)
+    parser.add_argument(
+        "--protocol",
+        choices=("finetune", "probe"),
+        default="finetune",
+        help="finetune: the whole encoder; probe: a linear model on frozen features.",
+    )
+    parser.add_argument("--probe_pool", type=int, default=3000, help="probe: train rows featurised once.")
+    parser.add_argument("--probe_train", type=int, default=2000, help="probe: the per-seed random subset of them.")
     parser.add_argument("--table", action="store_true", help="Only print the table of the runs recorded so far.")
     args = parser.parse_args()
 
     log = RunLog(args.results)
     setting = {
-        "pretrain_steps": args.pretrain_steps, "pretrain_batch_size": args.pretrain_batch_size,
-        "epochs": args.epochs, "max_train_samples": args.max_train_samples, "max_test_samples": args.max_test_samples,
-    }  # fmt: skip
+        "pretrain_steps": args.pretrain_steps,
+        "pretrain_batch_size": args.pretrain_batch_size,
+        "max_test_samples": args.max_test_samples,
+    }
+    if args.protocol == "finetune":
+        setting |= {"epochs": args.epochs, "max_train_samples": args.max_train_samples}
+    else:
+        setting |= {"protocol": "probe", "probe_train": args.probe_train}
     if not args.table:
         transformers.utils.logging.set_verbosity_error()
         example = load_example("run_softmcl")
         splits = {task: task_splits(task, Path(args.data)) for task in args.tasks}
         for arm in args.arms:
             encoder = pretrain(example, args.data, arm, args)
+            if args.protocol == "probe":
+                for task in args.tasks:
+                    if log.has(arm=arm, task=task, **setting):
+                        continue
+                    print(f"== probe {arm} {task}", flush=True)
+                    for run in probe(encoder, task, splits[task], args.seeds, args):
+                        log.append({"arm": arm, "task": task, **setting, **run})
+                continue
             for seed in args.seeds:
                 for task in args.tasks:
                     key = {"arm": arm, "task": task, "seed": seed, **setting}
