@@ -314,7 +314,8 @@ def test_icl_prompts_hold_k_train_demonstrations_and_a_train_query():
 
 
 def test_icl_answers_take_the_teachers_label_argmax_and_first_generated_line():
-    rows = build_icl_prompts([SENTIMENT, ASPECTS], k=2, per_task=3, seed=0)
+    # Lower-case labels: the tiny BPE splits capitalised ones into a shared bare first token.
+    rows = build_icl_prompts([SENTIMENT, ASPECTS], k=2, per_task=3, seed=0, vary_case=False)
     calls = []
 
     def label_distribution(prompts: list[str], labels: list[str]) -> np.ndarray:
@@ -384,3 +385,34 @@ def test_example_runs_both_stages_and_evaluates(run_distill, tmp_path, tokenizer
                 str(tmp_path / "x"),
             ]
         )
+
+
+def test_label_kd_is_divided_by_the_accumulation_steps_like_the_summed_sequence_loss(tmp_path, tokenizer):
+    trainer, data = make_trainer(
+        tmp_path,
+        tokenizer,
+        tiny_causal_lm(tokenizer),
+        use_peft=False,
+        label_kd_weight=0.5,
+        gradient_accumulation_steps=2,
+    )
+    assert trainer.model_accepts_loss_kwargs
+    batch = DataCollatorForDistillation(tokenizer)([data[i] for i in range(3)])
+    trainer.current_gradient_accumulation_steps = 2
+    items = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum()) * 2  # as if a second micro-batch had as many
+    model = trainer.model.eval()
+    with torch.no_grad():
+        loss = trainer.compute_loss(model, dict(batch), num_items_in_batch=items)
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    shifted, targets = logits[:, :-1], batch["labels"][:, 1:]
+    keep = targets != IGNORE_INDEX
+    summed = torch.nn.functional.cross_entropy(shifted[keep], targets[keep], reduction="sum")
+    kd = label_kd_loss(logits, batch["label_position"], batch["label_token_ids"], batch["teacher_label_probs"], 1.0)
+    torch.testing.assert_close(loss, summed / items + 0.5 * kd / 2, rtol=1e-5, atol=1e-6)
+
+
+def test_labels_sharing_a_first_student_token_are_refused(tokenizer):
+    rows = Dataset.from_dict({"prompt": ["x"], "completion": [" Negative"], "label_choices": [["Negative", "Positive"]],
+                              "teacher_label_probs": [[0.5, 0.5]]})  # fmt: skip
+    with pytest.raises(ValueError, match="share a first token"):
+        prepare_distillation_dataset(rows, tokenizer)

@@ -364,3 +364,33 @@ def test_example_script_pretrains_and_exports(run_softmcl, tokenizer, tmp_path):
         )
     with pytest.raises(SystemExit, match="exactly one"):
         run_softmcl.main(["--output_dir", str(tmp_path / "bad"), *common])
+
+
+def test_from_pretrained_keeps_the_key_encoder_frozen(tmp_path, tokenizer):
+    model = tiny(tokenizer.vocab_size)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    model.save_pretrained(tmp_path)
+    loaded = SoftMCLForPreTraining.from_pretrained(tmp_path)
+    assert sum(p.numel() for p in loaded.parameters() if p.requires_grad) == trainable
+    assert not any(p.requires_grad for p in loaded.key_encoder.parameters())
+
+
+def test_sentence_level_reads_the_first_attended_token_under_left_padding(corpus, tokenizer):
+    model = tiny(tokenizer.vocab_size, word_weight=0.0, mlm_weight=0.0).eval()
+    left_tokenizer = AutoTokenizer.from_pretrained(offline_minilm_path(), padding_side="left")
+    batch = DataCollatorForSoftMCL(left_tokenizer)([corpus[i] for i in range(4)])
+    mask = batch["attention_mask"]
+    assert (mask[:, 0] == 0).any()  # some rows really start with padding
+    with torch.no_grad():
+        out = model(**batch)
+        rows, first = torch.arange(4), mask.argmax(-1)
+        assert (batch["input_ids"][rows, first] == tokenizer.cls_token_id).all()
+        key_ids = torch.where(batch["labels"] != -100, batch["labels"], batch["input_ids"])
+        hidden = model.mlm.base_model(input_ids=batch["input_ids"], attention_mask=mask).last_hidden_state
+        key_hidden = model.key_encoder(input_ids=key_ids, attention_mask=mask).last_hidden_state
+        rated = batch["sentence_valence"] >= 0
+        queries = torch.nn.functional.normalize(model.sentence_projection(hidden[rows, first][rated]), dim=-1)
+        keys = torch.nn.functional.normalize(model.key_sentence_projection(key_hidden[rows, first][rated]), dim=-1)
+        valence = batch["sentence_valence"][rated]
+        expected = soft_contrastive_loss(queries, valence, keys, valence, model.config.sentence_temperature)
+    torch.testing.assert_close(out.sentence_loss, expected)

@@ -217,3 +217,13 @@ def test_real_vader_corpus_rates_sentiment_words(tokenizer):
     assert len(encoded[0]["word_valence"]) == 3 and min(encoded[0]["word_valence"]) > 0.5
     assert encoded[1]["word_valence"] == [] and encoded[1]["sentence_valence"] == -1.0
     assert not math.isnan(encoded[0]["sentence_valence"])
+
+
+def test_bad_sentence_valence_names_row_and_column(tokenizer):
+    data = Dataset.from_dict({"text": ["good", "sad"], "score": [0.5, 3.0]})
+    with pytest.raises(ValueError, match=r"row 1, column 'score'.*outside \[0, 1\]"):
+        encode_valence_corpus(data, tokenizer, LEXICON, valence_column="score")
+    with pytest.raises(ValueError, match="no column 'rating'"):
+        encode_valence_corpus(data, tokenizer, LEXICON, valence_column="rating")
+    plain, _ = encode_valence_corpus(data, tokenizer, LEXICON)  # no 'valence' column: word level only
+    assert plain["sentence_valence"][0] == pytest.approx(rescale(8, (1, 9)))

@@ -197,16 +197,17 @@ class ValenceLexicon(Mapping[str, float]):
         lexicon.report.add("listed words without a rating", len(keep - lexicon._ratings.keys()))
         lexicon.report.add("rated words outside the word list", len(lexicon._ratings.keys() - keep))
         lexicon._ratings = {word: value for word, value in lexicon._ratings.items() if word in keep}
+        lexicon.report.log(logger, f"{lexicon.name} (restricted to a word list)")
         return lexicon
 
     def __getitem__(self, word: str) -> float:
-        return self._ratings[word.lower()]
+        return self._ratings[word.strip().lower()]
 
     def get(self, word: str, default: float | None = None) -> float | None:
-        return self._ratings.get(word.lower(), default)
+        return self._ratings.get(word.strip().lower(), default)
 
     def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and word.lower() in self._ratings
+        return isinstance(word, str) and word.strip().lower() in self._ratings
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ratings)

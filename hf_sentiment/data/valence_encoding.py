@@ -44,15 +44,17 @@ def encode_valence_corpus(
     lexicon: ValenceLexicon,
     *,
     text_column: str = "text",
-    valence_column: str | None = "valence",
+    valence_column: str | None = None,
     max_length: int = 128,
     sentence_fallback: str = "lexicon_mean",
 ) -> tuple[Dataset, ReadReport]:
     """Encode `dataset` for [`SoftMCLForPreTraining`].
 
     Args:
-        dataset: rows with `text_column` and, optionally, `valence_column` (in [0, 1]; NaN or
+        dataset: rows with `text_column` and, optionally, sentence valences in [0, 1] (NaN or
             missing means unrated).
+        valence_column: the column of sentence valences; by default `"valence"` when the dataset
+            has one (none otherwise). A column named here must exist.
         tokenizer: a fast tokenizer (its `word_ids` and offsets define the words).
         lexicon: the word valences.
         max_length: truncation length.
@@ -68,7 +70,11 @@ def encode_valence_corpus(
         raise ValueError(f"sentence_fallback must be one of {SENTENCE_FALLBACKS}, got {sentence_fallback!r}.")
     if text_column not in dataset.column_names:
         raise ValueError(f"encode_valence_corpus: no column {text_column!r} (columns: {dataset.column_names}).")
-    has_valence = valence_column is not None and valence_column in dataset.column_names
+    if valence_column is None:
+        valence_column = "valence" if "valence" in dataset.column_names else None
+    elif valence_column not in dataset.column_names:
+        raise ValueError(f"encode_valence_corpus: no column {valence_column!r} (columns: {dataset.column_names}).")
+    has_valence = valence_column is not None
     report = ReadReport()
     columns: dict[str, list[Any]] = {}
     for start in range(0, len(dataset), 1000):
@@ -89,7 +95,12 @@ def encode_valence_corpus(
             ratings, pieces = _rated_words(text, full.word_ids(i), full["offset_mapping"][i], lexicon)
             word_index, word_valence = _word_slots(encoded.word_ids(i), ratings, pieces)
             report.add("rated words cut by max_length", len(ratings) - len(word_valence))
-            sentence = _sentence_valence(valences[i], word_valence, sentence_fallback, report)
+            try:
+                sentence = _sentence_valence(valences[i], word_valence, sentence_fallback, report)
+            except ValueError as error:
+                raise ValueError(
+                    f"encode_valence_corpus: row {start + i}, column {valence_column!r}: {error}"
+                ) from None
             for name in encoded:
                 if name != "offset_mapping":
                     columns.setdefault(name, []).append(encoded[name][i])
@@ -193,20 +204,12 @@ class DataCollatorForSoftMCL:
     pad_to_multiple_of: int | None = None
     seed: int | None = 0
 
-    def _masker(self, features: list[dict[str, Any]]) -> DataCollatorForLanguageModeling:
-        seed = None
-        if self.seed is not None:
-            digest = hashlib.blake2b(str(self.seed).encode(), digest_size=8)
-            for feature in features:
-                digest.update(np.asarray(feature["input_ids"], dtype=np.int64).tobytes())
-                digest.update(b"|")
-            seed = int.from_bytes(digest.digest(), "little") >> 1
-        return DataCollatorForLanguageModeling(
-            self.tokenizer,
-            mlm_probability=self.mlm_probability,
-            pad_to_multiple_of=self.pad_to_multiple_of,
-            seed=seed,
-        )
+    def _batch_seed(self, features: list[dict[str, Any]]) -> int:
+        digest = hashlib.blake2b(str(self.seed).encode(), digest_size=8)
+        for feature in features:
+            digest.update(np.asarray(feature["input_ids"], dtype=np.int64).tobytes())
+            digest.update(b"|")
+        return int.from_bytes(digest.digest(), "little") >> 1
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         extra = ("word_index", "word_valence", "sentence_valence")
@@ -215,7 +218,18 @@ class DataCollatorForSoftMCL:
                 raise ValueError(
                     f"DataCollatorForSoftMCL: a row lacks {name!r}; encode rows with encode_valence_corpus."
                 )
-        batch = self._masker(features)([{k: v for k, v in feature.items() if k not in extra} for feature in features])
+        masker = DataCollatorForLanguageModeling(
+            self.tokenizer, mlm_probability=self.mlm_probability, pad_to_multiple_of=self.pad_to_multiple_of
+        )
+        plain = [{k: v for k, v in feature.items() if k not in extra} for feature in features]
+        if self.seed is None:
+            batch = masker(plain)
+        else:
+            # A private RNG stream seeded by the batch itself: the same masks in any process, any
+            # dataloader worker and after any resume, and the global RNG left untouched.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self._batch_seed(features))
+                batch = masker(plain)
         length = batch["input_ids"].shape[1]
         left = self.tokenizer.padding_side == "left"
         word_index = torch.full((len(features), length), -1, dtype=torch.long)

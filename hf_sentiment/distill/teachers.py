@@ -281,9 +281,9 @@ class LocalTeacher(Teacher):
 
     @property
     def name(self) -> str:
-        if self._name is not None:
-            return self._name
-        parts = [f"local:{self.model_name_or_path}"]
+        # A given name replaces the model's path only: settings that change the answers stay in
+        # the cache key, or the same name with another setting would reuse the wrong answers.
+        parts = [self._name if self._name is not None else f"local:{self.model_name_or_path}"]
         if self.gguf_file:
             parts.append(f"gguf={self.gguf_file}")
         if self.torch_dtype is not None:

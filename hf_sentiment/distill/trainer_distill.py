@@ -139,7 +139,13 @@ def prepare_distillation_dataset(
                     f"prepare_distillation_dataset: row {index}: {len(choices)} label_choices but "
                     f"{len(probs)} teacher_label_probs."
                 )
-            rows["label_token_ids"].append([_first_token(tokenizer, label) for label in choices])
+            first_tokens = [_first_token(tokenizer, label) for label in choices]
+            if len(set(first_tokens)) != len(first_tokens):
+                raise ValueError(
+                    f"prepare_distillation_dataset: row {index}: labels {choices} share a first token in the "
+                    "student's tokenizer, so their label-level KD targets would collide; rename a label."
+                )
+            rows["label_token_ids"].append(first_tokens)
             rows["label_position"].append(len(prompt_ids) - 1)
             rows["teacher_label_probs"].append([float(p) for p in probs])
     report.log(logger, "distillation dataset")
@@ -262,7 +268,13 @@ class DistillationTrainer(LossPartsTrainer):
             name: inputs.pop(name, None) for name in ("label_token_ids", "label_position", "teacher_label_probs")
         }
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
-        parts = {"sequence_loss": loss.detach()}
+        # With `num_items_in_batch`, Trainer returns the token-summed loss over the whole
+        # accumulated batch and no longer divides by the accumulation steps; a per-micro-batch
+        # mean added to it must take that division itself.
+        accumulated = self.model_accepts_loss_kwargs and num_items_in_batch is not None
+        steps = getattr(self, "current_gradient_accumulation_steps", self.args.gradient_accumulation_steps)
+        scale = 1.0 / steps if accumulated else 1.0
+        parts = {"sequence_loss": loss.detach() / scale}
         if self.args.label_kd_weight > 0 and kd_inputs["label_token_ids"] is not None:
             kd = label_kd_loss(
                 outputs.logits,
@@ -271,7 +283,7 @@ class DistillationTrainer(LossPartsTrainer):
                 kd_inputs["teacher_label_probs"],
                 self.args.label_kd_temperature,
             )
-            loss = loss + self.args.label_kd_weight * kd
+            loss = loss + self.args.label_kd_weight * scale * kd
             parts["label_kd_loss"] = kd.detach()
         if model.training:
             self.record_loss_parts(parts)
@@ -279,8 +291,11 @@ class DistillationTrainer(LossPartsTrainer):
 
     def export_merged(self, save_directory: str | Path) -> Path:
         """Save the student with its adapter merged into the base weights (a plain
-        `AutoModelForCausalLM` checkpoint) and the tokenizer; the trainer's model is left as is."""
+        `AutoModelForCausalLM` checkpoint) and the tokenizer, from the main process only; the
+        trainer's model is left as is."""
         save_directory = Path(save_directory)
+        if not self.is_world_process_zero():
+            return save_directory
         model = self.accelerator.unwrap_model(self.model)
         merged = copy.deepcopy(model).merge_and_unload() if isinstance(model, PeftModel) else model
         merged.save_pretrained(save_directory)

@@ -199,6 +199,7 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
                         f"key_{level}_projection",
                         copy.deepcopy(getattr(self, f"{level}_projection")),
                     )
+        self.mlm_head  # fail at construction, not at the first forward, for an unsupported backbone
         self.post_init()
         self.copy_online_to_key_encoder()
         # Keys of the current optimizer step, waiting for `update_momentum_and_queue`.
@@ -228,8 +229,19 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         encoder (`cls` for BERT, `lm_head` for RoBERTa, ...); maps `(..., d)` to `(..., V)`."""
         heads = [module for name, module in self.mlm.named_children() if name != self.mlm.base_model_prefix]
         if len(heads) != 1:
-            raise TypeError(f"{type(self.mlm).__name__}: cannot tell its MLM head apart ({len(heads)} candidate modules).")
+            raise TypeError(
+                f"{type(self.mlm).__name__}: cannot tell its MLM head apart ({len(heads)} candidate modules)."
+            )
         return heads[0]
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        # transformers re-creates every loaded float tensor as a trainable Parameter, which would
+        # hand the key encoder to the optimizer (and to DDP as never-used parameters).
+        model = super().from_pretrained(*args, **kwargs)
+        for _, key in model._momentum_pairs():
+            key.requires_grad_(False)
+        return model
 
     def get_input_embeddings(self) -> nn.Module:
         return self.mlm.get_input_embeddings()
@@ -357,7 +369,7 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
             if wants_words:
                 parts["word"] = self._level_loss("word", hidden, key_hidden, word_index, word_valence)
             if wants_sentences:
-                parts["sentence"] = self._level_loss("sentence", hidden, key_hidden, None, sentence_valence)
+                parts["sentence"] = self._level_loss("sentence", hidden, key_hidden, attention_mask, sentence_valence)
 
         loss = None
         if parts:
@@ -379,21 +391,24 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         level: str,
         hidden: torch.Tensor,
         key_hidden: torch.Tensor,
-        word_index: torch.Tensor | None,
+        index_or_mask: torch.Tensor,
         valence: torch.Tensor,
     ) -> torch.Tensor:
-        """Soft contrastive loss of one level; queues the step's keys when training."""
+        """Soft contrastive loss of one level (`index_or_mask`: the word index `(B, n)` for words,
+        the attention mask for sentences); queues the step's keys when training."""
         if level == "word":
             num_words = valence.shape[1]
-            query_states, counts = pool_words(hidden, word_index, num_words)
-            key_states, _ = pool_words(key_hidden, word_index, num_words)
+            query_states, counts = pool_words(hidden, index_or_mask, num_words)
+            key_states, _ = pool_words(key_hidden, index_or_mask, num_words)
             rated = (valence >= 0) & (counts > 0)
         else:
-            query_states, key_states = hidden[:, 0], key_hidden[:, 0]
+            # The first attended position is [CLS] whichever side the batch is padded on.
+            rows, first = torch.arange(hidden.shape[0], device=hidden.device), index_or_mask.long().argmax(-1)
+            query_states, key_states = hidden[rows, first], key_hidden[rows, first]
             rated = valence >= 0
         projection = getattr(self, f"{level}_projection")
         queries = F.normalize(projection(query_states[rated]), dim=-1)
-        query_valence = valence[rated].to(queries.dtype)
+        query_valence = valence[rated].float()  # valences stay fp32 under autocast
         with torch.no_grad():
             keys = F.normalize(getattr(self, f"key_{level}_projection")(key_states[rated]), dim=-1)
             key_valence = query_valence
