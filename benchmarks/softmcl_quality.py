@@ -142,8 +142,10 @@ def finetune(encoder: Path, task: str, splits: dict[str, Dataset], seed: int, ar
     if pooler is not None:
         # An MLM export has no pooler while the shipped MiniLM has a trained one: start every arm
         # from the same freshly initialised pooler so that only the encoder differs.
+        # (`_init_weights` would skip them: transformers marks loaded tensors as initialised.)
         torch.manual_seed(seed)
-        pooler.apply(model._init_weights)
+        torch.nn.init.normal_(pooler.dense.weight, std=model.config.initializer_range)
+        torch.nn.init.zeros_(pooler.dense.bias)
 
     def tokenize(batch: dict) -> dict:
         pair = batch.get("text_pair")
