@@ -124,19 +124,23 @@ def test_pool_words_is_the_mean_of_each_words_pieces():
 
 
 def test_enqueue_is_a_fifo_ring_buffer():
+    """Against a direct simulation: a list that keys enter one by one at the pointer."""
     model = tiny(99, word_queue_size=5)
-    reference: list[float] = []
+    slots: list[tuple[float, ...] | None] = [None] * 5
+    pointer = 0
     for size in (2, 3, 4, 7):  # wraps around, then one call larger than the queue
-        keys = torch.randn(size, 8)
-        valences = torch.rand(size)
+        keys, valences = torch.randn(size, 8), torch.rand(size)
         model.enqueue("word", keys, valences)
-        reference = (reference + valences.tolist())[-5:]
-        queued_keys, queued_valence = model.queued("word")
-        assert sorted(queued_valence.tolist()) == pytest.approx(sorted(reference))
-        # the newest key sits just before the pointer
-        newest = (int(model.word_queue_pointer) - 1) % 5
-        torch.testing.assert_close(model.word_queue[newest], keys[-1])
-    assert int(model.word_queue_pointer) == (2 + 3 + 4 + 7) % 5
+        for key, valence in zip(keys.tolist(), valences.tolist()):
+            slots[pointer] = (valence, *key)
+            pointer = (pointer + 1) % 5
+        assert int(model.word_queue_pointer) == pointer
+        for slot, expected in enumerate(slots):
+            if expected is None:
+                assert model.word_queue_valence[slot] == -1.0
+            else:
+                assert model.word_queue_valence[slot].item() == pytest.approx(expected[0])
+                torch.testing.assert_close(model.word_queue[slot], torch.tensor(expected[1:]))
 
 
 def test_momentum_update_is_an_ema_of_the_online_weights(corpus, tokenizer):
