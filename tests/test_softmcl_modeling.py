@@ -398,3 +398,18 @@ def test_sentence_level_reads_the_first_attended_token_under_left_padding(corpus
         valence = batch["sentence_valence"][rated]
         expected = soft_contrastive_loss(queries, valence, keys, valence, model.config.sentence_temperature)
     torch.testing.assert_close(out.sentence_loss, expected)
+
+
+def test_gradient_accumulation_queues_every_micro_batch_and_moves_the_key_encoder_once(tmp_path, tokenizer, corpus):
+    torch.manual_seed(0)
+    model = tiny(tokenizer.vocab_size, momentum=0.9, word_queue_size=64, sentence_queue_size=16)
+    start = [p.detach().clone() for p in model.mlm.base_model.parameters()]
+    args = SoftMCLTrainingArguments(
+        str(tmp_path), max_steps=1, per_device_train_batch_size=2, gradient_accumulation_steps=2, learning_rate=1e-3,
+        report_to="none", disable_tqdm=True, use_cpu=True, save_strategy="no", train_sampling_strategy="sequential",
+    )  # fmt: skip
+    SoftMCLTrainer(model=model, args=args, train_dataset=corpus, processing_class=tokenizer).train()
+    assert int(model.word_queue_pointer) == sum(len(corpus[i]["word_valence"]) for i in range(4))
+    online = list(model.mlm.base_model.parameters())
+    for key, before, after in zip(model.key_encoder.parameters(), start, online):
+        torch.testing.assert_close(key, 0.9 * before + 0.1 * after.detach())
