@@ -23,156 +23,21 @@ format: `peft.AutoPeftModelForCausalLM.from_pretrained(output_dir)`), the merged
 
 from __future__ import annotations
 
-import json
-import logging
-import random
-import sys
-from dataclasses import dataclass, field
+import os
 from pathlib import Path
 
-import transformers
-from transformers import AutoModelForCausalLM, AutoTokenizer, HfArgumentParser, set_seed
+from hf_sentiment.cli import train_distill as _train_distill
 
-from hf_sentiment import evaluate_sentibench
-from hf_sentiment.data.sentibench import SENTIBENCH_TASKS, read_sentibench, resolve_sentibench_root
-from hf_sentiment.distill import (
-    CachedTeacher,
-    DistillationConfig,
-    DistillationTrainer,
-    EndpointTeacher,
-    LocalTeacher,
-    TeacherCache,
-    answer_icl_prompts,
-    build_icl_prompts,
-    build_knowdist_prompts,
-    load_templates,
-    prepare_distillation_dataset,
-)
-from hf_sentiment.distill.icldist import sentibench_icl_tasks
-from hf_sentiment.distill.knowdist import KNOWDIST_TEMPLATES, answer_knowdist_prompts
-from hf_sentiment.offline import OFFLINE_LLMS, offline_llm_folder
+# Re-exported: the arguments and helpers that tests and benchmarks use.
+from hf_sentiment.cli.train_distill import *
 
-logger = logging.getLogger(__name__)
-
-
-@dataclass
-class DistillArguments:
-    stage: str = field(metadata={"help": "knowdist or icldist."})
-    student: str = field(metadata={"help": "Student folder, or smollm2-135m-instruct / gemma-3-270m."})
-    teacher: str | None = field(
-        default=None, metadata={"help": "Teacher folder or offline name (or use --teacher_url)."}
-    )
-    teacher_url: str | None = field(
-        default=None, metadata={"help": "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1."}
-    )
-    cache: str = field(default="runs/distill/teacher_cache.jsonl", metadata={"help": "The resumable teacher cache."})
-    data_dir: str = field(
-        default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"),
-        metadata={"help": "The shared data folder (SentiBench lives in its sentibench/)."},
-    )
-    teacher_batch_size: int = field(default=8, metadata={"help": "Prompts per teacher forward pass."})
-    teacher_max_new_tokens: int = field(default=64, metadata={"help": "Longest teacher answer."})
-    num_texts: int = field(default=200, metadata={"help": "knowdist: unlabelled texts to ask about."})
-    perspectives_per_text: int | None = field(default=None, metadata={"help": "knowdist: perspectives per text (all)."})
-    templates: str | None = field(default=None, metadata={"help": "knowdist: a JSON file of prompt templates."})
-    per_task: int = field(default=40, metadata={"help": "icldist: prompts per SentiBench task."})
-    k: int = field(default=4, metadata={"help": "icldist: demonstrations per prompt."})
-    tasks: str = field(default="all", metadata={"help": "icldist: comma-separated SentiBench tasks, or all."})
-    vary_label_case: bool = field(default=True, metadata={"help": "icldist: vary the labels' case across prompts."})
-    eval_tasks: str | None = field(
-        default=None, metadata={"help": "SentiBench tasks to evaluate after training (all, or a list)."}
-    )
-    eval_max_examples: int | None = field(default=50, metadata={"help": "Test examples per SentiBench dataset."})
-    eval_seeds: str = field(default="42,52,62", metadata={"help": "Demonstration seeds of the evaluation."})
-
-
-def resolve_model(spec: str) -> Path:
-    if spec in OFFLINE_LLMS:
-        return offline_llm_folder(spec)
-    path = Path(spec)
-    if not (path / "config.json").exists():
-        raise SystemExit(f"{spec!r} is neither a model folder nor one of {sorted(OFFLINE_LLMS)}.")
-    return path
-
-
-def task_names(spec: str) -> list[str]:
-    names = list(SENTIBENCH_TASKS) if spec == "all" else [name.strip() for name in spec.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(SENTIBENCH_TASKS))
-    if unknown:
-        raise SystemExit(f"unknown SentiBench tasks {unknown}; choose from {sorted(SENTIBENCH_TASKS)}.")
-    return names
-
-
-def unlabelled_texts(data_dir: str, count: int, seed: int) -> list[str]:
-    """`count` distinct sentences drawn from the train splits of the SentiBench datasets."""
-    root = resolve_sentibench_root(data_dir)
-    pool = sorted({example.sentence for name in SENTIBENCH_TASKS for example in read_sentibench(root, name, "train")})
-    return random.Random(seed).sample(pool, min(count, len(pool)))
+# A checkout keeps the shared data beside it; the installed `hf-sentiment` command cannot guess that.
+CHECKOUT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = HfArgumentParser((DistillArguments, DistillationConfig))
-    args, training_args = parser.parse_args_into_dataclasses(argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
-    transformers.utils.logging.set_verbosity_warning()
-    set_seed(training_args.seed)
-    if args.stage not in ("knowdist", "icldist"):
-        raise SystemExit(f"--stage must be knowdist or icldist, got {args.stage!r}.")
-    if (args.teacher is None) == (args.teacher_url is None):
-        raise SystemExit("Give exactly one of --teacher or --teacher_url.")
-
-    if args.teacher_url:
-        teacher = EndpointTeacher(args.teacher_url, max_new_tokens=args.teacher_max_new_tokens)
-    else:
-        teacher = LocalTeacher(
-            resolve_model(args.teacher), batch_size=args.teacher_batch_size,
-            max_new_tokens=args.teacher_max_new_tokens, name=args.teacher,
-        )  # fmt: skip
-    Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
-    with TeacherCache(args.cache) as cache:
-        cached = CachedTeacher(teacher, cache)
-        if args.stage == "knowdist":
-            templates = load_templates(args.templates) if args.templates else KNOWDIST_TEMPLATES
-            texts = unlabelled_texts(args.data_dir, args.num_texts, training_args.seed)
-            prompts = build_knowdist_prompts(
-                texts, templates, perspectives_per_text=args.perspectives_per_text, seed=training_args.seed
-            )
-            rows = answer_knowdist_prompts(prompts, cached.generate)
-        else:
-            root = resolve_sentibench_root(args.data_dir)
-            tasks = sentibench_icl_tasks(root, task_names(args.tasks))
-            prompts = build_icl_prompts(
-                tasks, k=args.k, per_task=args.per_task, seed=training_args.seed, vary_case=args.vary_label_case
-            )
-            rows = answer_icl_prompts(prompts, cached.generate, cached.label_distribution)
-    del teacher
-
-    student_path = resolve_model(args.student)
-    tokenizer = AutoTokenizer.from_pretrained(student_path)
-    student = AutoModelForCausalLM.from_pretrained(student_path)
-    train, report = prepare_distillation_dataset(rows, tokenizer, max_length=training_args.max_length)
-    logger.info("%s: %d distillation rows (%s)", args.stage, len(train), report)
-    Path(training_args.output_dir).mkdir(parents=True, exist_ok=True)
-    rows.to_json(Path(training_args.output_dir) / f"{args.stage}_rows.jsonl")  # what the student learns, for reading
-
-    trainer = DistillationTrainer(model=student, args=training_args, train_dataset=train, processing_class=tokenizer)
-    result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    trainer.save_model()
-    merged = trainer.export_merged(Path(training_args.output_dir) / "merged")
-    metrics = {**result.metrics, "rows": len(train), "left_out_or_cut": dict(report.skipped)}
-
-    if args.eval_tasks:
-        seeds = tuple(int(seed) for seed in args.eval_seeds.split(","))
-        model = AutoModelForCausalLM.from_pretrained(merged).eval()
-        results = evaluate_sentibench(
-            model, tokenizer, args.data_dir, tasks=task_names(args.eval_tasks), seeds=seeds,
-            max_examples=args.eval_max_examples, output_dir=training_args.output_dir,
-        )  # fmt: skip
-        metrics["sentibench_mean"] = results.mean
-        print(results.to_markdown())
-    trainer.save_metrics("all", metrics)
-    logger.info("metrics: %s", json.dumps(metrics, indent=2, default=str))
-    return metrics
+    """`hf-sentiment train distill`, with `../shared/data` beside the checkout as the last-resort data folder."""
+    return _train_distill.main(argv, default_data_dir=os.fspath(CHECKOUT_DATA))
 
 
 if __name__ == "__main__":

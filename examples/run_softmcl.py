@@ -23,171 +23,21 @@ class and fine-tunes like the original.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import transformers
-from datasets import Dataset, Value, concatenate_datasets, load_dataset
-from transformers import AutoModel, AutoTokenizer, HfArgumentParser, set_seed
+from hf_sentiment.cli import train_softmcl as _train_softmcl
 
-from hf_sentiment import (
-    SoftMCLForPreTraining,
-    SoftMCLTrainer,
-    SoftMCLTrainingArguments,
-    ValenceLexicon,
-    encode_valence_corpus,
-    read_emobank,
-    read_semeval14_xml,
-    read_sst,
-    read_tweeteval,
-)
-from hf_sentiment.offline import offline_minilm_path
+# Re-exported: the arguments and helpers that tests and benchmarks use.
+from hf_sentiment.cli.train_softmcl import *
 
-logger = logging.getLogger(__name__)
+# A checkout keeps the shared data beside it; the installed `hf-sentiment` command cannot guess that.
+CHECKOUT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-@dataclass
-class ModelArguments:
-    model_name_or_path: str | None = field(
-        default=None, metadata={"help": "Encoder folder or Hub id. Default: the offline MiniLM."}
-    )
-    mlm_weight: float = field(default=1.0, metadata={"help": "Weight of the MLM loss."})
-    word_weight: float = field(
-        default=1.0, metadata={"help": "Weight of the word-level soft contrastive loss (0: off)."}
-    )
-    sentence_weight: float = field(
-        default=1.0, metadata={"help": "Weight of the sentence-level soft contrastive loss (0: off)."}
-    )
-    word_temperature: float = field(default=0.07, metadata={"help": "τ at the word level."})
-    sentence_temperature: float = field(default=0.07, metadata={"help": "τ at the sentence level."})
-    momentum: float = field(default=0.999, metadata={"help": "μ of the key encoder's EMA."})
-    word_queue_size: int = field(default=4096, metadata={"help": "Word keys kept in the queue (0: batch keys only)."})
-    sentence_queue_size: int = field(
-        default=1024, metadata={"help": "Sentence keys kept in the queue (0: batch keys only)."}
-    )
-    projection_dim: int = field(default=128, metadata={"help": "Size of the contrastive projections."})
-
-
-@dataclass
-class DataArguments:
-    corpus: str | None = field(default=None, metadata={"help": "'benchmark': the train-split corpus described above."})
-    train_file: str | None = field(default=None, metadata={"help": ".txt, .csv, .json or .jsonl file of texts."})
-    data_dir: str = field(
-        default=os.environ.get(
-            "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
-        ),
-        metadata={
-            "help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside the checkout)."
-        },
-    )
-    lexicon: str = field(default="vader", metadata={"help": "vader, warriner or a CSV path."})
-    lexicon_word_column: str = field(default="word", metadata={"help": "CSV lexicon: the word column."})
-    lexicon_rating_column: str = field(default="valence", metadata={"help": "CSV lexicon: the rating column."})
-    lexicon_scale: list[float] = field(
-        default_factory=lambda: [1.0, 9.0], metadata={"help": "CSV lexicon: rating scale low high."}
-    )
-    sentence_fallback: str = field(
-        default="lexicon_mean", metadata={"help": "lexicon_mean or none, for sentences without a valence."}
-    )
-    max_length: int = field(default=64, metadata={"help": "Tokens per text."})
-    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N texts."})
-
-
-def benchmark_corpus(data_dir: str | Path) -> Dataset:
-    """Unlabelled `text` (+ `valence` where EmoBank rates it) from train splits only."""
-    root = Path(data_dir)
-    semeval = root / "semeval14"
-    parts = {
-        "sst5_train": read_sst(root / "sst" / "stsa.fine.train").select_columns(["text"]),
-        "semeval14_laptop_train": read_semeval14_xml(semeval / "Laptop_Train_v2.xml").select_columns(["text"]),
-        "semeval14_restaurant_train": read_semeval14_xml(semeval / "Restaurants_Train_v2.xml").select_columns(["text"]),
-        "tweeteval_emotion_train": read_tweeteval(root / "tweeteval" / "emotion", "train").select_columns(["text"]),
-    }
-    unrated = concatenate_datasets(list(parts.values()))
-    unrated = unrated.add_column("valence", [None] * len(unrated), feature=Value("float32"))
-    emobank = read_emobank(root / "emobank" / "emobank.csv", "train").select_columns(["text", "valence"])
-    logger.info("benchmark corpus: %s + emobank_train %d", {k: len(v) for k, v in parts.items()}, len(emobank))
-    return concatenate_datasets([unrated, emobank])
-
-
-def load_corpus(args: DataArguments) -> Dataset:
-    if (args.corpus is None) == (args.train_file is None):
-        raise SystemExit("Give exactly one of --corpus benchmark or --train_file PATH.")
-    if args.corpus is not None:
-        if args.corpus != "benchmark":
-            raise SystemExit(f"--corpus: only 'benchmark' is built in, got {args.corpus!r}.")
-        return benchmark_corpus(args.data_dir)
-    path = Path(args.train_file)
-    if not path.is_file():
-        raise SystemExit(f"--train_file: {path} does not exist.")
-    if path.suffix == ".txt":
-        texts = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return Dataset.from_dict({"text": texts})
-    kinds = {".csv": "csv", ".json": "json", ".jsonl": "json"}
-    if path.suffix not in kinds:
-        raise SystemExit(f"--train_file: expected .txt, .csv, .json or .jsonl, got {path.name}.")
-    return load_dataset(kinds[path.suffix], data_files=str(path), split="train")
-
-
-def load_lexicon(args: DataArguments) -> ValenceLexicon:
-    if args.lexicon == "vader":
-        return ValenceLexicon.from_vader()
-    if args.lexicon == "warriner":
-        folder = Path(args.data_dir) / "warriner2013"
-        return ValenceLexicon.from_warriner(
-            folder / "Ratings_Warriner_et_al.csv", folder / "split_crosslingual_train.txt"
-        )
-    return ValenceLexicon.from_csv(
-        args.lexicon, args.lexicon_word_column, args.lexicon_rating_column, tuple(args.lexicon_scale)
-    )
-
-
-def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = HfArgumentParser((ModelArguments, DataArguments, SoftMCLTrainingArguments))
-    model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
-    transformers.utils.logging.set_verbosity_warning()
-    set_seed(training_args.seed)
-
-    encoder = model_args.model_name_or_path or offline_minilm_path()
-    tokenizer = AutoTokenizer.from_pretrained(encoder)
-    corpus = load_corpus(data_args)
-    if data_args.max_train_samples is not None:
-        corpus = corpus.select(range(min(data_args.max_train_samples, len(corpus))))
-    lexicon = load_lexicon(data_args)
-    encoded, report = encode_valence_corpus(
-        corpus, tokenizer, lexicon, max_length=data_args.max_length, sentence_fallback=data_args.sentence_fallback
-    )
-    rated_words = sum(len(v) for v in encoded["word_valence"])
-    rated_sentences = sum(v >= 0 for v in encoded["sentence_valence"])
-    logger.info(
-        "corpus: %d texts, %d rated words, %d sentences with a valence; %s (lexicon %r: %s)",
-        len(encoded), rated_words, rated_sentences, report, lexicon.name, lexicon.report,
-    )  # fmt: skip
-
-    model = SoftMCLForPreTraining.from_pretrained_encoder(
-        encoder, **{name: getattr(model_args, name) for name in vars(model_args) if name != "model_name_or_path"}
-    )
-    trainer = SoftMCLTrainer(model=model, args=training_args, train_dataset=encoded, processing_class=tokenizer)
-    result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    trainer.save_model()
-    metrics = {
-        **result.metrics,
-        "corpus_texts": len(encoded),
-        "rated_words": rated_words,
-        "rated_sentences": int(rated_sentences),
-        "queue_memory_bytes": model.queue_memory_bytes(),
-    }
-    trainer.save_metrics("train", metrics)
-    if trainer.is_world_process_zero():
-        export = model.export_encoder(Path(training_args.output_dir) / "encoder", tokenizer=tokenizer)
-        logger.info("exported %s (loads as %s)", export, type(AutoModel.from_pretrained(export)).__name__)
-    logger.info("metrics: %s", json.dumps(metrics, indent=2))
-    return metrics
+def main(argv: list[str] | None = None) -> dict:
+    """`hf-sentiment train softmcl`, with `../shared/data` beside the checkout as the last-resort data folder."""
+    return _train_softmcl.main(argv, default_data_dir=os.fspath(CHECKOUT_DATA))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,188 @@
+"""What every `hf-sentiment` subcommand shares: the user-error type, the checks on model folders and
+data folders, and the reader of texts for `predict`.
+
+User mistakes (a missing file, a folder that is not a model, the wrong kind of model for a job, a
+malformed input line) raise `CLIError`, which `hf_sentiment.cli.main` turns into one line on
+stderr and exit code 2, never a traceback. The checks run before any model is loaded, so a typo
+costs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DATA_ENV = "HF_SENTIMENT_DATA"
+
+
+class CLIError(Exception):
+    """A mistake the user can fix; the message says what to do."""
+
+
+def resolve_data_dir(given: str | os.PathLike[str] | None, fallback: str | os.PathLike[str] | None = None) -> Path:
+    """The shared data folder: `given`, else `$HF_SENTIMENT_DATA`, else `fallback`.
+
+    An installed command has no checkout beside it to guess from, so without any of the three the
+    error asks for the folder. The example scripts pass `../shared/data` beside the checkout as
+    `fallback`, which keeps their old default.
+
+    Raises:
+        SystemExit: with a message naming `--data_dir` and the variable (the training mains report
+            their user errors this way; the command line prints it as an error).
+    """
+    chosen = given or os.environ.get(DATA_ENV) or fallback
+    if not chosen:
+        raise SystemExit(f"this job reads the shared data folder: pass --data_dir DIR or set {DATA_ENV}.")
+    path = Path(chosen)
+    if not path.is_dir():
+        raise SystemExit(f"data folder {path} does not exist: pass --data_dir DIR or set {DATA_ENV}.")
+    return path
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    """A saved model folder and what its `config.json` says it is."""
+
+    path: Path
+    config: dict[str, Any]
+
+    @property
+    def model_type(self) -> str:
+        return str(self.config.get("model_type", ""))
+
+    @property
+    def architectures(self) -> list[str]:
+        return list(self.config.get("architectures") or [])
+
+    @property
+    def kind(self) -> str:
+        """`fckt`, `classifier`, `softmcl`, `causal-lm` or `other`: what the subcommands dispatch on."""
+        if self.model_type == "fckt":
+            return "fckt"
+        if self.model_type == "softmcl":
+            return "softmcl"
+        if self.model_type == "lcl" or any(a.endswith("ForSequenceClassification") for a in self.architectures):
+            return "classifier"
+        if any(a.endswith("ForCausalLM") for a in self.architectures):
+            return "causal-lm"
+        return "other"
+
+    def describe(self) -> str:
+        shown = self.architectures[0] if self.architectures else self.model_type or "an unknown model"
+        return f"{self.path} holds {shown} (model_type {self.model_type!r})"
+
+
+def model_folder(path: str | os.PathLike[str], option: str = "--model") -> ModelFolder:
+    """Check that `path` is a saved model folder and read its config.
+
+    Raises:
+        CLIError: the folder is missing, is a file, has no `config.json` (with a hint when it is a
+            PEFT adapter), or its `config.json` is not JSON.
+    """
+    folder = Path(path)
+    if not folder.exists():
+        raise CLIError(f"{option} {folder}: no such folder.")
+    if not folder.is_dir():
+        raise CLIError(f"{option} {folder}: expected a model folder (from save_pretrained), got a file.")
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        if (folder / "adapter_config.json").is_file():
+            raise CLIError(
+                f"{option} {folder} is a PEFT adapter, not a full model: merge it first with "
+                f"`hf-sentiment export distilled --model {folder} --output DIR` (or pass --adapter where offered)."
+            )
+        raise CLIError(
+            f"{option} {folder} is not a model folder: it has no config.json (save it with save_pretrained)."
+        )
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CLIError(f"{config_file}: not valid JSON ({error}).") from error
+    if not isinstance(config, dict):
+        raise CLIError(f"{config_file}: expected a JSON object.")
+    return ModelFolder(folder, config)
+
+
+def require_kind(folder: ModelFolder, kinds: Iterable[str], job: str, hint: str = "") -> None:
+    """Raise `CLIError` unless the folder holds one of `kinds` of model."""
+    kinds = tuple(kinds)
+    if folder.kind not in kinds:
+        expected = " or ".join(_KIND_NAMES[k] for k in kinds)
+        raise CLIError(f"{job} needs {expected}, but {folder.describe()}.{' ' + hint if hint else ''}")
+
+
+_KIND_NAMES = {
+    "fckt": "an FCKT targeted-sentiment model",
+    "classifier": "a sequence classifier (LCL or any *ForSequenceClassification)",
+    "softmcl": "a SoftMCL pre-training folder",
+    "causal-lm": "a causal language model",
+}
+
+
+def input_file(path: str | os.PathLike[str], option: str = "--file") -> Path:
+    """`path` as an existing file, or `CLIError`."""
+    file = Path(path)
+    if not file.exists():
+        raise CLIError(f"{option} {file}: no such file.")
+    if not file.is_file():
+        raise CLIError(f"{option} {file}: expected a file, got a folder.")
+    return file
+
+
+@dataclass(frozen=True)
+class InputText:
+    """One text to predict on, with the id the user gave (if any) and its line number."""
+
+    text: str
+    line: int
+    id: Any = None
+
+
+def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
+    """Texts from plain lines or JSON lines, validated before any model runs.
+
+    A line starting with `{` is a JSON object with a non-empty string `text` (and optionally an
+    `id`, copied to the output); any other non-blank line is the text itself. Blank lines are
+    skipped. All lines are checked first so that a bad line 900 fails before line 1 is predicted.
+
+    Raises:
+        CLIError: naming `source` and the 1-based line number of a malformed line.
+    """
+    texts = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if not line.lstrip().startswith("{"):
+            texts.append(InputText(line, number))
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise CLIError(f"{source}, line {number}: not valid JSON ({error.msg} at column {error.colno}).") from None
+        if not isinstance(record, dict):
+            raise CLIError(f"{source}, line {number}: expected a JSON object with a 'text' field.")
+        text = record.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise CLIError(f"{source}, line {number}: the JSON object needs a non-empty string 'text' field.")
+        texts.append(InputText(text, number, record.get("id")))
+    if not texts:
+        raise CLIError(f"{source}: no texts to predict on (give one text a line, or JSON lines with a 'text' field).")
+    return texts
+
+
+__all__ = [
+    "DATA_ENV",
+    "CLIError",
+    "InputText",
+    "ModelFolder",
+    "input_file",
+    "model_folder",
+    "read_texts",
+    "require_kind",
+    "resolve_data_dir",
+]

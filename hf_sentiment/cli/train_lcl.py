@@ -1,0 +1,210 @@
+"""Fine-tune a sentence classifier with label-aware contrastive loss (or CE / CE + SupCon).
+
+Trains with `LossPartsTrainer` (a plain `transformers.Trainer` that also logs the loss parts; the
+model computes its own loss), picks the best epoch
+on the dev split (macro-F1), scores the test split once, writes per-class F1 and a confusion-matrix
+PNG, and saves a lean classifier (the weighting network stripped) that loads with
+`AutoModelForSequenceClassification`.
+
+    hf-sentiment train lcl --dataset sst5 --output_dir runs/lcl-sst5 \
+        --contrastive_loss label_aware --weighting_network shared --num_train_epochs 3
+
+Datasets (read from `--data_dir`, default `$HF_SENTIMENT_DATA`; the example script falls back to
+`../shared/data` beside the checkout): sst2, sst5, goemotions (the
+single-label subset, 28 classes), tweeteval_emotion (4), empathetic_dialogues (32; only the
+validation split exists offline, so it runs stratified cross-validation: `--fold i` of
+`--num_folds`, with 10% of the training folds held out as dev).
+
+This is the body of `hf-sentiment train lcl` and of `examples/run_lcl.py` (which re-exports it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import transformers
+from datasets import Dataset
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    HfArgumentParser,
+    TrainingArguments,
+    set_seed,
+)
+
+from hf_sentiment import (
+    DataCollatorWithAugmentedView,
+    LCLForSequenceClassification,
+    classification_scores,
+    compute_classification_metrics,
+    plot_confusion_matrix,
+    read_empathetic_dialogues,
+    read_goemotions,
+    read_sst,
+    read_tweeteval,
+    stratified_folds,
+)
+from hf_sentiment.data import RandomTokenDeletion, RandomTokenMasking, RandomTokenSwap
+from hf_sentiment.offline import offline_minilm_path
+from hf_sentiment.training import LossPartsTrainer
+
+from .common import resolve_data_dir
+
+logger = logging.getLogger(__name__)
+DATASETS = ("sst2", "sst5", "goemotions", "tweeteval_emotion", "empathetic_dialogues")
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str | None = field(
+        default=None, metadata={"help": "Encoder folder or Hub id. Default: the offline MiniLM."}
+    )
+    contrastive_loss: str = field(default="label_aware", metadata={"help": "label_aware, supcon or none (CE only)."})
+    weighting_network: str = field(
+        default="separate", metadata={"help": "separate (second encoder) or shared (light head)."}
+    )
+    ce_weight: float = field(default=0.5, metadata={"help": "λ in λ·CE + (1 − λ)·contrastive."})
+    contrastive_temperature: float = field(default=0.3, metadata={"help": "τ of the contrastive loss."})
+    weighting_gradient: bool = field(
+        default=True, metadata={"help": "Let the contrastive gradient reach the weighting network."}
+    )
+    second_view: str = field(default="embedding_dropout", metadata={"help": "embedding_dropout or encoder_dropout."})
+    pooling: str = field(default="cls", metadata={"help": "cls or mean."})
+    augmentation: str = field(
+        default="none", metadata={"help": "none, mask, delete or swap: a token-level second view."}
+    )
+    augmentation_probability: float = field(
+        default=0.1, metadata={"help": "Per-token probability of the augmentation."}
+    )
+
+
+@dataclass
+class DataArguments:
+    dataset: str = field(metadata={"help": f"One of {DATASETS}."})
+    data_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "The shared data folder (default: $HF_SENTIMENT_DATA; the example script falls back to "
+            "../shared/data beside the checkout)."
+        },
+    )
+    max_length: int = field(default=128, metadata={"help": "Tokens per text."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
+    fold: int = field(default=0, metadata={"help": "empathetic_dialogues: the test fold."})
+    num_folds: int = field(default=5, metadata={"help": "empathetic_dialogues: the number of folds."})
+
+
+def load_splits(args: DataArguments) -> dict[str, Dataset]:
+    """train / dev / test for one of `DATASETS`."""
+    root = Path(args.data_dir)
+    if args.dataset in ("sst2", "sst5"):
+        stem = "binary" if args.dataset == "sst2" else "fine"
+        return {split: read_sst(root / "sst" / f"stsa.{stem}.{split}") for split in ("train", "dev", "test")}
+    if args.dataset == "goemotions":
+        return {
+            split: read_goemotions(root / "goemotions" / f"{split}.tsv", multi_label="skip")
+            for split in ("train", "dev", "test")
+        }
+    if args.dataset == "tweeteval_emotion":
+        folder = root / "tweeteval" / "emotion"
+        return {
+            "train": read_tweeteval(folder, "train"),
+            "dev": read_tweeteval(folder, "val"),
+            "test": read_tweeteval(folder, "test"),
+        }
+    if args.dataset == "empathetic_dialogues":
+        full = read_empathetic_dialogues(root / "empathetic_dialogues" / "valid_utterances.csv")
+        train_index, test_index = stratified_folds(full, k=args.num_folds, seed=42)[args.fold]
+        held = full.select(train_index).train_test_split(test_size=0.1, seed=42, stratify_by_column="label")
+        return {"train": held["train"], "dev": held["test"], "test": full.select(test_index)}
+    raise SystemExit(f"--dataset must be one of {DATASETS}, got {args.dataset!r}")
+
+
+def main(
+    argv: list[str] | None = None, *, prog: str | None = None, default_data_dir: str | os.PathLike[str] | None = None
+) -> dict[str, float]:
+    """Train, select, test and save (see the module docstring); returns the metrics.
+
+    `prog` names the command in `--help` and usage errors; `default_data_dir` is used when neither
+    `--data_dir` nor `$HF_SENTIMENT_DATA` is given (the example script passes the checkout's).
+    """
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
+    model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    data_args.data_dir = str(resolve_data_dir(data_args.data_dir, default_data_dir))
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
+    transformers.utils.logging.set_verbosity_warning()
+    set_seed(training_args.seed)
+
+    splits = load_splits(data_args)
+    if data_args.max_train_samples is not None:
+        splits["train"] = splits["train"].select(range(min(data_args.max_train_samples, len(splits["train"]))))
+    names = splits["train"].features["label"].names
+    encoder = model_args.model_name_or_path or offline_minilm_path()
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+    model = LCLForSequenceClassification.from_pretrained_encoder(
+        encoder,
+        id2label=dict(enumerate(names)),
+        contrastive_loss=model_args.contrastive_loss,
+        weighting_network=model_args.weighting_network,
+        ce_weight=model_args.ce_weight,
+        contrastive_temperature=model_args.contrastive_temperature,
+        weighting_gradient=model_args.weighting_gradient,
+        second_view=model_args.second_view,
+        pooling=model_args.pooling,
+    )
+
+    def tokenize(batch: dict) -> dict:
+        return tokenizer(batch["text"], truncation=True, max_length=data_args.max_length)
+
+    encoded = {name: split.map(tokenize, batched=True, remove_columns=["id", "text"]) for name, split in splits.items()}
+    augmenters = {
+        "mask": lambda p: RandomTokenMasking(p, tokenizer.mask_token_id),
+        "delete": RandomTokenDeletion,
+        "swap": lambda p: RandomTokenSwap(probability=p),
+    }
+    if model_args.augmentation == "none":
+        collator = DataCollatorWithPadding(tokenizer)
+    else:
+        augmenter = augmenters[model_args.augmentation](model_args.augmentation_probability)
+        collator = DataCollatorWithAugmentedView(tokenizer, augmenter, seed=training_args.seed)
+
+    trainer = LossPartsTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=encoded["train"],
+        eval_dataset=encoded["dev"],
+        data_collator=collator,
+        processing_class=tokenizer,
+        compute_metrics=compute_classification_metrics,
+    )
+    train_result = trainer.train()
+    trainer.save_metrics("train", train_result.metrics)
+    metrics = {f"dev_{k}": v for k, v in trainer.evaluate().items()}
+
+    prediction = trainer.predict(encoded["test"])
+    predicted = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    test_scores = classification_scores(prediction.label_ids, predicted.argmax(-1), names)
+    metrics.update({f"test_{k}": v for k, v in test_scores.items()})
+    plot_confusion_matrix(
+        prediction.label_ids,
+        predicted.argmax(-1),
+        names,
+        Path(training_args.output_dir) / "confusion_matrix_test.png",
+        title=f"{data_args.dataset} test, {model_args.contrastive_loss}",
+    )
+
+    model.strip_weighting_network()
+    trainer.save_model()
+    trainer.save_metrics("all", metrics)
+    reloaded = AutoModelForSequenceClassification.from_pretrained(training_args.output_dir)
+    logger.info("reloaded %s; metrics: %s", type(reloaded).__name__, json.dumps(metrics, indent=2))
+    return metrics
+
+
+__all__ = ["DATASETS", "DataArguments", "ModelArguments", "load_splits", "main"]

