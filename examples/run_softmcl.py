@@ -1,24 +1,10 @@
 #!/usr/bin/env python
-"""Continue pre-training an encoder with SoftMCL-style soft momentum contrastive learning (+ MLM),
-then export it as a plain encoder checkpoint of its own type.
+"""Continue pre-training an encoder SoftMCL-style, then export it as a plain encoder.
 
-    python examples/run_softmcl.py --corpus benchmark --lexicon warriner --output_dir runs/softmcl \
-        --max_steps 1000 --per_device_train_batch_size 32
-    python examples/run_softmcl.py --train_file my_texts.txt --lexicon vader --output_dir runs/softmcl ...
-    accelerate launch examples/run_softmcl.py ...   # several processes: keys are gathered across them
+The same job as `hf-sentiment train softmcl`; its options, defaults and usage are documented in
+`hf_sentiment/cli/train_softmcl.py` (or `--help`).
 
-Corpus (`--corpus benchmark`, read from `--data_dir`): unlabelled sentences from *train* splits
-only (SST-5 train, EmoBank train, SemEval-2014 Laptop and Restaurant train, TweetEval emotion
-train); labels are dropped, and only EmoBank brings sentence valences. `--train_file` takes a
-`.txt` file (one text a line) or a `.csv` / `.json` / `.jsonl` file with a `text` column and an
-optional `valence` column already in [0, 1].
-
-Lexicon (`--lexicon`): `vader` (embedded, default), `warriner` (Warriner et al. 2013 from
-`--data_dir`, restricted to XANEW's train split so that its dev/test words stay held out), or a
-CSV path with `--lexicon_word_column`, `--lexicon_rating_column` and `--lexicon_scale low high`.
-
-The exported encoder (`<output_dir>/encoder`, with the tokenizer) loads with any `AutoModel*`
-class and fine-tunes like the original.
+    python examples/run_softmcl.py --corpus benchmark --lexicon warriner --output_dir runs/softmcl --max_steps 1000
 """
 
 from __future__ import annotations
