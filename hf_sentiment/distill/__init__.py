@@ -1,8 +1,8 @@
 """Targeted distillation (Zhang et al., 2025): teachers and their resumable cache, KnowDist and
 ICLDist data, and the PEFT student's trainer."""
 
-from .icldist import FORMATS, ICLTask, answer_icl_prompts, build_icl_prompts
-from .knowdist import KNOWDIST_TEMPLATES, build_knowdist_prompts
+from .icldist import FORMATS, ICLTask, answer_icl_prompts, build_icl_prompts, sentibench_icl_tasks
+from .knowdist import KNOWDIST_TEMPLATES, answer_knowdist_prompts, build_knowdist_prompts
 from .prompts import PromptTemplate, load_templates, save_templates
 from .teacher_cache import CachedTeacher, TeacherCache, cached_generate, cached_label_distribution
 from .teachers import EndpointTeacher, LocalTeacher, Teacher, TeacherConnectionError, gguf_to_folder
@@ -30,6 +30,7 @@ __all__ = [
     "TeacherCache",
     "TeacherConnectionError",
     "answer_icl_prompts",
+    "answer_knowdist_prompts",
     "build_icl_prompts",
     "build_knowdist_prompts",
     "cached_generate",
@@ -40,4 +41,5 @@ __all__ = [
     "load_templates",
     "prepare_distillation_dataset",
     "save_templates",
+    "sentibench_icl_tasks",
 ]
