@@ -64,6 +64,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..evaluation.sentibench import label_token_ids
+
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
@@ -412,10 +414,7 @@ class LocalTeacher(Teacher):
         ids: list[int] = []
         owner: dict[int, str] = {}
         for label in labels:
-            encoded = self.tokenizer(prefix + label.strip(), add_special_tokens=False)["input_ids"]
-            if not encoded:
-                raise ValueError(f"label {label!r} encodes to no token.")
-            token = encoded[0]
+            token = label_token_ids(self.tokenizer, [label.strip()], anchor="", prefix=prefix)[0][0]
             if token in owner:
                 raise ValueError(
                     f"labels {owner[token]!r} and {label!r} start with the same token "

@@ -33,6 +33,7 @@ from peft import LoraConfig, PeftConfig, PeftModel, get_peft_model
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainingArguments
 
 from ..data.errors import ReadReport
+from ..evaluation.sentibench import label_token_ids
 from ..training import LossPartsTrainer
 
 logger = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ def prepare_distillation_dataset(
                     f"prepare_distillation_dataset: row {index}: {len(choices)} label_choices but "
                     f"{len(probs)} teacher_label_probs."
                 )
-            first_tokens = [_first_token(tokenizer, label) for label in choices]
+            # The first student token of `" " + label`, as the answer follows the prompt.
+            first_tokens = [ids[0] for ids in label_token_ids(tokenizer, [c.strip() for c in choices], anchor="")]
             if len(set(first_tokens)) != len(first_tokens):
                 raise ValueError(
                     f"prepare_distillation_dataset: row {index}: labels {choices} share a first token in the "
@@ -150,14 +152,6 @@ def prepare_distillation_dataset(
             rows["teacher_label_probs"].append([float(p) for p in probs])
     report.log(logger, "distillation dataset")
     return Dataset.from_dict(rows), report
-
-
-def _first_token(tokenizer: PreTrainedTokenizerBase, label: str) -> int:
-    """The student's first token of a verbalised label as it follows a prompt (with a space)."""
-    ids = tokenizer(" " + label.strip(), add_special_tokens=False)["input_ids"]
-    if not ids:
-        raise ValueError(f"label {label!r} encodes to no token.")
-    return ids[0]
 
 
 @dataclass
