@@ -29,6 +29,29 @@ OFFLINE_LLMS = {
 }
 
 
+#: The Hub models the offline weights are copies of (a card's `base_model`; the LLMs are
+#: de-quantised from 4-bit GGUF files, so they approximate these rather than equal them).
+HUB_IDS = {
+    "all-minilm-l6-v2": "sentence-transformers/all-MiniLM-L6-v2",
+    "smollm2-135m-instruct": "HuggingFaceTB/SmolLM2-135M-Instruct",
+    "gemma-3-270m": "google/gemma-3-270m",
+}
+
+
+def hub_id_of(name_or_path: str | Path) -> str:
+    """The Hub id a model card should name for `name_or_path`: the original of an offline copy
+    (`HUB_IDS`), otherwise `name_or_path` itself."""
+    path = Path(name_or_path)
+    try:
+        if path.resolve() == Path(offline_minilm_path()).resolve():
+            return HUB_IDS["all-minilm-l6-v2"]
+    except ImportError:
+        pass
+    if path.name in OFFLINE_LLMS and (path / "config.json").exists():
+        return HUB_IDS[path.name]
+    return str(name_or_path)
+
+
 def offline_llm_folder(name: str, cache_dir: str | Path | None = None) -> Path:
     """A plain model folder (dense weights, config, tokenizer) for one of `OFFLINE_LLMS`,
     de-quantised from its GGUF file once and kept under `cache_dir` (default
@@ -61,4 +84,4 @@ def offline_llm_folder(name: str, cache_dir: str | Path | None = None) -> Path:
     return gguf_to_folder(gguf.parent, gguf.name, folder)
 
 
-__all__ = ["OFFLINE_LLMS", "offline_llm_folder", "offline_minilm_path"]
+__all__ = ["HUB_IDS", "OFFLINE_LLMS", "hub_id_of", "offline_llm_folder", "offline_minilm_path"]

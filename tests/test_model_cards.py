@@ -59,3 +59,49 @@ def test_save_for_hub_writes_model_code_and_card(tmp_path):
     assert {"README.md", "config.json", "model.safetensors", "modeling_lcl.py", "configuration_lcl.py"} <= names
     assert ModelCard.load(folder / "README.md").data.eval_results[0].metric_value == 0.78123
     assert isinstance(AutoModelForSequenceClassification.from_pretrained(folder), LCLForSequenceClassification)
+
+
+def test_trainer_writes_the_card_of_its_run(tmp_path):
+    """`LossPartsTrainer.create_model_card` (what `Trainer.push_to_hub` calls): the kind's
+    template, the run's arguments and method settings, and by default the last dev evaluation."""
+    import torch
+    from datasets import Dataset
+    from transformers import TrainingArguments
+
+    from hf_sentiment.training import LossPartsTrainer
+
+    torch.manual_seed(0)
+    backbone = BertConfig(
+        vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=20
+    )
+    model = LCLForSequenceClassification(LCLConfig(backbone_config=backbone, num_labels=2, weighting_network="shared"))
+    rows = Dataset.from_dict({"input_ids": [[1, 5, 6, 2], [1, 7, 8, 2]] * 2, "labels": [0, 1] * 2})
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "run"), max_steps=1, per_device_train_batch_size=4, learning_rate=3e-4, seed=7,
+        report_to="none", use_cpu=True, disable_tqdm=True, save_strategy="no",
+    )  # fmt: skip
+
+    def accuracy(prediction):
+        logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+        return {"accuracy": float((logits.argmax(-1) == prediction.label_ids).mean())}
+
+    trainer = LossPartsTrainer(model=model, args=args, train_dataset=rows, eval_dataset=rows, compute_metrics=accuracy)
+    trainer.train()
+    dev = trainer.evaluate()
+    trainer.create_model_card(base_model="sentence-transformers/all-MiniLM-L6-v2", datasets={"sst2": "research data"})
+
+    card = ModelCard.load(tmp_path / "run" / "README.md")
+    assert [(r.metric_type, r.metric_value, r.dataset_split) for r in card.data.eval_results] == [
+        ("accuracy", dev["eval_accuracy"], "validation")
+    ]
+    assert card.data.model_name == "run" and card.data.base_model == "sentence-transformers/all-MiniLM-L6-v2"
+    for row in ("| learning_rate | 0.0003 |", "| max_steps | 1 |", "| seed | 7 |", "| weighting_network | shared |"):
+        assert row in card.text
+    assert "label-aware contrastive loss" in card.text and "`sst2`: research data" in card.text
+
+
+def test_base_model_must_be_a_hub_id():
+    card = build_model_card(
+        "lcl", model_name="x", base_model="/tmp/encoder", datasets={}, hyperparameters={}, results=[]
+    )
+    assert card.data.base_model is None and "/tmp/encoder" in card.text

@@ -54,7 +54,8 @@ from hf_sentiment.distill import (
 )
 from hf_sentiment.distill.icldist import sentibench_icl_tasks
 from hf_sentiment.distill.knowdist import KNOWDIST_TEMPLATES, answer_knowdist_prompts
-from hf_sentiment.offline import OFFLINE_LLMS, offline_llm_folder
+from hf_sentiment.model_cards import DATASET_TERMS, CardResult
+from hf_sentiment.offline import OFFLINE_LLMS, hub_id_of, offline_llm_folder
 
 from .common import resolve_data_dir
 
@@ -196,6 +197,19 @@ def main(
         metrics["sentibench_mean"] = results.mean
         print(results.to_markdown())
     trainer.save_metrics("all", metrics)
+    card_results = []
+    if args.eval_tasks:
+        card_results = [
+            CardResult("text-generation", f"sentibench/{name}", "test", task.metric, task.mean, f"{task.metric} (seeds {args.eval_seeds})")
+            for name, task in results.tasks.items()
+        ]  # fmt: skip
+    trainer.create_model_card(
+        base_model=hub_id_of(student_path),
+        datasets={"sentibench": DATASET_TERMS["sentibench"]},
+        results=card_results,
+        data_note=f"{args.stage}: {len(train)} teacher answers from {args.teacher or args.teacher_url} "
+        f"({'unlabelled train sentences' if args.stage == 'knowdist' else 'in-context prompts built from train splits'}).",
+    )  # fmt: skip
     logger.info("metrics: %s", json.dumps(metrics, indent=2, default=str))
     return metrics
 

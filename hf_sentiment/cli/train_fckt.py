@@ -24,6 +24,7 @@ import json
 import logging
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import transformers
 from transformers import (
@@ -44,11 +45,17 @@ from hf_sentiment import (  # importing hf_sentiment registers the Auto classes 
     load_absa,
     select_span_threshold,
 )
-from hf_sentiment.offline import offline_minilm_path
+from hf_sentiment.model_cards import dataset_terms, results_from_metrics
+from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
 logger = logging.getLogger(__name__)
 
+#: What the card records of the evaluation: metric key -> (Hub metric type, readable name).
+FCKT_CARD_METRICS = {
+    "joint_f1": ("f1", "joint (aspect, polarity) F1 (%)"),
+    "aspect_f1": ("f1", "aspect extraction F1 (%)"),
+}
 DEMO_SENTENCES = [
     "The battery life is excellent but the keyboard feels cheap.",
     "Windows 8 keeps crashing, although the screen is gorgeous.",
@@ -152,6 +159,15 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         test_scores = evaluate_targeted_sentiment(classifier, load_absa(data_args.test_file))
         metrics.update({f"test_{k}": v for k, v in test_scores.items()})
     trainer.save_metrics("all", metrics)
+    split, prefix = ("test", "test_") if data_args.test_file else ("validation", "dev_eval_")
+    trainer.create_model_card(
+        base_model=hub_id_of(encoder),
+        datasets={str(Path(data_args.train_file).parent.name): dataset_terms(data_args.train_file)},
+        results=results_from_metrics(
+            metrics, FCKT_CARD_METRICS, task_type="token-classification", dataset_name=Path(data_args.train_file).parent.name,
+            dataset_split=split, prefix=prefix,
+        ),
+    )  # fmt: skip
     logger.info("metrics: %s", json.dumps(metrics, indent=2))
     for sentence, found in zip(DEMO_SENTENCES, classifier(DEMO_SENTENCES)):
         print(f"{sentence}\n  -> {found}")

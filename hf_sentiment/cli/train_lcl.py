@@ -51,12 +51,19 @@ from hf_sentiment import (
     stratified_folds,
 )
 from hf_sentiment.data import RandomTokenDeletion, RandomTokenMasking, RandomTokenSwap
-from hf_sentiment.offline import offline_minilm_path
+from hf_sentiment.model_cards import DATASET_TERMS, results_from_metrics
+from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
 from .common import resolve_data_dir
 
 logger = logging.getLogger(__name__)
+#: What the card records of the test evaluation: metric key -> (Hub metric type, readable name).
+LCL_CARD_METRICS = {
+    "accuracy": ("accuracy", "accuracy (%)"),
+    "macro_f1": ("f1", "macro-F1 (%)"),
+    "weighted_f1": ("f1", "weighted-F1 (%)"),
+}
 DATASETS = ("sst2", "sst5", "goemotions", "tweeteval_emotion", "empathetic_dialogues")
 
 
@@ -202,6 +209,18 @@ def main(
     model.strip_weighting_network()
     trainer.save_model()
     trainer.save_metrics("all", metrics)
+    folds = (
+        f"; stratified {data_args.num_folds}-fold cross-validation of the validation split, test fold {data_args.fold}"
+    )
+    trainer.create_model_card(
+        base_model=hub_id_of(encoder),
+        datasets={data_args.dataset: DATASET_TERMS[data_args.dataset]},
+        results=results_from_metrics(
+            metrics, LCL_CARD_METRICS, task_type="text-classification", dataset_name=data_args.dataset,
+            dataset_split="test", prefix="test_",
+        ),
+        data_note=f"Splits: train / dev / test{folds if data_args.dataset == 'empathetic_dialogues' else ''}.",
+    )  # fmt: skip
     reloaded = AutoModelForSequenceClassification.from_pretrained(training_args.output_dir)
     logger.info("reloaded %s; metrics: %s", type(reloaded).__name__, json.dumps(metrics, indent=2))
     return metrics

@@ -48,7 +48,8 @@ from hf_sentiment import (
     read_sst,
     read_tweeteval,
 )
-from hf_sentiment.offline import offline_minilm_path
+from hf_sentiment.model_cards import dataset_terms
+from hf_sentiment.offline import hub_id_of, offline_minilm_path
 
 from .common import resolve_data_dir
 
@@ -199,6 +200,16 @@ def main(
         "queue_memory_bytes": model.queue_memory_bytes(),
     }
     trainer.save_metrics("train", metrics)
+    if data_args.train_file:
+        corpus_terms = {Path(data_args.train_file).name: dataset_terms(data_args.train_file)}
+    else:  # the benchmark corpus: train splits of these sets
+        corpus_terms = {name: dataset_terms(name) for name in ("sst5", "semeval14", "tweeteval_emotion", "emobank")}
+    trainer.create_model_card(
+        base_model=hub_id_of(encoder),
+        datasets={**corpus_terms, data_args.lexicon: dataset_terms(data_args.lexicon)},
+        results=[],
+        data_note=f"{len(encoded)} texts, {rated_words} rated words, {int(rated_sentences)} sentences with a valence.",
+    )  # fmt: skip
     if trainer.is_world_process_zero():
         export = model.export_encoder(Path(training_args.output_dir) / "encoder", tokenizer=tokenizer)
         logger.info("exported %s (loads as %s)", export, type(AutoModel.from_pretrained(export)).__name__)

@@ -12,6 +12,18 @@ from transformers import AutoConfig, BertConfig, PreTrainedConfig
 
 DEFAULT_POLARITIES = ("positive", "negative", "neutral")
 
+#: The `targeted-sentiment` pipeline a saved folder carries (`pipeline_fckt.py` beside the model),
+#: as `transformers.pipeline` reads it from `config.custom_pipelines`.
+TARGETED_SENTIMENT_PIPELINE = {
+    "targeted-sentiment": {"impl": "pipeline_fckt.TargetedSentimentPipeline", "pt": ["AutoModel"], "type": "text"}
+}
+
+
+def _registered_here(task: str) -> bool:
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    return task in PIPELINE_REGISTRY.get_supported_tasks()
+
 
 class FCKTConfig(PreTrainedConfig):
     r"""Configuration of [`FCKTForTargetedSentiment`].
@@ -75,6 +87,7 @@ class FCKTConfig(PreTrainedConfig):
         span_threshold: float = 0.0,
         sentiment_hidden_size: int | None = None,
         classifier_dropout: float = 0.1,
+        custom_pipelines: dict[str, dict[str, Any]] | None = None,
         **kwargs: Any,
     ) -> None:
         if isinstance(backbone_config, dict):
@@ -109,6 +122,16 @@ class FCKTConfig(PreTrainedConfig):
         self.sentiment_hidden_size = sentiment_hidden_size
         self.classifier_dropout = classifier_dropout
         super().__init__(**kwargs)
+        # `pipeline()` prefers a config's custom pipelines to its registry and then demands
+        # trust_remote_code, so a task this process already registered (hf_sentiment imported)
+        # is left to the local class; `to_dict` writes the full entry back on every save.
+        remote = {
+            task: spec
+            for task, spec in (custom_pipelines or TARGETED_SENTIMENT_PIPELINE).items()
+            if not _registered_here(task)
+        }
+        if remote:
+            self.custom_pipelines = remote
         if not self.label2id:
             # transformers v5 no longer derives it; the data encoder and the metrics need it.
             self.label2id = {label: index for index, label in self.id2label.items()}
@@ -116,6 +139,11 @@ class FCKTConfig(PreTrainedConfig):
     @property
     def hidden_size(self) -> int:
         return self.backbone_config.hidden_size
+
+    def to_dict(self) -> dict[str, Any]:
+        output = super().to_dict()
+        output["custom_pipelines"] = {**TARGETED_SENTIMENT_PIPELINE, **output.get("custom_pipelines", {})}
+        return output
 
 
 __all__ = ["FCKTConfig"]

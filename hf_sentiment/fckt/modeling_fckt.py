@@ -24,12 +24,15 @@ Shapes: `B` batch, `n` sequence length, `d` hidden size, `A` gold aspects per se
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import AutoModel, PreTrainedModel
+from transformers.dynamic_module_utils import custom_object_save
 from transformers.utils import ModelOutput
 
 from .configuration_fckt import FCKTConfig
@@ -89,6 +92,17 @@ class FCKTPreTrainedModel(PreTrainedModel):
             nn.init.normal_(module.weight, mean=0.0, std=std)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
+        """`PreTrainedModel.save_pretrained`, plus the `targeted-sentiment` pipeline's code beside the
+        model's (the config's `custom_pipelines` points at it), so that
+        `pipeline(model=folder, trust_remote_code=True)` works where hf_sentiment is not installed.
+        Trainer checkpoints go through here too."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        if self._auto_class is not None:
+            from .pipeline_fckt import TargetedSentimentPipeline
+
+            custom_object_save(TargetedSentimentPipeline, save_directory)
 
 
 class FCKTForTargetedSentiment(FCKTPreTrainedModel):

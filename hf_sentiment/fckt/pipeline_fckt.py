@@ -13,8 +13,9 @@
 
 Long inputs are split into overlapping windows of `max_length` tokens (`stride` tokens shared by
 neighbours); spans found in several windows are merged by non-maximum suppression on characters.
-Self-contained (torch + transformers + its folder) so that it can be shipped as remote code
-beside a saved model (not done yet: a saved folder carries only the configuration and the model).
+Self-contained (torch + transformers + its folder): every saved FCKT folder carries this file and
+names it in `config.custom_pipelines`, so where hf_sentiment is not installed
+`pipeline(model=folder, trust_remote_code=True)` builds this pipeline from the folder's copy.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,17 +35,39 @@ from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-#: Per kind: pipeline tag, Hub tags and the paper it implements.
+#: Per kind: pipeline tag, Hub tags, the paper it implements, and the config attributes that are
+#: the method's own hyper-parameters (recorded in the card beside the training arguments).
 KINDS: dict[str, dict[str, Any]] = {
     "fckt": {"pipeline_tag": "token-classification", "tags": ["targeted-sentiment", "absa", "fckt"],
-             "method": "FCKT", "paper": "Chen et al., IJCAI 2025, arXiv:2505.21040"},
+             "method": "FCKT", "paper": "Chen et al., IJCAI 2025, arXiv:2505.21040",
+             "settings": ("contrastive_weight", "contrastive_temperature", "gold_span_ratio", "expectation_max_width",
+                          "max_span_length", "span_threshold")},
     "softmcl": {"pipeline_tag": "fill-mask", "tags": ["sentiment", "pretraining", "softmcl"],
-                "method": "SoftMCL-style pre-training", "paper": "Wang, Yu & Zhang, LREC-COLING 2024, arXiv:2405.01827"},
+                "method": "SoftMCL-style pre-training", "paper": "Wang, Yu & Zhang, LREC-COLING 2024, arXiv:2405.01827",
+                "settings": ("mlm_weight", "word_weight", "sentence_weight", "word_temperature", "sentence_temperature",
+                             "momentum", "word_queue_size", "sentence_queue_size", "projection_dim")},
     "lcl": {"pipeline_tag": "text-classification", "tags": ["emotion", "sentiment", "label-aware-contrastive-loss"],
-            "method": "label-aware contrastive loss", "paper": "Suresh & Ong, EMNLP 2021, arXiv:2109.05427"},
+            "method": "label-aware contrastive loss", "paper": "Suresh & Ong, EMNLP 2021, arXiv:2109.05427",
+            "settings": ("contrastive_loss", "weighting_network", "ce_weight", "contrastive_temperature",
+                         "weighting_ce_weight", "weighting_gradient", "second_view", "pooling")},
     "distilled": {"pipeline_tag": "text-generation", "tags": ["sentiment", "distillation", "peft", "lora", "sentibench"],
-                  "method": "targeted distillation (KnowDist + ICLDist)", "paper": "Zhang et al., EMNLP 2025, arXiv:2503.03225"},
+                  "method": "targeted distillation (KnowDist + ICLDist)", "paper": "Zhang et al., EMNLP 2025, arXiv:2503.03225",
+                  "settings": ()},
 }  # fmt: skip
+
+#: The licence or terms of the data our commands train on, as `../shared/data/SOURCES.md` records them.
+DATASET_TERMS: dict[str, str] = {
+    "sst2": "SST (Socher et al., 2013): no explicit licence; research data",
+    "sst5": "SST (Socher et al., 2013): no explicit licence; research data",
+    "goemotions": "Apache-2.0",
+    "tweeteval_emotion": "TweetEval: the underlying SemEval task's terms and Twitter's terms apply",
+    "empathetic_dialogues": "CC BY-NC 4.0: non-commercial use only",
+    "semeval14": "SemEval-2014 Task 4: distributed by the organisers for research use; treat as non-commercial",
+    "sentibench": "research use; each underlying set keeps its own terms",
+    "emobank": "EmoBank: CC BY-SA 4.0",
+    "vader": "VADER lexicon: MIT",
+    "warriner": "Warriner et al. (2013) norms: CC BY-NC-ND 3.0",
+}
 
 
 @dataclass(frozen=True)
@@ -106,8 +130,9 @@ def build_model_card(
     from .. import __version__
 
     meta = KINDS[kind]
+    hub_base = base_model if base_model and re.fullmatch(r"[\w.-]+/[\w.-]+", base_model) else None
     card_data = ModelCardData(
-        model_name=model_name, base_model=base_model if base_model and "/" in base_model else None,
+        model_name=model_name, base_model=hub_base,
         datasets=list(datasets) or None, license=license, library_name="transformers",
         pipeline_tag=meta["pipeline_tag"], tags=["hf-sentiment", *meta["tags"]],
         eval_results=[r.to_eval_result() for r in results] or None,
@@ -121,6 +146,79 @@ def build_model_card(
         data_note=data_note, evaluation_note=evaluation_note, extra_limitations=extra_limitations,
     )  # fmt: skip
     return ModelCard(content)
+
+
+def dataset_terms(name_or_path: str | Path) -> str:
+    """`DATASET_TERMS` of the first known dataset named in `name_or_path` (a name or a file under
+    the shared data folder, e.g. `.../semeval14/...`); otherwise a note that the run cannot tell."""
+    parts = {part.lower() for part in Path(name_or_path).parts}
+    for name, terms in DATASET_TERMS.items():
+        if name in parts:
+            return terms
+    return "not known to hf-sentiment: check the terms of its source"
+
+
+def model_kind(model: Any) -> str:
+    """Which card template fits `model`: its config's `model_type` for our models, `"distilled"`
+    for a PEFT-wrapped causal LM (the distillation student)."""
+    if hasattr(model, "peft_config"):
+        return "distilled"
+    model_type = getattr(getattr(model, "config", None), "model_type", None)
+    if model_type in KINDS:
+        return model_type
+    raise ValueError(
+        f"no hf-sentiment model card for a {type(model).__name__} (model_type {model_type!r}); "
+        f"cards exist for {sorted(KINDS)}."
+    )
+
+
+def training_hyperparameters(args: transformers.TrainingArguments, model: Any) -> dict[str, Any]:
+    """What a card records of a run: the Trainer's schedule plus the method's own settings
+    (`KINDS[kind]["settings"]` from the config; LoRA rank, alpha and target modules for a PEFT
+    student; any label-KD weight in the arguments)."""
+    schedule = {"max_steps": args.max_steps} if args.max_steps > 0 else {"num_train_epochs": args.num_train_epochs}
+    recorded: dict[str, Any] = {
+        "learning_rate": args.learning_rate,
+        **schedule,
+        "per_device_train_batch_size": args.per_device_train_batch_size,
+        "gradient_accumulation_steps": args.gradient_accumulation_steps,
+        "processes": args.world_size,
+        "warmup_steps": args.warmup_steps,
+        "weight_decay": args.weight_decay,
+        "lr_scheduler_type": str(getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type)),
+        "seed": args.seed,
+    }
+    kind = model_kind(model)
+    recorded.update({key: getattr(model.config, key) for key in KINDS[kind]["settings"] if hasattr(model.config, key)})
+    if kind == "distilled":
+        adapter = next(iter(model.peft_config.values()))
+        recorded.update({"peft_type": str(getattr(adapter.peft_type, "value", adapter.peft_type))})
+        for key in ("r", "lora_alpha", "lora_dropout", "target_modules"):
+            if getattr(adapter, key, None) is not None:
+                value = getattr(adapter, key)
+                recorded[f"lora_{key}" if key == "r" else key] = sorted(value) if isinstance(value, set) else value
+        for key in ("label_kd_weight", "label_kd_temperature", "max_length"):
+            if hasattr(args, key):
+                recorded[key] = getattr(args, key)
+    return recorded
+
+
+def results_from_metrics(
+    metrics: Mapping[str, float],
+    names: Mapping[str, tuple[str, str]],
+    *,
+    task_type: str,
+    dataset_name: str,
+    dataset_split: str,
+    prefix: str,
+) -> list[CardResult]:
+    """`CardResult`s for the metrics named in `names` (metric key without `prefix` -> (Hub metric
+    type, readable name)) that `metrics` holds under `prefix`, e.g. `"test_"` or `"eval_"`."""
+    return [
+        CardResult(task_type, dataset_name, dataset_split, metric_type, float(metrics[prefix + key]), readable)
+        for key, (metric_type, readable) in names.items()
+        if prefix + key in metrics
+    ]
 
 
 def save_for_hub(
@@ -150,4 +248,14 @@ def save_for_hub(
     return folder
 
 
-__all__ = ["KINDS", "CardResult", "build_model_card", "save_for_hub"]
+__all__ = [
+    "DATASET_TERMS",
+    "KINDS",
+    "CardResult",
+    "build_model_card",
+    "dataset_terms",
+    "model_kind",
+    "results_from_metrics",
+    "save_for_hub",
+    "training_hyperparameters",
+]
