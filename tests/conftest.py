@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,3 +99,17 @@ def assert_error(
     assert message.startswith(str(path))
     assert (f"row {row}" in message) == (row is not None)
     assert (f"field '{field}'" in message) == (field is not None)
+
+
+def assert_carries_its_code(folder: Path) -> None:
+    """`folder` (a saved model or a Trainer checkpoint) names its classes in `config.json`'s
+    `auto_map` and holds every Python file they need, all of them hf_sentiment's own."""
+    import hf_sentiment
+
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert config.get("auto_map"), f"{folder}: config.json has no auto_map"
+    modules = {reference.split(".")[0] + ".py" for reference in config["auto_map"].values()}
+    shipped = {path.name for path in folder.glob("*.py")}
+    assert modules <= shipped, f"{folder}: auto_map names {sorted(modules - shipped)} but the folder lacks them"
+    ours = {path.name for path in Path(hf_sentiment.__file__).parent.rglob("*.py")}
+    assert shipped <= ours, f"{folder}: {sorted(shipped - ours)} are not hf_sentiment files"

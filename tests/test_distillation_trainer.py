@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import assert_error, write
+from conftest import assert_error, run_clean, write
 from datasets import Dataset
+from huggingface_hub import ModelCard
 from peft import AutoPeftModelForCausalLM, PeftModel
 from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from transformers import AutoModelForCausalLM
@@ -416,3 +418,40 @@ def test_labels_sharing_a_first_student_token_are_refused(tokenizer):
                               "teacher_label_probs": [[0.5, 0.5]]})  # fmt: skip
     with pytest.raises(ValueError, match="share a first token"):
         prepare_distillation_dataset(rows, tokenizer)
+
+
+def test_student_adapter_and_merged_export_load_without_hf_sentiment(
+    tmp_path, tokenizer, base_folder, python_without_hf_sentiment
+):
+    """The distilled student as shared: its adapter (with the card) and its merged export load in a
+    fresh environment that has transformers, torch and peft but not hf_sentiment, and give the
+    logits of the trained student."""
+    trainer, data = make_trainer(tmp_path, tokenizer, AutoModelForCausalLM.from_pretrained(base_folder))
+    trainer.train()
+    trainer.save_model()
+    trainer.create_model_card(base_model="HuggingFaceTB/SmolLM2-135M-Instruct", datasets={"sentibench": "research use"})
+    trainer.export_merged(tmp_path / "merged")
+    assert "distillation" in ModelCard.load(tmp_path / "out" / "README.md").data.tags
+    batch = DataCollatorForDistillation(tokenizer)([data[i] for i in range(3)])
+    with torch.no_grad():
+        expected = trainer.model.eval()(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    np.save(tmp_path / "input_ids.npy", batch["input_ids"].numpy())
+    np.save(tmp_path / "attention_mask.npy", batch["attention_mask"].numpy())
+
+    script = textwrap.dedent(
+        f"""
+        import importlib.util, numpy as np, torch
+        from peft import AutoPeftModelForCausalLM
+        from transformers import AutoModelForCausalLM
+        assert importlib.util.find_spec("hf_sentiment") is None, "hf_sentiment must not be importable here"
+        inputs = {{k: torch.from_numpy(np.load({str(tmp_path)!r} + f"/{{k}}.npy")) for k in ("input_ids", "attention_mask")}}
+        with torch.no_grad():
+            adapter = AutoPeftModelForCausalLM.from_pretrained({str(tmp_path / "out")!r}).eval()
+            merged = AutoModelForCausalLM.from_pretrained({str(tmp_path / "merged")!r}).eval()
+            np.save({str(tmp_path / "adapter.npy")!r}, adapter(**inputs).logits.numpy())
+            np.save({str(tmp_path / "merged.npy")!r}, merged(**inputs).logits.numpy())
+        """
+    )
+    run_clean(python_without_hf_sentiment, script, tmp_path)
+    np.testing.assert_allclose(np.load(tmp_path / "adapter.npy"), expected.numpy(), atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(np.load(tmp_path / "merged.npy"), expected.numpy(), atol=1e-4, rtol=1e-4)

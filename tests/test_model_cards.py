@@ -1,9 +1,11 @@
 """Model cards: every kind renders, parses with huggingface_hub, and its model-index holds exactly
-the numbers given; save_for_hub writes the folder the Hub would get."""
+the numbers given; trainers write the card of their run; save_for_hub writes the folder the Hub
+would get; Trainer checkpoints carry their code."""
 
 from __future__ import annotations
 
 import pytest
+from conftest import assert_carries_its_code
 from huggingface_hub import ModelCard
 from transformers import AutoModelForSequenceClassification, BertConfig
 
@@ -78,7 +80,7 @@ def test_trainer_writes_the_card_of_its_run(tmp_path):
     rows = Dataset.from_dict({"input_ids": [[1, 5, 6, 2], [1, 7, 8, 2]] * 2, "labels": [0, 1] * 2})
     args = TrainingArguments(
         output_dir=str(tmp_path / "run"), max_steps=1, per_device_train_batch_size=4, learning_rate=3e-4, seed=7,
-        report_to="none", use_cpu=True, disable_tqdm=True, save_strategy="no",
+        report_to="none", use_cpu=True, disable_tqdm=True, save_steps=1,
     )  # fmt: skip
 
     def accuracy(prediction):
@@ -98,6 +100,7 @@ def test_trainer_writes_the_card_of_its_run(tmp_path):
     for row in ("| learning_rate | 0.0003 |", "| max_steps | 1 |", "| seed | 7 |", "| weighting_network | shared |"):
         assert row in card.text
     assert "label-aware contrastive loss" in card.text and "`sst2`: research data" in card.text
+    assert_carries_its_code(tmp_path / "run" / "checkpoint-1")
 
 
 def test_base_model_must_be_a_hub_id():

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import run_clean
+from conftest import assert_carries_its_code, run_clean
 from datasets import Dataset
 from transformers import (
     AutoModel,
@@ -259,6 +259,7 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, tokenizer, corpus):
     for name in expected:
         torch.testing.assert_close(actual[name], expected[name], atol=1e-6, rtol=1e-5, msg=name)
     assert any(name.startswith("key_encoder.") for name in expected) and "word_queue" in expected
+    assert_carries_its_code(tmp_path / "straight" / "checkpoint-3")
 
 
 def test_saved_folder_and_exported_encoder_load_without_hf_sentiment(
