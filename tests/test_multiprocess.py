@@ -1,0 +1,54 @@
+"""Every trainer beyond one process: two gloo processes on CPU log the same losses and reach the
+same weights as one process over the same global batches.
+
+`accelerate launch --multi_gpu --num_processes 2` with no visible GPU starts two CPU processes
+through torchrun with the gloo backend (`--cpu --num_processes 2` would run one process unless MPI
+is set up). The one-process run takes the same global batch of 4 as two micro-batches of 2 with
+gradient accumulation 2: contrastive terms (FCKT's boundary InfoNCE, SupCon, LCL) compare the
+examples within a micro-batch, as in the authors' single-GPU code, so each process's micro-batch
+is the unit in both runs. SoftMCL, whose keys are gathered across processes into one queue, has
+its own test (`test_softmcl_distributed.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tiny_trainers import KINDS
+
+WORKER = Path(__file__).with_name("tiny_trainers.py")
+
+
+def run(command: list[str]) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    one, two = tmp_path_factory.mktemp("one-process"), tmp_path_factory.mktemp("two-processes")
+    run([sys.executable, str(WORKER), str(one), ",".join(KINDS), "2", "2"])
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]  # fmt: skip
+    run([*launch, str(WORKER), str(two), ",".join(KINDS), "2", "1"])
+    return {"one": one, "two": two}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_two_processes_match_one_process(runs, kind):
+    one = json.loads((runs["one"] / f"{kind}.json").read_text())
+    two = json.loads((runs["two"] / f"{kind}.json").read_text())
+    assert (one["world_size"], two["world_size"]) == (1, 2)
+    assert len(one["losses"]) == len(two["losses"]) == 3
+    assert two["losses"] == pytest.approx(one["losses"], rel=1e-5, abs=1e-6)
+    assert one["weights"].keys() == two["weights"].keys()
+    for name, total in one["weights"].items():
+        assert two["weights"][name] == pytest.approx(total, rel=1e-5, abs=1e-5), name
+    # The runs trained: the weights moved from their initial values in the same way.
+    assert len(set(one["losses"])) > 1

@@ -1,0 +1,143 @@
+"""Tiny trainers of every kind (FCKT, LCL with either weighting network, the distillation student)
+on a dozen synthetic rows, for the multi-process and resume tests; run as a script, it trains them
+and writes what each run logged.
+
+    python tests/tiny_trainers.py OUT KINDS PER_DEVICE_BATCH ACCUMULATION
+    accelerate launch --multi_gpu --num_processes 2 tests/tiny_trainers.py OUT KINDS 2 1
+
+KINDS: comma-separated, from `KINDS` (trained one after another). The script switches off every
+source of randomness that would differ between processes (dropout, FCKT's gold/predicted span
+coin, LoRA dropout), so a two-process run and a one-process run over the same global batches must
+log the same losses and end with the same weights. Rank 0 writes `OUT/KIND.json`: the logged
+training losses and the sum of every trainable tensor.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from datasets import Dataset
+from transformers import AutoTokenizer, BertConfig, DataCollatorWithPadding, TrainingArguments
+
+from hf_sentiment import (
+    DataCollatorForTargetedSentiment,
+    FCKTConfig,
+    FCKTForTargetedSentiment,
+    LCLConfig,
+    LCLForSequenceClassification,
+    encode_aspects,
+)
+from hf_sentiment.distill.trainer_distill import DistillationConfig, DistillationTrainer, prepare_distillation_dataset
+from hf_sentiment.offline import offline_minilm_path
+from hf_sentiment.training import LossPartsTrainer
+
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script, the tests folder is not on the path
+from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+
+STEPS = 3
+KINDS = ("fckt", "lcl_shared", "lcl_separate", "distill")
+ASPECTS = ["battery", "screen", "keyboard", "price"]
+OPINIONS = [("great", "positive"), ("awful", "negative"), ("okay", "neutral")]
+
+
+def encoder_config(tokenizer, dropout: float) -> BertConfig:
+    return BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37,
+        max_position_embeddings=64, hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
+    )  # fmt: skip
+
+
+def fckt(tokenizer, args: dict, random: bool) -> LossPartsTrainer:
+    config = FCKTConfig(
+        backbone_config=encoder_config(tokenizer, 0.1 if random else 0.0), classifier_dropout=0.1 if random else 0.0,
+        gold_span_ratio=0.7 if random else 0.0,
+    )  # fmt: skip
+    model = FCKTForTargetedSentiment(config)
+    rows = []
+    for i in range(4 * STEPS):
+        aspect, (opinion, polarity) = ASPECTS[i % 4], OPINIONS[i % 3]
+        text = f"the {aspect} is {opinion}"
+        rows.append({"id": str(i), "text": text, "aspects": [{"term": aspect, "from": 4, "to": 4 + len(aspect), "polarity": polarity}]})  # fmt: skip
+    train, _ = encode_aspects(Dataset.from_list(rows), tokenizer, model.config.label2id, 32, name="train")
+    return LossPartsTrainer(
+        model=model, args=TrainingArguments(**args), train_dataset=train,
+        data_collator=DataCollatorForTargetedSentiment(tokenizer), processing_class=tokenizer,
+    )  # fmt: skip
+
+
+def lcl(tokenizer, args: dict, weighting_network: str, random: bool) -> LossPartsTrainer:
+    dropout = 0.1 if random else 0.0
+    config = LCLConfig(
+        backbone_config=encoder_config(tokenizer, dropout), num_labels=3, weighting_network=weighting_network,
+        view_dropout=dropout, classifier_dropout=dropout,
+    )  # fmt: skip
+    model = LCLForSequenceClassification(config)
+    texts = [f"the {a} is {o}" for a in ASPECTS for o, _ in OPINIONS][: 4 * STEPS]
+    labels = [i % 3 for i in range(len(texts))]
+    train = Dataset.from_dict({"text": texts, "labels": labels}).map(
+        lambda batch: tokenizer(batch["text"]), batched=True, remove_columns=["text"]
+    )
+    return LossPartsTrainer(
+        model=model, args=TrainingArguments(**args), train_dataset=train,
+        data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
+    )  # fmt: skip
+
+
+def distill(args: dict, random: bool) -> DistillationTrainer:
+    tokenizer = tiny_tokenizer()
+    rows = {
+        "prompt": [f"Text: {o} {a}.\nSentiment:" for a in ASPECTS for o, _ in OPINIONS][: 4 * STEPS],
+        "completion": [f" {p}" for _ in ASPECTS for _, p in OPINIONS][: 4 * STEPS],
+    }
+    train, _ = prepare_distillation_dataset(Dataset.from_dict(rows), tokenizer)
+    config = DistillationConfig(
+        **args, peft_config={"r": 4, "lora_alpha": 8, "lora_dropout": 0.1 if random else 0.0, "target_modules": "all-linear", "task_type": "CAUSAL_LM"}
+    )  # fmt: skip
+    return DistillationTrainer(
+        model=tiny_causal_lm(tokenizer), args=config, train_dataset=train, processing_class=tokenizer
+    )
+
+
+def build_trainer(kind: str, random: bool = False, **training_args: Any) -> LossPartsTrainer:
+    """The tiny trainer of `kind` (one of `KINDS`), seeded; `random=False` switches off dropout and
+    FCKT's span coin; `training_args` go to the kind's `TrainingArguments` (`output_dir` needed)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose from {KINDS}")
+    args = {"report_to": "none", "use_cpu": True, "disable_tqdm": True, "seed": 0, **training_args}
+    torch.manual_seed(0)
+    if kind == "distill":
+        return distill(args, random)
+    tokenizer = AutoTokenizer.from_pretrained(offline_minilm_path())
+    if kind == "fckt":
+        return fckt(tokenizer, args, random)
+    return lcl(tokenizer, args, kind.removeprefix("lcl_"), random)
+
+
+def main() -> None:
+    out, kinds, per_device, accumulation = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4])
+    for kind in kinds:
+        run(out, kind, per_device, accumulation)
+
+
+def run(out: str, kind: str, per_device: int, accumulation: int) -> None:
+    trainer = build_trainer(
+        kind, output_dir=f"{out}/{kind}", max_steps=STEPS, per_device_train_batch_size=per_device,
+        gradient_accumulation_steps=accumulation, learning_rate=1e-3, logging_steps=1, save_strategy="no",
+        train_sampling_strategy="sequential", lr_scheduler_type="constant",
+    )  # fmt: skip
+    trainer.train()
+    if trainer.args.process_index == 0:
+        losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+        weights = {
+            name: float(p.detach().double().sum()) for name, p in trainer.model.named_parameters() if p.requires_grad
+        }
+        record = {"world_size": trainer.args.world_size, "losses": losses, "weights": weights}
+        Path(out, f"{kind}.json").write_text(json.dumps(record))
+
+
+if __name__ == "__main__":
+    main()
