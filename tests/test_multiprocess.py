@@ -1,8 +1,8 @@
 """Every trainer beyond one process: two gloo processes on CPU log the same losses and reach the
 same weights as one process over the same global batches.
 
-`accelerate launch --multi_gpu --num_processes 2` with no visible GPU starts two CPU processes
-through torchrun with the gloo backend (`--cpu --num_processes 2` would run one process unless MPI
+`accelerate launch --config_file examples/accelerate/cpu_two_processes.yaml` (one-machine DDP) with
+no visible GPU starts two CPU processes through torchrun with the gloo backend (`--cpu --num_processes 2` would run one process unless MPI
 is set up). The one-process run takes the same global batch of 4 as two micro-batches of 2 with
 gradient accumulation 2: contrastive terms (FCKT's boundary InfoNCE, SupCon, LCL) compare the
 examples within a micro-batch, as in the authors' single-GPU code, so each process's micro-batch
@@ -22,6 +22,7 @@ import pytest
 from tiny_trainers import KINDS
 
 WORKER = Path(__file__).with_name("tiny_trainers.py")
+CONFIG = Path(__file__).resolve().parents[1] / "examples" / "accelerate" / "cpu_two_processes.yaml"
 
 
 def run(command: list[str]) -> None:
@@ -34,8 +35,7 @@ def run(command: list[str]) -> None:
 def runs(tmp_path_factory) -> dict[str, Path]:
     one, two = tmp_path_factory.mktemp("one-process"), tmp_path_factory.mktemp("two-processes")
     run([sys.executable, str(WORKER), str(one), ",".join(KINDS), "2", "2"])
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]  # fmt: skip
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(CONFIG)]
     run([*launch, str(WORKER), str(two), ",".join(KINDS), "2", "1"])
     return {"one": one, "two": two}
 
