@@ -45,6 +45,7 @@ def test_two_processes_match_one_process(runs, kind):
     one = json.loads((runs["one"] / f"{kind}.json").read_text())
     two = json.loads((runs["two"] / f"{kind}.json").read_text())
     assert (one["world_size"], two["world_size"]) == (1, 2)
+    assert two["distributed_type"] == "DistributedType.MULTI_CPU"  # DDP over gloo
     assert len(one["losses"]) == len(two["losses"]) == 3
     assert two["losses"] == pytest.approx(one["losses"], rel=1e-5, abs=1e-6)
     assert one["weights"].keys() == two["weights"].keys()

@@ -135,7 +135,12 @@ def run(out: str, kind: str, per_device: int, accumulation: int) -> None:
         weights = {
             name: float(p.detach().double().sum()) for name, p in trainer.model.named_parameters() if p.requires_grad
         }
-        record = {"world_size": trainer.args.world_size, "losses": losses, "weights": weights}
+        record = {
+            "world_size": trainer.args.world_size,
+            "distributed_type": str(trainer.accelerator.distributed_type),
+            "losses": losses,
+            "weights": weights,
+        }
         Path(out, f"{kind}.json").write_text(json.dumps(record))
 
 
