@@ -15,6 +15,11 @@ interrupted benchmark resumes without paying for them twice, and finished rows a
     pip install 'hf-sentiment[distill]'
     python benchmarks/distill_sentibench.py --results docs/distill_runs --max_examples 20 --num_texts 60 --per_task 10
     python benchmarks/distill_sentibench.py --results docs/distill_runs --table
+    python benchmarks/distill_sentibench.py --results docs/distill_runs --check_adapter sst2
+
+`--check_adapter TASK` loads the final ICLDist adapter with `peft.AutoPeftModelForCausalLM` (not the
+merged export the table used), scores TASK with the same protocol, and compares it with the
+`icldist` row (`adapter_check.json`).
 """
 
 from __future__ import annotations
@@ -59,6 +64,30 @@ def train_stage(example, stage: str, student: str, out: Path, args: argparse.Nam
     return out / "merged"
 
 
+def check_adapter(args: argparse.Namespace) -> None:
+    from peft import AutoPeftModelForCausalLM
+
+    adapter = Path(args.work) / "icldist"
+    model = AutoPeftModelForCausalLM.from_pretrained(adapter).eval()
+    tokenizer = AutoTokenizer.from_pretrained(adapter)
+    results = evaluate_sentibench(
+        model, tokenizer, args.data, tasks=args.check_adapter, seeds=(42, 52, 62), max_examples=args.max_examples,
+        batch_size=args.batch_size,
+    )  # fmt: skip
+    merged = json.loads((Path(args.results) / "icldist.json").read_text())["tasks"][args.check_adapter]["scores"]
+    adapter_scores = results.tasks[args.check_adapter].scores
+    check = {
+        "task": args.check_adapter,
+        "adapter": str(adapter),
+        "model_class": type(model).__name__,
+        "adapter_scores": {str(seed): score for seed, score in adapter_scores.items()},
+        "merged_scores": merged,
+    }
+    check["equal"] = all(abs(check["adapter_scores"][seed] - merged[seed]) < 1e-9 for seed in merged)
+    (Path(args.results) / "adapter_check.json").write_text(json.dumps(check, indent=1))
+    print(json.dumps(check, indent=1))
+
+
 def table(results: dict[str, dict]) -> str:
     rows = [r for r in ROWS if r in results]
     lines = ["| dataset | metric | " + " | ".join(rows) + " |", "|---|---|" + "---|" * len(rows)]
@@ -98,7 +127,11 @@ def main() -> None:
     parser.add_argument("--num_texts", type=int, default=60, help="KnowDist: unlabelled train sentences.")
     parser.add_argument("--per_task", type=int, default=10, help="ICLDist: prompts per SentiBench task.")
     parser.add_argument("--table", action="store_true")
+    parser.add_argument("--check_adapter", metavar="TASK", help="Re-score TASK from the ICLDist adapter (PEFT).")
     args = parser.parse_args()
+    if args.check_adapter:
+        check_adapter(args)
+        return
 
     results_dir = Path(args.results)
     results_dir.mkdir(parents=True, exist_ok=True)

@@ -367,6 +367,10 @@ def test_example_runs_both_stages_and_evaluates(run_distill, tmp_path, tokenizer
     adapter = AutoPeftModelForCausalLM.from_pretrained(tmp_path / "i")
     assert isinstance(adapter, PeftModel)
     assert (tmp_path / "i" / "sentibench_results.json").exists()
+    card = ModelCard.load(tmp_path / "i" / "README.md")
+    assert [(r.dataset_name, r.metric_value) for r in card.data.eval_results] == [
+        ("sentibench/sst2", second["sentibench_mean"])
+    ]
     cached = (tmp_path / "cache.jsonl").read_text().count("\n")
     # A rerun of stage 2 asks the teacher nothing new: every answer is cached.
     run_distill.main(["--stage", "icldist", "--student", str(tmp_path / "k" / "merged"), "--tasks", "sst2,atsa_rest16",
