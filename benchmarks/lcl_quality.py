@@ -34,7 +34,9 @@ DATASETS = ("goemotions", "tweeteval_emotion", "sst5", "sst2", "empathetic_dialo
 METRICS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("weighted_f1", "weighted-F1"))
 
 
-def run_one(example, data: str, dataset: str, arm: str, seed: int, fold: int, epochs: float, lr: float) -> dict:
+def run_one(
+    example, data: str, dataset: str, arm: str, seed: int, fold: int, epochs: float, lr: float, cap: int | None
+) -> dict:
     output = Path(tempfile.mkdtemp(prefix=f"lcl-{dataset}-{arm}-{seed}-"))
     argv = [
         "--dataset", dataset, "--data_dir", data, "--output_dir", str(output), "--seed", str(seed),
@@ -46,6 +48,8 @@ def run_one(example, data: str, dataset: str, arm: str, seed: int, fold: int, ep
     ]  # fmt: skip
     for key, value in ARMS[arm].items():
         argv += [f"--{key}", str(value)]
+    if cap is not None:
+        argv += ["--max_train_samples", str(cap)]
     try:
         metrics = example.main(argv)
     finally:
@@ -57,6 +61,7 @@ def run_one(example, data: str, dataset: str, arm: str, seed: int, fold: int, ep
         "fold": fold,
         "epochs": epochs,
         "learning_rate": lr,
+        "max_train_samples": cap,
         **metrics,
     }
 
@@ -66,12 +71,17 @@ def table(runs: list[dict]) -> str:
         "| dataset | arm | runs | " + " | ".join(name for _, name in METRICS) + " |",
         "|---|---|---|" + "---|" * len(METRICS),
     ]
+    caps = sorted({r.get("max_train_samples") for r in runs}, key=lambda cap: cap or 0)
     for dataset in DATASETS:
-        for arm in ARMS:
-            chosen = [r for r in runs if r["dataset"] == dataset and r["arm"] == arm]
-            if chosen:
-                cells = [mean_std([r[f"test_{key}"] for r in chosen]) for key, _ in METRICS]
-                rows.append(f"| {dataset} | {arm} | {len(chosen)} | " + " | ".join(cells) + " |")
+        for cap in caps:
+            name = dataset if cap is None else f"{dataset} (first {cap:,} train rows)"
+            for arm in ARMS:
+                chosen = [
+                    r for r in runs if (r["dataset"], r["arm"], r.get("max_train_samples")) == (dataset, arm, cap)
+                ]
+                if chosen:
+                    cells = [mean_std([r[f"test_{key}"] for r in chosen]) for key, _ in METRICS]
+                    rows.append(f"| {name} | {arm} | {len(chosen)} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -84,6 +94,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--learning_rate", type=float, default=5e-5)
+    parser.add_argument(
+        "--max_train_samples", type=int, default=None, help="Train on the first N training rows (a CPU budget)."
+    )
     parser.add_argument("--table", action="store_true", help="Only print the table of the runs recorded so far.")
     args = parser.parse_args()
 
@@ -101,11 +114,24 @@ def main() -> None:
                         "fold": fold,
                         "epochs": args.epochs,
                         "learning_rate": args.learning_rate,
+                        "max_train_samples": args.max_train_samples,
                     }
                     if log.has(**key):
                         continue
                     print(f"== {dataset} {arm} seed {seed}", flush=True)
-                    log.append(run_one(example, args.data, dataset, arm, seed, fold, args.epochs, args.learning_rate))
+                    log.append(
+                        run_one(
+                            example,
+                            args.data,
+                            dataset,
+                            arm,
+                            seed,
+                            fold,
+                            args.epochs,
+                            args.learning_rate,
+                            args.max_train_samples,
+                        )  # fmt: skip
+                    )
     print(table(log.runs))
 
 
