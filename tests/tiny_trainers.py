@@ -29,8 +29,15 @@ from hf_sentiment import (
     FCKTForTargetedSentiment,
     LCLConfig,
     LCLForSequenceClassification,
+    SoftMCLConfig,
+    SoftMCLForPreTraining,
+    SoftMCLTrainer,
+    SoftMCLTrainingArguments,
+    ValenceLexicon,
     encode_aspects,
+    encode_valence_corpus,
 )
+from hf_sentiment.data.valence_encoding import DataCollatorForSoftMCL
 from hf_sentiment.distill.trainer_distill import DistillationConfig, DistillationTrainer, prepare_distillation_dataset
 from hf_sentiment.offline import offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
@@ -39,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # run as a script, the tests fol
 from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 
 STEPS = 3
-KINDS = ("fckt", "lcl_shared", "lcl_separate", "distill")
+KINDS = ("fckt", "lcl_shared", "lcl_separate", "softmcl", "distill")
 ASPECTS = ["battery", "screen", "keyboard", "price"]
 OPINIONS = [("great", "positive"), ("awful", "negative"), ("okay", "neutral")]
 
@@ -87,6 +94,24 @@ def lcl(tokenizer, args: dict, weighting_network: str, random: bool) -> LossPart
     )  # fmt: skip
 
 
+def softmcl(tokenizer, args: dict, random: bool) -> SoftMCLTrainer:
+    """Without randomness, no token is masked: MLM masks are drawn per micro-batch, so a batch split
+    over processes would be masked differently from the whole batch (the MLM term is then 0)."""
+    lexicon = ValenceLexicon({"good": 8, "bad": 2, "happy": 8.5, "sad": 2.1, "great": 7.8, "awful": 1.9}, scale=(1, 9))
+    # Each half of every global batch of 4 holds the same number of rated words and sentences, so
+    # the per-process means that DDP averages equal the one-process mean.
+    texts = ["good and happy", "bad day", "a great film", "sad and awful", "good", "bad", "happy", "sad"] * 2
+    train, _ = encode_valence_corpus(Dataset.from_dict({"text": texts[: 4 * STEPS]}), tokenizer, lexicon)
+    config = SoftMCLConfig(
+        backbone_config=encoder_config(tokenizer, 0.1 if random else 0.0), word_queue_size=32, sentence_queue_size=16,
+        projection_dim=8,
+    )  # fmt: skip
+    return SoftMCLTrainer(
+        model=SoftMCLForPreTraining(config), args=SoftMCLTrainingArguments(**args), train_dataset=train,
+        data_collator=DataCollatorForSoftMCL(tokenizer, mlm_probability=0.15 if random else 0.0),
+    )  # fmt: skip
+
+
 def distill(args: dict, random: bool) -> DistillationTrainer:
     tokenizer = tiny_tokenizer()
     rows = {
@@ -114,6 +139,8 @@ def build_trainer(kind: str, random: bool = False, **training_args: Any) -> Loss
     tokenizer = AutoTokenizer.from_pretrained(offline_minilm_path())
     if kind == "fckt":
         return fckt(tokenizer, args, random)
+    if kind == "softmcl":
+        return softmcl(tokenizer, args, random)
     return lcl(tokenizer, args, kind.removeprefix("lcl_"), random)
 
 
@@ -124,6 +151,10 @@ def main() -> None:
 
 
 def run(out: str, kind: str, per_device: int, accumulation: int) -> None:
+    if kind == "softmcl":
+        # SoftMCL gathers the keys of all processes into one step's negatives and queue, so one
+        # process matches two at the same global batch taken whole, not accumulated.
+        per_device, accumulation = per_device * accumulation, 1
     trainer = build_trainer(
         kind, output_dir=f"{out}/{kind}", max_steps=STEPS, per_device_train_batch_size=per_device,
         gradient_accumulation_steps=accumulation, learning_rate=1e-3, logging_steps=1, save_strategy="no",
