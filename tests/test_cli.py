@@ -275,6 +275,7 @@ def test_train_distill(models, tmp_path, shared_data):
     assert (tmp_path / "out" / "merged" / "config.json").is_file()
     card = ModelCard.load(tmp_path / "out" / "README.md")
     assert "distillation" in card.data.tags and "| peft_type | LORA |" in card.text
+    assert card.data.library_name == "peft"  # the Hub shows PEFT's loading snippet for an adapter
     assert f"knowdist: {metrics['rows']} teacher answers" in card.text
 
 

@@ -133,7 +133,8 @@ def build_model_card(
     hub_base = base_model if base_model and re.fullmatch(r"[\w.-]+/[\w.-]+", base_model) else None
     card_data = ModelCardData(
         model_name=model_name, base_model=hub_base,
-        datasets=list(datasets) or None, license=license, library_name="transformers",
+        datasets=list(datasets) or None, license=license,
+        library_name="peft" if kind == "distilled" else "transformers",
         pipeline_tag=meta["pipeline_tag"], tags=["hf-sentiment", *meta["tags"]],
         eval_results=[r.to_eval_result() for r in results] or None,
     )  # fmt: skip
