@@ -9,7 +9,8 @@ Every reader turns one file into a ``datasets.Dataset`` with the same schema,
 
 and these guarantees, checked while reading:
 
-* ``text`` is not empty or whitespace-only;
+* ``text`` is not empty or whitespace-only (nor holds a lone surrogate);
+* ``id`` is unique within the file;
 * ``from``/``to`` are character offsets with ``0 <= from < to <= len(text)`` and
   ``text[from:to] == term`` for every aspect;
 * ``polarity`` is one of ``POLARITIES`` (lower case); the inputs' spellings
@@ -110,6 +111,7 @@ _POLARITY_SPELLINGS: dict[str, str] = {
     for spelling in spellings
 }
 
+_E2E_MAX_ALIGNED_CHARS = 1000
 _E2E_FALLBACK = "e2e rows with text rebuilt from the tokens (tokens do not align with the raw sentence)"
 _SEMEVAL_CATEGORIES = "aspectCategory elements (no span)"
 _DONG_EXTRA_MENTIONS = "further $T$ mentions of the target not marked as aspects"
@@ -184,7 +186,34 @@ def _text(value: Any, field: str) -> str:
     _require_type(value, str, field, "a string")
     if not value.strip():
         raise _FieldError(field, "empty or whitespace-only text")
+    return _no_surrogates(value, field)
+
+
+def _no_surrogates(value: str, field: str) -> str:
+    """``value``, which must not hold a lone surrogate.
+
+    A JSON escape such as ``"\\ud800"`` decodes to a lone surrogate, which is not text: left in,
+    it makes ``Dataset.from_dict`` fail deep inside pyarrow with a bare ``UnicodeEncodeError``
+    instead of an error naming the file, row and field.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise _FieldError(
+            field, f"lone surrogate {value[err.start]!r} at character {err.start} (not valid text)"
+        ) from None
     return value
+
+
+def _unique_id(seen: dict[str, int], row_id: str, row: int, field: str) -> str:
+    """``row_id``, which no earlier row may have (``seen`` maps ids to their first row).
+
+    Two rows with one id would mix up anything keyed on the id (predictions, evaluation joins).
+    """
+    first = seen.setdefault(row_id, row)
+    if first != row:
+        raise _FieldError(field, f"duplicate id {row_id!r} (first used in row {first})")
+    return row_id
 
 
 def _offset(value: Any, field: str) -> int:
@@ -309,6 +338,9 @@ def _load_json_list(path: PathLike) -> list[Any]:
             None,
             f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
         ) from None
+    except RecursionError:
+        # e.g. 100000 nested '[' would escape as a bare RecursionError.
+        raise DataFormatError(path, None, None, "malformed JSON: nested too deeply") from None
     if not isinstance(items, list):
         raise DataFormatError(
             path,
@@ -317,6 +349,40 @@ def _load_json_list(path: PathLike) -> list[Any]:
             f"expected a JSON list of objects, got {type(items).__name__}",
         )
     return items
+
+
+class _StrictCSV:
+    """The records of CSV ``text`` from ``path``: ``csv.DictReader`` (or ``csv.reader`` with
+    ``header=False``) in strict mode, with ``fieldnames`` and ``line_num`` as usual.
+
+    In ``csv``'s lenient default a quote left open (a truncated file) silently swallows the rest
+    of the file into one field, and a ``csv.Error`` (e.g. a field over ``csv.field_size_limit()``,
+    131072 characters) escapes as a bare library traceback; here both name the file and the line
+    where the record starts.
+    """
+
+    def __init__(self, path: PathLike, text: str, header: bool = True, **options: Any) -> None:
+        self.path = path
+        make = csv.DictReader if header else csv.reader
+        self._reader = make(io.StringIO(text, newline=""), strict=True, **options)
+        self.fieldnames = self._guard(lambda: self._reader.fieldnames) if header else None
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def _guard(self, read: Callable[[], Any]) -> Any:
+        start = self._reader.line_num + 1
+        try:
+            return read()
+        except csv.Error as err:
+            raise DataFormatError(self.path, start, None, f"cannot parse the CSV record: {err}") from None
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        return self._guard(lambda: next(self._reader))
 
 
 def _finish(path: PathLike, rows: list[Row], report: ReadReport, return_report: bool) -> DatasetOrPair:
@@ -360,9 +426,11 @@ def _semeval_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
         raise DataFormatError(path, None, None, f"root element is <{root.tag}>, expected <sentences>")
     report = ReadReport()
     rows = []
+    seen: dict[str, int] = {}
     for row, sentence in enumerate(root.findall("sentence"), start=1):
         with _at_row(path, row):
             rows.append(_semeval_sentence(sentence))
+            _unique_id(seen, rows[-1]["id"], row, "id")
         report.add(
             _SEMEVAL_CATEGORIES,
             len(sentence.findall("aspectCategories/aspectCategory")),
@@ -504,6 +572,11 @@ def _place_runs(raw: str, tokens: list[str], runs: list[tuple[int, int]]) -> tup
     joined_spans = _token_spans(joined, tokens)
     assert joined_spans is not None  # the tokens rebuild their own join
     spans = [(joined_spans[first][0], joined_spans[last][1]) for first, last in runs]
+    # SequenceMatcher is up to cubic in the line length: one misaligned 8000-character line takes
+    # minutes. Longer lines (the real files' longest is 464 characters)
+    # skip the character alignment and are rebuilt from the tokens, counted in the report.
+    if max(len(joined), len(raw)) > _E2E_MAX_ALIGNED_CHARS:
+        return joined, spans, True
     projected = _project_spans(joined, spans, raw)
     if projected is not None:
         return raw, projected, False
@@ -639,15 +712,17 @@ def read_sentibench_atsa(path: PathLike, *, return_report: bool = False) -> Data
 def _atsa_rows(path: PathLike, items: list[Any]) -> tuple[list[Row], ReadReport]:
     report = ReadReport()
     rows = []
+    seen: dict[str, int] = {}
     for row, item in enumerate(items, start=1):
         with _at_row(path, row):
             rows.append(_atsa_item(item, report))
+            _unique_id(seen, rows[-1]["id"], row, "ID")
     return rows, report
 
 
 def _atsa_item(item: Any, report: ReadReport) -> Row:
     _require_type(item, dict, None, "a JSON object")
-    row_id = str(_require(item, "ID", "ID"))
+    row_id = _no_surrogates(str(_require(item, "ID", "ID")), "ID")
     text = _text(item.get("sentence"), "sentence")
     records = _require_type(_require(item, "aspects", "aspects"), list, "aspects", "a list")
     aspects = []
@@ -726,14 +801,17 @@ def read_absa_file(
 
 def _json_rows(path: PathLike, items: list[Any], text_field: str, aspects_field: str) -> list[Row]:
     rows = []
+    seen: dict[str, int] = {}
     for row, item in enumerate(items, start=1):
         with _at_row(path, row):
             rows.append(_user_object(item, row, text_field, aspects_field))
+            _unique_id(seen, rows[-1]["id"], row, "id")
     return rows
 
 
 def _jsonl_rows(path: PathLike, text_field: str, aspects_field: str) -> list[Row]:
     rows = []
+    seen: dict[str, int] = {}
     for line_number, line in enumerate(_read_lines(path), start=1):
         if not line.strip():
             continue
@@ -746,8 +824,12 @@ def _jsonl_rows(path: PathLike, text_field: str, aspects_field: str) -> list[Row
                 None,
                 f"malformed JSON at column {err.colno}: {err.msg}",
             ) from None
+        except RecursionError:
+            # Deep nesting would escape as a bare RecursionError.
+            raise DataFormatError(path, line_number, None, "malformed JSON: nested too deeply") from None
         with _at_row(path, line_number):
             rows.append(_user_object(item, line_number, text_field, aspects_field))
+            _unique_id(seen, rows[-1]["id"], line_number, "id")
     return rows
 
 
@@ -761,14 +843,14 @@ def _user_object(item: Any, row: int, text_field: str, aspects_field: str) -> Ro
         aspects.append(_aspect_from_record(text, record, f"{aspects_field}[{index}].", locate=True))
     row_id = item.get("id")
     return {
-        "id": str(row if row_id is None else row_id),
+        "id": _no_surrogates(str(row if row_id is None else row_id), "id"),
         "text": text,
         "aspects": aspects,
     }
 
 
 def _csv_rows(path: PathLike, text_field: str) -> list[Row]:
-    reader = csv.DictReader(io.StringIO(_read_text(path, line_rows=True), newline=""))
+    reader = _StrictCSV(path, _read_text(path, line_rows=True))
     for column in ("id", text_field, *_CSV_ASPECT_COLUMNS):
         if column not in (reader.fieldnames or ()):
             raise DataFormatError(path, 1, column, "missing column in the CSV header")

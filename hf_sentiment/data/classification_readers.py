@@ -40,7 +40,6 @@ in a ``ReadReport``, which is logged as a warning and returned with
 from __future__ import annotations
 
 import csv
-import io
 import logging
 import os
 import re
@@ -61,7 +60,9 @@ from .absa_readers import (
     _FieldError,
     _read_lines,
     _read_text,
+    _StrictCSV,
     _text,
+    _unique_id,
 )
 from .errors import DataFormatError, ReadReport
 
@@ -288,9 +289,10 @@ def read_goemotions(
         raise ValueError(f"multi_label must be 'error', 'skip' or 'keep', got {multi_label!r}")
     names = _read_label_names(Path(path).with_name("labels.txt") if labels_path is None else labels_path)
     text = _read_text(path, line_rows=True)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    reader = _StrictCSV(path, text, header=False, delimiter="\t", quoting=csv.QUOTE_NONE)
     report = ReadReport()
     rows = []
+    seen: dict[str, int] = {}
     for record in reader:
         line_number = reader.line_num
         if not any(cell.strip() for cell in record):
@@ -298,6 +300,8 @@ def read_goemotions(
             continue
         with _at_row(path, line_number):
             row = _goemotions_record(record, names, multi_label)
+            # A repeated comment id would otherwise be kept silently.
+            _unique_id(seen, record[2].strip(), line_number, "id")
         if row is None:
             report.add(_MULTI_LABEL_SKIPPED)
         else:
@@ -477,7 +481,7 @@ def read_empathetic_dialogues(path: PathLike, *, return_report: bool = False) ->
         >>> len(ed), ed.features["label"].num_classes  # doctest: +SKIP
         (2770, 32)
     """
-    reader = csv.DictReader(io.StringIO(_read_text(path, line_rows=True), newline=""))
+    reader = _StrictCSV(path, _read_text(path, line_rows=True))
     for column in _ED_COLUMNS:
         if column not in (reader.fieldnames or ()):
             raise DataFormatError(path, 1, column, "missing column in the CSV header")

@@ -18,8 +18,6 @@ out, never used. Words are matched lower-cased.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 import os
@@ -28,7 +26,7 @@ from pathlib import Path
 
 from datasets import Dataset, Features, Value
 
-from .absa_readers import DatasetOrPair, PathLike, _read_lines, _read_text
+from .absa_readers import DatasetOrPair, PathLike, _read_lines, _read_text, _StrictCSV
 from .errors import DataFormatError, ReadReport
 
 logger = logging.getLogger(__name__)
@@ -166,7 +164,7 @@ class ValenceLexicon(Mapping[str, float]):
     ) -> ValenceLexicon:
         """A lexicon from a CSV file with a header; `word_column` and `rating_column` name the
         columns. The text "null" is a word here, not a missing value."""
-        reader = csv.DictReader(io.StringIO(_read_text(path, line_rows=True), newline=""))
+        reader = _StrictCSV(path, _read_text(path, line_rows=True))
         for column in (word_column, rating_column):
             if reader.fieldnames is None or column not in reader.fieldnames:
                 raise DataFormatError(
@@ -230,7 +228,7 @@ def read_emobank(path: PathLike, split: str | None = None, *, return_report: boo
         A `Dataset` with `id`, `text`, `valence` (and the `ReadReport` with `return_report=True`;
         rows with a missing or NaN `V` are left out and counted there).
     """
-    reader = csv.DictReader(io.StringIO(_read_text(path, line_rows=True), newline=""))
+    reader = _StrictCSV(path, _read_text(path, line_rows=True))
     for column in ("id", "split", "V", "text"):
         if reader.fieldnames is None or column not in reader.fieldnames:
             raise DataFormatError(path, 1, column, f"column missing from the header {reader.fieldnames}")

@@ -87,6 +87,11 @@ def load_templates(path: str | Path) -> list[PromptTemplate]:
         items = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as error:
         raise DataFormatError(path, None, None, f"malformed JSON at line {error.lineno}: {error.msg}") from None
+    # Both would otherwise escape as bare library tracebacks.
+    except UnicodeDecodeError as error:
+        raise DataFormatError(path, None, None, f"not UTF-8: byte offset {error.start} ({error.reason})") from None
+    except RecursionError:
+        raise DataFormatError(path, None, None, "malformed JSON: nested too deeply") from None
     if not isinstance(items, list):
         raise DataFormatError(path, None, None, "expected a JSON list of templates")
     templates = []
@@ -96,6 +101,19 @@ def load_templates(path: str | Path) -> list[PromptTemplate]:
         for key in ("name", "instruction"):
             if not isinstance(item.get(key), str) or not item[key].strip():
                 raise DataFormatError(path, row, key, "missing or empty")
+        # `"examples": 5` would be a bare TypeError, and a list holding a non-object would fail only
+        # when a teacher prompt is built.
+        examples = item.get("examples", [])
+        if not isinstance(examples, list) or not all(isinstance(example, dict) for example in examples):
+            raise DataFormatError(path, row, "examples", "expected a list of objects")
+        # An instruction without a slot, or with an unclosed brace, is the instruction's fault, not
+        # the examples'.
+        try:
+            slots = {name for _, name, _, _ in string.Formatter().parse(item["instruction"]) if name}
+        except ValueError as error:
+            raise DataFormatError(path, row, "instruction", f"not a format string: {error}") from None
+        if not slots:
+            raise DataFormatError(path, row, "instruction", "has no {field} slot for the input")
         try:
             templates.append(PromptTemplate(item["name"], item["instruction"], tuple(item.get("examples", ()))))
         except ValueError as error:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -208,6 +209,23 @@ class TeacherCache:
             raise fail("answer", "has no 'answer'.")
         if record["call"] not in _CALLS:
             raise fail("call", f"has an unknown call {record['call']!r} (expected one of {list(_CALLS)}).")
+        # JSON's NaN / Infinity (never written by `put`) would reach the distillation loss as teacher
+        # probabilities, and a non-string `generate` answer would become a training target.
+        answer = record["answer"]
+        if record["call"] == "label_distribution" and not (
+            isinstance(answer, list)
+            and all(isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p) for p in answer)
+        ):
+            raise fail("answer", f"has label probabilities that are not a list of finite numbers: {answer!r}.")
+        if record["call"] == "generate" and not isinstance(answer, str):
+            raise fail("answer", f"has a generated answer that is not a string: {answer!r}.")
+        # A lone surrogate (a JSON escape such as "\ud800") or a NaN in the settings would make
+        # computing the key fail with a bare UnicodeEncodeError / TypeError.
+        for name in ("teacher", "prompt", "settings"):
+            try:
+                _canonical(record[name], name).encode("utf-8")
+            except (TypeError, UnicodeEncodeError) as error:
+                raise fail(name, f"cannot be keyed: {error}.") from None
         entry = CacheEntry(record["teacher"], record["call"], record["prompt"], record["settings"], record["answer"])
         if entry.key != record["key"]:
             raise fail("key", "has a key that does not match its teacher, call, prompt and settings (edited by hand?).")
