@@ -429,6 +429,12 @@ ABSA_CASES: list[Case] = [
         Raises("e.txt", 2, "tags", "one '####'"),
     ),
     Case("e2e", "bom", {"e.txt": BOM + GOOD_E2E}, Reads(2)),
+    Case(
+        "e2e",
+        "bom_inside",
+        {"e.txt": f"{E2E_LINE}\n{BOM}####{BOM}=O\n"},
+        Raises("e.txt", 2, "text", "byte-order mark"),
+    ),
     Case("e2e", "utf16", {"e.txt": utf16(GOOD_E2E)}, Raises("e.txt", 1, None, "not UTF-8")),
     Case(
         "e2e",
@@ -538,6 +544,12 @@ ABSA_CASES: list[Case] = [
         Raises("atsa.json", None, None, "malformed JSON"),
     ),
     Case("sentibench_atsa", "bom", {"atsa.json": BOM + GOOD_ATSA}, Reads(2)),
+    Case(
+        "sentibench_atsa",
+        "bom_inside",
+        {"atsa.json": json.dumps([{"ID": "1", "sentence": BOM + "Great food", "aspects": []}])},
+        Raises("atsa.json", 1, "sentence", "byte-order mark"),
+    ),
     Case("sentibench_atsa", "utf16", {"atsa.json": utf16(GOOD_ATSA)}, Raises("atsa.json", None, None, "not UTF-8")),
     Case(
         "sentibench_atsa",

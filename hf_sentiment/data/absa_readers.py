@@ -186,6 +186,10 @@ def _text(value: Any, field: str) -> str:
     _require_type(value, str, field, "a string")
     if not value.strip():
         raise _FieldError(field, "empty or whitespace-only text")
+    # A leading U+FEFF inside a file is a byte-order mark left by concatenating UTF-8-BOM files;
+    # removing it would shift every character offset of the row, so the row is refused instead.
+    if value.startswith("\ufeff"):
+        raise _FieldError(field, "starts with a byte-order mark (U+FEFF); remove it from the file")
     return _no_surrogates(value, field)
 
 
