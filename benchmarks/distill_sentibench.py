@@ -19,7 +19,7 @@ interrupted benchmark resumes without paying for them twice, and finished rows a
 
 `--check_adapter TASK` loads the final ICLDist adapter with `peft.AutoPeftModelForCausalLM` (not the
 merged export the table used), scores TASK with the same protocol, and compares it with the
-`icldist` row (`adapter_check.json`).
+`icldist` row (`adapter_check_TASK.json`).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def check_adapter(args: argparse.Namespace) -> None:
         "merged_scores": merged,
     }
     check["equal"] = all(abs(check["adapter_scores"][seed] - merged[seed]) < 1e-9 for seed in merged)
-    (Path(args.results) / "adapter_check.json").write_text(json.dumps(check, indent=1))
+    (Path(args.results) / f"adapter_check_{args.check_adapter}.json").write_text(json.dumps(check, indent=1))
     print(json.dumps(check, indent=1))
 
 
@@ -159,7 +159,9 @@ def main() -> None:
                 "per_task": args.per_task,
             }
             path.write_text(json.dumps(result, indent=1))
-    results = {path.stem: json.loads(path.read_text()) for path in sorted(results_dir.glob("*.json"))}
+    results = {
+        path.stem: json.loads(path.read_text()) for path in sorted(results_dir.glob("*.json")) if path.stem in ROWS
+    }
     print(table(results))
 
 
