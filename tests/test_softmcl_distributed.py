@@ -44,6 +44,8 @@ SCRIPT = textwrap.dedent(
                 "valence": model.word_queue_valence, "queue": model.word_queue,
                 "sentence_pointer": model.sentence_queue_pointer},
                f"{out}/rank{rank}.pt")
+    torch.distributed.barrier()
+    torch.distributed.destroy_process_group()  # a live gloo group can abort the process at exit
     """
 )
 

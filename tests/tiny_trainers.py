@@ -148,6 +148,11 @@ def main() -> None:
     out, kinds, per_device, accumulation = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4])
     for kind in kinds:
         run(out, kind, per_device, accumulation)
+    if torch.distributed.is_initialized():
+        # Leaving with the gloo group alive can abort a process in its exit handlers
+        # ("terminate called without an active exception"), failing the launch after the work.
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
 
 
 def run(out: str, kind: str, per_device: int, accumulation: int) -> None:

@@ -179,17 +179,19 @@ def _require_type(value: Any, kind: type, field: str | None, what: str) -> Any:
     return value
 
 
+_INVISIBLE = {0xFEFF: None, 0x200B: None}
+
+
 def _text(value: Any, field: str) -> str:
     """A sentence, which must be a non-blank string (returned unchanged)."""
     if value is None:
         raise _FieldError(field, "missing")
     _require_type(value, str, field, "a string")
-    if not value.strip():
-        raise _FieldError(field, "empty or whitespace-only text")
-    # A leading U+FEFF inside a file is a byte-order mark left by concatenating UTF-8-BOM files;
-    # removing it would shift every character offset of the row, so the row is refused instead.
-    if value.startswith("\ufeff"):
-        raise _FieldError(field, "starts with a byte-order mark (U+FEFF); remove it from the file")
+    # U+FEFF and U+200B are invisible but not whitespace to `str.strip`; a text of nothing else
+    # is as empty as a blank one. Inside a text they are kept (TweetEval has tweets starting with
+    # U+FEFF), since removing them would shift the character offsets of the row's aspects.
+    if not value.translate(_INVISIBLE).strip():
+        raise _FieldError(field, "empty or whitespace-only text (U+FEFF and U+200B count as blank)")
     return _no_surrogates(value, field)
 
 
