@@ -29,6 +29,9 @@ OFFLINE_LLMS = {
 }
 
 
+#: Where `offline_llm_folder` keeps the de-quantised folders by default.
+LLM_CACHE = Path.home() / ".cache" / "hf_sentiment" / "llms"
+
 #: The Hub models the offline weights are copies of (a card's `base_model`; the LLMs are
 #: de-quantised from 4-bit GGUF files, so they approximate these rather than equal them).
 HUB_IDS = {
@@ -47,7 +50,7 @@ def hub_id_of(name_or_path: str | Path) -> str:
             return HUB_IDS["all-minilm-l6-v2"]
     except ImportError:
         pass
-    if path.name in OFFLINE_LLMS and (path / "config.json").exists():
+    if path.name in OFFLINE_LLMS and path.resolve() == (LLM_CACHE / path.name).resolve():
         return HUB_IDS[path.name]
     return str(name_or_path)
 
@@ -63,7 +66,7 @@ def offline_llm_folder(name: str, cache_dir: str | Path | None = None) -> Path:
     """
     if name not in OFFLINE_LLMS:
         raise ValueError(f"unknown offline LLM {name!r}; choose one of {sorted(OFFLINE_LLMS)}.")
-    folder = Path(cache_dir or Path.home() / ".cache" / "hf_sentiment" / "llms") / name
+    folder = Path(cache_dir or LLM_CACHE) / name
     if (folder / "config.json").exists():
         return folder
     try:

@@ -19,7 +19,14 @@ from typing import Any
 import torch
 from transformers import Trainer
 
-from .model_cards import KINDS, CardResult, build_model_card, model_kind, training_hyperparameters
+from .model_cards import (
+    KINDS,
+    CardResult,
+    build_model_card,
+    model_kind,
+    results_from_metrics,
+    training_hyperparameters,
+)
 
 
 class LossPartsTrainer(Trainer):
@@ -71,43 +78,63 @@ class LossPartsTrainer(Trainer):
 
     def create_model_card(
         self,
+        language: str | None = None,
+        license: str | None = None,
+        tags: str | list[str] | None = None,
         model_name: str | None = None,
         *,
         base_model: str | None = None,
         datasets: dict[str, str] | None = None,
         results: Sequence[CardResult] | None = None,
         data_note: str = "",
-        **unused: Any,
+        **generic: Any,
     ) -> None:
         """Write `README.md` into `args.output_dir`: the template of the model's kind filled with
         this run (training arguments, the method's settings, `base_model`, `datasets` with their
         terms, and `results`; by default the last dev evaluation in `state.log_history`).
 
-        Generic `Trainer.create_model_card` arguments (language, tags, ...) are accepted and
-        ignored, so `push_to_hub(**kwargs)` keeps working.
+        `Trainer.push_to_hub` (and `save_model` with `args.push_to_hub`) call this with no card
+        arguments; the ones given to the last explicit call are reused then, so the pushed card is
+        the one written locally. A model that is none of hf-sentiment's kinds (e.g. a student
+        fine-tuned without PEFT) gets transformers' generic card.
         """
         if not self.is_world_process_zero():
             return
-        kind = model_kind(self.model)
+        try:
+            kind = model_kind(self.model)
+        except ValueError:
+            super().create_model_card(language=language, license=license, tags=tags, model_name=model_name, **generic)
+            return
+        given = {"base_model": base_model, "datasets": datasets, "results": results, "data_note": data_note}
+        if any(value not in (None, "") for value in given.values()):
+            self._card_arguments = given
+        card_arguments = getattr(self, "_card_arguments", given)
+        datasets = dict(card_arguments["datasets"] or {})
+        results = card_arguments["results"]
         if results is None:
-            results = self._last_dev_results(kind, next(iter(datasets or {}), "validation set"))
+            results = self._last_dev_results(kind, next(iter(datasets), "validation set"))
         card = build_model_card(
-            kind, model_name=model_name or Path(self.args.output_dir).name, base_model=base_model,
-            datasets=dict(datasets or {}), hyperparameters=training_hyperparameters(self.args, self.model),
-            results=list(results), repo_id=self.args.hub_model_id, data_note=data_note,
+            kind, model_name=model_name or Path(self.args.output_dir).name, base_model=card_arguments["base_model"],
+            datasets=datasets, hyperparameters=training_hyperparameters(self.args, self.model), results=list(results),
+            repo_id=self.args.hub_model_id, data_note=card_arguments["data_note"],
+            **({"license": license} if license else {}),
         )  # fmt: skip
         card.save(Path(self.args.output_dir) / "README.md")
 
     def _last_dev_results(self, kind: str, dataset_name: str) -> list[CardResult]:
-        bookkeeping = ("eval_loss", "eval_runtime", "eval_samples_per_second", "eval_steps_per_second", "epoch")
+        """The numeric metrics of the last evaluation in the logs (not its loss or timings)."""
+        bookkeeping = {"loss", "runtime", "samples_per_second", "steps_per_second"}
         for entry in reversed(self.state.log_history):
-            scores = {k: v for k, v in entry.items() if k.startswith("eval_") and k not in bookkeeping}
-            if scores:
-                return [
-                    CardResult(KINDS[kind]["pipeline_tag"], dataset_name, "validation", key[len("eval_") :], value)
-                    for key, value in scores.items()
-                    if isinstance(value, (int, float))
-                ]
+            names = {
+                key.removeprefix("eval_"): (key.removeprefix("eval_"), None)
+                for key, value in entry.items()
+                if key.startswith("eval_") and key.removeprefix("eval_") not in bookkeeping and isinstance(value, (int, float))
+            }  # fmt: skip
+            if names:
+                return results_from_metrics(
+                    entry, names, task_type=KINDS[kind]["pipeline_tag"], dataset_name=dataset_name,
+                    dataset_split="validation", prefix="eval_",
+                )  # fmt: skip
         return []
 
 

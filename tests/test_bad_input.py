@@ -1423,7 +1423,19 @@ OTHER_CASES: list[Case] = [
         "teacher_cache",
         "nan_rating",
         {"cache.jsonl": f"{LINE_1}\n{nan_probabilities_line()}\n"},
-        Raises("cache.jsonl", 2, "answer", "not a list of finite numbers"),
+        Raises("cache.jsonl", 2, "answer", "not a list of finite, non-negative numbers"),
+    ),
+    Case(
+        "teacher_cache",
+        "negative_probability",
+        {"cache.jsonl": edited_line(call="label_distribution", answer=[1.5, -0.5]) + "\n"},
+        Raises("cache.jsonl", 1, "answer", "not a list of finite, non-negative numbers"),
+    ),
+    Case(
+        "teacher_cache",
+        "lone_surrogate_answer",
+        {"cache.jsonl": edited_line(answer="caf\ud800") + "\n"},
+        Raises("cache.jsonl", 1, "answer", "is not valid UTF-8 text or JSON"),
     ),
     Case(
         "teacher_cache",
@@ -1437,13 +1449,13 @@ OTHER_CASES: list[Case] = [
         "teacher_cache",
         "lone_surrogate",
         {"cache.jsonl": edited_line(prompt="caf\ud800") + "\n"},
-        Raises("cache.jsonl", 1, "prompt", "cannot be keyed"),
+        Raises("cache.jsonl", 1, "prompt", "is not valid UTF-8 text or JSON"),
     ),
     Case(
         "teacher_cache",
         "nan_setting",
         {"cache.jsonl": edited_line(settings={"temperature": float("nan")}) + "\n"},
-        Raises("cache.jsonl", 1, "settings", "cannot be keyed"),
+        Raises("cache.jsonl", 1, "settings", "is not valid UTF-8 text or JSON"),
     ),
     Case(
         "teacher_cache",

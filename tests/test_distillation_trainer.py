@@ -174,6 +174,9 @@ def test_full_fine_tuning_when_peft_is_off(tmp_path, tokenizer):
     before = trainer.model.model.embed_tokens.weight.clone()
     trainer.train()
     assert not torch.equal(before, trainer.model.model.embed_tokens.weight)
+    # Not an hf-sentiment kind (no adapter): the card is transformers' generic one, not an error.
+    trainer.create_model_card()
+    assert "hf-sentiment" not in (ModelCard.load(tmp_path / "out" / "README.md").data.tags or [])
 
 
 def test_label_kd_pulls_the_student_towards_the_teacher(tmp_path, tokenizer):

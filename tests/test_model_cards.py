@@ -10,7 +10,7 @@ from huggingface_hub import ModelCard
 from transformers import AutoModelForSequenceClassification, BertConfig
 
 from hf_sentiment import LCLConfig, LCLForSequenceClassification
-from hf_sentiment.model_cards import KINDS, CardResult, build_model_card, save_for_hub
+from hf_sentiment.model_cards import DATASET_TERMS, KINDS, CardResult, build_model_card, dataset_terms, save_for_hub
 
 RESULTS = [
     CardResult("text-classification", "tweeteval_emotion", "test", "f1", 0.78123, "macro-F1"),
@@ -101,10 +101,21 @@ def test_trainer_writes_the_card_of_its_run(tmp_path):
         assert row in card.text
     assert "label-aware contrastive loss" in card.text and "`sst2`: research data" in card.text
     assert_carries_its_code(tmp_path / "run" / "checkpoint-1")
+    # `push_to_hub` calls create_model_card with no card arguments: the card must stay the same.
+    first = (tmp_path / "run" / "README.md").read_text()
+    trainer.create_model_card()
+    assert (tmp_path / "run" / "README.md").read_text() == first
 
 
-def test_base_model_must_be_a_hub_id():
-    card = build_model_card(
-        "lcl", model_name="x", base_model="/tmp/encoder", datasets={}, hyperparameters={}, results=[]
-    )
-    assert card.data.base_model is None and "/tmp/encoder" in card.text
+@pytest.mark.parametrize("base", ["/tmp/encoder", "runs/merged", "./merged", "a/b/c", "bad name/x"])
+def test_base_model_must_be_a_hub_id(tmp_path, monkeypatch, base):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "merged").mkdir(parents=True)  # a local folder that looks like owner/name
+    card = build_model_card("lcl", model_name="x", base_model=base, datasets={}, hyperparameters={}, results=[])
+    assert card.data.base_model is None and base in card.text
+
+
+def test_dataset_terms_follow_the_path():
+    assert dataset_terms("../shared/data/sentibench/sst2/test.json") == DATASET_TERMS["sentibench"]
+    assert dataset_terms("data/semeval14/e2e_absa/laptop14/train.txt") == DATASET_TERMS["semeval14"]
+    assert dataset_terms("my_reviews.jsonl").startswith("not known")

@@ -50,9 +50,10 @@ def test_two_processes_match_one_process(runs, kind):
     assert len(one["losses"]) == len(two["losses"]) == 3
     assert two["losses"] == pytest.approx(one["losses"], rel=1e-5, abs=1e-6)
     assert one["weights"].keys() == two["weights"].keys()
-    # SoftMCL's one process averages over 4 examples where DDP averages two means of 2: the sums
+    # SoftMCL's one process averages over 4 examples where DDP averages two means of 2: the weights
     # agree to float rounding, which Adam's normalised step can enlarge for near-zero gradients.
-    for name, total in one["weights"].items():
-        assert two["weights"][name] == pytest.approx(total, rel=1e-5, abs=1e-4), name
-    # The runs trained: the weights moved from their initial values in the same way.
-    assert len(set(one["losses"])) > 1
+    for name, summary in one["weights"].items():
+        assert two["weights"][name] == pytest.approx(summary, rel=1e-5, abs=1e-4), name
+    # Both runs trained: some trainable tensor moved from its initial value.
+    moved = [name for name, summary in one["weights"].items() if summary != pytest.approx(one["initial_weights"][name])]
+    assert moved, "no trainable tensor changed"

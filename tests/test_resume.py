@@ -10,14 +10,27 @@ from __future__ import annotations
 import pytest
 import torch
 from tiny_trainers import KINDS, build_trainer
+from transformers import TrainerCallback
+
+
+class CountSteps(TrainerCallback):
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def on_step_end(self, args, state, control, **kwargs) -> None:
+        self.steps += 1
 
 
 def train(kind: str, output_dir, resume: str | None = None):
+    # The resumed run starts from other initial weights: only the checkpoint can make it match.
     trainer = build_trainer(
-        kind, random=True, output_dir=str(output_dir), max_steps=6, save_steps=3, per_device_train_batch_size=4,
-        learning_rate=1e-3, warmup_steps=2, logging_steps=1,
+        kind, random=True, init_seed=0 if resume is None else 1, output_dir=str(output_dir), max_steps=6,
+        save_steps=3, per_device_train_batch_size=4, learning_rate=1e-3, warmup_steps=2, logging_steps=1,
     )  # fmt: skip
+    counter = CountSteps()
+    trainer.add_callback(counter)
     trainer.train(resume_from_checkpoint=resume)
+    assert counter.steps == (6 if resume is None else 3)
     return trainer, torch.get_rng_state()
 
 

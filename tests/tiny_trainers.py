@@ -9,7 +9,7 @@ KINDS: comma-separated, from `KINDS` (trained one after another). The script swi
 source of randomness that would differ between processes (dropout, FCKT's gold/predicted span
 coin, LoRA dropout), so a two-process run and a one-process run over the same global batches must
 log the same losses and end with the same weights. Rank 0 writes `OUT/KIND.json`: the logged
-training losses and the sum of every trainable tensor.
+training losses and summaries of every trainable tensor before and after training.
 """
 
 from __future__ import annotations
@@ -127,13 +127,14 @@ def distill(args: dict, random: bool) -> DistillationTrainer:
     )
 
 
-def build_trainer(kind: str, random: bool = False, **training_args: Any) -> LossPartsTrainer:
-    """The tiny trainer of `kind` (one of `KINDS`), seeded; `random=False` switches off dropout and
-    FCKT's span coin; `training_args` go to the kind's `TrainingArguments` (`output_dir` needed)."""
+def build_trainer(kind: str, random: bool = False, init_seed: int = 0, **training_args: Any) -> LossPartsTrainer:
+    """The tiny trainer of `kind` (one of `KINDS`); `random=False` switches off dropout and FCKT's
+    span coin; `init_seed` seeds the model's initial weights; `training_args` go to the kind's
+    `TrainingArguments` (`output_dir` needed)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {KINDS}")
     args = {"report_to": "none", "use_cpu": True, "disable_tqdm": True, "seed": 0, **training_args}
-    torch.manual_seed(0)
+    torch.manual_seed(init_seed)
     if kind == "distill":
         return distill(args, random)
     tokenizer = AutoTokenizer.from_pretrained(offline_minilm_path())
@@ -142,6 +143,18 @@ def build_trainer(kind: str, random: bool = False, **training_args: Any) -> Loss
     if kind == "softmcl":
         return softmcl(tokenizer, args, random)
     return lcl(tokenizer, args, kind.removeprefix("lcl_"), random)
+
+
+def weight_summaries(model: torch.nn.Module) -> dict[str, list[float]]:
+    """Per trainable tensor: its sum, its sum of squares, and its dot product with a fixed random
+    vector (a change that keeps the sum would still move the other two)."""
+    summaries = {}
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            values = parameter.detach().double().flatten()
+            probe = torch.randn(values.numel(), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+            summaries[name] = [float(values.sum()), float(values.square().sum()), float(values @ probe)]
+    return summaries
 
 
 def main() -> None:
@@ -165,16 +178,16 @@ def run(out: str, kind: str, per_device: int, accumulation: int) -> None:
         gradient_accumulation_steps=accumulation, learning_rate=1e-3, logging_steps=1, save_strategy="no",
         train_sampling_strategy="sequential", lr_scheduler_type="constant",
     )  # fmt: skip
+    initial = weight_summaries(trainer.model)
     trainer.train()
     if trainer.args.process_index == 0:
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-        weights = {
-            name: float(p.detach().double().sum()) for name, p in trainer.model.named_parameters() if p.requires_grad
-        }
+        weights = weight_summaries(trainer.model)
         record = {
             "world_size": trainer.args.world_size,
             "distributed_type": str(trainer.accelerator.distributed_type),
             "losses": losses,
+            "initial_weights": initial,
             "weights": weights,
         }
         Path(out, f"{kind}.json").write_text(json.dumps(record))

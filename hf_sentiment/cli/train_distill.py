@@ -210,6 +210,8 @@ def main(
         data_note=f"{args.stage}: {len(train)} teacher answers from {args.teacher or args.teacher_url} "
         f"({'unlabelled train sentences' if args.stage == 'knowdist' else 'in-context prompts built from train splits'}).",
     )  # fmt: skip
+    if training_args.push_to_hub:  # the card above goes up with the folder (save_model pushed without it)
+        trainer.push_to_hub()
     logger.info("metrics: %s", json.dumps(metrics, indent=2, default=str))
     return metrics
 

@@ -160,14 +160,18 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         metrics.update({f"test_{k}": v for k, v in test_scores.items()})
     trainer.save_metrics("all", metrics)
     split, prefix = ("test", "test_") if data_args.test_file else ("validation", "dev_eval_")
+    train_file = Path(data_args.train_file)
+    dataset_name = train_file.parent.name or train_file.stem  # e.g. "laptop14" for .../laptop14/train.txt
     trainer.create_model_card(
         base_model=hub_id_of(encoder),
-        datasets={str(Path(data_args.train_file).parent.name): dataset_terms(data_args.train_file)},
+        datasets={dataset_name: dataset_terms(data_args.train_file)},
         results=results_from_metrics(
-            metrics, FCKT_CARD_METRICS, task_type="token-classification", dataset_name=Path(data_args.train_file).parent.name,
+            metrics, FCKT_CARD_METRICS, task_type="token-classification", dataset_name=dataset_name,
             dataset_split=split, prefix=prefix,
         ),
     )  # fmt: skip
+    if training_args.push_to_hub:  # the card above goes up with the folder (save_model pushed without it)
+        trainer.push_to_hub()
     logger.info("metrics: %s", json.dumps(metrics, indent=2))
     for sentence, found in zip(DEMO_SENTENCES, classifier(DEMO_SENTENCES)):
         print(f"{sentence}\n  -> {found}")

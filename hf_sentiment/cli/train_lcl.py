@@ -221,6 +221,8 @@ def main(
         ),
         data_note=f"Splits: train / dev / test{folds if data_args.dataset == 'empathetic_dialogues' else ''}.",
     )  # fmt: skip
+    if training_args.push_to_hub:  # the card above goes up with the folder (save_model pushed without it)
+        trainer.push_to_hub()
     reloaded = AutoModelForSequenceClassification.from_pretrained(training_args.output_dir)
     logger.info("reloaded %s; metrics: %s", type(reloaded).__name__, json.dumps(metrics, indent=2))
     return metrics

@@ -102,6 +102,10 @@ class DataArguments:
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N texts."})
 
 
+#: The datasets whose train splits `benchmark_corpus` reads (a model card lists their terms).
+BENCHMARK_CORPUS_SOURCES = ("sst5", "semeval14", "tweeteval_emotion", "emobank")
+
+
 def benchmark_corpus(data_dir: str | Path) -> Dataset:
     """Unlabelled `text` (+ `valence` where EmoBank rates it) from train splits only."""
     root = Path(data_dir)
@@ -203,16 +207,18 @@ def main(
     if data_args.train_file:
         corpus_terms = {Path(data_args.train_file).name: dataset_terms(data_args.train_file)}
     else:  # the benchmark corpus: train splits of these sets
-        corpus_terms = {name: dataset_terms(name) for name in ("sst5", "semeval14", "tweeteval_emotion", "emobank")}
+        corpus_terms = {name: dataset_terms(name) for name in BENCHMARK_CORPUS_SOURCES}
     trainer.create_model_card(
         base_model=hub_id_of(encoder),
-        datasets={**corpus_terms, data_args.lexicon: dataset_terms(data_args.lexicon)},
+        datasets={**corpus_terms, Path(data_args.lexicon).name: dataset_terms(data_args.lexicon)},
         results=[],
         data_note=f"{len(encoded)} texts, {rated_words} rated words, {int(rated_sentences)} sentences with a valence.",
     )  # fmt: skip
     if trainer.is_world_process_zero():
         export = model.export_encoder(Path(training_args.output_dir) / "encoder", tokenizer=tokenizer)
         logger.info("exported %s (loads as %s)", export, type(AutoModel.from_pretrained(export)).__name__)
+    if training_args.push_to_hub:  # the card and the exported encoder go up with the folder
+        trainer.push_to_hub()
     logger.info("metrics: %s", json.dumps(metrics, indent=2))
     return metrics
 

@@ -214,18 +214,22 @@ class TeacherCache:
         answer = record["answer"]
         if record["call"] == "label_distribution" and not (
             isinstance(answer, list)
-            and all(isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p) for p in answer)
+            and all(
+                isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p) and p >= 0 for p in answer
+            )
         ):
-            raise fail("answer", f"has label probabilities that are not a list of finite numbers: {answer!r}.")
+            raise fail(
+                "answer", f"has label probabilities that are not a list of finite, non-negative numbers: {answer!r}."
+            )
         if record["call"] == "generate" and not isinstance(answer, str):
             raise fail("answer", f"has a generated answer that is not a string: {answer!r}.")
         # A lone surrogate (a JSON escape such as "\ud800") or a NaN in the settings would make
         # computing the key fail with a bare UnicodeEncodeError / TypeError.
-        for name in ("teacher", "prompt", "settings"):
+        for name in ("teacher", "prompt", "settings", "answer"):
             try:
                 _canonical(record[name], name).encode("utf-8")
             except (TypeError, UnicodeEncodeError) as error:
-                raise fail(name, f"cannot be keyed: {error}.") from None
+                raise fail(name, f"is not valid UTF-8 text or JSON: {error}.") from None
         entry = CacheEntry(record["teacher"], record["call"], record["prompt"], record["settings"], record["answer"])
         if entry.key != record["key"]:
             raise fail("key", "has a key that does not match its teacher, call, prompt and settings (edited by hand?).")

@@ -61,6 +61,9 @@ class FCKTConfig(PreTrainedConfig):
         classifier_dropout (`float`, defaults to 0.1):
             Dropout on the encoder features that feed the boundary heads and the span pooling,
             and before the polarity classifier's output layer.
+        custom_pipelines (`dict`, *optional*):
+            The pipelines a saved folder names for `transformers.pipeline` (`pipeline_fckt.py` is
+            saved beside the model). Defaults to the `targeted-sentiment` task; `{}` ships none.
     """
 
     model_type = "fckt"
@@ -122,16 +125,7 @@ class FCKTConfig(PreTrainedConfig):
         self.sentiment_hidden_size = sentiment_hidden_size
         self.classifier_dropout = classifier_dropout
         super().__init__(**kwargs)
-        # `pipeline()` prefers a config's custom pipelines to its registry and then demands
-        # trust_remote_code, so a task this process already registered (hf_sentiment imported)
-        # is left to the local class; `to_dict` writes the full entry back on every save.
-        remote = {
-            task: spec
-            for task, spec in (custom_pipelines or TARGETED_SENTIMENT_PIPELINE).items()
-            if not _registered_here(task)
-        }
-        if remote:
-            self.custom_pipelines = remote
+        self.custom_pipelines = TARGETED_SENTIMENT_PIPELINE if custom_pipelines is None else custom_pipelines
         if not self.label2id:
             # transformers v5 no longer derives it; the data encoder and the metrics need it.
             self.label2id = {label: index for index, label in self.id2label.items()}
@@ -140,9 +134,23 @@ class FCKTConfig(PreTrainedConfig):
     def hidden_size(self) -> int:
         return self.backbone_config.hidden_size
 
+    @property
+    def custom_pipelines(self) -> dict[str, dict[str, Any]]:
+        """The pipelines the saved folder carries, less any task this process has registered.
+
+        `transformers.pipeline` prefers a config's custom pipelines to its registry and then
+        demands `trust_remote_code`; where hf_sentiment is imported, its own registered class
+        serves the task instead. The full mapping is what `to_dict` saves.
+        """
+        return {task: spec for task, spec in self._custom_pipelines.items() if not _registered_here(task)}
+
+    @custom_pipelines.setter
+    def custom_pipelines(self, value: dict[str, dict[str, Any]]) -> None:
+        self._custom_pipelines = dict(value)
+
     def to_dict(self) -> dict[str, Any]:
         output = super().to_dict()
-        output["custom_pipelines"] = {**TARGETED_SENTIMENT_PIPELINE, **output.get("custom_pipelines", {})}
+        output["custom_pipelines"] = output.pop("_custom_pipelines", {})
         return output
 
 

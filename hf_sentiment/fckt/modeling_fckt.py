@@ -97,7 +97,9 @@ class FCKTPreTrainedModel(PreTrainedModel):
         """`PreTrainedModel.save_pretrained`, plus the `targeted-sentiment` pipeline's code beside the
         model's (the config's `custom_pipelines` points at it), so that
         `pipeline(model=folder, trust_remote_code=True)` works where hf_sentiment is not installed.
-        Trainer checkpoints go through here too."""
+        Trainer checkpoints go through here too. (transformers' scan of relative imports also finds
+        the import below and copies the file with the model's code; the explicit copy does not
+        depend on that scan.)"""
         super().save_pretrained(save_directory, *args, **kwargs)
         if self._auto_class is not None:
             from .pipeline_fckt import TargetedSentimentPipeline

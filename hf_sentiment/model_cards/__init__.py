@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 import jinja2
 import transformers
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -130,7 +130,7 @@ def build_model_card(
     from .. import __version__
 
     meta = KINDS[kind]
-    hub_base = base_model if base_model and re.fullmatch(r"[\w.-]+/[\w.-]+", base_model) else None
+    hub_base = base_model if base_model and is_hub_id(base_model) else None
     card_data = ModelCardData(
         model_name=model_name, base_model=hub_base,
         datasets=list(datasets) or None, license=license,
@@ -149,13 +149,23 @@ def build_model_card(
     return ModelCard(content)
 
 
+def is_hub_id(name: str) -> bool:
+    """Whether `name` reads as a Hub repo id (`owner/name`) rather than a local folder."""
+    if Path(name).exists() or name.startswith((".", "/", "~")) or name.count("/") != 1:
+        return False
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
+
+
 def dataset_terms(name_or_path: str | Path) -> str:
     """`DATASET_TERMS` of the first known dataset named in `name_or_path` (a name or a file under
     the shared data folder, e.g. `.../semeval14/...`); otherwise a note that the run cannot tell."""
-    parts = {part.lower() for part in Path(name_or_path).parts}
-    for name, terms in DATASET_TERMS.items():
-        if name in parts:
-            return terms
+    for part in Path(name_or_path).parts:  # the outermost named folder decides: sentibench/sst2/...
+        if part.lower() in DATASET_TERMS:
+            return DATASET_TERMS[part.lower()]
     return "not known to hf-sentiment: check the terms of its source"
 
 
@@ -255,6 +265,7 @@ __all__ = [
     "CardResult",
     "build_model_card",
     "dataset_terms",
+    "is_hub_id",
     "model_kind",
     "results_from_metrics",
     "save_for_hub",
