@@ -354,7 +354,8 @@ def test_predict_fckt_from_a_file(models, tmp_path):
 
 
 def test_predict_classifier_from_stdin(models):
-    stdin = "".join(json.dumps({"id": i, "text": text}) + "\n" for i, text in enumerate(SENTENCES))
+    # A byte-order mark before the first JSON line (as some Windows tools pipe) is dropped.
+    stdin = "\ufeff" + "".join(json.dumps({"id": i, "text": text}) + "\n" for i, text in enumerate(SENTENCES))
     records = [
         json.loads(line) for line in succeeded(cli("predict", "--model", models["lcl"], stdin=stdin)).splitlines()
     ]

@@ -147,7 +147,7 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
 
     A line starting with `{` is a JSON object with a non-empty string `text` (and optionally an
     `id`, copied to the output); any other non-blank line is the text itself. Blank lines are
-    skipped. All lines are checked first so that a bad line 900 fails before line 1 is predicted.
+    skipped; a byte-order mark starting the first line is dropped. All lines are checked first so that a bad line 900 fails before line 1 is predicted.
 
     Raises:
         CLIError: naming `source` and the 1-based line number of a malformed line.
@@ -155,6 +155,10 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
     texts = []
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
+        if number == 1:
+            # A byte-order mark (files and pipes alike) would stay in the first text, and a first
+            # line of JSON behind one would be taken as plain text, braces and all.
+            line = line.removeprefix("\ufeff")
         if not line.strip():
             continue
         if not line.lstrip().startswith("{"):

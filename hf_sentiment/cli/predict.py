@@ -75,9 +75,7 @@ def _read_input(spec: str) -> list[InputText]:
         return read_texts(sys.stdin, "standard input")
     path = input_file(spec, "--input")
     try:
-        # utf-8-sig: with plain utf-8 a BOM would stay in the first text, and a first line of JSON
-        # behind a BOM would be taken as plain text, braces and all.
-        with path.open(encoding="utf-8-sig") as handle:
+        with path.open(encoding="utf-8") as handle:
             return read_texts(handle, str(path))
     except UnicodeDecodeError as error:
         raise CLIError(f"--input {path}: not UTF-8 text ({error.reason} at byte {error.start}).") from None
