@@ -23,6 +23,11 @@ from pathlib import Path
 from ..data.errors import DataFormatError
 
 
+def instruction_slots(instruction: str) -> set[str]:
+    """The `{field}` slots of `instruction`; `ValueError` if it is not a format string."""
+    return {name for _, name, _, _ in string.Formatter().parse(instruction) if name}
+
+
 @dataclass(frozen=True)
 class PromptTemplate:
     """One prompt: an `instruction` with `{field}` slots and worked `examples` (mappings that fill
@@ -60,7 +65,7 @@ class PromptTemplate:
     @property
     def fields(self) -> set[str]:
         """The `{field}` slots of the instruction."""
-        return {name for _, name, _, _ in string.Formatter().parse(self.instruction) if name}
+        return instruction_slots(self.instruction)
 
     def student_prompt(self, **values: str) -> str:
         """The instruction filled with `values` (what the student is trained and asked on)."""
@@ -109,7 +114,7 @@ def load_templates(path: str | Path) -> list[PromptTemplate]:
         # An instruction without a slot, or with an unclosed brace, is the instruction's fault, not
         # the examples'.
         try:
-            slots = {name for _, name, _, _ in string.Formatter().parse(item["instruction"]) if name}
+            slots = instruction_slots(item["instruction"])
         except ValueError as error:
             raise DataFormatError(path, row, "instruction", f"not a format string: {error}") from None
         if not slots:
