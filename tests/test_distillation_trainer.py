@@ -4,6 +4,7 @@ preparation, prompt templates and KnowDist prompt building, with tiny real causa
 from __future__ import annotations
 
 import importlib.util
+import logging
 import sys
 import textwrap
 from pathlib import Path
@@ -67,6 +68,21 @@ def test_prepare_masks_the_prompt_and_appends_eos(tokenizer):
         tokenizer(" " + label, add_special_tokens=False)["input_ids"][0] for label in ROWS["label_choices"][0]
     ]
     assert report.total == 0
+
+
+def test_collator_pads_with_eos_when_the_tokenizer_has_no_pad_token(tokenizer, caplog):
+    data, _ = prepare_distillation_dataset(Dataset.from_dict(ROWS), tokenizer)
+    no_pad = tiny_tokenizer()
+    no_pad.pad_token = None
+    with caplog.at_level(logging.WARNING, logger="hf_sentiment.evaluation.sentibench"):
+        batch = DataCollatorForDistillation(no_pad)([data[0], data[1]])
+    assert "no pad token" in caplog.text
+    short = 0 if len(data[0]["input_ids"]) < len(data[1]["input_ids"]) else 1
+    padded = batch["input_ids"][short, len(data[short]["input_ids"]) :]
+    assert padded.numel() > 0 and (padded == no_pad.eos_token_id).all()
+    no_pad.eos_token = None
+    with pytest.raises(ValueError, match="neither a pad token nor an eos token"):
+        DataCollatorForDistillation(no_pad)
 
 
 def test_prepare_counts_what_it_cuts_or_leaves_out(tokenizer):

@@ -64,7 +64,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..evaluation.sentibench import label_token_ids
+from ..evaluation.sentibench import label_token_ids, padding_token_id
 
 logger = logging.getLogger(__name__)
 
@@ -257,12 +257,7 @@ class LocalTeacher(Teacher):
         model.eval()
 
         if tokenizer.pad_token_id is None:
-            if tokenizer.eos_token is None:
-                raise ValueError("LocalTeacher: the tokenizer has neither a pad nor an EOS token to pad with.")
-            logger.info(
-                "LocalTeacher: the tokenizer has no pad token; padding with its EOS token %r.", tokenizer.eos_token
-            )
-            tokenizer.pad_token = tokenizer.eos_token
+            tokenizer.pad_token = tokenizer.convert_ids_to_tokens(padding_token_id(tokenizer))
         if use_chat_template and not getattr(tokenizer, "chat_template", None):
             raise ValueError(
                 f"LocalTeacher({path!r}): use_chat_template=True but the tokenizer has no chat template "

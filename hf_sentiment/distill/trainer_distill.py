@@ -33,7 +33,7 @@ from peft import LoraConfig, PeftConfig, PeftModel, get_peft_model
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainingArguments
 
 from ..data.errors import ReadReport
-from ..evaluation.sentibench import label_token_ids
+from ..evaluation.sentibench import label_token_ids, padding_token_id
 from ..training import LossPartsTrainer
 
 logger = logging.getLogger(__name__)
@@ -161,14 +161,17 @@ class DataCollatorForDistillation:
 
     tokenizer: PreTrainedTokenizerBase
     pad_to_multiple_of: int | None = None
+    pad_token_id: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pad_token_id = padding_token_id(self.tokenizer)
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         length = max(len(f["input_ids"]) for f in features)
         if self.pad_to_multiple_of:
             length = -(-length // self.pad_to_multiple_of) * self.pad_to_multiple_of
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
         batch = {
-            "input_ids": torch.full((len(features), length), pad, dtype=torch.long),
+            "input_ids": torch.full((len(features), length), self.pad_token_id, dtype=torch.long),
             "attention_mask": torch.zeros((len(features), length), dtype=torch.long),
             "labels": torch.full((len(features), length), IGNORE_INDEX, dtype=torch.long),
         }

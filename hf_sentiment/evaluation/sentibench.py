@@ -667,7 +667,12 @@ def _positive_int(value: Any, name: str) -> int:
     return value
 
 
-def _pad_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
+def padding_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    """The id to pad with: the tokenizer's pad token, else (with a warning) its eos token.
+
+    Decoder-only tokenizers often ship without a pad token; every padded position is masked out,
+    so which token fills it does not change a score, only that one exists.
+    """
     if tokenizer.pad_token_id is not None:
         return tokenizer.pad_token_id
     if tokenizer.eos_token_id is None:
@@ -764,7 +769,7 @@ def evaluate_sentibench(
     if use_chat_template and not getattr(tokenizer, "chat_template", None):
         raise ValueError("use_chat_template=True but the tokenizer has no chat template")
     root = resolve_sentibench_root(data_dir)
-    pad_token_id = _pad_token_id(tokenizer)
+    pad_token_id = padding_token_id(tokenizer)
 
     results: dict[str, SentiBenchTaskResult] = {}
     was_training = model.training
