@@ -473,6 +473,7 @@ ABSA_CASES: list[Case] = [
         Raises("e.txt", 2, "text", "empty or whitespace-only"),
     ),
     Case("e2e", "very_long_text", {"e.txt": E2E_LONG + "\n"}, Reads(1, longest=len(LONG))),
+    Case("e2e", "blank_line", {"e.txt": f"{E2E_LINE}\n \t \n{E2E_LINE}\n"}, Reads(2, {"blank lines": 1})),
     Case(
         "e2e",
         "very_long_misaligned",
@@ -744,6 +745,12 @@ ABSA_CASES: list[Case] = [
         Raises("u.jsonl", 2, None, "malformed JSON"),
     ),
     Case("user_jsonl", "bom", {"u.jsonl": BOM + user_jsonl(*GOOD_USER)}, Reads(2)),
+    Case(
+        "user_jsonl",
+        "blank_line",
+        {"u.jsonl": user_jsonl(GOOD_USER[0]) + "\n" + user_jsonl(GOOD_USER[1])},
+        Reads(2, {"blank lines": 1}),
+    ),
     Case("user_jsonl", "utf16", {"u.jsonl": utf16(user_jsonl(*GOOD_USER))}, Raises("u.jsonl", 1, None, "not UTF-8")),
     Case(
         "user_jsonl",

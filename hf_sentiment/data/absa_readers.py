@@ -113,6 +113,7 @@ _POLARITY_SPELLINGS: dict[str, str] = {
 
 _E2E_MAX_ALIGNED_CHARS = 1000
 _E2E_FALLBACK = "e2e rows with text rebuilt from the tokens (tokens do not align with the raw sentence)"
+_BLANK_LINES = "blank lines"
 _SEMEVAL_CATEGORIES = "aspectCategory elements (no span)"
 _DONG_EXTRA_MENTIONS = "further $T$ mentions of the target not marked as aspects"
 _ATSA_IMPLICIT = "implicit aspects (target NULL)"
@@ -495,7 +496,7 @@ def read_e2e_absa(path: PathLike, *, return_report: bool = False) -> DatasetOrPa
     Returns:
         A ``Dataset`` with ``ABSA_FEATURES``, ids ``"{file stem}-{line number}"``,
         or ``(dataset, report)`` with ``return_report=True``. Blank lines are
-        not rows.
+        not rows; the report counts them.
 
     Raises:
         DataFormatError: A bad line (row = its line number).
@@ -510,6 +511,7 @@ def _e2e_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
     rows = []
     for line_number, line in enumerate(_read_lines(path), start=1):
         if not line.strip():
+            report.add(_BLANK_LINES)
             continue
         with _at_row(path, line_number):
             row, rebuilt = _e2e_line(line, f"{stem}-{line_number}")
@@ -777,6 +779,8 @@ def read_absa_file(
     An aspect with a ``term`` but without ``from`` and ``to`` is placed where the
     term occurs in the text, which it must do exactly once.
 
+    Blank JSONL lines are not rows; the report counts them.
+
     Args:
         path: The file.
         text_field: Name of the text field / column.
@@ -794,15 +798,16 @@ def read_absa_file(
         ValueError: An unknown format.
     """
     format = format or _USER_SUFFIXES.get(Path(path).suffix.lower())
+    report = ReadReport()
     if format == "json":
         rows = _json_rows(path, _load_json_list(path), text_field, aspects_field)
     elif format == "jsonl":
-        rows = _jsonl_rows(path, text_field, aspects_field)
+        rows = _jsonl_rows(path, text_field, aspects_field, report)
     elif format == "csv":
         rows = _csv_rows(path, text_field)
     else:
         raise ValueError(f"{os.fspath(path)}: unknown format {format!r}; expected json, jsonl or csv")
-    return _finish(path, rows, ReadReport(), return_report)
+    return _finish(path, rows, report, return_report)
 
 
 def _json_rows(path: PathLike, items: list[Any], text_field: str, aspects_field: str) -> list[Row]:
@@ -815,11 +820,12 @@ def _json_rows(path: PathLike, items: list[Any], text_field: str, aspects_field:
     return rows
 
 
-def _jsonl_rows(path: PathLike, text_field: str, aspects_field: str) -> list[Row]:
+def _jsonl_rows(path: PathLike, text_field: str, aspects_field: str, report: ReadReport) -> list[Row]:
     rows = []
     seen: dict[str, int] = {}
     for line_number, line in enumerate(_read_lines(path), start=1):
         if not line.strip():
+            report.add(_BLANK_LINES)
             continue
         try:
             item = json.loads(line)

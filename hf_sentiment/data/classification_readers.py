@@ -53,6 +53,7 @@ from datasets import Sequence as SequenceFeature
 from sklearn.model_selection import StratifiedKFold
 
 from .absa_readers import (
+    _BLANK_LINES,
     DatasetOrPair,
     PathLike,
     Row,
@@ -97,7 +98,6 @@ EMPATHETIC_DIALOGUES_LABELS: tuple[str, ...] = (
     "apprehensive", "guilty", "embarrassed", "grateful", "hopeful", "proud", "prepared", "nostalgic",
 )  # fmt: skip
 
-_BLANK_LINES = "blank lines"
 _MULTI_LABEL_SKIPPED = "rows with more than one label (multi_label='skip')"
 _EMPTY_TWEETS = "rows with empty text (empty_text='skip')"
 _TWEETEVAL_SPLITS = {
