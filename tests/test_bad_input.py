@@ -351,6 +351,12 @@ ABSA_CASES: list[Case] = [
     ),
     Case(
         "semeval14",
+        "text_with_markup",
+        {"a.xml": xml(xml_sentence("1"), xml_sentence("2", text="The <b>battery life</b> is great."))},
+        Raises("a.xml", 2, "text", "holds a <b> element; expected plain text"),
+    ),
+    Case(
+        "semeval14",
         "offset_outside",
         {"a.xml": xml(xml_sentence("1"), xml_sentence("2", end="99"))},
         Raises("a.xml", 2, "aspectTerm[0].to", "outside the text"),

@@ -466,6 +466,9 @@ def _semeval_sentence(sentence: Element) -> Row:
     text_element = sentence.find("text")
     if text_element is None:
         raise _FieldError("text", "missing")
+    if len(text_element):
+        # The offsets count characters of plain text; markup inside <text> has no agreed reading.
+        raise _FieldError("text", f"holds a <{text_element[0].tag}> element; expected plain text")
     text = _text(text_element.text or "", "text")
     aspects = [
         _aspect_from_record(text, term.attrib, prefix=f"aspectTerm[{index}].")
