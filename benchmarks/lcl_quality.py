@@ -12,6 +12,8 @@ cross-validation, one fold per seed, so its spread mixes seeds and folds).
 
     python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl [--datasets sst5 ...] [--arms ...]
     python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl --table
+
+`--confusion_dir DIR` keeps each new run's test confusion matrix as a PNG.
 """
 
 from __future__ import annotations
@@ -35,7 +37,16 @@ METRICS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("weighted_f1", "
 
 
 def run_one(
-    example, data: str, dataset: str, arm: str, seed: int, fold: int, epochs: float, lr: float, cap: int | None
+    example,
+    data: str,
+    dataset: str,
+    arm: str,
+    seed: int,
+    fold: int,
+    epochs: float,
+    lr: float,
+    cap: int | None,
+    confusion_dir: str | None = None,
 ) -> dict:
     output = Path(tempfile.mkdtemp(prefix=f"lcl-{dataset}-{arm}-{seed}-"))
     argv = [
@@ -52,6 +63,10 @@ def run_one(
         argv += ["--max_train_samples", str(cap)]
     try:
         metrics = example.main(argv)
+        if confusion_dir is not None:
+            name = f"{dataset}{'' if cap is None else f'-first{cap}'}-{arm}-seed{seed}-fold{fold}.png"
+            Path(confusion_dir).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(output / "confusion_matrix_test.png", Path(confusion_dir) / name)
     finally:
         shutil.rmtree(output, ignore_errors=True)
     return {
@@ -97,6 +112,9 @@ def main() -> None:
     parser.add_argument(
         "--max_train_samples", type=int, default=None, help="Train on the first N training rows (a CPU budget)."
     )
+    parser.add_argument(
+        "--confusion_dir", default=None, help="Keep each run's test confusion-matrix PNG in this folder."
+    )
     parser.add_argument("--table", action="store_true", help="Only print the table of the runs recorded so far.")
     args = parser.parse_args()
 
@@ -130,6 +148,7 @@ def main() -> None:
                             args.epochs,
                             args.learning_rate,
                             args.max_train_samples,
+                            args.confusion_dir,
                         )  # fmt: skip
                     )
     print(table(log.runs))

@@ -203,7 +203,8 @@ def main(
         predicted.argmax(-1),
         names,
         Path(training_args.output_dir) / "confusion_matrix_test.png",
-        title=f"{data_args.dataset} test, {model_args.contrastive_loss}",
+        title=f"{data_args.dataset} test, {model_args.contrastive_loss}"
+        + (f" ({model_args.weighting_network} weighting)" if model_args.contrastive_loss == "label_aware" else ""),
     )
 
     model.strip_weighting_network()
