@@ -8,7 +8,8 @@
   merged causal LM (PEFT's `merge_and_unload`) with its tokenizer, which `AutoModelForCausalLM`
   loads without peft.
 
-Both print a JSON line with the output folder and what it holds.
+Both print a JSON line with the output folder and what it holds. The training folder's model card
+goes with the export, opened by a paragraph on what the export is and how to load it.
 """
 
 from __future__ import annotations
@@ -84,7 +85,19 @@ def _export_softmcl(source: Path, output: Path, tokenizer: str | None) -> dict[s
     model = SoftMCLForPreTraining.from_pretrained(folder.path)
     model.export_encoder(output, tokenizer=AutoTokenizer.from_pretrained(tokenizer_folder))
     config = json.loads((output / "config.json").read_text(encoding="utf-8"))
-    return {"output": str(output), "model_type": config.get("model_type"), "architectures": config.get("architectures")}
+    architectures = config.get("architectures") or []
+    note = (
+        "**This folder is the encoder alone**, exported with `hf-sentiment export softmcl` from the pre-training "
+        f"run this card describes: a plain `{'/'.join(architectures)}` checkpoint with its tokenizer (no key "
+        "encoder, no queues). Load it with any `AutoModel*` class, without hf-sentiment or remote code: "
+        '`AutoModel.from_pretrained("<this folder>")`.'
+    )
+    return {
+        "output": str(output),
+        "model_type": config.get("model_type"),
+        "architectures": architectures,
+        "card": _write_card(folder.path, output, note),
+    }
 
 
 def _export_distilled(source: Path, output: Path, tokenizer: str | None) -> dict[str, Any]:
@@ -122,7 +135,30 @@ def _export_distilled(source: Path, output: Path, tokenizer: str | None) -> dict
     merged = AutoPeftModelForCausalLM.from_pretrained(source).merge_and_unload()
     merged.save_pretrained(output)
     AutoTokenizer.from_pretrained(tokenizer_folder).save_pretrained(output)
-    return {"output": str(output), "base_model": str(base), "architectures": merged.config.architectures}
+    note = (
+        "**This folder is the distilled student with its LoRA adapter merged into the weights** "
+        f"(`hf-sentiment export distilled`, PEFT's `merge_and_unload`): a plain `{'/'.join(merged.config.architectures)}` "
+        'checkpoint with its tokenizer. Load it with `AutoModelForCausalLM.from_pretrained("<this folder>")`; '
+        "peft is not needed."
+    )
+    return {
+        "output": str(output),
+        "base_model": str(base),
+        "architectures": merged.config.architectures,
+        "card": _write_card(source, output, note),
+    }
+
+
+def _write_card(source: Path, output: Path, note: str) -> str | None:
+    """Carry the training folder's card over to the export (see `exported_card`); its path, or
+    `None` when the training folder has no card."""
+    from ..model_cards import exported_card
+
+    card = exported_card(source, note)
+    if card is None:
+        return None
+    card.save(output / "README.md")
+    return str(output / "README.md")
 
 
 __all__ = ["add_parser", "run"]

@@ -232,6 +232,26 @@ def results_from_metrics(
     ]
 
 
+def exported_card(source: str | Path, note: str) -> ModelCard | None:
+    """The card of a plain checkpoint exported from the folder `source`, or `None` if `source` has
+    no card.
+
+    It is `source`'s card (the run, its data and results are the export's too), relabelled as a
+    plain `transformers` checkpoint and opened by `note`: what the export holds and how to load it,
+    since the card's own loading snippets are the training folder's.
+    """
+    path = Path(source) / "README.md"
+    if not path.is_file():
+        return None
+    card = ModelCard.load(path)
+    card.data.library_name = "transformers"
+    card.data.tags = [tag for tag in card.data.tags or () if tag != "peft"] or None
+    lines = card.text.splitlines(keepends=True)
+    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
+    lines.insert(title + 1, f"\n{note.strip()}\n\n")
+    return ModelCard(f"---\n{card.data.to_yaml()}\n---\n{''.join(lines)}")
+
+
 def save_for_hub(
     folder: str | Path,
     model: Any,
@@ -265,6 +285,7 @@ __all__ = [
     "CardResult",
     "build_model_card",
     "dataset_terms",
+    "exported_card",
     "is_hub_id",
     "model_kind",
     "results_from_metrics",
