@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,10 +41,23 @@ from hf_sentiment import (
     SoftMCLForPreTraining,
 )
 from hf_sentiment.cli import main
+from hf_sentiment.model_cards import CardResult, build_model_card
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ["--max_steps", "1", "--per_device_train_batch_size", "4", "--report_to", "none", "--use_cpu", "True",
-            "--disable_tqdm", "True", "--seed", "0", "--save_strategy", "no"]  # fmt: skip
+            "--disable_tqdm", "True", "--seed", "0"]  # fmt: skip
+
+
+def assert_selected_on_dev(out: Path, metric: str) -> None:
+    """The default selection ran: one checkpoint kept, chosen by the dev `metric`."""
+    (checkpoint,) = out.glob("checkpoint-*")
+    state = json.loads((checkpoint / "trainer_state.json").read_text())
+    assert state["best_model_checkpoint"] == str(checkpoint)
+    assert state["best_metric"] == next(
+        log[f"eval_{metric}"] for log in state["log_history"] if f"eval_{metric}" in log
+    )
+
+
 ASPECTS = ["battery", "screen", "keyboard", "price"]
 OPINIONS = [("great", "positive"), ("awful", "negative"), ("okay", "neutral")]
 SENTENCES = ["the battery is great", "the screen is awful", "i bought it yesterday"]
@@ -190,6 +204,7 @@ def test_train_fckt(models, tmp_path):
         ("joint (aspect, polarity) F1 (%)", metrics["test_joint_f1"]), ("aspect extraction F1 (%)", metrics["test_aspect_f1"])
     ]  # fmt: skip
     assert "| contrastive_weight | 0.1 |" in card.text
+    assert_selected_on_dev(out, "joint_f1")
 
 
 def test_train_fckt_missing_file(models, tmp_path):
@@ -229,6 +244,7 @@ def test_train_lcl(models, tmp_path):
         (("accuracy", "accuracy (%)"), ("macro_f1", "macro-F1 (%)"), ("weighted_f1", "weighted-F1 (%)"))
     ]  # fmt: skip
     assert "`sst2`: SST" in card.text and "| weighting_network | shared |" in card.text
+    assert_selected_on_dev(out, "macro_f1")
 
 
 def test_train_lcl_without_a_data_folder(models, tmp_path, monkeypatch, capsys):
@@ -383,6 +399,40 @@ def test_export_softmcl(models, tmp_path):
         exported.state_dict()["cls.predictions.bias"], original.mlm.state_dict()["cls.predictions.bias"]
     )
     assert AutoTokenizer.from_pretrained(out).vocab_size == original.config.backbone_config.vocab_size
+    assert record["card"] is None  # the fixture folder has no card, so there is none to carry
+
+
+def with_card(folder: Path, kind: str, tmp_path: Path) -> tuple[Path, ModelCard]:
+    """A copy of `folder` holding a `kind` card with one result."""
+    copy = tmp_path / f"{folder.name}-with-card"
+    shutil.copytree(folder, copy)
+    card = build_model_card(
+        kind, model_name=f"tiny-{kind}", base_model="sentence-transformers/all-MiniLM-L6-v2",
+        datasets={"sst2": "research data"}, hyperparameters={"learning_rate": 1e-4},
+        results=[CardResult("text-classification", "sst2", "test", "accuracy", 81.5, "accuracy")],
+    )  # fmt: skip
+    card.save(copy / "README.md")
+    return copy, card
+
+
+@pytest.mark.parametrize(
+    ("what", "kind", "source", "architecture"),
+    [("softmcl", "softmcl", "softmcl", "BertForMaskedLM"), ("distilled", "distilled", "adapter", "LlamaForCausalLM")],
+)
+def test_export_carries_the_card_and_says_what_the_export_is(models, tmp_path, what, kind, source, architecture):
+    folder, original = with_card(models[source], kind, tmp_path)
+    out = tmp_path / "exported"
+    record = last_json(succeeded(cli("export", what, "--model", folder, "--output", out)))
+    assert record["card"] == str(out / "README.md")
+    card = ModelCard.load(out / "README.md")
+    assert card.data.library_name == "transformers"
+    assert "peft" not in (card.data.tags or [])
+    assert card.data.eval_results == original.data.eval_results
+    assert card.data.base_model == original.data.base_model
+    title, note = card.text.lstrip().split("\n", 1)
+    assert title == original.text.lstrip().split("\n", 1)[0]
+    assert note.lstrip().startswith("**This folder is the") and f"`{architecture}`" in note.split("\n\n")[0]
+    assert original.text.lstrip().split("\n", 1)[1].strip() in card.text  # the run's description stays whole
 
 
 def test_export_distilled(models, tmp_path):

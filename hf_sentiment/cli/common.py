@@ -23,6 +23,23 @@ class CLIError(Exception):
     """A mistake the user can fix; the message says what to do."""
 
 
+def select_on_dev(parser: Any, metric: str) -> None:
+    """Make the best epoch on dev (by `metric`) the training scripts' default model selection.
+
+    `TrainingArguments` alone neither evaluates nor keeps the best checkpoint, so a bare
+    `hf-sentiment train ...` would score its *last* epoch on test. These become the parser's
+    defaults (the command line still overrides each): evaluate and save every epoch, keep one
+    checkpoint, reload the best one at the end.
+    """
+    parser.set_defaults(
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=1,
+        load_best_model_at_end=True,
+        metric_for_best_model=metric,
+    )
+
+
 def resolve_data_dir(given: str | os.PathLike[str] | None, fallback: str | os.PathLike[str] | None = None) -> Path:
     """The shared data folder: `given`, else `$HF_SENTIMENT_DATA`, else `fallback`.
 

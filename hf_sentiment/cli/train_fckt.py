@@ -49,6 +49,8 @@ from hf_sentiment.model_cards import dataset_terms, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
+from .common import select_on_dev
+
 logger = logging.getLogger(__name__)
 
 #: What the card records of the evaluation: metric key -> (Hub metric type, readable name).
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     `prog` names the command in `--help` and usage errors (`hf-sentiment train fckt`).
     """
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
+    select_on_dev(parser, "joint_f1")
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
     transformers.utils.logging.set_verbosity_warning()

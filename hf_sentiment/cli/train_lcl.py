@@ -55,7 +55,7 @@ from hf_sentiment.model_cards import DATASET_TERMS, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
-from .common import resolve_data_dir
+from .common import resolve_data_dir, select_on_dev
 
 logger = logging.getLogger(__name__)
 #: What the card records of the test evaluation: metric key -> (Hub metric type, readable name).
@@ -142,6 +142,7 @@ def main(
     `--data_dir` nor `$HF_SENTIMENT_DATA` is given (the example script passes the checkout's).
     """
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
+    select_on_dev(parser, "macro_f1")
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
     data_args.data_dir = str(resolve_data_dir(data_args.data_dir, default_data_dir))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
