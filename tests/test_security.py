@@ -170,15 +170,15 @@ def test_the_attack_files_are_well_formed_attacks():
 
 
 def test_inline_xinclude_is_not_followed(tmp_path, secrets):
-    """An XInclude element is just an element: its target is not read."""
+    """An XInclude element is just an element: its target is not read, and markup inside <text> is refused."""
     content = (
         '<sentences xmlns:xi="http://www.w3.org/2001/XInclude"><sentence id="1"><text>The battery is great.'
         f'<xi:include href="{secrets[0].as_uri()}" parse="text"/></text></sentence></sentences>'
     )
     path = write(tmp_path, "xinclude.xml", content)
-    with opened_files() as opened:
-        dataset = read_semeval14_xml(path)
-    assert SECRET not in dataset[0]["text"]
+    with opened_files() as opened, pytest.raises(DataFormatError, match="XInclude}include> element") as error:
+        read_semeval14_xml(path)
+    assert (error.value.row, error.value.field) == (1, "text")
     assert not [entry for entry in opened if "secret" in entry]
 
 
