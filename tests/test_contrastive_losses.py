@@ -80,3 +80,29 @@ def test_bad_shapes_are_clear_errors():
         LabelAwareContrastiveLoss()(torch.randn(4, 2), torch.tensor([0, 1, 0, 1]), torch.rand(3, 2))
     with pytest.raises(ValueError, match="temperature"):
         SupConLoss(temperature=0)
+
+
+def test_ignored_rows_take_no_part():
+    # Rows labelled -100 (CrossEntropyLoss' ignore_index) are neither anchors nor others.
+    torch.manual_seed(2)
+    labels = [0, -100, 1, 0, 1, -100, 2]
+    kept = [i for i, label in enumerate(labels) if label != -100]
+    z = torch.randn(len(labels), 5, requires_grad=True)
+    weights = torch.randn(len(labels), 3).softmax(-1)
+    got = LabelAwareContrastiveLoss()(z, torch.tensor(labels), weights)
+    expected = direct_loss(z.detach()[kept], [labels[i] for i in kept], weights[kept], 0.3)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+    got.backward()
+    assert z.grad[[1, 5]].abs().sum() == 0 and z.grad[kept].abs().sum() > 0
+    supcon = SupConLoss()(z.detach(), torch.tensor(labels))
+    assert supcon.item() == pytest.approx(direct_loss(z.detach()[kept], [labels[i] for i in kept], None, 0.3), rel=1e-5)
+
+
+def test_half_precision_inputs_give_the_float32_loss():
+    torch.manual_seed(3)
+    labels = torch.tensor([0, 1, 0, 1, 2, 2, 0, 1])
+    z = torch.randn(8, 16).half()
+    weights = torch.randn(8, 3).softmax(-1).half()
+    got = LabelAwareContrastiveLoss()(z, labels, weights)
+    assert got.dtype == torch.float32
+    assert got.item() == pytest.approx(LabelAwareContrastiveLoss()(z.float(), labels, weights.float()).item(), rel=1e-6)

@@ -35,6 +35,8 @@ class LabelAwareContrastiveLoss(nn.Module):
 
     Args:
         temperature: τ (the authors use 0.3).
+        ignore_index: rows with this label take no part, as anchors or as others (the
+            ``CrossEntropyLoss`` convention for unlabelled rows).
 
     Inputs:
         embeddings: ``(M, d)``; normalised inside.
@@ -42,7 +44,8 @@ class LabelAwareContrastiveLoss(nn.Module):
         class_weights: ``(M, C)`` non-negative weights per anchor (rows of a softmax), or ``None``.
 
     Returns:
-        A scalar.
+        A scalar, computed in float32 whatever the input dtype (a log-sum-exp over the batch at
+        τ = 0.3 is fragile in half precision).
 
     Example::
 
@@ -55,11 +58,12 @@ class LabelAwareContrastiveLoss(nn.Module):
         >>> loss_fn(z, y, w).backward()
     """
 
-    def __init__(self, temperature: float = 0.3) -> None:
+    def __init__(self, temperature: float = 0.3, ignore_index: int = -100) -> None:
         super().__init__()
         if temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
         self.temperature = temperature
+        self.ignore_index = ignore_index
 
     def forward(
         self,
@@ -71,8 +75,14 @@ class LabelAwareContrastiveLoss(nn.Module):
             raise ValueError(
                 f"expected embeddings (M, d) and labels (M,), got {tuple(embeddings.shape)} and {tuple(labels.shape)}"
             )
+        if class_weights is not None and class_weights.shape[0] != labels.shape[0]:
+            raise ValueError(f"class_weights has {class_weights.shape[0]} rows for {labels.shape[0]} embeddings")
+        labelled = labels != self.ignore_index
+        if not labelled.all():
+            embeddings, labels = embeddings[labelled], labels[labelled]
+            class_weights = None if class_weights is None else class_weights[labelled]
         size = embeddings.shape[0]
-        z = F.normalize(embeddings, dim=-1)
+        z = F.normalize(embeddings.float(), dim=-1)
         similarity = z @ z.T / self.temperature  # (M, M)
         not_self = ~torch.eye(size, dtype=torch.bool, device=z.device)
         positive = (labels.unsqueeze(0) == labels.unsqueeze(1)) & not_self
@@ -80,9 +90,7 @@ class LabelAwareContrastiveLoss(nn.Module):
         if class_weights is None:
             pair_weights = torch.ones_like(similarity)
         else:
-            if class_weights.shape[0] != size:
-                raise ValueError(f"class_weights has {class_weights.shape[0]} rows for {size} embeddings")
-            pair_weights = class_weights[:, labels]  # (M, M): w_i[y_k]
+            pair_weights = class_weights.float()[:, labels]  # (M, M): w_i[y_k]
         log_weights = pair_weights.clamp_min(torch.finfo(similarity.dtype).tiny).log()
         min_value = torch.finfo(similarity.dtype).min
         log_denominator = torch.logsumexp((similarity + log_weights).masked_fill(~not_self, min_value), dim=1)

@@ -30,6 +30,7 @@ class SupConLoss(LabelAwareContrastiveLoss):
 
     Args:
         temperature: τ.
+        ignore_index: rows with this label take no part (as in ``CrossEntropyLoss``).
 
     Example::
 
