@@ -164,6 +164,12 @@ def test_collator_shapes_and_padding(tokenizer):
     assert augmented[1, :3].tolist() == rows[1]["input_ids"]
 
 
+def test_collator_refuses_multi_label_rows_clearly(tokenizer):
+    rows = [dict(tokenizer(text)) | {"labels": labels} for text, labels in zip(TEXTS, [[1], [0, 2], [1]])]
+    with pytest.raises(ValueError, match="multi-label rows.*multi_label='skip'"):
+        DataCollatorWithAugmentedView(tokenizer, RandomTokenDeletion(0.5), seed=0)(rows)
+
+
 def test_collator_masking_keeps_length_and_pair_token_types(tokenizer):
     rows = [dict(tokenizer("good film", "bad ending")) | {"labels": 2}]
     batch = DataCollatorWithAugmentedView(tokenizer, RandomTokenMasking(1.0, tokenizer.mask_token_id), seed=0)(rows)
