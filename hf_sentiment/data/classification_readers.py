@@ -258,8 +258,9 @@ def read_goemotions(
 
     * ``"error"`` (default): raise ``DataFormatError`` for the first such row;
     * ``"skip"``: leave them out, counted in the report. The rest is the
-      single-label subset used by Suresh & Ong (2021): 36308 / 4548 / 4590 rows
-      of train / dev / test;
+      single-label subset, 28 classes with ``neutral``: 36308 / 4548 / 4590 rows
+      of train / dev / test (Suresh & Ong (2021) report 27 GoEmotions classes,
+      so their figures are not directly comparable);
     * ``"keep"``: return every row with ``labels: Sequence(ClassLabel)``
       instead of ``label``.
 

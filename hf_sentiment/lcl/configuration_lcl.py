@@ -28,7 +28,9 @@ class LCLConfig(PreTrainedConfig):
         contrastive_temperature (`float`, defaults to 0.3): τ of the contrastive loss (the authors' value).
         weighting_network (`str`, defaults to `"separate"`): `"separate"`: a second encoder with
             its own classifier, as in the paper; `"shared"`: a light linear head on the main
-            encoder's pooled output (no second encoder).
+            encoder's pooled output (no second encoder). With `"shared"` the head's own
+            cross-entropy also trains the main encoder (it reads the same pooled vector), so the
+            encoder sees cross-entropy from two heads: λ + `weighting_ce_weight` in all.
         weighting_ce_weight (`float`, defaults to 0.5): weight of the weighting network's own
             cross-entropy.
         weighting_gradient (`bool`, defaults to `True`): whether the contrastive loss's gradient
@@ -38,7 +40,9 @@ class LCLConfig(PreTrainedConfig):
             inference checkpoint.
         second_view (`str`, defaults to `"embedding_dropout"`): where the second view of each
             example comes from when the batch brings no augmented input: `"embedding_dropout"`:
-            a second dropout mask on the pooled representation (no extra encoder pass);
+            a second dropout mask on the pooled representation (no extra encoder pass; a weak
+            view: at `view_dropout` 0.1 an example and its view keep a cosine of about 0.95, so
+            the self-positive is easy and the other same-class examples carry the signal);
             `"encoder_dropout"`: a second encoder pass with new dropout (SimCSE-style, twice the
             cost). An `augmented_input_ids` batch column (token-level augmentation) always wins.
         view_dropout (`float`, defaults to 0.1): dropout of the `"embedding_dropout"` view.
