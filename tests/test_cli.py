@@ -233,7 +233,8 @@ def test_train_lcl(models, tmp_path):
     out = tmp_path / "out"
     stdout = succeeded(
         cli("train", "lcl", "--dataset", "sst2", "--model_name_or_path", models["encoder"], "--output_dir", out,
-            "--weighting_network", "shared", "--max_length", "32", *TRAINING, data_dir=data)
+            "--weighting_network", "shared", "--weighting_ce_weight", "0.25", "--view_dropout", "0.2",
+            "--max_length", "32", *TRAINING, data_dir=data)
     )  # fmt: skip
     metrics = last_json(stdout)
     assert {"test_accuracy", "test_macro_f1", "dev_eval_macro_f1"} <= set(metrics)
@@ -244,6 +245,7 @@ def test_train_lcl(models, tmp_path):
         (("accuracy", "accuracy (%)"), ("macro_f1", "macro-F1 (%)"), ("weighted_f1", "weighted-F1 (%)"))
     ]  # fmt: skip
     assert "`sst2`: SST" in card.text and "| weighting_network | shared |" in card.text
+    assert "| weighting_ce_weight | 0.25 |" in card.text and "| view_dropout | 0.2 |" in card.text
     assert_selected_on_dev(out, "macro_f1")
 
 

@@ -81,7 +81,9 @@ class ModelArguments:
     weighting_gradient: bool = field(
         default=True, metadata={"help": "Let the contrastive gradient reach the weighting network."}
     )
+    weighting_ce_weight: float = field(default=0.5, metadata={"help": "Weight of the weighting network's own CE."})
     second_view: str = field(default="embedding_dropout", metadata={"help": "embedding_dropout or encoder_dropout."})
+    view_dropout: float = field(default=0.1, metadata={"help": "Dropout of the embedding_dropout view."})
     pooling: str = field(default="cls", metadata={"help": "cls or mean."})
     augmentation: str = field(
         default="none", metadata={"help": "none, mask, delete or swap: a token-level second view."}
@@ -163,7 +165,9 @@ def main(
         ce_weight=model_args.ce_weight,
         contrastive_temperature=model_args.contrastive_temperature,
         weighting_gradient=model_args.weighting_gradient,
+        weighting_ce_weight=model_args.weighting_ce_weight,
         second_view=model_args.second_view,
+        view_dropout=model_args.view_dropout,
         pooling=model_args.pooling,
     )
 
