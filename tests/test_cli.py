@@ -48,14 +48,19 @@ TRAINING = ["--max_steps", "1", "--per_device_train_batch_size", "4", "--report_
             "--disable_tqdm", "True", "--seed", "0"]  # fmt: skip
 
 
+TWO_EPOCHS = ["--max_steps", "-1", "--num_train_epochs", "2"]  # after TRAINING: the last value wins
+
+
 def assert_selected_on_dev(out: Path, metric: str) -> None:
-    """The default selection ran: one checkpoint kept, chosen by the dev `metric`."""
-    (checkpoint,) = out.glob("checkpoint-*")
-    state = json.loads((checkpoint / "trainer_state.json").read_text())
-    assert state["best_model_checkpoint"] == str(checkpoint)
-    assert state["best_metric"] == next(
-        log[f"eval_{metric}"] for log in state["log_history"] if f"eval_{metric}" in log
-    )
+    """The default selection ran over two epochs: the best dev `metric` (the first of equals, as
+    Trainer keeps a new best only when it is strictly better) chose the checkpoint."""
+    state = json.loads((out / "trainer_state.json").read_text())
+    evaluations = [(log["step"], log[f"eval_{metric}"]) for log in state["log_history"] if f"eval_{metric}" in log]
+    assert len(evaluations) >= 2  # one per epoch, then the final evaluation of the reloaded best
+    best_step, best = max(evaluations[:2], key=lambda evaluation: evaluation[1])
+    assert state["best_metric"] == best
+    assert state["best_model_checkpoint"] == str(out / f"checkpoint-{best_step}")
+    assert [path.name for path in out.glob("checkpoint-*")] == [f"checkpoint-{best_step}"]  # save_total_limit 1
 
 
 ASPECTS = ["battery", "screen", "keyboard", "price"]
@@ -194,7 +199,8 @@ def test_train_fckt(models, tmp_path):
     out = tmp_path / "out"
     stdout = succeeded(
         cli("train", "fckt", "--model_name_or_path", models["encoder"], "--train_file", train,
-            "--validation_file", dev, "--test_file", dev, "--output_dir", out, "--max_length", "32", *TRAINING)
+            "--validation_file", dev, "--test_file", dev, "--output_dir", out, "--max_length", "32", *TRAINING,
+            *TWO_EPOCHS)
     )  # fmt: skip
     metrics = last_json(stdout)
     assert {"test_joint_f1", "dev_eval_joint_f1", "span_threshold"} <= set(metrics)
@@ -234,7 +240,7 @@ def test_train_lcl(models, tmp_path):
     stdout = succeeded(
         cli("train", "lcl", "--dataset", "sst2", "--model_name_or_path", models["encoder"], "--output_dir", out,
             "--weighting_network", "shared", "--weighting_ce_weight", "0.25", "--view_dropout", "0.2",
-            "--max_length", "32", *TRAINING, data_dir=data)
+            "--max_length", "32", *TRAINING, *TWO_EPOCHS, data_dir=data)
     )  # fmt: skip
     metrics = last_json(stdout)
     assert {"test_accuracy", "test_macro_f1", "dev_eval_macro_f1"} <= set(metrics)
@@ -247,6 +253,19 @@ def test_train_lcl(models, tmp_path):
     assert "`sst2`: SST" in card.text and "| weighting_network | shared |" in card.text
     assert "| weighting_ce_weight | 0.25 |" in card.text and "| view_dropout | 0.2 |" in card.text
     assert_selected_on_dev(out, "macro_f1")
+
+
+def test_train_lcl_leaves_selection_to_a_user_who_names_a_strategy(models, tmp_path):
+    data = tmp_path / "data"
+    (data / "sst").mkdir(parents=True)
+    for split in ("train", "dev", "test"):
+        (data / "sst" / f"stsa.binary.{split}").write_text("1 lovely\n0 dull\n", encoding="utf-8")
+    out = tmp_path / "out"
+    succeeded(
+        cli("train", "lcl", "--dataset", "sst2", "--model_name_or_path", models["encoder"], "--output_dir", out,
+            "--max_length", "16", *TRAINING, "--save_strategy=no", data_dir=data)
+    )  # fmt: skip
+    assert not list(out.glob("checkpoint-*"))
 
 
 def test_train_lcl_without_a_data_folder(models, tmp_path, monkeypatch, capsys):
@@ -402,6 +421,7 @@ def test_export_softmcl(models, tmp_path):
     )
     assert AutoTokenizer.from_pretrained(out).vocab_size == original.config.backbone_config.vocab_size
     assert record["card"] is None  # the fixture folder has no card, so there is none to carry
+    assert not (out / "README.md").exists()
 
 
 def with_card(folder: Path, kind: str, tmp_path: Path) -> tuple[Path, ModelCard]:
@@ -413,6 +433,7 @@ def with_card(folder: Path, kind: str, tmp_path: Path) -> tuple[Path, ModelCard]
         datasets={"sst2": "research data"}, hyperparameters={"learning_rate": 1e-4},
         results=[CardResult("text-classification", "sst2", "test", "accuracy", 81.5, "accuracy")],
     )  # fmt: skip
+    card.data.tags = [*card.data.tags, "base_model:adapter:sentence-transformers/all-MiniLM-L6-v2"]
     card.save(copy / "README.md")
     return copy, card
 
@@ -428,7 +449,8 @@ def test_export_carries_the_card_and_says_what_the_export_is(models, tmp_path, w
     assert record["card"] == str(out / "README.md")
     card = ModelCard.load(out / "README.md")
     assert card.data.library_name == "transformers"
-    assert "peft" not in (card.data.tags or [])
+    assert not [tag for tag in card.data.tags if tag == "peft" or tag.startswith("base_model:adapter:")]
+    assert "hf-sentiment" in card.data.tags
     assert card.data.eval_results == original.data.eval_results
     assert card.data.base_model == original.data.base_model
     title, note = card.text.lstrip().split("\n", 1)
@@ -441,6 +463,9 @@ def test_export_distilled(models, tmp_path):
     out = tmp_path / "merged"
     record = last_json(succeeded(cli("export", "distilled", "--model", models["adapter"], "--output", out)))
     assert record["base_model"] == str(models["llama"])
+    # PEFT wrote a placeholder card beside the adapter; it is not an hf-sentiment card and is not carried.
+    assert (models["adapter"] / "README.md").is_file() and record["card"] is None
+    assert not (out / "README.md").exists()
     merged = AutoModelForCausalLM.from_pretrained(out).eval()
     base = AutoModelForCausalLM.from_pretrained(models["llama"]).eval()
     from peft import PeftModel

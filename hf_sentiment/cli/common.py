@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +24,23 @@ class CLIError(Exception):
     """A mistake the user can fix; the message says what to do."""
 
 
-def select_on_dev(parser: Any, metric: str) -> None:
+#: The options by which a user takes model selection into their own hands.
+SELECTION_OPTIONS = ("--eval_strategy", "--save_strategy", "--load_best_model_at_end")
+
+
+def select_on_dev(parser: Any, metric: str, argv: list[str] | None) -> None:
     """Make the best epoch on dev (by `metric`) the training scripts' default model selection.
 
     `TrainingArguments` alone neither evaluates nor keeps the best checkpoint, so a bare
-    `hf-sentiment train ...` would score its *last* epoch on test. These become the parser's
-    defaults (the command line still overrides each): evaluate and save every epoch, keep one
-    checkpoint, reload the best one at the end.
+    `hf-sentiment train ...` would score its *last* epoch on test. Unless `argv` (default:
+    `sys.argv[1:]`) names one of `SELECTION_OPTIONS`, these become the parser's defaults: evaluate
+    and save every epoch, keep at most the best and the last checkpoint, reload the best one at the
+    end. A command line that names one of them gets `TrainingArguments`' own defaults for the rest,
+    so e.g. `--save_strategy no` trains without selection instead of failing on a strategy mismatch.
     """
+    given = sys.argv[1:] if argv is None else argv
+    if any(arg.split("=", 1)[0] in SELECTION_OPTIONS for arg in given):
+        return
     parser.set_defaults(
         eval_strategy="epoch",
         save_strategy="epoch",

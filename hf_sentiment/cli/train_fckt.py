@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     `prog` names the command in `--help` and usage errors (`hf-sentiment train fckt`).
     """
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
-    select_on_dev(parser, "joint_f1")
+    select_on_dev(parser, "joint_f1", argv)
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
     transformers.utils.logging.set_verbosity_warning()
@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     )
     train_result = trainer.train()
     trainer.save_metrics("train", train_result.metrics)
+    trainer.save_state()  # trainer_state.json: every dev evaluation and the checkpoint selected
     if data_args.tune_span_threshold:
         gamma, by_gamma = select_span_threshold(trainer)
         logger.info("span threshold γ chosen on dev: %s (dev joint F1 by γ: %s)", gamma, by_gamma)

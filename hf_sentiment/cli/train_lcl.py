@@ -144,7 +144,7 @@ def main(
     `--data_dir` nor `$HF_SENTIMENT_DATA` is given (the example script passes the checkout's).
     """
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
-    select_on_dev(parser, "macro_f1")
+    select_on_dev(parser, "macro_f1", argv)
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
     data_args.data_dir = str(resolve_data_dir(data_args.data_dir, default_data_dir))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
@@ -197,6 +197,7 @@ def main(
     )
     train_result = trainer.train()
     trainer.save_metrics("train", train_result.metrics)
+    trainer.save_state()  # trainer_state.json: every dev evaluation and the checkpoint selected
     metrics = {f"dev_{k}": v for k, v in trainer.evaluate().items()}
 
     prediction = trainer.predict(encoded["test"])

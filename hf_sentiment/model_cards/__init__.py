@@ -235,7 +235,7 @@ def results_from_metrics(
 
 def exported_card(source: str | Path, note: str) -> ModelCard | None:
     """The card of a plain checkpoint exported from the folder `source`, or `None` if `source` has
-    no card.
+    no hf-sentiment card (none at all, or e.g. the placeholder card PEFT writes beside an adapter).
 
     It is `source`'s card (the run, its data and results are the export's too), relabelled as a
     plain `transformers` checkpoint and opened by `note`: what the export holds and how to load it,
@@ -245,8 +245,13 @@ def exported_card(source: str | Path, note: str) -> ModelCard | None:
     if not path.is_file():
         return None
     card = ModelCard.load(path)
+    if "hf-sentiment" not in (card.data.tags or ()):
+        return None
     card.data.library_name = "transformers"
-    card.data.tags = [tag for tag in card.data.tags or () if tag != "peft"] or None
+    # What marks an adapter: the library tag and the Hub's `base_model:adapter:<id>` relation.
+    card.data.tags = [
+        tag for tag in card.data.tags if tag != "peft" and not tag.startswith("base_model:adapter:")
+    ] or None
     lines = card.text.splitlines(keepends=True)
     title = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
     lines.insert(title + 1, f"\n{note.strip()}\n\n")
