@@ -164,8 +164,9 @@ def test_collator_shapes_and_padding(tokenizer):
     assert augmented[1, :3].tolist() == rows[1]["input_ids"]
 
 
-def test_collator_refuses_multi_label_rows_clearly(tokenizer):
-    rows = [dict(tokenizer(text)) | {"labels": labels} for text, labels in zip(TEXTS, [[1], [0, 2], [1]])]
+@pytest.mark.parametrize("labels", [[[1], [0, 2], [1]], [[1], [0], [1]], [torch.tensor([1]), torch.tensor([0])] * 2])
+def test_collator_refuses_multi_label_rows_clearly(tokenizer, labels):
+    rows = [dict(tokenizer(text)) | {"labels": label} for text, label in zip(TEXTS, labels)]
     with pytest.raises(ValueError, match="multi-label rows.*multi_label='skip'"):
         DataCollatorWithAugmentedView(tokenizer, RandomTokenDeletion(0.5), seed=0)(rows)
 

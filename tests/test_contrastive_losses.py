@@ -106,3 +106,6 @@ def test_half_precision_inputs_give_the_float32_loss():
     got = LabelAwareContrastiveLoss()(z, labels, weights)
     assert got.dtype == torch.float32
     assert got.item() == pytest.approx(LabelAwareContrastiveLoss()(z.float(), labels, weights.float()).item(), rel=1e-6)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # what Trainer's --bf16 wraps the forward in
+        autocast = LabelAwareContrastiveLoss()(z.float(), labels, weights.float())
+    assert autocast.dtype == torch.float32 and autocast.item() == pytest.approx(got.item(), rel=1e-6)

@@ -114,6 +114,10 @@ def test_config_validation():
         LCLConfig(contrastive_loss="triplet")
     with pytest.raises(ValueError, match="ce_weight"):
         LCLConfig(ce_weight=2.0)
+    with pytest.raises(ValueError, match="weighting_ce_weight must be >= 0"):
+        LCLConfig(weighting_ce_weight=-0.5)
+    with pytest.raises(ValueError, match=r"view_dropout must lie in \[0, 1\)"):
+        LCLConfig(view_dropout=1.5)
 
 
 def test_stripped_model_saves_lean_and_loads_with_auto_class(tmp_path, batch):

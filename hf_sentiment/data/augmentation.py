@@ -318,10 +318,10 @@ class DataCollatorWithAugmentedView:
         label_key = next((key for key in _LABEL_KEYS if key in features[0]), None)
         if label_key is not None:
             labels = [feature[label_key] for feature in features]
-            if len({len(label) for label in labels if isinstance(label, (list, tuple))}) > 1:
+            if any(isinstance(label, (list, tuple)) or getattr(label, "ndim", 0) > 0 for label in labels):
                 raise ValueError(
-                    f"{label_key!r} holds lists of different lengths (multi-label rows, e.g. GoEmotions read with "
-                    "multi_label='keep'); give one class id per example, e.g. read_goemotions(..., multi_label='skip')"
+                    f"{label_key!r} holds lists (multi-label rows, e.g. GoEmotions read with multi_label='keep'); "
+                    "give one class id per example, e.g. read_goemotions(..., multi_label='skip')"
                 )
             batch["labels"] = torch.stack(labels) if isinstance(labels[0], torch.Tensor) else torch.tensor(labels)
         rng = self._generator()

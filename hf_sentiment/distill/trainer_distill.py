@@ -157,14 +157,19 @@ def prepare_distillation_dataset(
 @dataclass
 class DataCollatorForDistillation:
     """Right-pads `input_ids` (pad token), `attention_mask` (0) and `labels` (-100); pads the
-    label-KD columns (`label_token_ids` with -1, `teacher_label_probs` with 0) when present."""
+    label-KD columns (`label_token_ids` with -1, `teacher_label_probs` with 0) when present.
+
+    `pad_token_id` defaults to the tokenizer's pad token, else (with a warning) its eos token, as
+    the tokenizer has them when the collator is built.
+    """
 
     tokenizer: PreTrainedTokenizerBase
     pad_to_multiple_of: int | None = None
-    pad_token_id: int = field(init=False)
+    pad_token_id: int | None = None
 
     def __post_init__(self) -> None:
-        self.pad_token_id = padding_token_id(self.tokenizer)
+        if self.pad_token_id is None:
+            self.pad_token_id = padding_token_id(self.tokenizer)
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         length = max(len(f["input_ids"]) for f in features)

@@ -82,6 +82,7 @@ __all__ = [
     "evaluate_sentibench",
     "generate_answers",
     "label_token_ids",
+    "padding_token_id",
     "macro_f1",
     "micro_f1",
     "parse_answer",

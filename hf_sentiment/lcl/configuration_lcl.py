@@ -89,6 +89,10 @@ class LCLConfig(PreTrainedConfig):
             raise ValueError(f"LCLConfig: ce_weight (λ) must lie in [0, 1], got {ce_weight}.")
         if contrastive_temperature <= 0:
             raise ValueError(f"LCLConfig: contrastive_temperature must be > 0, got {contrastive_temperature}.")
+        if weighting_ce_weight < 0:
+            raise ValueError(f"LCLConfig: weighting_ce_weight must be >= 0, got {weighting_ce_weight}.")
+        if not 0.0 <= view_dropout < 1.0:
+            raise ValueError(f"LCLConfig: view_dropout must lie in [0, 1), got {view_dropout}.")
         self.backbone_config = backbone_config
         self.contrastive_loss = contrastive_loss
         self.ce_weight = ce_weight

@@ -81,8 +81,13 @@ class LabelAwareContrastiveLoss(nn.Module):
         if not labelled.all():
             embeddings, labels = embeddings[labelled], labels[labelled]
             class_weights = None if class_weights is None else class_weights[labelled]
+        # Off autocast too: under Trainer's --bf16 / --fp16 the matmul would otherwise run in half precision.
+        with torch.autocast(device_type=embeddings.device.type, enabled=False):
+            return self._loss(embeddings.float(), labels, None if class_weights is None else class_weights.float())
+
+    def _loss(self, embeddings: torch.Tensor, labels: torch.Tensor, class_weights: torch.Tensor | None) -> torch.Tensor:
         size = embeddings.shape[0]
-        z = F.normalize(embeddings.float(), dim=-1)
+        z = F.normalize(embeddings, dim=-1)
         similarity = z @ z.T / self.temperature  # (M, M)
         not_self = ~torch.eye(size, dtype=torch.bool, device=z.device)
         positive = (labels.unsqueeze(0) == labels.unsqueeze(1)) & not_self
@@ -90,7 +95,7 @@ class LabelAwareContrastiveLoss(nn.Module):
         if class_weights is None:
             pair_weights = torch.ones_like(similarity)
         else:
-            pair_weights = class_weights.float()[:, labels]  # (M, M): w_i[y_k]
+            pair_weights = class_weights[:, labels]  # (M, M): w_i[y_k]
         log_weights = pair_weights.clamp_min(torch.finfo(similarity.dtype).tiny).log()
         min_value = torch.finfo(similarity.dtype).min
         log_denominator = torch.logsumexp((similarity + log_weights).masked_fill(~not_self, min_value), dim=1)
