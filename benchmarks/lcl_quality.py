@@ -84,10 +84,18 @@ def run_one(
     }
 
 
+def paired_gain(chosen: list[dict], baseline: list[dict]) -> str:
+    """Macro-F1 minus CE's on the same seed (and fold), mean ± std over the pairs: the seed's (and
+    fold's) own difficulty cancels, which the per-arm spreads mix in."""
+    ce = {(r["seed"], r["fold"]): r["test_macro_f1"] for r in baseline}
+    gains = [r["test_macro_f1"] - ce[r["seed"], r["fold"]] for r in chosen if (r["seed"], r["fold"]) in ce]
+    return mean_std(gains, signed=True)
+
+
 def table(runs: list[dict]) -> str:
     rows = [
-        "| dataset | arm | runs | " + " | ".join(name for _, name in METRICS) + " |",
-        "|---|---|---|" + "---|" * len(METRICS),
+        "| dataset | arm | runs | " + " | ".join(name for _, name in METRICS) + " | Δ macro-F1 vs CE, paired |",
+        "|---|---|---|" + "---|" * (len(METRICS) + 1),
     ]
     caps = sorted({r.get("max_train_samples") for r in runs}, key=lambda cap: cap or 0)
     for dataset in DATASETS:
@@ -98,7 +106,11 @@ def table(runs: list[dict]) -> str:
                     r for r in runs if (r["dataset"], r["arm"], r.get("max_train_samples")) == (dataset, arm, cap)
                 ]
                 if chosen:
+                    baseline = [
+                        r for r in runs if (r["dataset"], r["arm"], r.get("max_train_samples")) == (dataset, "ce", cap)
+                    ]
                     cells = [mean_std([r[f"test_{key}"] for r in chosen]) for key, _ in METRICS]
+                    cells.append(paired_gain(chosen, baseline) if arm != "ce" else "–")
                     rows.append(f"| {name} | {arm} | {len(chosen)} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 

@@ -39,10 +39,12 @@ class RunLog:
             handle.write(json.dumps(run) + "\n")
 
 
-def mean_std(values: list[float]) -> str:
-    """`mean ± std` (sample std) of the seeds, or the single value marked as such."""
+def mean_std(values: list[float], signed: bool = False) -> str:
+    """`mean ± std` (sample std) of the seeds, or the single value marked as such; `signed` writes
+    the mean's sign (for differences)."""
     if not values:
         return "–"
+    sign = "+" if signed else ""
     if len(values) == 1:
-        return f"{values[0]:.2f} (1 seed)"
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+        return f"{values[0]:{sign}.2f} (1 seed)"
+    return f"{statistics.mean(values):{sign}.2f} ± {statistics.stdev(values):.2f}"
