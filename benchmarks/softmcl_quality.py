@@ -76,7 +76,11 @@ def pretrain(example, data: str, arm: str, args: argparse.Namespace) -> Path:
     """The exported encoder of `arm`, pre-trained once and cached under `--cache`."""
     if ARMS[arm] is None:
         return Path(offline_minilm_path())
-    folder = Path(args.cache) / f"{arm}-steps{args.pretrain_steps}-bs{args.pretrain_batch_size}"
+    # Every pre-training setting is in the name: a cached encoder is reused only for the same run.
+    folder = Path(args.cache) / (
+        f"{arm}-steps{args.pretrain_steps}-bs{args.pretrain_batch_size}"
+        f"-lr{args.pretrain_learning_rate:g}-mom{args.momentum:g}"
+    )
     if (folder / "encoder" / "config.json").exists():
         return folder / "encoder"
     argv = [
@@ -306,15 +310,25 @@ def main() -> None:
     args = parser.parse_args()
 
     log = RunLog(args.results)
+    # A run's key holds every setting that changes its score, so a resumed benchmark never
+    # mistakes a run under other settings for one of its own, and the table never mixes them.
     setting = {
         "pretrain_steps": args.pretrain_steps,
         "pretrain_batch_size": args.pretrain_batch_size,
+        "pretrain_learning_rate": args.pretrain_learning_rate,
+        "momentum": args.momentum,
+        "max_length": args.max_length,
+        "max_dev_samples": args.max_dev_samples,
         "max_test_samples": args.max_test_samples,
     }
     if args.protocol == "finetune":
-        setting |= {"epochs": args.epochs, "max_train_samples": args.max_train_samples}
+        setting |= {
+            "epochs": args.epochs,
+            "learning_rate": args.learning_rate,
+            "max_train_samples": args.max_train_samples,
+        }
     else:
-        setting |= {"protocol": "probe", "probe_train": args.probe_train}
+        setting |= {"protocol": "probe", "probe_pool": args.probe_pool, "probe_train": args.probe_train}
     if not args.table:
         transformers.utils.logging.set_verbosity_error()
         example = load_example("run_softmcl")
