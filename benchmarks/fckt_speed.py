@@ -87,8 +87,8 @@ def expectation_table(hidden_size: int = 384, batch: int = 16, width: int = 3) -
         spans = torch.stack([torch.randint(1, n - 4, (batch, 4))] * 2, -1)
         spans[..., 1] += 2
 
-        def run() -> None:
-            model.expected_polarity_logits(hidden, start_lp, end_lp, mask, spans).sum().backward(retain_graph=True)
+        def run(inputs: tuple = (hidden, start_lp, end_lp, mask, spans)) -> None:
+            model.expected_polarity_logits(*inputs).sum().backward(retain_graph=True)
 
         run()
         times = []

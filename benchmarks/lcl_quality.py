@@ -164,7 +164,7 @@ def main() -> None:
                             args.learning_rate,
                             args.max_train_samples,
                             args.confusion_dir,
-                        )  # fmt: skip
+                        )
                     )
     print(table(log.runs))
 

@@ -32,7 +32,9 @@ ARMS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = os.environ.get("HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    default_data = os.environ.get(
+        "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    )
     parser.add_argument("--data", default=default_data)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch_size", type=int, default=32)
@@ -42,7 +44,9 @@ def main() -> None:
     data = Path(args.data)
     tokenizer = AutoTokenizer.from_pretrained(offline_minilm_path())
     folder = data / "warriner2013"
-    lexicon = ValenceLexicon.from_warriner(folder / "Ratings_Warriner_et_al.csv", folder / "split_crosslingual_train.txt")
+    lexicon = ValenceLexicon.from_warriner(
+        folder / "Ratings_Warriner_et_al.csv", folder / "split_crosslingual_train.txt"
+    )
     texts = read_sst(data / "sst" / "stsa.fine.train").select(range(args.batch_size * 8))
     encoded, _ = encode_valence_corpus(texts, tokenizer, lexicon, max_length=args.length)
     collator = DataCollatorForSoftMCL(tokenizer, pad_to_multiple_of=args.length)
@@ -53,7 +57,9 @@ def main() -> None:
         batches.append(batch)
     rated = sum(int((b["word_valence"] >= 0).sum()) for b in batches) / len(batches)
     torch.manual_seed(0)
-    models = {name: SoftMCLForPreTraining.from_pretrained_encoder(offline_minilm_path(), **kw) for name, kw in ARMS.items()}
+    models = {
+        name: SoftMCLForPreTraining.from_pretrained_encoder(offline_minilm_path(), **kw) for name, kw in ARMS.items()
+    }
     hooks = {name: model.update_momentum_and_queue for name, model in models.items() if name != "MLM only"}
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} CPUs")
     print(f"batch {args.batch_size} × length {args.length}, {rated:.0f} rated words per batch\n")

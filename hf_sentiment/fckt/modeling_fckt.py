@@ -136,7 +136,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         self.post_init()
 
     @classmethod
-    def from_pretrained_encoder(cls, encoder_name_or_path: str, **config_kwargs) -> "FCKTForTargetedSentiment":
+    def from_pretrained_encoder(cls, encoder_name_or_path: str, **config_kwargs) -> FCKTForTargetedSentiment:
         """Build FCKT around a pretrained encoder (a folder or Hub id); the heads start fresh.
 
         `config_kwargs` go to [`FCKTConfig`] (e.g. `id2label`, `contrastive_weight`).
@@ -523,4 +523,4 @@ def _encoder_without_pooler(config: FCKTConfig) -> PreTrainedModel:
         return AutoModel.from_config(config.backbone_config)
 
 
-__all__ = ["FCKTForTargetedSentiment", "FCKTPreTrainedModel", "FCKTOutput"]
+__all__ = ["FCKTForTargetedSentiment", "FCKTOutput", "FCKTPreTrainedModel"]

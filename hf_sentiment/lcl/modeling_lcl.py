@@ -89,7 +89,7 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
         self.post_init()
 
     @classmethod
-    def from_pretrained_encoder(cls, encoder_name_or_path: str, **config_kwargs) -> "LCLForSequenceClassification":
+    def from_pretrained_encoder(cls, encoder_name_or_path: str, **config_kwargs) -> LCLForSequenceClassification:
         """Start from a pretrained encoder (folder or Hub id); a separate weighting network starts
         from the same weights, as in the paper. `config_kwargs` go to [`LCLConfig`]."""
         encoder = AutoModel.from_pretrained(encoder_name_or_path)
@@ -100,7 +100,7 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
             model.weighting_encoder.load_state_dict(state)
         return model
 
-    def strip_weighting_network(self) -> "LCLForSequenceClassification":
+    def strip_weighting_network(self) -> LCLForSequenceClassification:
         """Drop the weighting network (training-only) so a saved checkpoint holds just the
         encoder and the classifier; returns `self`."""
         for name in ("weighting_encoder", "weighting_classifier"):
