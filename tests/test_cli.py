@@ -268,6 +268,21 @@ def test_train_lcl_leaves_selection_to_a_user_who_names_a_strategy(models, tmp_p
     assert not list(out.glob("checkpoint-*"))
 
 
+def test_train_lcl_with_the_wordnet_synonym_view(models, tmp_path, capsys):
+    data = tmp_path / "data"
+    (data / "sst").mkdir(parents=True)
+    for split in ("train", "dev", "test"):
+        (data / "sst" / f"stsa.binary.{split}").write_text("1 a happy movie\n0 a sad film\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["train", "lcl", "--dataset", "sst2", "--model_name_or_path", str(models["encoder"]),
+            "--output_dir", str(out), "--data_dir", str(data), "--max_length", "16", *TRAINING, "--augmentation", "synonym",
+            "--augmentation_probability", "0.5"]  # fmt: skip
+    assert main(argv) == 0
+    assert "Second view: synonym augmentation, probability 0.5." in (out / "README.md").read_text()
+    argv[argv.index("synonym")] = "synonyms"
+    assert_in_process_error(main(argv), capsys, "--augmentation must be one of", "'synonyms'")
+
+
 def test_train_lcl_without_a_data_folder(models, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("HF_SENTIMENT_DATA", raising=False)
     argv = ["train", "lcl", "--dataset", "sst2", "--model_name_or_path", str(models["encoder"]),

@@ -50,7 +50,7 @@ from hf_sentiment import (
     read_tweeteval,
     stratified_folds,
 )
-from hf_sentiment.data import RandomTokenDeletion, RandomTokenMasking, RandomTokenSwap
+from hf_sentiment.data import RandomTokenDeletion, RandomTokenMasking, RandomTokenSwap, SynonymReplacement
 from hf_sentiment.model_cards import DATASET_TERMS, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
@@ -65,6 +65,7 @@ LCL_CARD_METRICS = {
     "weighted_f1": ("f1", "weighted-F1 (%)"),
 }
 DATASETS = ("sst2", "sst5", "goemotions", "tweeteval_emotion", "empathetic_dialogues")
+AUGMENTATIONS = ("none", "mask", "delete", "swap", "synonym")
 
 
 @dataclass
@@ -86,10 +87,14 @@ class ModelArguments:
     view_dropout: float = field(default=0.1, metadata={"help": "Dropout of the embedding_dropout view."})
     pooling: str = field(default="cls", metadata={"help": "cls or mean."})
     augmentation: str = field(
-        default="none", metadata={"help": "none, mask, delete or swap: a token-level second view."}
+        default="none",
+        metadata={
+            "help": "The second view from augmented input: none, mask, delete, swap (per token) or synonym "
+            "(WordNet synonym replacement per word, the authors' view; needs hf-sentiment[synonyms])."
+        },
     )
     augmentation_probability: float = field(
-        default=0.1, metadata={"help": "Per-token probability of the augmentation."}
+        default=0.1, metadata={"help": "Per-token (per-word for synonym) probability of the augmentation."}
     )
 
 
@@ -146,6 +151,8 @@ def main(
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
     select_on_dev(parser, "macro_f1", argv)
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    if model_args.augmentation not in AUGMENTATIONS:
+        raise SystemExit(f"--augmentation must be one of {AUGMENTATIONS}, got {model_args.augmentation!r}")
     data_args.data_dir = str(resolve_data_dir(data_args.data_dir, default_data_dir))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
     transformers.utils.logging.set_verbosity_warning()
@@ -179,6 +186,7 @@ def main(
         "mask": lambda p: RandomTokenMasking(p, tokenizer.mask_token_id),
         "delete": RandomTokenDeletion,
         "swap": lambda p: RandomTokenSwap(probability=p),
+        "synonym": lambda p: SynonymReplacement(tokenizer, p),
     }
     if model_args.augmentation == "none":
         collator = DataCollatorWithPadding(tokenizer)
@@ -226,7 +234,12 @@ def main(
             metrics, LCL_CARD_METRICS, task_type="text-classification", dataset_name=data_args.dataset,
             dataset_split="test", prefix="test_",
         ),
-        data_note=f"Splits: train / dev / test{folds if data_args.dataset == 'empathetic_dialogues' else ''}.",
+        data_note=f"Splits: train / dev / test{folds if data_args.dataset == 'empathetic_dialogues' else ''}."
+        + (
+            f" Second view: {model_args.augmentation} augmentation, probability {model_args.augmentation_probability}."
+            if model_args.augmentation != "none"
+            else ""
+        ),
     )  # fmt: skip
     if training_args.push_to_hub:  # the card above goes up with the folder (save_model pushed without it)
         trainer.push_to_hub()

@@ -23,6 +23,7 @@ from .augmentation import (
     RandomTokenDeletion,
     RandomTokenMasking,
     RandomTokenSwap,
+    SynonymReplacement,
     TextAugmenter,
 )
 from .classification_readers import (
@@ -40,6 +41,7 @@ from .errors import DataFormatError, ReadReport
 from .sentibench import SENTIBENCH_TASKS, SentiBenchExample, SentiBenchTask, read_sentibench
 from .valence import ValenceLexicon, read_emobank, rescale
 from .valence_encoding import DataCollatorForSoftMCL, encode_valence_corpus
+from .wordnet import WordNetSynonyms
 
 __all__ = [
     "ABSA_FEATURES",
@@ -59,8 +61,10 @@ __all__ = [
     "ReadReport",
     "SentiBenchExample",
     "SentiBenchTask",
+    "SynonymReplacement",
     "TextAugmenter",
     "ValenceLexicon",
+    "WordNetSynonyms",
     "classification_features",
     "encode_aspects",
     "encode_valence_corpus",

@@ -17,38 +17,43 @@ Built in:
 
 * ``RandomTokenMasking``: replace real tokens by the mask token;
 * ``RandomTokenDeletion``: delete real tokens;
-* ``RandomTokenSwap``: swap the positions of pairs of real tokens.
+* ``RandomTokenSwap``: swap the positions of pairs of real tokens;
+* ``SynonymReplacement``: replace whole words by a WordNet synonym (the view of
+  the label-aware contrastive loss's official code).
 
-They act on the tokenizer's ids, i.e. on sub-word pieces, not whole words.
+The first three act on the tokenizer's ids, i.e. on sub-word pieces, not whole
+words; ``SynonymReplacement`` decodes, replaces words and re-encodes.
 ``DataCollatorWithAugmentedView`` pads a batch like ``DataCollatorWithPadding``
 and adds the augmented view (``augmented_input_ids``, ...) built from each row.
-
-Synonym replacement is not provided: it needs a synonym resource (such as
-WordNet), and none is installed offline here. A user-written ``TextAugmenter``
-can add it.
 """
 
 from __future__ import annotations
 
 import abc
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from transformers import PreTrainedTokenizerBase
 from transformers.data.data_collator import pad_without_fast_tokenizer_warning
+
+from .wordnet import WordNetSynonyms
 
 __all__ = [
     "DataCollatorWithAugmentedView",
     "RandomTokenDeletion",
     "RandomTokenMasking",
     "RandomTokenSwap",
+    "SynonymReplacement",
     "TextAugmenter",
 ]
 
+T = TypeVar("T")
 _TOKEN_KEYS = ("input_ids", "attention_mask", "token_type_ids")
 _LABEL_KEYS = ("label", "labels", "label_ids")
 
@@ -103,10 +108,11 @@ class TextAugmenter(abc.ABC):
         """Augment ``input_ids`` (a copy, may be changed in place); ``real_positions`` is not empty."""
 
 
-def _pick(real_positions: list[int], probability: float, rng: random.Random) -> set[int]:
-    """Each real position with ``probability``, but never all of them (one is spared at random)."""
+def _pick(real_positions: list[T], probability: float, rng: random.Random, out_of: int | None = None) -> set[T]:
+    """Each position with ``probability``, but never all ``out_of`` real items (default: all the
+    positions given): if every one is drawn, one is spared at random."""
     chosen = [position for position in real_positions if rng.random() < probability]
-    if len(chosen) == len(real_positions):
+    if chosen and len(chosen) == (len(real_positions) if out_of is None else out_of):
         chosen.remove(rng.choice(chosen))
     return set(chosen)
 
@@ -200,6 +206,92 @@ class RandomTokenSwap(TextAugmenter):
         for first, second in pairs:
             input_ids[first], input_ids[second] = input_ids[second], input_ids[first]
         return input_ids
+
+
+_WORD = re.compile(r"^(\W*)(.*?)(\W*)$")
+
+
+@dataclass
+class SynonymReplacement(TextAugmenter):
+    """Replace each word that has synonyms by a random one of them with ``probability``.
+
+    EDA's synonym replacement, which the label-aware contrastive loss's official code uses for its
+    second view. It works on whole words: each run of real tokens between special tokens is decoded
+    with ``tokenizer``, split on whitespace, and re-encoded (without special tokens) only if a word
+    in it was replaced, so a run left alone keeps its exact ids. Punctuation around a word stays; a
+    capitalised word gets a capitalised synonym.
+
+    Never replaced: words in ``stop_words`` (WordNet lists "in" as indium and "a" as vitamin A) and
+    words without synonyms. If every word of the sequence is drawn, one is spared, so the view
+    always keeps part of the original. A view that would grow past the tokenizer's
+    ``model_max_length`` (when the original fits) comes back unchanged instead.
+
+    Args:
+        tokenizer: Decodes and re-encodes the words.
+        probability: Per-word probability of replacement (EDA's α_sr; 0.1 by default).
+        synonyms: ``word -> synonyms`` (lower-case keys); defaults to `WordNetSynonyms` (WordNet
+            3.0 from the ``hf-sentiment[synonyms]`` extra, about 3 s to read).
+        stop_words: Lower-case words never replaced; defaults to scikit-learn's English list.
+
+    Example:
+        >>> replace = SynonymReplacement(tokenizer, probability=1.0, synonyms={"film": ["movie"]})  # doctest: +SKIP
+        >>> ids = tokenizer("a great film")["input_ids"]  # doctest: +SKIP
+        >>> tokenizer.decode(replace(ids, [1, 0, 0, 0, 1], random.Random(0)))  # doctest: +SKIP
+        '[CLS] a great movie [SEP]'
+    """
+
+    tokenizer: PreTrainedTokenizerBase
+    probability: float = 0.1
+    synonyms: Mapping[str, Sequence[str]] | None = None
+    stop_words: frozenset[str] = ENGLISH_STOP_WORDS
+
+    def __post_init__(self) -> None:
+        self.probability = _check_probability(self.probability)
+        if self.synonyms is None:
+            self.synonyms = WordNetSynonyms()
+
+    def augment(self, input_ids: list[int], real_positions: list[int], rng: random.Random) -> list[int]:
+        runs = _runs(real_positions)
+        words = [self.tokenizer.decode([input_ids[p] for p in run]).split() for run in runs]
+        candidates = [
+            (r, w)
+            for r, run_words in enumerate(words)
+            for w, word in enumerate(run_words)
+            if (core := _WORD.match(word).group(2).lower()) not in self.stop_words and self.synonyms.get(core)
+        ]
+        chosen = _pick(candidates, self.probability, rng, out_of=sum(map(len, words)))
+        if not chosen:
+            return input_ids
+        for r, w in sorted(chosen):
+            before, core, after = _WORD.match(words[r][w]).groups()
+            synonym = rng.choice(sorted(self.synonyms[core.lower()]))
+            if core[:1].isupper():
+                synonym = synonym[:1].upper() + synonym[1:]
+            words[r][w] = before + synonym + after
+        augmented, previous = [], 0
+        for r, run in enumerate(runs):
+            augmented += input_ids[previous : run[0]]
+            if any(changed == r for changed, _ in chosen):
+                augmented += self.tokenizer(" ".join(words[r]), add_special_tokens=False)["input_ids"]
+            else:
+                augmented += input_ids[run[0] : run[-1] + 1]
+            previous = run[-1] + 1
+        augmented += input_ids[previous:]
+        limit = self.tokenizer.model_max_length
+        if len(augmented) > max(len(input_ids), limit if limit < 1_000_000 else len(augmented)):
+            return input_ids
+        return augmented
+
+
+def _runs(positions: list[int]) -> list[list[int]]:
+    """Split sorted positions into runs of consecutive ones: [1, 2, 5, 6] -> [[1, 2], [5, 6]]."""
+    runs: list[list[int]] = []
+    for position in positions:
+        if runs and position == runs[-1][-1] + 1:
+            runs[-1].append(position)
+        else:
+            runs.append([position])
+    return runs
 
 
 def _augmented_token_type_ids(
