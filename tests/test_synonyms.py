@@ -97,11 +97,23 @@ def test_replaces_words_keeps_specials_stop_words_and_punctuation(tokenizer):
 
 def test_probability_zero_and_words_without_synonyms_keep_exact_ids(tokenizer):
     for augmenter, text in (
-        (SynonymReplacement(tokenizer, probability=0.0, synonyms=SYNONYMS), "a great film"),
+        (SynonymReplacement(tokenizer, probability=0.0, min_words=0, synonyms=SYNONYMS), "a great film"),
         (SynonymReplacement(tokenizer, probability=1.0, synonyms=SYNONYMS), "nothing to swap here"),
     ):
         original, ids = augment(tokenizer, augmenter, text)
         assert ids == original
+
+
+def test_min_words_are_replaced_whatever_the_probability(tokenizer):
+    text = "a great film with a dull plot"
+    for min_words, expected in ((1, 1), (2, 2), (5, 4)):  # four candidates: great, film, dull, plot
+        replace = SynonymReplacement(tokenizer, probability=0.0, min_words=min_words, synonyms=SYNONYMS)
+        for seed in range(5):
+            _, ids = augment(tokenizer, replace, text, seed=seed)
+            changed = [a != b for a, b in zip(text.split(), tokenizer.decode(ids, skip_special_tokens=True).split())]
+            assert sum(changed) == expected, (min_words, seed)
+    with pytest.raises(ValueError, match="min_words must be an integer >= 0"):
+        SynonymReplacement(tokenizer, min_words=-1, synonyms=SYNONYMS)
 
 
 def test_never_replaces_every_word(tokenizer):
