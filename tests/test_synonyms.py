@@ -95,6 +95,12 @@ def test_replaces_words_keeps_specials_stop_words_and_punctuation(tokenizer):
     assert tokenizer.decode(ids) == "[CLS] a outstanding movie, in the end [SEP]"
 
 
+def test_contraction_pieces_and_short_or_non_alphabetic_words_are_left(tokenizer):
+    replace = SynonymReplacement(tokenizer, probability=1.0, synonyms={"s": ["sulfur"], "ve": ["x"], "b12": ["x"]})
+    original, ids = augment(tokenizer, replace, "it's what we've got: b12")
+    assert ids == original
+
+
 def test_probability_zero_and_words_without_synonyms_keep_exact_ids(tokenizer):
     for augmenter, text in (
         (SynonymReplacement(tokenizer, probability=0.0, min_words=0, synonyms=SYNONYMS), "a great film"),

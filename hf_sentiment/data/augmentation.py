@@ -221,8 +221,9 @@ class SynonymReplacement(TextAugmenter):
     in it was replaced, so a run left alone keeps its exact ids. Punctuation around a word stays; a
     capitalised word gets a capitalised synonym.
 
-    Never replaced: words in ``stop_words`` (WordNet lists "in" as indium and "a" as vitamin A) and
-    words without synonyms. At least ``min_words`` words are replaced where the sentence has that
+    Never replaced: words in ``stop_words`` (WordNet lists "in" as indium and "a" as vitamin A),
+    words of fewer than 3 letters or not all letters (a WordPiece decode leaves contractions as
+    "it ' s", and WordNet reads "s" as a second or sulfur) and words without synonyms. At least ``min_words`` words are replaced where the sentence has that
     many candidates (EDA replaces ``max(1, α·words)``, so every sentence with a candidate changes;
     at 0.1 per word alone, two thirds of short GoEmotions comments would come back unchanged). If
     every word of the sequence is drawn, one is spared, so the view always keeps part of the
@@ -264,7 +265,10 @@ class SynonymReplacement(TextAugmenter):
             (r, w)
             for r, run_words in enumerate(words)
             for w, word in enumerate(run_words)
-            if (core := _WORD.match(word).group(2).lower()) not in self.stop_words and self.synonyms.get(core)
+            if len(core := _WORD.match(word).group(2).lower()) >= 3
+            and core.isalpha()
+            and core not in self.stop_words
+            and self.synonyms.get(core)
         ]
         total = sum(map(len, words))
         chosen = _pick(candidates, self.probability, rng, out_of=total)
