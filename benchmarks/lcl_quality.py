@@ -6,7 +6,8 @@ for every arm, the best epoch chosen on dev (macro-F1), test scored once. Runs a
 JSON-lines file, so an interrupted benchmark resumes where it stopped.
 
 Arms: ce; ce_supcon; lcl_separate (the paper's second encoder); lcl_shared (a light head on the
-shared encoder). Datasets: goemotions (single-label subset, 28 classes), tweeteval_emotion (4),
+shared encoder); all with the default dropout view. On request (`--arms`): lcl_separate_synonym and
+lcl_shared_synonym, the same with the authors' WordNet synonym view. Datasets: goemotions (single-label subset, 28 classes), tweeteval_emotion (4),
 sst5, sst2, empathetic_dialogues (32; validation split only offline: 5-fold stratified
 cross-validation, one fold per seed, so its spread mixes seeds and folds).
 
@@ -31,7 +32,15 @@ ARMS = {
     "ce_supcon": {"contrastive_loss": "supcon"},
     "lcl_separate": {"contrastive_loss": "label_aware", "weighting_network": "separate"},
     "lcl_shared": {"contrastive_loss": "label_aware", "weighting_network": "shared"},
+    # The authors' second view (WordNet synonyms) instead of the dropout view; not run by default.
+    "lcl_separate_synonym": {
+        "contrastive_loss": "label_aware",
+        "weighting_network": "separate",
+        "augmentation": "synonym",
+    },
+    "lcl_shared_synonym": {"contrastive_loss": "label_aware", "weighting_network": "shared", "augmentation": "synonym"},
 }
+MAIN_ARMS = ("ce", "ce_supcon", "lcl_separate", "lcl_shared")
 DATASETS = ("goemotions", "tweeteval_emotion", "sst5", "sst2", "empathetic_dialogues")
 METRICS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("weighted_f1", "weighted-F1"))
 
@@ -120,7 +129,7 @@ def main() -> None:
     parser.add_argument("--data", default=os.environ.get("HF_SENTIMENT_DATA", str(ROOT.parent / "shared" / "data")))
     parser.add_argument("--results", default=str(ROOT / "docs" / "lcl_runs.jsonl"))
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
-    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(MAIN_ARMS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--learning_rate", type=float, default=5e-5)
