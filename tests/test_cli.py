@@ -278,7 +278,7 @@ def test_train_lcl_with_the_wordnet_synonym_view(models, tmp_path, capsys):
             "--output_dir", str(out), "--data_dir", str(data), "--max_length", "16", *TRAINING, "--augmentation", "synonym",
             "--augmentation_probability", "0.5"]  # fmt: skip
     assert main(argv) == 0
-    assert "Second view: synonym augmentation, probability 0.5." in (out / "README.md").read_text()
+    assert "Second view: synonym augmentation, probability 0.5 per word (WordNet 3.0" in (out / "README.md").read_text()
     argv[argv.index("synonym")] = "synonyms"
     assert_in_process_error(main(argv), capsys, "--augmentation must be one of", "'synonyms'")
 

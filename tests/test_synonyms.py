@@ -43,7 +43,12 @@ def test_reader_groups_synsets_symmetrically_and_normalises_lemmas(tmp_path):
 
 @pytest.mark.parametrize(
     "line, field",
-    [("00000007 05 n zz cat 0 000 | bad count\n", "w_cnt"), ("00000007 05 n 03 cat 0 000 | too few\n", "word")],
+    [
+        ("00000007 05 n zz cat 0 000 | bad count\n", "w_cnt"),
+        ("00000007 05 n 00 000 | no words\n", "w_cnt"),
+        ("00000007 05 n 03 cat 0 000 | w_cnt too large\n", "lex_id"),
+        ("00000007 05 n 01 cat 0 feline 0 000 | w_cnt too small\n", "p_cnt"),
+    ],
 )
 def test_reader_names_file_line_and_field_of_a_bad_synset(tmp_path, line, field):
     write_wordnet(tmp_path, noun=TINY["noun"] + line)
@@ -181,13 +186,35 @@ def test_deterministic_with_a_seed_and_bad_probability(tokenizer):
 
 
 def test_collator_with_wordnet_synonyms(tokenizer):
-    rows = [dict(tokenizer(text)) | {"label": label} for text, label in (("a happy movie", 1), ("sad and angry", 0))]
+    # every word has WordNet synonyms and none is a stop word: only the spare rule keeps one
+    rows = [dict(tokenizer(text)) | {"label": label} for text, label in (("happy movie", 1), ("sad film", 0))]
     batch = DataCollatorWithAugmentedView(tokenizer, SynonymReplacement(tokenizer, probability=1.0), seed=0)(rows)
-    assert batch["augmented_input_ids"].shape[0] == 2
     views = tokenizer.batch_decode(batch["augmented_input_ids"], skip_special_tokens=True)
     originals = tokenizer.batch_decode(batch["input_ids"], skip_special_tokens=True)
-    assert views != originals
     for view, original in zip(views, originals):
-        kept = set(view.split()) & set(original.split())
-        assert kept, (view, original)  # at least one word of the original survives
+        first, second = original.split()
+        assert view.startswith(first + " ") != view.endswith(" " + second), (view, original)  # exactly one kept
     assert torch.equal(batch["labels"], torch.tensor([1, 0]))
+
+
+def test_collator_pair_types_follow_the_segments_when_both_change_length(tokenizer):
+    # segment A grows by two pieces and segment B shrinks by two: same total length, [SEP] moved
+    synonyms = {"film": ["moving picture show"], "unputdownable": ["page turner"]}
+    replace = SynonymReplacement(tokenizer, probability=1.0, min_words=2, synonyms=synonyms)
+    row = dict(tokenizer("the film was", "an unputdownable book")) | {"label": 1}
+    batch = DataCollatorWithAugmentedView(tokenizer, replace, seed=0)([row])
+    ids = batch["augmented_input_ids"][0].tolist()
+    types = batch["augmented_token_type_ids"][0].tolist()
+    assert tokenizer.decode(ids) == "[CLS] the moving picture show was [SEP] an page turner book [SEP]"
+    assert len(ids) == len(row["input_ids"])  # the case a positional copy of the types got wrong
+    first_sep = ids.index(tokenizer.sep_token_id)
+    assert types == [0] * (first_sep + 1) + [1] * (len(ids) - first_sep - 1)
+
+
+def test_collator_keeps_the_original_when_a_view_outgrows_max_length(tokenizer):
+    replace = SynonymReplacement(tokenizer, probability=1.0, synonyms={"film": ["moving picture show"]})
+    rows = [dict(tokenizer(text, truncation=True, max_length=6)) | {"label": 0} for text in ("film film film", "ok")]
+    collator = DataCollatorWithAugmentedView(tokenizer, replace, seed=0, padding="max_length", max_length=6)
+    batch = collator(rows)
+    assert batch["augmented_input_ids"].shape == (2, 6)
+    assert torch.equal(batch["augmented_input_ids"], batch["input_ids"])

@@ -164,6 +164,18 @@ def main(
     names = splits["train"].features["label"].names
     encoder = model_args.model_name_or_path or offline_minilm_path()
     tokenizer = AutoTokenizer.from_pretrained(encoder)
+    # Built before the model, so that a missing extra (WordNet) fails in seconds.
+    augmenters = {
+        "mask": lambda p: RandomTokenMasking(p, tokenizer.mask_token_id),
+        "delete": RandomTokenDeletion,
+        "swap": lambda p: RandomTokenSwap(probability=p),
+        "synonym": lambda p: SynonymReplacement(tokenizer, p),
+    }
+    if model_args.augmentation == "none":
+        collator = DataCollatorWithPadding(tokenizer)
+    else:
+        augmenter = augmenters[model_args.augmentation](model_args.augmentation_probability)
+        collator = DataCollatorWithAugmentedView(tokenizer, augmenter, seed=training_args.seed)
     model = LCLForSequenceClassification.from_pretrained_encoder(
         encoder,
         id2label=dict(enumerate(names)),
@@ -182,18 +194,6 @@ def main(
         return tokenizer(batch["text"], truncation=True, max_length=data_args.max_length)
 
     encoded = {name: split.map(tokenize, batched=True, remove_columns=["id", "text"]) for name, split in splits.items()}
-    augmenters = {
-        "mask": lambda p: RandomTokenMasking(p, tokenizer.mask_token_id),
-        "delete": RandomTokenDeletion,
-        "swap": lambda p: RandomTokenSwap(probability=p),
-        "synonym": lambda p: SynonymReplacement(tokenizer, p),
-    }
-    if model_args.augmentation == "none":
-        collator = DataCollatorWithPadding(tokenizer)
-    else:
-        augmenter = augmenters[model_args.augmentation](model_args.augmentation_probability)
-        collator = DataCollatorWithAugmentedView(tokenizer, augmenter, seed=training_args.seed)
-
     trainer = LossPartsTrainer(
         model=model,
         args=training_args,
@@ -236,7 +236,8 @@ def main(
         ),
         data_note=f"Splits: train / dev / test{folds if data_args.dataset == 'empathetic_dialogues' else ''}."
         + (
-            f" Second view: {model_args.augmentation} augmentation, probability {model_args.augmentation_probability}."
+            f" Second view: {model_args.augmentation} augmentation, probability {model_args.augmentation_probability}"
+            + (" per word (WordNet 3.0, at least one word replaced)." if model_args.augmentation == "synonym" else ".")
             if model_args.augmentation != "none"
             else ""
         ),

@@ -232,10 +232,11 @@ class SynonymReplacement(TextAugmenter):
 
     Args:
         tokenizer: Decodes and re-encodes the words.
-        probability: Per-word probability of replacement (EDA's α_sr; 0.1 by default).
+        probability: Probability of replacement per candidate word (0.1 by default; EDA's α_sr
+            is a share of *all* words, so at the same value this view changes fewer words).
         min_words: Words replaced at the least, drawn at random among the candidates (1 by default).
         synonyms: ``word -> synonyms`` (lower-case keys); defaults to `WordNetSynonyms` (WordNet
-            3.0 from the ``hf-sentiment[synonyms]`` extra, about 3 s to read).
+            3.0 from the ``hf-sentiment[synonyms]`` extra, read in 1-3 s).
         stop_words: Lower-case words never replaced; defaults to scikit-learn's English list.
 
     Example:
@@ -317,13 +318,17 @@ def _augmented_token_type_ids(
 ) -> list[int]:
     """Token type ids for ``augmented``, derived from the original's.
 
-    Same length: the original ids position by position. Otherwise (deletion):
-    a special token keeps its own type (augmenters keep special tokens in
-    order) and a real token takes the type of the next special token, which
-    closes its segment (``[CLS] A [SEP] B [SEP]``); after the last special
-    token, the type of the original's last token.
+    Special tokens where they were (masking, swapping): the original ids
+    position by position. Otherwise (deletion, or synonyms that lengthen one
+    segment and shorten another): a special token keeps its own type
+    (augmenters keep special tokens in order) and a real token takes the type
+    of the next special token, which closes its segment
+    (``[CLS] A [SEP] B [SEP]``); after the last special token, the type of the
+    original's last token.
     """
-    if len(augmented) == len(input_ids):
+    if len(augmented) == len(input_ids) and all(
+        augmented[p] == input_ids[p] for p, special in enumerate(special_tokens_mask) if special
+    ):
         return list(token_type_ids)
     if len(set(token_type_ids)) <= 1:
         return [token_type_ids[0] if token_type_ids else 0] * len(augmented)
@@ -437,6 +442,8 @@ class DataCollatorWithAugmentedView:
         for feature in features:
             ids, special, types = self._unpadded(feature, has_types)
             augmented = list(self.augmenter(ids, special, rng))
+            if self.max_length is not None and len(augmented) > max(self.max_length, len(ids)):
+                augmented = ids  # a view that grew past max_length (synonyms) could not be padded to it
             view = {"input_ids": augmented, "attention_mask": [1] * len(augmented)}
             if has_types:
                 view["token_type_ids"] = _augmented_token_type_ids(ids, special, types, augmented)

@@ -31,6 +31,8 @@ __all__ = ["WordNetSynonyms", "wordnet_folder"]
 
 PARTS_OF_SPEECH = ("noun", "verb", "adj", "adv")
 _ADJECTIVE_MARKER = re.compile(r"\((?:a|p|ip)\)$")
+_HEX_DIGIT = re.compile(r"[0-9a-f]")
+_POINTER_COUNT = re.compile(r"[0-9]{3}")
 
 
 def wordnet_folder() -> Path:
@@ -116,9 +118,16 @@ def _synsets(path: Path) -> Iterator[list[str]]:
                 count = int(fields[3], 16)
             except (IndexError, ValueError):
                 raise DataFormatError(path, number, "w_cnt", "expected a two-digit hexadecimal word count") from None
-            words = fields[4 : 4 + 2 * count : 2]
-            if count < 1 or len(words) != count:
-                raise DataFormatError(path, number, "word", f"w_cnt says {count} words, the line has fewer")
+            if count < 1:
+                raise DataFormatError(path, number, "w_cnt", "a synset needs at least one word, w_cnt is 00")
+            words, lex_ids = fields[4 : 4 + 2 * count : 2], fields[5 : 5 + 2 * count : 2]
+            # Each word is followed by a one-hex-digit lex_id, and the words by a three-digit p_cnt:
+            # checking both catches a w_cnt that is too small or too large.
+            p_cnt = fields[4 + 2 * count] if len(fields) > 4 + 2 * count else ""
+            if len(lex_ids) != count or not all(_HEX_DIGIT.fullmatch(lex_id) for lex_id in lex_ids):
+                raise DataFormatError(path, number, "lex_id", f"w_cnt says {count} words, each with a hex lex_id")
+            if not _POINTER_COUNT.fullmatch(p_cnt):
+                raise DataFormatError(path, number, "p_cnt", f"expected a 3-digit pointer count after {count} words")
             lemmas: list[str] = []
             for word in words:
                 if word.endswith(")"):
