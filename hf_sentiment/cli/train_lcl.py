@@ -217,8 +217,13 @@ def main(
         predicted.argmax(-1),
         names,
         Path(training_args.output_dir) / "confusion_matrix_test.png",
-        title=f"{data_args.dataset} test, {model_args.contrastive_loss}"
-        + (f" ({model_args.weighting_network} weighting)" if model_args.contrastive_loss == "label_aware" else ""),
+        title=f"{data_args.dataset} test, "
+        + {
+            "none": "CE",
+            "supcon": "CE + SupCon",
+            "label_aware": f"CE + LCL ({model_args.weighting_network} weighting network)",
+        }[model_args.contrastive_loss]
+        + (f", {model_args.augmentation} view" if model_args.augmentation != "none" else ""),
     )
 
     model.strip_weighting_network()
