@@ -94,6 +94,8 @@ def test_no_real_tokens_and_bad_inputs():
             augmenter([101, 5], [1], random.Random(0))
     with pytest.raises(ValueError, match="probability"):
         RandomTokenDeletion(1.5)
+    with pytest.raises(TypeError, match="no mask token"):
+        RandomTokenMasking(0.1, None)  # what tokenizer.mask_token_id is for a tokenizer without one
 
 
 @pytest.mark.parametrize("name", AUGMENTERS)

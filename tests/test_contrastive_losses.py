@@ -10,18 +10,21 @@ import torch
 from hf_sentiment.losses import LabelAwareContrastiveLoss, SupConLoss
 
 
-def direct_loss(z: torch.Tensor, labels: list[int], weights: torch.Tensor | None, tau: float) -> float:
-    """L_i = -1/|P(i)| Σ_p w_i[y_p] (s_ip - log Σ_{k≠i} w_i[y_k] exp(s_ik)), mean over i with P(i) ≠ ∅."""
+def direct_loss(z: torch.Tensor, labels: list[int], weights: torch.Tensor | None, tau: float) -> torch.Tensor:
+    """L_i = -1/|P(i)| Σ_p w_i[y_p] (s_ip - log Σ_{k≠i} w_i[y_k] exp(s_ik)), mean over i with P(i) ≠ ∅.
+
+    One scalar operation at a time (float64), so that autograd through it gives the formula's
+    gradient too."""
     z = torch.nn.functional.normalize(z.double(), dim=-1)
     m = len(labels)
-    w = (lambda i, k: 1.0) if weights is None else (lambda i, k: float(weights[i, labels[k]]))
+    w = (lambda i, k: 1.0) if weights is None else (lambda i, k: weights[i, labels[k]].double())
     losses = []
     for i in range(m):
         positives = [p for p in range(m) if p != i and labels[p] == labels[i]]
         if not positives:
             continue
-        s = [float(z[i] @ z[k]) / tau for k in range(m)]
-        log_den = math.log(sum(w(i, k) * math.exp(s[k]) for k in range(m) if k != i))
+        s = [(z[i] * z[k]).sum() / tau for k in range(m)]
+        log_den = torch.log(sum(w(i, k) * torch.exp(s[k]) for k in range(m) if k != i))
         losses.append(-sum(w(i, p) * (s[p] - log_den) for p in positives) / len(positives))
     return sum(losses) / len(losses)
 
@@ -34,7 +37,22 @@ def test_label_aware_matches_loop_with_absent_and_single_example_classes(seed):
     z = torch.randn(len(labels), 7)
     weights = torch.randn(len(labels), 6).softmax(-1)
     got = LabelAwareContrastiveLoss(temperature=0.3)(z, torch.tensor(labels), weights)
-    assert got.item() == pytest.approx(direct_loss(z, labels, weights, 0.3), rel=1e-5)
+    assert got.item() == pytest.approx(direct_loss(z, labels, weights, 0.3).item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_label_aware_gradients_match_loop(seed):
+    # The gradients reach both the embeddings and the weighting network's logits as the formula's do.
+    torch.manual_seed(seed)
+    labels = [0, 1, 2, 1, 0, 3, 2, 1, 0]
+    z = torch.randn(len(labels), 7, dtype=torch.float64, requires_grad=True)
+    logits = torch.randn(len(labels), 6, dtype=torch.float64, requires_grad=True)
+    LabelAwareContrastiveLoss(temperature=0.3)(z, torch.tensor(labels), logits.softmax(-1)).backward()
+    got_z, got_logits = z.grad.clone(), logits.grad.clone()
+    z.grad = logits.grad = None
+    direct_loss(z, labels, logits.softmax(-1), 0.3).backward()
+    torch.testing.assert_close(got_z, z.grad, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(got_logits, logits.grad, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -43,7 +61,7 @@ def test_supcon_matches_loop(seed):
     labels = [2, 2, 0, 1, 0, 5]
     z = torch.randn(len(labels), 4)
     got = SupConLoss(temperature=0.1)(z, torch.tensor(labels))
-    assert got.item() == pytest.approx(direct_loss(z, labels, None, 0.1), rel=1e-5)
+    assert got.item() == pytest.approx(direct_loss(z, labels, None, 0.1).item(), rel=1e-5)
 
 
 def test_uniform_weights_equal_supcon_up_to_constant():
@@ -80,6 +98,17 @@ def test_bad_shapes_are_clear_errors():
         LabelAwareContrastiveLoss()(torch.randn(4, 2), torch.tensor([0, 1, 0, 1]), torch.rand(3, 2))
     with pytest.raises(ValueError, match="temperature"):
         SupConLoss(temperature=0)
+    with pytest.raises(ValueError, match="multi-label"):
+        SupConLoss()(torch.randn(4, 2), torch.tensor([[0, 1]] * 4))
+
+
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_labels_outside_the_weight_columns_are_clear_errors(bad):
+    # -1 would otherwise read the last class's weight silently; 3 would be a bare IndexError.
+    with pytest.raises(ValueError, match=r"class ids in \[0, 3\)"):
+        LabelAwareContrastiveLoss()(torch.randn(4, 2), torch.tensor([0, 1, bad, 1]), torch.rand(4, 3))
+    # Without class weights only equality matters, so any integer label is fine.
+    SupConLoss()(torch.randn(4, 2), torch.tensor([0, 1, bad, 1]))
 
 
 def test_ignored_rows_take_no_part():
@@ -91,11 +120,13 @@ def test_ignored_rows_take_no_part():
     weights = torch.randn(len(labels), 3).softmax(-1)
     got = LabelAwareContrastiveLoss()(z, torch.tensor(labels), weights)
     expected = direct_loss(z.detach()[kept], [labels[i] for i in kept], weights[kept], 0.3)
-    assert got.item() == pytest.approx(expected, rel=1e-5)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
     got.backward()
     assert z.grad[[1, 5]].abs().sum() == 0 and z.grad[kept].abs().sum() > 0
     supcon = SupConLoss()(z.detach(), torch.tensor(labels))
-    assert supcon.item() == pytest.approx(direct_loss(z.detach()[kept], [labels[i] for i in kept], None, 0.3), rel=1e-5)
+    assert supcon.item() == pytest.approx(
+        direct_loss(z.detach()[kept], [labels[i] for i in kept], None, 0.3).item(), rel=1e-5
+    )
 
 
 def test_half_precision_inputs_give_the_float32_loss():

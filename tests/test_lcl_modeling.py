@@ -94,6 +94,17 @@ def test_augmented_view_is_used(batch):
     assert not torch.allclose(with_aug, without)
 
 
+def test_augmented_view_without_a_mask_attends_to_every_token(batch):
+    # Mean pooling needs a mask; as for the main input, a missing one means "every token".
+    ids = torch.randint(5, 99, (6, 8))
+    model = tiny(pooling="mean").train()
+    torch.manual_seed(0)
+    without_mask = model(**batch, augmented_input_ids=ids).contrastive_loss
+    torch.manual_seed(0)
+    full_mask = model(**batch, augmented_input_ids=ids, augmented_attention_mask=torch.ones_like(ids)).contrastive_loss
+    torch.testing.assert_close(without_mask, full_mask)
+
+
 def test_ce_only_and_eval_mode(batch):
     model = tiny(contrastive_loss="none").train()
     out = model(**batch)

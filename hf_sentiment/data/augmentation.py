@@ -134,6 +134,12 @@ class RandomTokenMasking(TextAugmenter):
 
     def __post_init__(self) -> None:
         self.probability = _check_probability(self.probability)
+        # A tokenizer without a mask token gives None, which would only fail later, in padding.
+        if not isinstance(self.mask_token_id, int) or isinstance(self.mask_token_id, bool):
+            raise TypeError(
+                f"mask_token_id must be a token id (int), got {self.mask_token_id!r} (None: the tokenizer has no "
+                "mask token; use deletion, swap or synonym views instead)"
+            )
 
     def augment(self, input_ids: list[int], real_positions: list[int], rng: random.Random) -> list[int]:
         for position in _pick(real_positions, self.probability, rng):

@@ -73,14 +73,25 @@ class LabelAwareContrastiveLoss(nn.Module):
     ) -> torch.Tensor:
         if embeddings.dim() != 2 or labels.shape != embeddings.shape[:1]:
             raise ValueError(
-                f"expected embeddings (M, d) and labels (M,), got {tuple(embeddings.shape)} and {tuple(labels.shape)}"
+                f"expected embeddings (M, d) and labels (M,) of one class id per row, got {tuple(embeddings.shape)} "
+                f"and {tuple(labels.shape)} (multi-label targets are not supported: keep single-label rows)"
             )
-        if class_weights is not None and class_weights.shape[0] != labels.shape[0]:
-            raise ValueError(f"class_weights has {class_weights.shape[0]} rows for {labels.shape[0]} embeddings")
+        if class_weights is not None and (class_weights.dim() != 2 or class_weights.shape[0] != labels.shape[0]):
+            raise ValueError(
+                f"class_weights must be (M, C) with M = {labels.shape[0]} embeddings, got {tuple(class_weights.shape)}"
+            )
         labelled = labels != self.ignore_index
         if not labelled.all():
             embeddings, labels = embeddings[labelled], labels[labelled]
             class_weights = None if class_weights is None else class_weights[labelled]
+        # Labels index class_weights' columns: a stray -1 would silently read the last class's weight.
+        if class_weights is not None and labels.numel() > 0:
+            low, high = int(labels.min()), int(labels.max())
+            if low < 0 or high >= class_weights.shape[1]:
+                raise ValueError(
+                    f"labels must be class ids in [0, {class_weights.shape[1]}) (the columns of class_weights) or "
+                    f"ignore_index={self.ignore_index}; got values from {low} to {high}"
+                )
         # Off autocast too: under Trainer's --bf16 / --fp16 the matmul would otherwise run in half precision.
         with torch.autocast(device_type=embeddings.device.type, enabled=False):
             return self._loss(embeddings.float(), labels, None if class_weights is None else class_weights.float())

@@ -153,13 +153,7 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
                 (`config.second_view`).
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
-        if attention_mask is None and input_ids is not None:
-            attention_mask = torch.ones_like(input_ids)
-        inputs = {
-            "input_ids": input_ids,
-            "attention_mask": attention_mask,
-            "token_type_ids": token_type_ids,
-        }
+        inputs = _encoder_inputs(input_ids, attention_mask, token_type_ids)
         pooled, outputs = self.pool(
             self.encoder,
             inputs,
@@ -178,11 +172,7 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
             ce_loss = F.cross_entropy(logits, labels)
             loss = ce_loss
             if self.training and self.config.contrastive_loss != "none":
-                augmented = {
-                    "input_ids": augmented_input_ids,
-                    "attention_mask": augmented_attention_mask,
-                    "token_type_ids": augmented_token_type_ids,
-                }
+                augmented = _encoder_inputs(augmented_input_ids, augmented_attention_mask, augmented_token_type_ids)
                 second = self._second_view(pooled, inputs, augmented)
                 views = torch.cat([pooled, second])
                 both_labels = torch.cat([labels, labels])
@@ -247,6 +237,16 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
                 else first
             )
         return torch.cat([first, second])
+
+
+def _encoder_inputs(
+    input_ids: torch.LongTensor | None, attention_mask: torch.Tensor | None, token_type_ids: torch.LongTensor | None
+) -> dict[str, torch.Tensor | None]:
+    """The encoder's keyword inputs; a missing attention mask attends to every token (the
+    transformers default), and mean pooling needs one."""
+    if attention_mask is None and input_ids is not None:
+        attention_mask = torch.ones_like(input_ids)
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
 
 
 def _encoder_without_pooler(config: LCLConfig) -> PreTrainedModel:

@@ -23,7 +23,10 @@ class SupConLoss(LabelAwareContrastiveLoss):
         \qquad \mathcal{L} = \operatorname{mean}_{i : |P(i)| > 0} \mathcal{L}_i
 
     It is [`LabelAwareContrastiveLoss`] with all class weights equal to one (the "L_out" form of
-    Khosla et al.; their extra factor τ / τ_base only rescales the loss and is left out).
+    Khosla et al.). Their reference code also multiplies the loss by τ / τ_base (τ_base = 0.07);
+    that factor is left out here. On its own it only rescales the loss, but inside
+    λ·CE + (1 − λ)·SupCon it would shift the balance (×4.3 at τ = 0.3), so λ values tuned with
+    that factor do not carry over unchanged.
 
     Reference: Prannay Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020,
     arXiv:2004.11362.
@@ -31,6 +34,13 @@ class SupConLoss(LabelAwareContrastiveLoss):
     Args:
         temperature: τ.
         ignore_index: rows with this label take no part (as in ``CrossEntropyLoss``).
+
+    Inputs:
+        embeddings: ``(M, d)``; normalised inside.
+        labels: ``(M,)`` class ids (any integers; only equality matters).
+
+    Returns:
+        A scalar in float32.
 
     Example::
 
