@@ -68,16 +68,26 @@ def test_contrastive_term_equals_the_loss_module_on_the_views(batch):
     assert out.weighting_ce_loss is None
 
 
-def test_weighting_gradient_flag(batch):
+@pytest.mark.parametrize("weighting", ["shared", "separate"])
+def test_weighting_gradient_flag(batch, weighting):
     torch.manual_seed(3)
-    model = tiny(weighting_network="shared", weighting_ce_weight=0.0, weighting_gradient=False).train()
+    model = tiny(weighting_network=weighting, weighting_ce_weight=0.0, weighting_gradient=False).train()
+    network = [model.weighting_classifier.weight]
+    if weighting == "separate":
+        network += list(model.weighting_encoder.parameters())
+
+    def gradient() -> float:
+        return sum(float(p.grad.abs().sum()) for p in network if p.grad is not None)
+
     model(**batch).loss.backward()
     # With its own CE weighted 0 and the contrastive gradient detached, g learns nothing.
-    assert model.weighting_classifier.weight.grad is None or model.weighting_classifier.weight.grad.abs().sum() == 0
+    assert gradient() == 0
     model.zero_grad()
     model.config.weighting_gradient = True
     model(**batch).loss.backward()
-    assert model.weighting_classifier.weight.grad.abs().sum() > 0
+    assert model.weighting_classifier.weight.grad.abs().sum() > 0 and gradient() > 0
+    if weighting == "separate":  # down through the second encoder, not only its classifier
+        assert sum(float(p.grad.abs().sum()) for p in model.weighting_encoder.parameters() if p.grad is not None) > 0
 
 
 def test_augmented_view_is_used(batch):
@@ -151,9 +161,13 @@ def test_stripped_model_saves_lean_and_loads_with_auto_class(tmp_path, batch):
         assert torch.allclose(model(**inputs).logits, reloaded(**inputs).logits, atol=1e-6)
 
 
-def test_saved_folder_loads_without_hf_sentiment(tmp_path, batch, python_without_hf_sentiment):
+@pytest.mark.parametrize(("weighting", "strip"), [("shared", False), ("separate", True)])
+def test_saved_folder_loads_without_hf_sentiment(tmp_path, batch, python_without_hf_sentiment, weighting, strip):
+    # Both checkpoint shapes a user shares: with the weighting head, and the lean stripped one.
     torch.manual_seed(6)
-    model = tiny(weighting_network="shared").eval()
+    model = tiny(weighting_network=weighting).eval()
+    if strip:
+        model.strip_weighting_network()
     folder = tmp_path / "lcl"
     model.save_pretrained(folder)
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask")}
