@@ -13,6 +13,7 @@ cross-validation, one fold per seed, so its spread mixes seeds and folds).
 
     python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl [--datasets sst5 ...] [--arms ...]
     python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl --table
+    python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl --per_class goemotions
 
 `--confusion_dir DIR` keeps each new run's test confusion matrix as a PNG.
 """
@@ -93,12 +94,33 @@ def run_one(
     }
 
 
-def paired_gain(chosen: list[dict], baseline: list[dict]) -> str:
-    """Macro-F1 minus CE's on the same seed (and fold), mean ± std over the pairs: the seed's (and
-    fold's) own difficulty cancels, which the per-arm spreads mix in."""
-    ce = {(r["seed"], r["fold"]): r["test_macro_f1"] for r in baseline}
-    gains = [r["test_macro_f1"] - ce[r["seed"], r["fold"]] for r in chosen if (r["seed"], r["fold"]) in ce]
+def paired_gain(chosen: list[dict], baseline: list[dict], key: str = "test_macro_f1") -> str:
+    """`key` (macro-F1 by default) minus CE's on the same seed (and fold), mean ± std over the
+    pairs: the seed's (and fold's) own difficulty cancels, which the per-arm spreads mix in."""
+    ce = {(r["seed"], r["fold"]): r[key] for r in baseline}
+    gains = [r[key] - ce[r["seed"], r["fold"]] for r in chosen if (r["seed"], r["fold"]) in ce]
     return mean_std(gains, signed=True)
+
+
+def per_class_table(runs: list[dict], dataset: str, cap: int | None = None) -> str:
+    """Test F1 per class: CE's, and each other arm's paired difference to it (the runs of
+    `dataset` trained on `cap` rows). Rows follow the dataset's label order."""
+    chosen = [r for r in runs if (r["dataset"], r.get("max_train_samples")) == (dataset, cap)]
+    baseline = [r for r in chosen if r["arm"] == "ce"]
+    if not baseline:
+        raise SystemExit(f"no CE runs of {dataset} (max_train_samples={cap}) recorded")
+    classes = [key.removeprefix("test_f1_") for key in baseline[0] if key.startswith("test_f1_")]
+    arms = [arm for arm in ARMS if arm != "ce" and any(r["arm"] == arm for r in chosen)]
+    rows = [
+        f"| class | ce F1 ({len(baseline)} runs) | " + " | ".join(f"{arm} Δ F1" for arm in arms) + " |",
+        "|---|---|" + "---|" * len(arms),
+    ]
+    for name in classes:
+        key = f"test_f1_{name}"
+        cells = [mean_std([r[key] for r in baseline])]
+        cells += [paired_gain([r for r in chosen if r["arm"] == arm], baseline, key) for arm in arms]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def table(runs: list[dict]) -> str:
@@ -140,7 +162,16 @@ def main() -> None:
         "--confusion_dir", default=None, help="Keep each run's test confusion-matrix PNG in this folder."
     )
     parser.add_argument("--table", action="store_true", help="Only print the table of the runs recorded so far.")
+    parser.add_argument(
+        "--per_class",
+        choices=DATASETS,
+        default=None,
+        help="Only print test F1 per class for this dataset's recorded runs (with --max_train_samples: the capped ones).",
+    )
     args = parser.parse_args()
+    if args.per_class is not None:
+        print(per_class_table(RunLog(args.results).runs, args.per_class, args.max_train_samples))
+        return
 
     log = RunLog(args.results)
     if not args.table:
