@@ -6,10 +6,13 @@ for every arm, the best epoch chosen on dev (macro-F1), test scored once. Runs a
 JSON-lines file, so an interrupted benchmark resumes where it stopped.
 
 Arms: ce; ce_supcon; lcl_separate (the paper's second encoder); lcl_shared (a light head on the
-shared encoder); all with the default dropout view. On request (`--arms`): lcl_separate_synonym and
-lcl_shared_synonym, the same with the authors' WordNet synonym view. Datasets: goemotions (single-label subset, 28 classes), tweeteval_emotion (4),
-sst5, sst2, empathetic_dialogues (32; validation split only offline: 5-fold stratified
-cross-validation, one fold per seed, so its spread mixes seeds and folds).
+shared encoder); all with the default dropout view. On request (`--arms`): lcl_separate_synonym
+and lcl_shared_synonym, the same with the authors' WordNet synonym view; lcl_shared_detached, the
+shared head with LCL's gradient kept out of the weighting head (`--no_weighting_gradient`).
+
+Datasets: goemotions (single-label subset, 28 classes), tweeteval_emotion (4), sst5, sst2,
+empathetic_dialogues (32; validation split only offline: 5-fold stratified cross-validation, one
+fold per seed, so its spread mixes seeds and folds).
 
     python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl [--datasets sst5 ...] [--arms ...]
     python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl --table
@@ -40,6 +43,12 @@ ARMS = {
         "augmentation": "synonym",
     },
     "lcl_shared_synonym": {"contrastive_loss": "label_aware", "weighting_network": "shared", "augmentation": "synonym"},
+    # An ablation: LCL's gradient kept out of the shared head (and so out of the encoder's weighting path).
+    "lcl_shared_detached": {
+        "contrastive_loss": "label_aware",
+        "weighting_network": "shared",
+        "weighting_gradient": False,
+    },
 }
 MAIN_ARMS = ("ce", "ce_supcon", "lcl_separate", "lcl_shared")
 DATASETS = ("goemotions", "tweeteval_emotion", "sst5", "sst2", "empathetic_dialogues")
