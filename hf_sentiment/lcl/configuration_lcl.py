@@ -34,10 +34,11 @@ class LCLConfig(PreTrainedConfig):
         weighting_ce_weight (`float`, defaults to 0.5): weight of the weighting network's own
             cross-entropy.
         weighting_gradient (`bool`, defaults to `True`): whether the contrastive loss's gradient
-            reaches the weighting network (the authors' code does not detach it). All positives
-            of an anchor share its class, so LCL is linear in the true-class weight `w_i[y_i]`
-            and lowering that weight lowers the loss; only the network's own cross-entropy pulls
-            back. With `"shared"` that push reaches the main encoder as well; `False` keeps it out.
+            reaches the weighting network (the authors' code does not detach it). The loss can
+            then fall by changing the weights rather than the embeddings (the true-class weight
+            `w_i[y_i]` multiplies every positive term and enters the denominator); only the
+            network's own cross-entropy ties the weights to the labels. With `"shared"` that
+            gradient reaches the main encoder as well; `False` keeps it out.
         include_weighting_network (`bool`, defaults to `True`): whether the model holds the
             weighting network; `strip_weighting_network()` sets it to `False` for a lean
             inference checkpoint.
