@@ -249,9 +249,9 @@ def main(
             else ""
         ),
     )  # fmt: skip
-    if training_args.push_to_hub:  # the card above goes up with the folder (save_model pushed without it)
-        trainer.push_to_hub()
     rows = _check_saved_predictions(model, training_args.output_dir, encoded["test"], tokenizer)
+    if training_args.push_to_hub:  # checked first; the card above goes up with the folder
+        trainer.push_to_hub()
     logger.info(
         "reloaded %s with AutoModelForSequenceClassification: the same logits on %d test rows; metrics: %s",
         training_args.output_dir,
@@ -272,8 +272,10 @@ def _check_saved_predictions(
     batch = DataCollatorWithPadding(tokenizer)([{name: row[name] for name in names} for row in sample]).to(model.device)
     model.eval()
     with torch.no_grad():
-        expected, got = model(**batch).logits, reloaded(**batch).logits
-    if not torch.allclose(expected, got, atol=1e-4):
+        expected, got = model(**batch).logits.float(), reloaded(**batch).logits.float()
+    # A model evaluated with --fp16_full_eval / --bf16_full_eval is saved (and reloaded) in half precision.
+    tolerance = 1e-4 if reloaded.dtype == torch.float32 else 1e-2
+    if not torch.allclose(expected, got, atol=tolerance, rtol=tolerance):
         raise RuntimeError(
             f"{folder}: the saved model's logits differ from the trained model's on the first {len(sample)} test rows "
             f"(largest difference {float((expected - got).abs().max()):.2e})"
