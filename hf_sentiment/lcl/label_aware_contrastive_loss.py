@@ -86,7 +86,7 @@ class LabelAwareContrastiveLoss(nn.Module):
             class_weights = None if class_weights is None else class_weights[labelled]
         # Labels index class_weights' columns: a stray -1 would silently read the last class's weight.
         if class_weights is not None and labels.numel() > 0:
-            low, high = int(labels.min()), int(labels.max())
+            low, high = torch.stack(torch.aminmax(labels)).tolist()  # one device sync, not two
             if low < 0 or high >= class_weights.shape[1]:
                 raise ValueError(
                     f"labels must be class ids in [0, {class_weights.shape[1]}) (the columns of class_weights) or "
