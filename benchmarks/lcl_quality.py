@@ -111,11 +111,16 @@ def paired_gain(chosen: list[dict], baseline: list[dict], key: str = "test_macro
     return mean_std(gains, signed=True)
 
 
+def runs_of(runs: list[dict], dataset: str, cap: int | None, arm: str | None = None) -> list[dict]:
+    """The runs of `dataset` trained on `cap` rows (`None`: all of them), of one `arm` if given."""
+    return [r for r in runs if (r["dataset"], r.get("max_train_samples")) == (dataset, cap) and arm in (None, r["arm"])]
+
+
 def per_class_table(runs: list[dict], dataset: str, cap: int | None = None) -> str:
     """Test F1 per class: CE's, and each other arm's paired difference to it (the runs of
     `dataset` trained on `cap` rows). Rows follow the dataset's label order."""
-    chosen = [r for r in runs if (r["dataset"], r.get("max_train_samples")) == (dataset, cap)]
-    baseline = [r for r in chosen if r["arm"] == "ce"]
+    chosen = runs_of(runs, dataset, cap)
+    baseline = runs_of(chosen, dataset, cap, "ce")
     if not baseline:
         raise SystemExit(f"no CE runs of {dataset} (max_train_samples={cap}) recorded")
     classes = [key.removeprefix("test_f1_") for key in baseline[0] if key.startswith("test_f1_")]
@@ -127,7 +132,7 @@ def per_class_table(runs: list[dict], dataset: str, cap: int | None = None) -> s
     for name in classes:
         key = f"test_f1_{name}"
         cells = [mean_std([r[key] for r in baseline])]
-        cells += [paired_gain([r for r in chosen if r["arm"] == arm], baseline, key) for arm in arms]
+        cells += [paired_gain(runs_of(chosen, dataset, cap, arm), baseline, key) for arm in arms]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -142,13 +147,9 @@ def table(runs: list[dict]) -> str:
         for cap in caps:
             name = dataset if cap is None else f"{dataset} (first {cap:,} train rows)"
             for arm in ARMS:
-                chosen = [
-                    r for r in runs if (r["dataset"], r["arm"], r.get("max_train_samples")) == (dataset, arm, cap)
-                ]
+                chosen = runs_of(runs, dataset, cap, arm)
                 if chosen:
-                    baseline = [
-                        r for r in runs if (r["dataset"], r["arm"], r.get("max_train_samples")) == (dataset, "ce", cap)
-                    ]
+                    baseline = runs_of(runs, dataset, cap, "ce")
                     cells = [mean_std([r[f"test_{key}"] for r in chosen]) for key, _ in METRICS]
                     cells.append(paired_gain(chosen, baseline) if arm != "ce" else "–")
                     rows.append(f"| {name} | {arm} | {len(chosen)} | " + " | ".join(cells) + " |")

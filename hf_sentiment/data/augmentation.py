@@ -230,8 +230,9 @@ class SynonymReplacement(TextAugmenter):
     Never replaced: words in ``stop_words`` (WordNet lists "in" as indium and "a" as vitamin A),
     words of fewer than 3 letters or not all letters (a WordPiece decode leaves contractions as
     "it ' s", and WordNet reads "s" as a second or sulfur) and words without synonyms. At least
-    ``min_words`` words are replaced where the sentence has that many candidates (EDA replaces ``max(1, α·words)``, so every sentence with a candidate changes;
-    at 0.1 per word alone, two thirds of short GoEmotions comments would come back unchanged). If
+    ``min_words`` words are replaced where the sentence has that many candidates (EDA replaces
+    ``max(1, α·words)``, so every sentence with a candidate changes; at 0.1 per word alone, two
+    thirds of short GoEmotions comments would come back unchanged). If
     every word of the sequence is drawn, one is spared, so the view always keeps part of the
     original. A view that would grow past the tokenizer's ``model_max_length`` (when the original
     fits) comes back unchanged instead.
