@@ -51,8 +51,7 @@ from .softmcl import (
     SoftMCLTrainingArguments,
 )
 from .training import LossPartsTrainer
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "DataCollatorForSoftMCL",

@@ -128,7 +128,7 @@ def build_model_card(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown model kind {kind!r}; choose one of {sorted(KINDS)}.")
-    from .. import __version__
+    from ..version import __version__
 
     meta = KINDS[kind]
     hub_base = base_model if base_model and is_hub_id(base_model) else None
