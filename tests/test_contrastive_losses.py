@@ -1,4 +1,5 @@
-"""LabelAwareContrastiveLoss and SupConLoss against a loop over the formula."""
+"""The losses of `hf_sentiment.losses` (LabelAwareContrastiveLoss, SupConLoss, SoftContrastiveLoss,
+BoundaryContrastiveLoss) against a loop over the formula."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import math
 import pytest
 import torch
 
-from hf_sentiment.losses import LabelAwareContrastiveLoss, SupConLoss
+from hf_sentiment.losses import (
+    BoundaryContrastiveLoss,
+    LabelAwareContrastiveLoss,
+    SoftContrastiveLoss,
+    SupConLoss,
+    soft_contrastive_loss,
+)
 
 
 def direct_loss(z: torch.Tensor, labels: list[int], weights: torch.Tensor | None, tau: float) -> torch.Tensor:
@@ -140,3 +147,92 @@ def test_half_precision_inputs_give_the_float32_loss():
     with torch.autocast("cpu", dtype=torch.bfloat16):  # what Trainer's --bf16 wraps the forward in
         autocast = LabelAwareContrastiveLoss()(z.float(), labels, weights.float())
     assert autocast.dtype == torch.float32 and autocast.item() == pytest.approx(got.item(), rel=1e-6)
+
+
+# ------------------------------------------------------------------ SoftMCL's soft contrastive loss
+def direct_soft_loss(queries, query_valence, keys, key_valence, tau: float) -> float:
+    """L = -(1/N) Σ_i Σ_j q_ij log p_ij, q_ij = s_ij / Σ_k s_ik, s_ij = 1 - |v_i - v_j|,
+    p_ij = exp(z_i·k_j/τ) / Σ_k exp(z_i·k_k/τ); one scalar at a time, in float64."""
+    total = 0.0
+    for i in range(len(queries)):
+        s = [1.0 - abs(float(query_valence[i]) - float(key_valence[j])) for j in range(len(keys))]
+        logits = [float(queries[i].double() @ keys[j].double()) / tau for j in range(len(keys))]
+        log_norm = math.log(sum(math.exp(x) for x in logits))
+        total -= sum(s_ij / sum(s) * (logit - log_norm) for s_ij, logit in zip(s, logits))
+    return total / len(queries)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_soft_contrastive_loss_matches_loop(seed):
+    torch.manual_seed(seed)
+    queries = torch.nn.functional.normalize(torch.randn(6, 5), dim=-1)
+    keys = torch.nn.functional.normalize(torch.randn(11, 5), dim=-1)
+    query_valence, key_valence = torch.rand(6), torch.rand(11)
+    got = SoftContrastiveLoss(temperature=0.2)(queries, query_valence, keys, key_valence)
+    expected = direct_soft_loss(queries, query_valence, keys, key_valence, 0.2)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+    # The module is the function the model calls, to the bit.
+    assert torch.equal(got, soft_contrastive_loss(queries, query_valence, keys, key_valence, 0.2))
+
+
+def test_soft_contrastive_loss_module_edges():
+    with pytest.raises(ValueError, match="temperature"):
+        SoftContrastiveLoss(temperature=0.0)
+    queries = torch.zeros(0, 4, requires_grad=True)
+    loss = SoftContrastiveLoss()(queries, torch.zeros(0), torch.randn(3, 4), torch.rand(3))
+    assert loss.item() == 0.0 and loss.requires_grad
+
+
+# ------------------------------------------------------------------ FCKT's boundary InfoNCE
+def direct_boundary_loss(hidden, token_mask, spans, tau: float) -> torch.Tensor:
+    """mean over aspects of ½ (ℓ(b, e) + ℓ(e, b)), ℓ(a, p) = -log e^{s(a,p)/τ} / (e^{s(a,p)/τ} +
+    Σ_{k ∈ N} e^{s(a,k)/τ}), N: the sentence's masked-in tokens outside every aspect."""
+    z = torch.nn.functional.normalize(hidden.double(), dim=-1)
+    losses = []
+    for b in range(hidden.shape[0]):
+        gold = [tuple(span) for span in spans[b].tolist() if span[0] >= 0]
+        inside = {k for start, end in gold for k in range(start, end + 1)}
+        negatives = [k for k in range(hidden.shape[1]) if token_mask[b, k] and k not in inside]
+        for start, end in gold:
+            terms = []
+            for anchor, positive in ((start, end), (end, start)):
+                pos = torch.exp(z[b, anchor] @ z[b, positive] / tau)
+                neg = sum(torch.exp(z[b, anchor] @ z[b, k] / tau) for k in negatives)
+                terms.append(-torch.log(pos / (pos + neg)))
+            losses.append(0.5 * (terms[0] + terms[1]))
+    return sum(losses) / len(losses)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_boundary_contrastive_loss_matches_loop(seed):
+    torch.manual_seed(seed)
+    hidden = torch.randn(3, 9, 6)
+    mask = torch.ones(3, 9, dtype=torch.bool)
+    mask[:, 0] = mask[:, -1] = False
+    mask[2, 6:] = False  # a shorter sentence
+    # Two aspects (one of one token), one aspect and padding, one aspect in the short sentence.
+    spans = torch.tensor([[[1, 2], [5, 5]], [[3, 4], [-100, -100]], [[2, 3], [-100, -100]]])
+    got = BoundaryContrastiveLoss(temperature=0.3)(hidden, mask, spans)
+    assert got.item() == pytest.approx(direct_boundary_loss(hidden, mask, spans, 0.3).item(), rel=1e-5)
+
+
+def test_boundary_contrastive_loss_gradients_match_loop():
+    torch.manual_seed(5)
+    hidden = torch.randn(2, 7, 4, dtype=torch.float64, requires_grad=True)
+    mask = torch.ones(2, 7, dtype=torch.bool)
+    spans = torch.tensor([[[1, 3]], [[2, 2]]])
+    BoundaryContrastiveLoss(temperature=0.5)(hidden, mask, spans).backward()
+    got = hidden.grad.clone()
+    hidden.grad = None
+    direct_boundary_loss(hidden, mask, spans, 0.5).backward()
+    torch.testing.assert_close(got, hidden.grad, rtol=1e-6, atol=1e-9)
+
+
+def test_boundary_contrastive_loss_without_aspects_is_zero_with_a_gradient_path():
+    hidden = torch.randn(2, 5, 4, requires_grad=True)
+    loss = BoundaryContrastiveLoss()(hidden, torch.ones(2, 5, dtype=torch.bool), torch.full((2, 1, 2), -100))
+    assert loss.item() == 0.0
+    loss.backward()
+    assert hidden.grad is not None
+    with pytest.raises(ValueError, match="temperature"):
+        BoundaryContrastiveLoss(temperature=-1.0)

@@ -29,7 +29,7 @@ from ..fckt.alignment import (
     char_span_to_token_span,
     word_char_spans,
 )
-from ..fckt.modeling_fckt import IGNORE_INDEX
+from ..fckt.configuration_fckt import IGNORE_INDEX
 from .errors import ReadReport
 
 logger = logging.getLogger(__name__)

@@ -2,6 +2,7 @@
 
 from transformers import AutoConfig, AutoModel
 
+from .boundary_contrastive_loss import BoundaryContrastiveLoss
 from .configuration_fckt import FCKTConfig
 from .modeling_fckt import FCKTForTargetedSentiment, FCKTOutput, FCKTPreTrainedModel
 
@@ -13,6 +14,7 @@ AutoConfig.register(FCKTConfig.model_type, FCKTConfig, exist_ok=True)
 AutoModel.register(FCKTConfig, FCKTForTargetedSentiment, exist_ok=True)
 
 __all__ = [
+    "BoundaryContrastiveLoss",
     "FCKTConfig",
     "FCKTForTargetedSentiment",
     "FCKTOutput",

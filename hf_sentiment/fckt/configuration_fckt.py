@@ -12,6 +12,12 @@ from transformers import AutoConfig, BertConfig, PreTrainedConfig
 
 DEFAULT_POLARITIES = ("positive", "negative", "neutral")
 
+#: Padding of `aspect_spans` / `aspect_labels` (the `CrossEntropyLoss` convention). Here, not in the
+#: modeling file, so that the data encoder and the pipeline read it without importing the model.
+IGNORE_INDEX = -100
+#: [CLS] / <s>: the boundary target of a sentence without aspects.
+NULL_POSITION = 0
+
 #: The `targeted-sentiment` pipeline a saved folder carries (`pipeline_fckt.py` beside the model),
 #: as `transformers.pipeline` reads it from `config.custom_pipelines`.
 TARGETED_SENTIMENT_PIPELINE = {
@@ -23,6 +29,19 @@ def _registered_here(task: str) -> bool:
     from transformers.pipelines import PIPELINE_REGISTRY
 
     return task in PIPELINE_REGISTRY.get_supported_tasks()
+
+
+def _backbone_config(backbone_config: PreTrainedConfig | dict[str, Any] | None) -> PreTrainedConfig:
+    """`backbone_config` as a configuration object: a `dict` (it must name its `model_type`) goes
+    through `AutoConfig.for_model`, `None` gives a BERT-base configuration."""
+    if isinstance(backbone_config, dict):
+        backbone_config = dict(backbone_config)
+        if "model_type" not in backbone_config:
+            raise ValueError("FCKTConfig: `backbone_config` given as a dict needs a 'model_type' key.")
+        backbone_config = AutoConfig.for_model(**backbone_config)
+    elif backbone_config is None:
+        backbone_config = BertConfig()
+    return backbone_config
 
 
 class FCKTConfig(PreTrainedConfig):
@@ -93,13 +112,7 @@ class FCKTConfig(PreTrainedConfig):
         custom_pipelines: dict[str, dict[str, Any]] | None = None,
         **kwargs: Any,
     ) -> None:
-        if isinstance(backbone_config, dict):
-            backbone_config = dict(backbone_config)
-            if "model_type" not in backbone_config:
-                raise ValueError("FCKTConfig: `backbone_config` given as a dict needs a 'model_type' key.")
-            backbone_config = AutoConfig.for_model(**backbone_config)
-        elif backbone_config is None:
-            backbone_config = BertConfig()
+        backbone_config = _backbone_config(backbone_config)
         if "id2label" not in kwargs and "num_labels" not in kwargs:
             kwargs["id2label"] = dict(enumerate(DEFAULT_POLARITIES))
         if not 0.0 <= gold_span_ratio <= 1.0:
@@ -135,6 +148,12 @@ class FCKTConfig(PreTrainedConfig):
         return self.backbone_config.hidden_size
 
     @property
+    def initializer_range(self) -> float:
+        """The backbone's `initializer_range` (0.02 where it has none): `PreTrainedModel._init_weights`
+        reads it here to initialise the heads on the encoder's scale."""
+        return getattr(self.backbone_config, "initializer_range", 0.02)
+
+    @property
     def custom_pipelines(self) -> dict[str, dict[str, Any]]:
         """The pipelines the saved folder carries, less any task this process has registered.
 
@@ -154,4 +173,4 @@ class FCKTConfig(PreTrainedConfig):
         return output
 
 
-__all__ = ["FCKTConfig"]
+__all__ = ["IGNORE_INDEX", "NULL_POSITION", "FCKTConfig"]

@@ -35,10 +35,8 @@ from transformers import AutoModel, PreTrainedModel
 from transformers.dynamic_module_utils import custom_object_save
 from transformers.utils import ModelOutput
 
-from .configuration_fckt import FCKTConfig
-
-IGNORE_INDEX = -100
-NULL_POSITION = 0  # [CLS] / <s>: the boundary target of a sentence without aspects
+from .boundary_contrastive_loss import BoundaryContrastiveLoss
+from .configuration_fckt import IGNORE_INDEX, NULL_POSITION, FCKTConfig
 
 
 @dataclass
@@ -84,14 +82,9 @@ class FCKTPreTrainedModel(PreTrainedModel):
     base_model_prefix = "encoder"
     main_input_name = "input_ids"
     supports_gradient_checkpointing = True
-
-    def _init_weights(self, module: nn.Module) -> None:
-        # The encoder is a PreTrainedModel and initialises itself; this covers FCKT's own heads.
-        std = getattr(self.config.backbone_config, "initializer_range", 0.02)
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, mean=0.0, std=std)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
+    # No `_init_weights` here: `PreTrainedModel`'s own gives the heads' `nn.Linear` layers
+    # N(0, `config.initializer_range`), the backbone's value, and zero biases; the encoder, a
+    # `PreTrainedModel` too, initialises itself.
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
         """`PreTrainedModel.save_pretrained`, plus the `targeted-sentiment` pipeline's code beside the
@@ -270,38 +263,11 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
     def contrastive_loss(
         self, hidden: torch.Tensor, token_mask: torch.Tensor, aspect_spans: torch.Tensor
     ) -> torch.Tensor:
-        """L_cl: token-level InfoNCE on aspect boundaries.
-
-        For each gold aspect, the start token's positive is its end token (and vice versa); the
-        negatives are the tokens of the same sentence outside every aspect. With cosine
-        similarity `s` and temperature τ, for anchor `a` and positive `p`:
-        `-log exp(s(a, p)/τ) / (exp(s(a, p)/τ) + Σ_neg exp(s(a, k)/τ))`, averaged over both anchors
-        of all aspects. Vectorised: O(A · n · d), no `n × n` matrix.
-        """
-        present = aspect_spans[..., 0] >= 0  # (B, A)
-        if not present.any():
-            return hidden.sum() * 0.0
-        seq_len = hidden.shape[1]
-        z = F.normalize(hidden, dim=-1)
-        starts = aspect_spans[..., 0].clamp(min=0)
-        ends = aspect_spans[..., 1].clamp(min=0)
-        positions = torch.arange(seq_len, device=hidden.device)
-        in_aspect = (
-            (positions >= starts.unsqueeze(-1)) & (positions <= ends.unsqueeze(-1)) & present.unsqueeze(-1)
-        ).any(1)
-        negatives = token_mask & ~in_aspect  # (B, n)
-
-        tau = self.config.contrastive_temperature
-        z_start = z.gather(1, starts.unsqueeze(-1).expand(-1, -1, z.shape[-1]))  # (B, A, d)
-        z_end = z.gather(1, ends.unsqueeze(-1).expand(-1, -1, z.shape[-1]))
-        positive = (z_start * z_end).sum(-1) / tau  # (B, A)
-        losses = []
-        for anchor in (z_start, z_end):
-            negative = _mask_padding(torch.einsum("bad,bnd->ban", anchor, z) / tau, negatives.unsqueeze(1))
-            denominator = torch.logsumexp(torch.cat([positive.unsqueeze(-1), negative], dim=-1), dim=-1)
-            losses.append(denominator - positive)
-        per_aspect = 0.5 * (losses[0] + losses[1])
-        return per_aspect[present].mean()
+        """L_cl: token-level InfoNCE on aspect boundaries at the configured τ (see
+        [`BoundaryContrastiveLoss`] for the formula); `hidden` `(B, n, d)`, `token_mask` `(B, n)`,
+        `aspect_spans` `(B, A, 2)`, returns `()`."""
+        # Built per call so that the configured τ is the one in force.
+        return BoundaryContrastiveLoss(self.config.contrastive_temperature)(hidden, token_mask, aspect_spans)
 
     # ----------------------------------------------------------------- decode
 

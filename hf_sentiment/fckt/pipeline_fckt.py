@@ -31,7 +31,7 @@ from .alignment import (
     char_span_to_token_span,
     word_char_spans,
 )
-from .modeling_fckt import IGNORE_INDEX
+from .configuration_fckt import IGNORE_INDEX
 
 
 class TargetedSentimentPipeline(ChunkPipeline):

@@ -15,6 +15,20 @@ VIEWS = ("embedding_dropout", "encoder_dropout")
 POOLINGS = ("cls", "mean")
 
 
+# Copied from hf_sentiment.fckt.configuration_fckt._backbone_config with FCKT->LCL
+def _backbone_config(backbone_config: PreTrainedConfig | dict[str, Any] | None) -> PreTrainedConfig:
+    """`backbone_config` as a configuration object: a `dict` (it must name its `model_type`) goes
+    through `AutoConfig.for_model`, `None` gives a BERT-base configuration."""
+    if isinstance(backbone_config, dict):
+        backbone_config = dict(backbone_config)
+        if "model_type" not in backbone_config:
+            raise ValueError("LCLConfig: `backbone_config` given as a dict needs a 'model_type' key.")
+        backbone_config = AutoConfig.for_model(**backbone_config)
+    elif backbone_config is None:
+        backbone_config = BertConfig()
+    return backbone_config
+
+
 class LCLConfig(PreTrainedConfig):
     r"""Configuration of [`LCLForSequenceClassification`].
 
@@ -74,13 +88,7 @@ class LCLConfig(PreTrainedConfig):
         classifier_dropout: float = 0.1,
         **kwargs: Any,
     ) -> None:
-        if isinstance(backbone_config, dict):
-            backbone_config = dict(backbone_config)
-            if "model_type" not in backbone_config:
-                raise ValueError("LCLConfig: `backbone_config` given as a dict needs a 'model_type' key.")
-            backbone_config = AutoConfig.for_model(**backbone_config)
-        elif backbone_config is None:
-            backbone_config = BertConfig()
+        backbone_config = _backbone_config(backbone_config)
         for name, value, allowed in (
             ("contrastive_loss", contrastive_loss, CONTRASTIVE_LOSSES),
             ("weighting_network", weighting_network, WEIGHTING_NETWORKS),
@@ -114,9 +122,17 @@ class LCLConfig(PreTrainedConfig):
             # transformers v5 no longer derives it.
             self.label2id = {label: index for index, label in self.id2label.items()}
 
+    # Copied from hf_sentiment.fckt.configuration_fckt.FCKTConfig.hidden_size
     @property
     def hidden_size(self) -> int:
         return self.backbone_config.hidden_size
+
+    # Copied from hf_sentiment.fckt.configuration_fckt.FCKTConfig.initializer_range
+    @property
+    def initializer_range(self) -> float:
+        """The backbone's `initializer_range` (0.02 where it has none): `PreTrainedModel._init_weights`
+        reads it here to initialise the heads on the encoder's scale."""
+        return getattr(self.backbone_config, "initializer_range", 0.02)
 
     @property
     def uses_weighting_network(self) -> bool:

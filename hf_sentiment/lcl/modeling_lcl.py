@@ -55,14 +55,9 @@ class LCLPreTrainedModel(PreTrainedModel):
     base_model_prefix = "encoder"
     main_input_name = "input_ids"
     supports_gradient_checkpointing = True
-
-    def _init_weights(self, module: nn.Module) -> None:
-        # Encoders are PreTrainedModels and initialise themselves; this covers the heads.
-        std = getattr(self.config.backbone_config, "initializer_range", 0.02)
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, mean=0.0, std=std)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
+    # No `_init_weights` here: `PreTrainedModel`'s own gives the heads' `nn.Linear` layers
+    # N(0, `config.initializer_range`), the backbone's value, and zero biases; the encoder, a
+    # `PreTrainedModel` too, initialises itself.
 
 
 class LCLForSequenceClassification(LCLPreTrainedModel):
@@ -249,8 +244,10 @@ def _encoder_inputs(
     return {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
 
 
+# Copied from hf_sentiment.fckt.modeling_fckt._encoder_without_pooler with FCKT->LCL
 def _encoder_without_pooler(config: LCLConfig) -> PreTrainedModel:
-    """The encoder for `config.backbone_config`, without a pooler where its class has one."""
+    """The encoder for `config.backbone_config`, without the pooler LCL never uses where the
+    encoder class has one (BERT-like classes take `add_pooling_layer`; others do not)."""
     try:
         return AutoModel.from_config(config.backbone_config, add_pooling_layer=False)
     except TypeError:

@@ -4,12 +4,8 @@ model and trainer."""
 from transformers import AutoConfig, AutoModelForPreTraining
 
 from .configuration_softmcl import SoftMCLConfig
-from .modeling_softmcl import (
-    SoftMCLForPreTraining,
-    SoftMCLOutput,
-    SoftMCLPreTrainedModel,
-    soft_contrastive_loss,
-)
+from .modeling_softmcl import SoftMCLForPreTraining, SoftMCLOutput, SoftMCLPreTrainedModel
+from .soft_contrastive_loss import SoftContrastiveLoss, soft_contrastive_loss
 from .trainer_softmcl import SoftMCLTrainer, SoftMCLTrainingArguments
 
 SoftMCLConfig.register_for_auto_class()
@@ -24,5 +20,6 @@ __all__ = [
     "SoftMCLPreTrainedModel",
     "SoftMCLTrainer",
     "SoftMCLTrainingArguments",
+    "SoftContrastiveLoss",
     "soft_contrastive_loss",
 ]

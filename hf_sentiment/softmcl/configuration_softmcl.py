@@ -10,6 +10,20 @@ from typing import Any
 from transformers import AutoConfig, BertConfig, PreTrainedConfig
 
 
+# Copied from hf_sentiment.fckt.configuration_fckt._backbone_config with FCKT->SoftMCL
+def _backbone_config(backbone_config: PreTrainedConfig | dict[str, Any] | None) -> PreTrainedConfig:
+    """`backbone_config` as a configuration object: a `dict` (it must name its `model_type`) goes
+    through `AutoConfig.for_model`, `None` gives a BERT-base configuration."""
+    if isinstance(backbone_config, dict):
+        backbone_config = dict(backbone_config)
+        if "model_type" not in backbone_config:
+            raise ValueError("SoftMCLConfig: `backbone_config` given as a dict needs a 'model_type' key.")
+        backbone_config = AutoConfig.for_model(**backbone_config)
+    elif backbone_config is None:
+        backbone_config = BertConfig()
+    return backbone_config
+
+
 class SoftMCLConfig(PreTrainedConfig):
     r"""Configuration of [`SoftMCLForPreTraining`].
 
@@ -59,13 +73,7 @@ class SoftMCLConfig(PreTrainedConfig):
         gather_keys: bool = True,
         **kwargs: Any,
     ) -> None:
-        if isinstance(backbone_config, dict):
-            backbone_config = dict(backbone_config)
-            if "model_type" not in backbone_config:
-                raise ValueError("SoftMCLConfig: `backbone_config` given as a dict needs a 'model_type' key.")
-            backbone_config = AutoConfig.for_model(**backbone_config)
-        elif backbone_config is None:
-            backbone_config = BertConfig()
+        backbone_config = _backbone_config(backbone_config)
         for name, value in (
             ("mlm_weight", mlm_weight),
             ("word_weight", word_weight),
@@ -100,9 +108,17 @@ class SoftMCLConfig(PreTrainedConfig):
         self.gather_keys = gather_keys
         super().__init__(**kwargs)
 
+    # Copied from hf_sentiment.fckt.configuration_fckt.FCKTConfig.hidden_size
     @property
     def hidden_size(self) -> int:
         return self.backbone_config.hidden_size
+
+    # Copied from hf_sentiment.fckt.configuration_fckt.FCKTConfig.initializer_range
+    @property
+    def initializer_range(self) -> float:
+        """The backbone's `initializer_range` (0.02 where it has none): `PreTrainedModel._init_weights`
+        reads it here to initialise the heads on the encoder's scale."""
+        return getattr(self.backbone_config, "initializer_range", 0.02)
 
     @property
     def uses_key_encoder(self) -> bool:

@@ -41,43 +41,13 @@ from transformers import AutoModelForMaskedLM, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_softmcl import SoftMCLConfig
+from .soft_contrastive_loss import soft_contrastive_loss
 
 logger = logging.getLogger(__name__)
 
 #: Valence of an empty queue slot, an unrated sentence or a padding word slot (real valences are in [0, 1]).
 NO_VALENCE = -1.0
 LEVELS = ("word", "sentence")
-
-
-def soft_contrastive_loss(
-    queries: torch.Tensor,
-    query_valence: torch.Tensor,
-    keys: torch.Tensor,
-    key_valence: torch.Tensor,
-    temperature: float,
-) -> torch.Tensor:
-    r"""SoftMCL-style soft contrastive loss: cross-entropy between the valence-similarity
-    distribution and the representation-similarity distribution over the keys.
-
-    `s_ij = 1 − |v_i − v_j|`, `q_ij = s_ij / Σ_k s_ik`, `p_ij = softmax_j(z_i·k_j / τ)`,
-    `L = −(1/N) Σ_i Σ_j q_ij log p_ij`.
-
-    Args:
-        queries (`(N, p)`): L2-normalised query representations.
-        query_valence (`(N,)`): their valences in [0, 1].
-        keys (`(M, p)`): L2-normalised keys (batch keys, then queue).
-        key_valence (`(M,)`): their valences in [0, 1].
-        temperature: τ.
-
-    Returns:
-        `()`: the loss (0 with a gradient path when there is no query).
-    """
-    if queries.shape[0] == 0 or keys.shape[0] == 0:
-        return queries.sum() * 0.0
-    similarity = 1.0 - (query_valence[:, None] - key_valence[None, :]).abs()
-    target = similarity / similarity.sum(-1, keepdim=True).clamp_min(1e-12)
-    log_prediction = (queries @ keys.T / temperature).log_softmax(-1)
-    return -(target * log_prediction).sum(-1).mean()
 
 
 def pool_words(hidden: torch.Tensor, word_index: torch.Tensor, num_words: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,14 +116,9 @@ class SoftMCLPreTrainedModel(PreTrainedModel):
     config_class = SoftMCLConfig
     base_model_prefix = "softmcl"
     main_input_name = "input_ids"
-
-    def _init_weights(self, module: nn.Module) -> None:
-        # The backbone initialises itself; this covers the projections.
-        std = getattr(self.config.backbone_config, "initializer_range", 0.02)
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, mean=0.0, std=std)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
+    # No `_init_weights` here: `PreTrainedModel`'s own gives the heads' `nn.Linear` layers
+    # N(0, `config.initializer_range`), the backbone's value, and zero biases; the encoder, a
+    # `PreTrainedModel` too, initialises itself.
 
 
 class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
