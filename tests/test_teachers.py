@@ -41,9 +41,9 @@ from hf_sentiment.distill.teachers import (
     LocalTeacher,
     Teacher,
     TeacherConnectionError,
-    gguf_to_folder,
     label_probabilities_from_top_logprobs,
 )
+from hf_sentiment.offline import gguf_to_folder
 
 # Lengths deliberately out of order, so length-sorted batching has to put answers back.
 PROMPTS = [
@@ -174,7 +174,8 @@ def test_local_chat_template_and_pad_fallback(chat_model, chat_tokenizer):
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.pad_token = None  # a tokenizer without a pad token: the teacher pads with EOS
     teacher = LocalTeacher("tiny-chat", model=chat_model, tokenizer=tokenizer, batch_size=4, use_chat_template=True)
-    assert tokenizer.pad_token == tokenizer.eos_token
+    assert teacher.tokenizer.pad_token == tokenizer.eos_token
+    assert tokenizer.pad_token is None  # the caller's tokenizer is left alone
 
     texts = [f"user: {prompt}\nassistant:" for prompt in PROMPTS]
     assert [teacher.format_prompt(prompt) for prompt in PROMPTS] == texts
@@ -212,7 +213,7 @@ def test_local_label_distribution_equals_direct_softmax(teacher, model, tokenize
 def test_label_token_ids_refuses_labels_sharing_a_first_token(teacher, tokenizer):
     # " Not Intimate" and " Not sure" both start with the token "ĠNo" in the tiny vocabulary.
     assert tokenizer.convert_ids_to_tokens(tokenizer(" Not sure", add_special_tokens=False)["input_ids"][0]) == "ĠNo"
-    with pytest.raises(ValueError, match="start with the same token"):
+    with pytest.raises(ValueError, match="share a first token, 'ĠNo'"):
         teacher.label_distribution(PROMPTS, ["Not Intimate", "Not sure"], progress=False)
 
 

@@ -1,17 +1,19 @@
 """Targeted distillation (Zhang et al., 2025): teachers and their resumable cache, KnowDist and
 ICLDist data, and the PEFT student's trainer."""
 
+# `gguf_to_folder` lives with its user, `offline_llm_folder`; kept importable here.
+from ..offline import gguf_to_folder
 from .icldist import FORMATS, ICLTask, answer_icl_prompts, build_icl_prompts, sentibench_icl_tasks
 from .knowdist import KNOWDIST_TEMPLATES, answer_knowdist_prompts, build_knowdist_prompts
+from .label_distillation_loss import LabelDistillationLoss, label_kd_loss
 from .prompts import PromptTemplate, load_templates, save_templates
 from .teacher_cache import CachedTeacher, TeacherCache, cached_generate, cached_label_distribution
-from .teachers import EndpointTeacher, LocalTeacher, Teacher, TeacherConnectionError, gguf_to_folder
+from .teachers import EndpointTeacher, LocalTeacher, Teacher, TeacherConnectionError
 from .trainer_distill import (
     DataCollatorForDistillation,
     DistillationConfig,
     DistillationTrainer,
     default_lora_config,
-    label_kd_loss,
     prepare_distillation_dataset,
 )
 
@@ -24,6 +26,7 @@ __all__ = [
     "DistillationTrainer",
     "EndpointTeacher",
     "ICLTask",
+    "LabelDistillationLoss",
     "LocalTeacher",
     "PromptTemplate",
     "Teacher",

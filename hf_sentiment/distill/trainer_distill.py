@@ -11,7 +11,8 @@ teacher's distribution over them, e.g. from `Teacher.label_distribution`); then
 
 where `t` are the teacher's label log-probabilities and `s` the student's next-token logits at the
 answer's first position restricted to the first token of each label *in the student's own
-tokenizer*, so the term works when teacher and student tokenise differently.
+tokenizer*, so the term works when teacher and student tokenise differently (the KD term is
+[`LabelDistillationLoss`], in `label_distillation_loss.py`).
 
 The student is wrapped with `peft.get_peft_model` unless it already is a `PeftModel` or
 `use_peft=False` (full fine-tuning, e.g. as a baseline). `trainer.save_model()` writes the adapter
@@ -32,9 +33,10 @@ from datasets import Dataset
 from peft import LoraConfig, PeftConfig, PeftModel, get_peft_model
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainingArguments
 
+from ..causal_lm import first_label_token_ids, padding_token_id
 from ..data.errors import ReadReport
-from ..evaluation.sentibench import label_token_ids, padding_token_id
 from ..training import LossPartsTrainer
+from .label_distillation_loss import LabelDistillationLoss, label_kd_loss
 
 logger = logging.getLogger(__name__)
 
@@ -141,12 +143,13 @@ def prepare_distillation_dataset(
                     f"{len(probs)} teacher_label_probs."
                 )
             # The first student token of `" " + label`, as the answer follows the prompt.
-            first_tokens = [ids[0] for ids in label_token_ids(tokenizer, [c.strip() for c in choices], anchor="")]
-            if len(set(first_tokens)) != len(first_tokens):
+            try:
+                first_tokens = first_label_token_ids(tokenizer, [c.strip() for c in choices])
+            except ValueError as error:
                 raise ValueError(
-                    f"prepare_distillation_dataset: row {index}: labels {choices} share a first token in the "
-                    "student's tokenizer, so their label-level KD targets would collide; rename a label."
-                )
+                    f"prepare_distillation_dataset: row {index}: {error} in the student's tokenizer, so their "
+                    "label-level KD targets would collide; rename a label."
+                ) from error
             rows["label_token_ids"].append(first_tokens)
             rows["label_position"].append(len(prompt_ids) - 1)
             rows["teacher_label_probs"].append([float(p) for p in probs])
@@ -198,37 +201,6 @@ class DataCollatorForDistillation:
         return batch
 
 
-def label_kd_loss(
-    logits: torch.Tensor,
-    label_position: torch.Tensor,
-    label_token_ids: torch.Tensor,
-    teacher_probs: torch.Tensor,
-    temperature: float,
-) -> torch.Tensor:
-    """`T² · KL(teacher ‖ student)` over each row's verbalised labels, averaged over the rows that
-    have labels.
-
-    Args:
-        logits (`(B, n, V)`): the student's logits.
-        label_position (`(B,)`): the position whose logits predict the answer's first token.
-        label_token_ids (`(B, L)`): the labels' first student tokens, -1 for padding.
-        teacher_probs (`(B, L)`): the teacher's label distribution, 0 on padding.
-        temperature: T (applied to the student; the teacher's probabilities are sharpened or
-            softened as `p^(1/T)` renormalised).
-    """
-    valid = label_token_ids >= 0
-    rows = valid.any(-1)
-    if not rows.any():
-        return logits.sum() * 0.0
-    position_logits = logits[torch.arange(logits.shape[0], device=logits.device), label_position]
-    student = position_logits.gather(-1, label_token_ids.clamp_min(0)) / temperature
-    student = student.masked_fill(~valid, float("-inf")).log_softmax(-1)
-    teacher = teacher_probs.clamp_min(1e-12).log() / temperature
-    teacher = teacher.masked_fill(~valid, float("-inf")).log_softmax(-1)
-    kl = (teacher.exp() * (teacher - student)).masked_fill(~valid, 0.0).sum(-1)
-    return temperature**2 * kl[rows].mean()
-
-
 class DistillationTrainer(LossPartsTrainer):
     """A `Trainer` that distils teacher answers into a PEFT student.
 
@@ -258,6 +230,7 @@ class DistillationTrainer(LossPartsTrainer):
                 raise ValueError("DistillationTrainer needs `processing_class=tokenizer` or a `data_collator`.")
             kwargs["data_collator"] = DataCollatorForDistillation(tokenizer)
         super().__init__(model, args, *pargs, **kwargs)
+        self.label_kd_loss = LabelDistillationLoss(temperature=args.label_kd_temperature)
 
     def compute_loss(
         self,
@@ -278,12 +251,11 @@ class DistillationTrainer(LossPartsTrainer):
         scale = 1.0 / steps if accumulated else 1.0
         parts = {"sequence_loss": loss.detach() / scale}
         if self.args.label_kd_weight > 0 and kd_inputs["label_token_ids"] is not None:
-            kd = label_kd_loss(
+            kd = self.label_kd_loss(
                 outputs.logits,
                 kd_inputs["label_position"],
                 kd_inputs["label_token_ids"],
                 kd_inputs["teacher_label_probs"],
-                self.args.label_kd_temperature,
             )
             loss = loss + self.args.label_kd_weight * scale * kd
             parts["label_kd_loss"] = kd.detach()
@@ -311,6 +283,6 @@ __all__ = [
     "DistillationConfig",
     "DistillationTrainer",
     "default_lora_config",
-    "label_kd_loss",
+    "label_kd_loss",  # kept importable here; it lives in label_distillation_loss.py
     "prepare_distillation_dataset",
 ]

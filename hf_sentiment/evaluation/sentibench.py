@@ -47,21 +47,20 @@ Prompts are not truncated; a warning counts those longer than ``max_position_emb
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import os
 import random
 import statistics
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
-from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from ..causal_lm import generate_answers, label_token_ids, score_labels, with_padding_token
 from ..data.sentibench import (
     SENTIBENCH_TASKS,
     SentiBenchExample,
@@ -80,14 +79,10 @@ __all__ = [
     "SentiBenchTaskResult",
     "build_sentibench_prompts",
     "evaluate_sentibench",
-    "generate_answers",
-    "label_token_ids",
     "macro_f1",
     "micro_f1",
-    "padding_token_id",
     "parse_answer",
     "render_answer",
-    "score_labels",
 ]
 
 logger = logging.getLogger(__name__)
@@ -322,194 +317,6 @@ def macro_f1(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str
     return {"macro_f1": scores["macro_f1"] / 100, "accuracy": scores["accuracy"] / 100}
 
 
-# --- model calls --------------------------------------------------------------------------------
-
-
-def label_token_ids(
-    tokenizer: PreTrainedTokenizerBase,
-    labels: Sequence[str],
-    *,
-    anchor: str = ANSWER_KEY,
-    prefix: str = " ",
-) -> list[list[int]]:
-    """The token ids of each label as the continuation of ``anchor`` (the prompt's last text).
-
-    ``anchor + prefix + label`` is encoded and ``anchor``'s tokens are removed, so that tokenizers
-    that mark word starts (SentencePiece ``▁``) give the label's ids as they follow the prompt; when
-    the anchor's tokens are not a prefix (a merge across the boundary), ``prefix + label`` is
-    encoded alone, as the paper's scripts do.
-
-    Raises:
-        ValueError: If a label encodes to no token.
-    """
-    base = tokenizer(anchor, add_special_tokens=False)["input_ids"] if anchor else []
-    result = []
-    for label in labels:
-        full = tokenizer(anchor + prefix + label, add_special_tokens=False)["input_ids"]
-        if base and full[: len(base)] == base:
-            ids = full[len(base) :]
-        else:
-            ids = tokenizer(prefix + label, add_special_tokens=False)["input_ids"]
-        if not ids:
-            raise ValueError(f"label {label!r} encodes to no token")
-        result.append(list(ids))
-    return result
-
-
-def _device(model: torch.nn.Module) -> torch.device:
-    device = getattr(model, "device", None)
-    return device if isinstance(device, torch.device) else next(model.parameters()).device
-
-
-def _forward_parameters(model: torch.nn.Module) -> set[str]:
-    """The named parameters of the forward that will run (the base model's, under PEFT)."""
-    target = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return set(inspect.signature(target.forward).parameters)
-
-
-def _left_pad(
-    sequences: Sequence[Sequence[int]], pad_token_id: int, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Left-padded ``input_ids`` and ``attention_mask``, both ``(len(sequences), longest)``."""
-    longest = max(len(sequence) for sequence in sequences)
-    input_ids = torch.full((len(sequences), longest), pad_token_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(sequences), longest), dtype=torch.long)
-    for row, sequence in enumerate(sequences):
-        if sequence:
-            input_ids[row, longest - len(sequence) :] = torch.tensor(sequence, dtype=torch.long)
-            attention_mask[row, longest - len(sequence) :] = 1
-    return input_ids.to(device), attention_mask.to(device)
-
-
-def _last_logits(
-    model: torch.nn.Module, sequences: Sequence[Sequence[int]], pad_token_id: int, keep: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits at the last ``keep`` positions of left-padded ``sequences``.
-
-    Returns:
-        ``logits`` ``(B, keep, vocab)`` in float32 and the padded ``input_ids`` ``(B, T)``.
-    """
-    input_ids, attention_mask = _left_pad(sequences, pad_token_id, _device(model))
-    inputs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention_mask}
-    parameters = _forward_parameters(model)
-    if "position_ids" in parameters:
-        # Left padding would otherwise shift every position; generate() does the same.
-        inputs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    if "logits_to_keep" in parameters:
-        # Full-sequence logits over a 100k+ vocabulary would dominate memory.
-        inputs["logits_to_keep"] = keep
-    if "use_cache" in parameters:
-        inputs["use_cache"] = False
-    logits = model(**inputs).logits[:, -keep:]
-    return logits.float(), input_ids
-
-
-def _batches(n: int, batch_size: int, desc: str | None, show_progress: bool) -> Iterator[range]:
-    starts = range(0, n, batch_size)
-    for start in tqdm(starts, desc=desc, disable=not show_progress, unit="batch", leave=False):
-        yield range(start, min(start + batch_size, n))
-
-
-@torch.inference_mode()
-def score_labels(
-    model: torch.nn.Module,
-    prompt_ids: Sequence[Sequence[int]],
-    label_ids: Sequence[Sequence[int]],
-    *,
-    pad_token_id: int,
-    batch_size: int = 8,
-    desc: str | None = None,
-    show_progress: bool = False,
-) -> tuple[torch.Tensor, str]:
-    """Score every label as the continuation of every prompt.
-
-    With distinct first tokens (``method == "first_token"``) a label's score is the next-token
-    log-probability of its first token after the prompt: one forward pass per batch of prompts,
-    logits kept at the last position only. When two labels share their first token
-    (``method == "sum_logprob"``) each label's score is the summed log-probability of all its
-    tokens, from one forward pass over every (prompt, label) pair of the batch.
-
-    Args:
-        model: A causal LM returning ``logits`` ``(B, T, vocab)``.
-        prompt_ids: Token ids of each prompt (special tokens included as wanted), unpadded.
-        label_ids: Token ids of each label, e.g. from ``label_token_ids``.
-        pad_token_id: Id used for left padding (masked out).
-        batch_size: Prompts per forward pass.
-
-    Returns:
-        ``scores`` ``(len(prompt_ids), len(label_ids))`` float32 on the CPU (argmax = prediction)
-        and the method used.
-    """
-    if not label_ids or any(not ids for ids in label_ids):
-        raise ValueError("every label needs at least one token")
-    if not prompt_ids or any(not ids for ids in prompt_ids):
-        raise ValueError("score_labels needs at least one prompt, each of at least one token")
-    first = [ids[0] for ids in label_ids]
-    method = "first_token" if len(set(first)) == len(first) else "sum_logprob"
-    first_index = torch.tensor(first)
-    longest = max(len(ids) for ids in label_ids)
-    lengths = torch.tensor([len(ids) for ids in label_ids])
-    n_labels = len(label_ids)
-    scores = []
-    for batch in _batches(len(prompt_ids), batch_size, desc, show_progress):
-        if method == "first_token":
-            logits, _ = _last_logits(model, [prompt_ids[i] for i in batch], pad_token_id, keep=1)
-            log_probs = torch.log_softmax(logits[:, -1], dim=-1).cpu()  # (B, vocab)
-            scores.append(log_probs[:, first_index])
-            continue
-        pairs = [list(prompt_ids[i]) + list(ids) for i in batch for ids in label_ids]
-        logits, input_ids = _last_logits(model, pairs, pad_token_id, keep=longest + 1)
-        # Position t predicts token t + 1: the first `longest` kept positions predict the last
-        # `longest` tokens, of which each label owns its final len(label) ones.
-        log_probs = torch.log_softmax(logits[:, :-1], dim=-1)  # (B * L, longest, vocab)
-        targets = input_ids[:, -longest:].unsqueeze(-1)
-        token_scores = log_probs.gather(-1, targets).squeeze(-1).cpu()  # (B * L, longest)
-        owned = torch.arange(longest) >= (longest - lengths.repeat(len(batch))).unsqueeze(-1)
-        summed = torch.where(owned, token_scores, torch.zeros_like(token_scores)).sum(-1)
-        scores.append(summed.view(len(batch), n_labels))
-    return torch.cat(scores), method
-
-
-@torch.inference_mode()
-def generate_answers(
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    prompt_ids: Sequence[Sequence[int]],
-    *,
-    pad_token_id: int,
-    max_new_tokens: int = 64,
-    batch_size: int = 8,
-    desc: str | None = None,
-    show_progress: bool = False,
-) -> list[str]:
-    """Greedy continuations of left-padded prompts, decoded without special tokens.
-
-    Generation stops at a blank line (the end of an answer in the prompt format), at the model's
-    end-of-sequence token, or after ``max_new_tokens``. It is pure greedy search: sampling settings
-    and penalties in the model's own ``generation_config`` are not used.
-
-    Returns:
-        One decoded continuation (prompt excluded) per prompt.
-    """
-    eos = model.generation_config.eos_token_id if model.generation_config is not None else None
-    config = GenerationConfig(
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
-        num_beams=1,
-        pad_token_id=pad_token_id,
-        eos_token_id=eos if eos is not None else tokenizer.eos_token_id,
-        stop_strings=["\n\n"],
-    )
-    answers: list[str] = []
-    for batch in _batches(len(prompt_ids), batch_size, desc, show_progress):
-        input_ids, attention_mask = _left_pad([prompt_ids[i] for i in batch], pad_token_id, _device(model))
-        output = model.generate(
-            input_ids=input_ids, attention_mask=attention_mask, generation_config=config, tokenizer=tokenizer
-        )
-        answers += tokenizer.batch_decode(output[:, input_ids.shape[1] :], skip_special_tokens=True)
-    return answers
-
-
 # --- results ------------------------------------------------------------------------------------
 
 
@@ -668,22 +475,6 @@ def _positive_int(value: Any, name: str) -> int:
     return value
 
 
-def padding_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
-    """The id to pad with: the tokenizer's pad token, else (with a warning) its eos token.
-
-    Decoder-only tokenizers often ship without a pad token; every padded position is masked out,
-    so which token fills it does not change a score, only that one exists.
-    """
-    if tokenizer.pad_token_id is not None:
-        return tokenizer.pad_token_id
-    if tokenizer.eos_token_id is None:
-        raise ValueError("the tokenizer has neither a pad token nor an eos token to pad with; set tokenizer.pad_token")
-    logger.warning(
-        "the tokenizer has no pad token: padding with its eos token %r (padding is masked out)", tokenizer.eos_token
-    )
-    return tokenizer.eos_token_id
-
-
 def _encode(
     tokenizer: PreTrainedTokenizerBase, prompts: Sequence[SentiBenchPrompt], use_chat_template: bool
 ) -> list[list[int]]:
@@ -770,7 +561,8 @@ def evaluate_sentibench(
     if use_chat_template and not getattr(tokenizer, "chat_template", None):
         raise ValueError("use_chat_template=True but the tokenizer has no chat template")
     root = resolve_sentibench_root(data_dir)
-    pad_token_id = padding_token_id(tokenizer)
+    # Without a pad token the eos token pads, in a copy: the caller's tokenizer is not changed.
+    tokenizer = with_padding_token(tokenizer)
 
     results: dict[str, SentiBenchTaskResult] = {}
     was_training = model.training
@@ -787,7 +579,6 @@ def evaluate_sentibench(
                 max_examples=max_examples,
                 batch_size=batch_size,
                 max_new_tokens=max_new_tokens,
-                pad_token_id=pad_token_id,
                 use_chat_template=use_chat_template,
                 show_progress=show_progress,
             )
@@ -824,7 +615,6 @@ def _evaluate_task(
     max_examples: int | None,
     batch_size: int,
     max_new_tokens: int,
-    pad_token_id: int,
     use_chat_template: bool,
     show_progress: bool,
 ) -> SentiBenchTaskResult:
@@ -848,9 +638,9 @@ def _evaluate_task(
             too_long += _too_long(model, prompt_ids, max(len(ids) for ids in label_ids))
             scores, result.scoring = score_labels(
                 model,
+                tokenizer,
                 prompt_ids,
                 label_ids,
-                pad_token_id=pad_token_id,
                 batch_size=batch_size,
                 desc=desc,
                 show_progress=show_progress,
@@ -866,9 +656,9 @@ def _evaluate_task(
             model,
             tokenizer,
             prompt_ids,
-            pad_token_id=pad_token_id,
             max_new_tokens=max_new_tokens,
             batch_size=batch_size,
+            stop_strings=("\n\n",),  # a blank line ends an answer in the prompt format
             desc=desc,
             show_progress=show_progress,
         )
