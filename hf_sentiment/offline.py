@@ -62,9 +62,17 @@ def offline_llm_folder(name: str, cache_dir: str | Path | None = None) -> Path:
     de-quantised from its GGUF file once and kept under `cache_dir` (default
     `~/.cache/hf_sentiment/llms`); later calls return the folder at once.
 
+    Args:
+        name (`str`): one of `OFFLINE_LLMS`.
+        cache_dir (`str` or `os.PathLike`, *optional*): where the folders are kept (defaults to
+            `LLM_CACHE`).
+
+    Returns:
+        `Path`: the model folder.
+
     Raises:
-        ValueError: for an unknown name; ImportError: with the install command, when the package
-            is missing.
+        ValueError: for an unknown name.
+        ImportError: with the install command, when the package is missing.
     """
     if name not in OFFLINE_LLMS:
         raise ValueError(f"unknown offline LLM {name!r}; choose one of {sorted(OFFLINE_LLMS)}.")

@@ -33,11 +33,14 @@ class ICLTask:
     """One task's material for in-context prompts.
 
     Args:
-        name: the task's name.
-        examples: `(input text, gold answer)` pairs from the task's *train* split.
-        labels: the verbalised labels of a classification task; `None` for an extraction task
-            (answers are free text in the format its instructions describe).
-        instructions: phrasings of the task; `{labels}` is replaced by the label list.
+        name (`str`): the task's name.
+        examples (`Sequence[tuple[str, str]]`): `(input text, gold answer)` pairs from the task's
+            *train* split.
+        labels (`Sequence[str]`, *optional*): the verbalised labels of a classification task;
+            `None` for an extraction task (answers are free text in the format its instructions
+            describe).
+        instructions (`Sequence[str]`): phrasings of the task; `{labels}` is replaced by the label
+            list.
     """
 
     name: str
@@ -66,7 +69,7 @@ def build_icl_prompts(
     """`per_task` in-context prompts for every task, shuffled together.
 
     Returns:
-        Rows with `task`, `prompt` (ending with the answer prefix, e.g. `"...\\nAnswer:"`),
+        `datasets.Dataset`: Rows with `task`, `prompt` (ending with the answer prefix, e.g. `"...\\nAnswer:"`),
         `label_choices` (the verbalised labels as written in this prompt; empty for extraction)
         and `gold` (the query's gold answer, for analysis only; the student learns the teacher's).
     """
@@ -116,13 +119,15 @@ def answer_icl_prompts(
     """The teacher's answers as distillation rows.
 
     Args:
-        prompts: rows from [`build_icl_prompts`].
-        generate: `prompts -> answers` (e.g. a teacher's cached generation), for extraction rows.
-        label_distribution: `(prompts, labels) -> (N, L) probabilities`, for classification rows
-            (called once per distinct label list).
+        prompts (`datasets.Dataset`): rows from [`build_icl_prompts`].
+        generate (`Callable[[list[str]], list[str]]`): `prompts -> answers` (e.g. a teacher's
+            cached generation), for extraction rows.
+        label_distribution (`Callable[[list[str], list[str]], np.ndarray]`):
+            `(prompts, labels) -> (N, L) probabilities`, for classification rows (called once per
+            distinct label list).
 
     Returns:
-        `prompt`, `completion` (`" " + answer`), `task`, `label_choices`, `teacher_label_probs`
+        `datasets.Dataset`: `prompt`, `completion` (`" " + answer`), `task`, `label_choices`, `teacher_label_probs`
         (empty lists for extraction rows).
     """
     completions: list[str | None] = [None] * len(prompts)

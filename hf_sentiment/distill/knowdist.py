@@ -75,11 +75,15 @@ def build_knowdist_prompts(
     `prompt` (the student's bare instruction).
 
     Args:
-        texts: unlabelled texts (a list, or a `Dataset` with `text_column`). Empty and
-            whitespace-only texts are an error (they would teach the student to talk about nothing).
-        templates: the perspectives; default [`KNOWDIST_TEMPLATES`].
-        perspectives_per_text: ask only this many perspectives per text, drawn with `seed`
-            (all when `None`), to spread a teacher budget over more texts.
+        texts (`Sequence[str]` or `datasets.Dataset`): unlabelled texts (a list, or a `Dataset` with
+            `text_column`). Empty and whitespace-only texts are an error (they would teach the
+            student to talk about nothing).
+        templates (`Sequence[PromptTemplate]`, *optional*, defaults to `KNOWDIST_TEMPLATES`): the
+            perspectives.
+        text_column (`str`, *optional*, defaults to `"text"`): the column of a `Dataset` to read.
+        perspectives_per_text (`int`, *optional*): ask only this many perspectives per text, drawn
+            with `seed` (all when `None`), to spread a teacher budget over more texts.
+        seed (`int`, *optional*, defaults to 0): the seed of that draw.
     """
     if isinstance(texts, Dataset):
         if text_column not in texts.column_names:
@@ -112,11 +116,12 @@ def answer_knowdist_prompts(prompts: Dataset, generate: Callable[[list[str]], li
     """The teacher's answers to [`build_knowdist_prompts`] rows as distillation rows.
 
     Args:
-        prompts: rows with `teacher_prompt` and `prompt`.
-        generate: `prompts -> answers`, e.g. `CachedTeacher(teacher, cache).generate`.
+        prompts (`datasets.Dataset`): rows with `teacher_prompt` and `prompt`.
+        generate (`Callable[[list[str]], list[str]]`): `prompts -> answers`, e.g.
+            `CachedTeacher(teacher, cache).generate`.
 
     Returns:
-        `prompt` (the student's bare instruction), `completion` (`" " + answer`, cut at the first
+        `datasets.Dataset`: `prompt` (the student's bare instruction), `completion` (`" " + answer`, cut at the first
         blank line: a base LM runs on into a new worked example), `perspective`, `text_id`. Empty
         answers stay, as empty completions, for `prepare_distillation_dataset` to count.
     """

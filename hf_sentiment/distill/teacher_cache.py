@@ -105,12 +105,12 @@ class CacheReport:
     """Where a cached call stands.
 
     Attributes:
-        prompts: prompts asked for.
-        distinct: distinct prompts among them (a repeated prompt is asked once).
-        cached: distinct prompts answered from the cache (done by earlier runs).
-        new: distinct prompts the teacher answered in this call.
-        remaining: distinct prompts still unanswered (non-zero after an interruption, or from
-            [`cache_report`], which asks the teacher nothing).
+        prompts (`int`): prompts asked for.
+        distinct (`int`): distinct prompts among them (a repeated prompt is asked once).
+        cached (`int`): distinct prompts answered from the cache (done by earlier runs).
+        new (`int`): distinct prompts the teacher answered in this call.
+        remaining (`int`): distinct prompts still unanswered (non-zero after an interruption, or
+            from [`cache_report`], which asks the teacher nothing).
     """
 
     prompts: int = 0
@@ -130,12 +130,14 @@ class TeacherCache:
     """Teacher answers in a JSON-lines file, loaded on open and appended to as they arrive.
 
     Args:
-        path: the file (created with its folders when absent).
+        path (`str` or `os.PathLike`): the file (created with its folders when absent).
 
     Attributes:
-        path: the file.
-        truncated_lines: cut-off last lines found (and removed) on open: 0, or 1 after a kill.
-        last_report: the [`CacheReport`] of the last cached call through this cache.
+        path (`Path`): the file.
+        truncated_lines (`int`): cut-off last lines found (and removed) on open: 0, or 1 after a
+            kill.
+        last_report (`CacheReport`, *optional*): the [`CacheReport`] of the last cached call through
+            this cache.
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -390,17 +392,19 @@ def cached_generate(
     it returns. The counts land in `cache.last_report` and the log.
 
     Args:
-        teacher: any [`Teacher`].
-        prompts: N prompts (repeats are asked once).
-        cache: where answers are kept.
-        chunk_size: prompts per teacher call, i.e. the most answers an interruption loses.
-        progress: show a progress bar over distinct prompts, starting at those already cached.
-        generation_kwargs: passed to `teacher.generate`; with the teacher's defaults filled in
-            ([`Teacher.generation_settings`]) they are part of the key, so other settings mean
-            other answers.
+        teacher ([`Teacher`]): any teacher.
+        prompts (`Sequence[str]`): N prompts (repeats are asked once).
+        cache ([`TeacherCache`]): where answers are kept.
+        chunk_size (`int`, *optional*): prompts per teacher call, i.e. the most answers an
+            interruption loses (the teacher's [`Teacher.chunk_size`] when `None`).
+        progress (`bool`, *optional*, defaults to `True`): show a progress bar over distinct
+            prompts, starting at those already cached.
+        generation_kwargs (`dict[str, Any]`, *optional*): passed to `teacher.generate`; with the
+            teacher's defaults filled in ([`Teacher.generation_settings`]) they are part of the key,
+            so other settings mean other answers.
 
     Returns:
-        N answers, in prompt order.
+        `list[str]`: N answers, in prompt order.
     """
     settings = teacher.generation_settings(**generation_kwargs)
     _canonical(settings, "generation settings")
@@ -427,7 +431,7 @@ def cached_label_distribution(
     [`cached_generate`]); the labels, in order, are part of the key.
 
     Returns:
-        `(N, L)` float64 probabilities.
+        `np.ndarray`: `(N, L)` float64 probabilities.
     """
     labels = list(labels)
     settings = teacher.label_distribution_settings(labels, **kwargs)
@@ -462,9 +466,9 @@ class CachedTeacher(Teacher):
     `label_distribution` to code that takes plain callables (e.g. ICLDist's `answer_icl_prompts`).
 
     Args:
-        teacher: the teacher that answers what the cache lacks.
-        cache: where answers are kept.
-        chunk_size: see [`cached_generate`] (the teacher's own when `None`).
+        teacher ([`Teacher`]): the teacher that answers what the cache lacks.
+        cache ([`TeacherCache`]): where answers are kept.
+        chunk_size (`int`, *optional*): see [`cached_generate`] (the teacher's own when `None`).
     """
 
     def __init__(self, teacher: Teacher, cache: TeacherCache, *, chunk_size: int | None = None) -> None:

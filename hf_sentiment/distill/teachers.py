@@ -76,7 +76,7 @@ class TeacherConnectionError(ConnectionError):
     """The teacher endpoint could not be reached (after retries), or the Hub client refused to try.
 
     Attributes:
-        url: the endpoint's base URL.
+        url (`str`): the endpoint's base URL.
     """
 
     def __init__(self, url: str, message: str) -> None:
@@ -118,13 +118,15 @@ class Teacher(ABC):
         """Greedy answers, one string per prompt (the new text only, without the prompt).
 
         Args:
-            prompts: N prompts.
-            max_new_tokens: answer length limit in tokens (the teacher's default when `None`).
-            progress: show a progress bar.
-            generate_kwargs: backend-specific generation settings; they are part of the cache key.
+            prompts (`Sequence[str]`): N prompts.
+            max_new_tokens (`int`, *optional*): answer length limit in tokens (the teacher's default
+                when `None`).
+            progress (`bool`, *optional*, defaults to `True`): show a progress bar.
+            generate_kwargs (`dict[str, Any]`, *optional*): backend-specific generation settings;
+                they are part of the cache key.
 
         Returns:
-            N answers, in prompt order.
+            `list[str]`: N answers, in prompt order.
         """
 
     @abstractmethod
@@ -132,11 +134,12 @@ class Teacher(ABC):
         """The teacher's distribution over `labels` as the first token of its answer.
 
         Args:
-            prompts: N prompts, each ending where the answer starts.
-            labels: L verbalised labels (e.g. `["positive", "negative", "neutral"]`).
+            prompts (`Sequence[str]`): N prompts, each ending where the answer starts.
+            labels (`Sequence[str]`): L verbalised labels (e.g. `["positive", "negative", "neutral"]`).
+            progress (`bool`, *optional*, defaults to `True`): show a progress bar.
 
         Returns:
-            `(N, L)` float64 probabilities; each row sums to 1.
+            `np.ndarray`: `(N, L)` float64 probabilities; each row sums to 1.
         """
 
     def generation_settings(self, *, max_new_tokens: int | None = None, **generate_kwargs: Any) -> dict[str, Any]:
@@ -166,21 +169,28 @@ class LocalTeacher(Teacher):
     """A causal LM on this machine: batched greedy generation and label distributions.
 
     Args:
-        model_name_or_path: folder or Hub id to load; with `model` given, only the name the cache
-            knows this teacher by (defaults to `model.name_or_path`).
-        gguf_file: a GGUF file inside `model_name_or_path`; transformers de-quantises it (needs the
-            `gguf` package), which can take a minute: [`~hf_sentiment.offline.gguf_to_folder`] does
-            it once for good.
-        batch_size: prompts per forward pass. Prompts are sorted by length so a batch holds
-            similar lengths (less padding); answers come back in prompt order.
-        max_new_tokens: default answer length limit.
-        device: where to run (`"cuda"` when available, else `"cpu"`, when `None`; a given `model`
-            stays where it is unless `device` is set).
-        torch_dtype: weights dtype for loading (`torch.bfloat16`, `"auto"`, ...); part of [`name`].
-        use_chat_template: wrap each prompt as one user message through the tokenizer's chat
-            template with the generation prompt (for instruct models); part of [`name`].
-        model, tokenizer: already loaded objects to use instead of loading.
-        name: overrides [`name`] (e.g. to keep a cache valid after moving a folder).
+        model_name_or_path (`str` or `os.PathLike`, *optional*): folder or Hub id to load; with
+            `model` given, only the name the cache knows this teacher by (defaults to
+            `model.name_or_path`).
+        gguf_file (`str`, *optional*): a GGUF file inside `model_name_or_path`; transformers
+            de-quantises it (needs the `gguf` package), which can take a minute:
+            [`~hf_sentiment.offline.gguf_to_folder`] does it once for good.
+        batch_size (`int`, *optional*, defaults to 8): prompts per forward pass. Prompts are sorted
+            by length so a batch holds similar lengths (less padding); answers come back in prompt
+            order.
+        max_new_tokens (`int`, *optional*, defaults to 128): default answer length limit.
+        device (`str` or `torch.device`, *optional*): where to run (`"cuda"` when available, else
+            `"cpu"`, when `None`; a given `model` stays where it is unless `device` is set).
+        torch_dtype (`torch.dtype` or `str`, *optional*): weights dtype for loading
+            (`torch.bfloat16`, `"auto"`, ...); part of [`name`].
+        use_chat_template (`bool`, *optional*, defaults to `False`): wrap each prompt as one user
+            message through the tokenizer's chat template with the generation prompt (for instruct
+            models); part of [`name`].
+        model (`PreTrainedModel`, *optional*): an already loaded model to use instead of loading.
+        tokenizer (`PreTrainedTokenizerBase`, *optional*): an already loaded tokenizer to use
+            instead of loading.
+        name (`str`, *optional*): overrides [`name`] (e.g. to keep a cache valid after moving a
+            folder).
 
     Batches are padded on the left (generation continues from the last position of each row). When
     the tokenizer has no pad token its EOS token pads: padded positions are masked out and special
@@ -384,7 +394,7 @@ class LocalTeacher(Teacher):
         each prompt), see [`label_token_ids`] and [`Teacher.label_distribution`].
 
         Returns:
-            `(N, L)` float64 probabilities.
+            `np.ndarray`: `(N, L)` float64 probabilities.
         """
         prompts = list(prompts)
         label_ids = torch.tensor(self.label_token_ids(labels, label_prefix=label_prefix), device=self.device)
@@ -433,11 +443,11 @@ def label_probabilities_from_top_logprobs(
     probabilities add up. The L label probabilities are then renormalised to sum to 1.
 
     Args:
-        top_logprobs: `(token, logprob)` pairs, any order.
-        labels: L labels.
+        top_logprobs (`Sequence[tuple[str, float]]`): `(token, logprob)` pairs, any order.
+        labels (`Sequence[str]`): L labels.
 
     Returns:
-        `(L,)` float64 probabilities, and the labels none of whose prefixes was among the returned
+        `tuple[np.ndarray, list[str]]`: `(L,)` float64 probabilities, and the labels none of whose prefixes was among the returned
         tokens (they get probability 0).
 
     Raises:
@@ -485,20 +495,25 @@ class EndpointTeacher(Teacher):
     thread pool (`concurrency` in flight), so a server that batches (vLLM, TGI) is kept busy.
 
     Args:
-        base_url: the server, with or without the `/v1` suffix (`http://localhost:8000`).
-        model: the model id the server knows; when `None`, the first id listed by `GET /v1/models`.
-        api_key: sent as a bearer token, for servers that want one. Without it the placeholder
-            `"EMPTY"` is sent (vLLM's convention), because `InferenceClient` would otherwise send the
-            user's Hugging Face token to this server; pass `api_key=huggingface_hub.get_token()` for a
-            Hugging Face Inference Endpoint.
-        max_new_tokens: default answer length limit (`max_tokens`).
-        concurrency: requests in flight at once.
-        timeout: seconds to wait for one answer.
-        max_retries: further tries after a network error, a timeout or a 408/429/5xx answer, with
-            exponential backoff (`backoff`, `2 * backoff`, ... seconds).
-        top_logprobs: how many alternatives [`label_distribution`] asks for at the answer's first
-            token (OpenAI caps this at 20; labels outside them get probability 0).
-        name: overrides [`name`].
+        base_url (`str`): the server, with or without the `/v1` suffix (`http://localhost:8000`).
+        model (`str`, *optional*): the model id the server knows; when `None`, the first id listed
+            by `GET /v1/models`.
+        api_key (`str`, *optional*): sent as a bearer token, for servers that want one. Without it
+            the placeholder `"EMPTY"` is sent (vLLM's convention), because `InferenceClient` would
+            otherwise send the user's Hugging Face token to this server; pass
+            `api_key=huggingface_hub.get_token()` for a Hugging Face Inference Endpoint.
+        max_new_tokens (`int`, *optional*, defaults to 128): default answer length limit
+            (`max_tokens`).
+        concurrency (`int`, *optional*, defaults to 4): requests in flight at once.
+        timeout (`float`, *optional*, defaults to 300.0): seconds to wait for one answer.
+        max_retries (`int`, *optional*, defaults to 3): further tries after a network error, a
+            timeout or a 408/429/5xx answer, with exponential backoff (`backoff`, `2 * backoff`,
+            ... seconds).
+        backoff (`float`, *optional*, defaults to 1.0): the first pause between tries, in seconds.
+        top_logprobs (`int`, *optional*, defaults to 20): how many alternatives
+            [`label_distribution`] asks for at the answer's first token (OpenAI caps this at 20;
+            labels outside them get probability 0).
+        name (`str`, *optional*): overrides [`name`].
 
     [`name`] is `"endpoint:<model id>"`, not the URL, so the cache stays valid when the same model
     is served at another address; pass `name` when one id serves different weights over time.

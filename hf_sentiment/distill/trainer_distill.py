@@ -55,12 +55,12 @@ class DistillationConfig(TrainingArguments):
     Args:
         peft_config (`peft.PeftConfig` or `dict`, *optional*): the adapter; a `dict` is read as
             `LoraConfig(**dict)`. Defaults to [`default_lora_config`].
-        use_peft (`bool`, defaults to `True`): `False` fine-tunes every weight of the student.
-        max_length (`int`, defaults to 512): prompt + completion tokens; longer rows lose the
+        use_peft (`bool`, *optional*, defaults to `True`): `False` fine-tunes every weight of the student.
+        max_length (`int`, *optional*, defaults to 512): prompt + completion tokens; longer rows lose the
             *start* of their prompt (the completion is kept whole), counted in the report.
-        label_kd_weight (`float`, defaults to 0.0): weight of the label-level KD term (0: off).
-        label_kd_temperature (`float`, defaults to 1.0): T of the label-level KD term.
-        append_eos (`bool`, defaults to `True`): end every completion with the EOS token, so the
+        label_kd_weight (`float`, *optional*, defaults to 0.0): weight of the label-level KD term (0: off).
+        label_kd_temperature (`float`, *optional*, defaults to 1.0): T of the label-level KD term.
+        append_eos (`bool`, *optional*, defaults to `True`): end every completion with the EOS token, so the
             student learns to stop.
     """
 
@@ -96,12 +96,17 @@ def prepare_distillation_dataset(
     """Tokenise `prompt` / `completion` rows for [`DistillationTrainer`].
 
     Args:
-        dataset: rows with `prompt` and `completion` (strings) and, optionally, `label_choices`
-            (`list[str]`) with `teacher_label_probs` (`list[float]`, same length, summing to 1).
-        tokenizer: the *student's* tokenizer.
+        dataset (`datasets.Dataset`): rows with `prompt` and `completion` (strings) and,
+            optionally, `label_choices` (`list[str]`) with `teacher_label_probs` (`list[float]`,
+            same length, summing to 1).
+        tokenizer (`PreTrainedTokenizerBase`): the *student's* tokenizer.
+        max_length (`int`, *optional*, defaults to 512): prompt + completion tokens (see
+            [`DistillationConfig`]).
+        append_eos (`bool`, *optional*, defaults to `True`): end every completion with the EOS
+            token.
 
     Returns:
-        Rows with `input_ids`, `attention_mask`, `labels` (-100 on the prompt), and for label-KD
+        `tuple[datasets.Dataset, ReadReport]`: Rows with `input_ids`, `attention_mask`, `labels` (-100 on the prompt), and for label-KD
         rows `label_token_ids` (the first student token of `" " + label`), `label_position` (the
         index whose logits predict the answer's first token) and `teacher_label_probs`; and a
         report counting truncated prompts and rows left out (empty completion, completion longer

@@ -1,9 +1,9 @@
 """Metrics and a confusion-matrix plot for sentence classification (plain Python + scikit-learn).
 
-- ``classification_scores``: accuracy, macro-F1, weighted-F1 and per-class F1, in %;
-- ``compute_classification_metrics``: the same without per-class keys, as a
-  ``Trainer`` ``compute_metrics``;
-- ``plot_confusion_matrix``: a PNG written with matplotlib's Agg canvas (no
+- `classification_scores`: accuracy, macro-F1, weighted-F1 and per-class F1, in %;
+- `compute_classification_metrics`: the same without per-class keys, as a
+  `Trainer` `compute_metrics`;
+- `plot_confusion_matrix`: a PNG written with matplotlib's Agg canvas (no
   display, no pyplot state), readable for 28-32 classes.
 """
 
@@ -50,31 +50,38 @@ def _checked(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> tu
 
 
 def _key(name: str) -> str:
-    """``f1_<name>`` with runs of whitespace turned into ``_`` (``f1_very_negative``)."""
+    """`f1_<name>` with runs of whitespace turned into `_` (`f1_very_negative`)."""
     return "f1_" + re.sub(r"\s+", "_", str(name).strip())
 
 
 def classification_scores(y_true: Sequence[int], y_pred: Sequence[int], label_names: Sequence[str]) -> dict[str, float]:
     """Score single-label predictions (class ids) against gold.
 
-    ``macro_f1`` averages the F1 of the classes that occur in ``y_true`` or
-    ``y_pred`` (scikit-learn's default); ``weighted_f1`` weights each class by
-    its support in ``y_true``. A class with no gold and no predicted example has
-    ``f1_<name> == 0`` and is left out of ``macro_f1``.
+    `macro_f1` averages the F1 of the classes that occur in `y_true` or
+    `y_pred` (scikit-learn's default); `weighted_f1` weights each class by
+    its support in `y_true`. A class with no gold and no predicted example has
+    `f1_<name> == 0` and is left out of `macro_f1`.
 
     Args:
-        y_true: Gold class ids.
-        y_pred: Predicted class ids.
-        label_names: Class names in id order.
+        y_true (`Sequence[int]`): Gold class ids.
+        y_pred (`Sequence[int]`): Predicted class ids.
+        label_names (`Sequence[str]`): Class names in id order.
 
     Returns:
-        ``accuracy``, ``macro_f1``, ``weighted_f1`` and one ``f1_<name>`` per class
-        (whitespace in names becomes ``_``), all in %.
+        `dict[str, float]`: `accuracy`, `macro_f1`, `weighted_f1` and one `f1_<name>` per class
+        (whitespace in names becomes `_`), all in %.
+
+    Raises:
+        ValueError: If the ids are not class ids of `label_names`, the two lengths differ, there
+            is no example, or two names give the same key.
 
     Example:
-        >>> scores = classification_scores([0, 0, 1, 1], [0, 1, 1, 1], ["negative", "positive"])
-        >>> round(scores["accuracy"], 2), round(scores["f1_negative"], 2), round(scores["f1_positive"], 2)
-        (75.0, 66.67, 80.0)
+
+    ```python
+    >>> scores = classification_scores([0, 0, 1, 1], [0, 1, 1, 1], ["negative", "positive"])
+    >>> round(scores["accuracy"], 2), round(scores["f1_negative"], 2), round(scores["f1_positive"], 2)
+    (75.0, 66.67, 80.0)
+    ```
     """
     names = list(label_names)
     keys = [_key(name) for name in names]
@@ -92,12 +99,12 @@ def classification_scores(y_true: Sequence[int], y_pred: Sequence[int], label_na
 
 
 def compute_classification_metrics(eval_prediction: EvalPrediction) -> dict[str, float]:
-    """``compute_metrics`` for ``Trainer`` on sequence classification.
+    """`compute_metrics` for `Trainer` on sequence classification.
 
     Takes the argmax of the logits (the first element when the model returns a
-    tuple) and returns ``accuracy``, ``macro_f1`` and ``weighted_f1`` in % (no
-    per-class keys, to keep the logs short; use ``classification_scores`` for
-    those). Examples labelled ``-100`` are ignored.
+    tuple) and returns `accuracy`, `macro_f1` and `weighted_f1` in % (no
+    per-class keys, to keep the logs short; use `classification_scores` for
+    those). Examples labelled `-100` are ignored.
     """
     logits, labels = eval_prediction.predictions, eval_prediction.label_ids
     logits = np.asarray(logits[0] if isinstance(logits, tuple) else logits)
@@ -122,20 +129,26 @@ def plot_confusion_matrix(
     colours carry them beyond).
 
     Args:
-        y_true: Gold class ids.
-        y_pred: Predicted class ids.
-        label_names: Class names in id order.
-        path: The PNG to write (parent folders are made).
-        normalize: ``"true"`` (rows sum to 1, the default), ``"pred"``
-            (columns), ``"all"``, or ``None`` for counts.
-        title: The figure title (default: none).
+        y_true (`Sequence[int]`): Gold class ids.
+        y_pred (`Sequence[int]`): Predicted class ids.
+        label_names (`Sequence[str]`): Class names in id order.
+        path (`str` or `os.PathLike`): The PNG to write (parent folders are made).
+        normalize (`str`, *optional*, defaults to `"true"`): `"true"` (rows sum to 1), `"pred"`
+            (columns), `"all"`, or `None` for counts.
+        title (`str`, *optional*): The figure title (default: none).
 
     Returns:
-        The PNG's path.
+        `Path`: The PNG's path.
+
+    Raises:
+        ValueError: If `normalize` is none of the above, or the ids do not fit `label_names`.
 
     Example:
-        >>> plot_confusion_matrix([0, 1, 2], [0, 2, 2], ["a", "b", "c"], "out/cm.png")  # doctest: +SKIP
-        PosixPath('out/cm.png')
+
+    ```python
+    >>> plot_confusion_matrix([0, 1, 2], [0, 2, 2], ["a", "b", "c"], "out/cm.png")  # doctest: +SKIP
+    PosixPath('out/cm.png')
+    ```
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

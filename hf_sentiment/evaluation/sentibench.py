@@ -2,47 +2,50 @@
 
 SentiBench (Zhang et al., 2025, "Targeted Distillation for Sentiment Analysis") measures how well a
 (small) causal LM does sentiment analysis from a prompt alone. This module runs its protocol on any
-``transformers`` causal LM and tokenizer, offline:
+`transformers` causal LM and tokenizer, offline:
 
-* **Demonstrations.** For every test example, ``k`` (default 4) demonstrations are drawn without
-  replacement from the train split by ``random.Random(seed)``, one fresh draw per test example in
-  file order, as the paper's own scripts do (per example, not one set per seed). Example ``i``'s
-  demonstrations depend only on the seed and ``i``, so capping the test set with ``max_examples``
-  keeps the first ``N`` prompts exactly the same for every model.
-* **Prompt.** Plain text, no chat template by default::
+* **Demonstrations.** For every test example, `k` (default 4) demonstrations are drawn without
+  replacement from the train split by `random.Random(seed)`, one fresh draw per test example in
+  file order, as the paper's own scripts do (per example, not one set per seed). Example `i`'s
+  demonstrations depend only on the seed and `i`, so capping the test set with `max_examples`
+  keeps the first `N` prompts exactly the same for every model.
+* **Prompt.** Plain text, no chat template by default:
 
-      <instruction>
+  ```text
+  <instruction>
 
-      Sentence: <demo 1>
-      Answer: <its answer>
+  Sentence: <demo 1>
+  Answer: <its answer>
 
-      ...
+  ...
 
-      Sentence: <test sentence>
-      Answer:
+  Sentence: <test sentence>
+  Answer:
+  ```
 
-  (P-Stance puts a ``Target: <target>`` line before each sentence.) With
-  ``use_chat_template=True`` the same text becomes one user message and the tokenizer's chat
+  (P-Stance puts a `Target: <target>` line before each sentence.) With
+  `use_chat_template=True` the same text becomes one user message and the tokenizer's chat
   template adds the generation prompt.
 * **Classification** (8 sets, macro-F1). One batched forward pass per batch (left padding, position
   ids from the attention mask), and the prediction is the argmax of the next-token log-probability
-  at the last position over the *first* token of each verbalised label (``" positive"``). When two
+  at the last position over the *first* token of each verbalised label (`" positive"`). When two
   labels share their first token under the model's tokenizer, the first token cannot tell them
   apart, so every label of that task is scored by the summed log-probability of all its tokens
   instead (a sum, not a mean: it is the label's probability as a continuation, which favours
-  shorter labels; the choice is recorded per task as ``scoring``).
-* **Extraction** (4 sets, micro-F1). Batched greedy ``generate`` (``max_new_tokens``, stopping at
-  a blank line); the answer is cut at the first blank line or next ``Sentence:`` and parsed into
-  tuples (``parse_answer``): ``("a", "b"); ("c", "d")``, Python lists of tuples and unquoted
-  ``(a, b)`` all parse; elements are lower-cased with whitespace collapsed; ``None`` or ``[]`` is
+  shorter labels; the choice is recorded per task as `scoring`).
+* **Extraction** (4 sets, micro-F1). Batched greedy `generate` (`max_new_tokens`, stopping at
+  a blank line); the answer is cut at the first blank line or next `Sentence:` and parsed into
+  tuples (`parse_answer`): `("a", "b"); ("c", "d")`, Python lists of tuples and unquoted
+  `(a, b)` all parse; elements are lower-cased with whitespace collapsed; `None` or `[]` is
   the empty set; a tuple of the wrong length is dropped. Micro-F1 compares per-sentence sets.
-* **Aggregation.** Each dataset gets one score per seed; ``SentiBenchResults`` reports the mean and
+* **Aggregation.** Each dataset gets one score per seed; `SentiBenchResults` reports the mean and
   the sample standard deviation over seeds (0 for one seed), the mean over datasets and per group;
   scores are fractions in [0, 1] (the Markdown table shows %).
 
-The tokenizer is never changed: padding is done here, with the pad token or, when the tokenizer
-has none, its end-of-sequence token (with a warning; there is no padding side to get wrong).
-Prompts are not truncated; a warning counts those longer than ``max_position_embeddings``.
+The tokenizer is never changed: batches are left-padded by `tokenizer.pad` (the helpers of
+`hf_sentiment.causal_lm`), with the pad token or, when the tokenizer has none, its end-of-sequence
+token, set on a copy (with a warning; the padding side is given on each call, so the tokenizer's
+own does not matter). Prompts are not truncated; a warning counts those longer than `max_position_embeddings`.
 """
 
 from __future__ import annotations
@@ -107,8 +110,9 @@ class SentiBenchPrompt:
     """A few-shot prompt and the train rows it shows.
 
     Attributes:
-        text: The plain-text prompt, ending in ``"Answer:"``.
-        demo_indices: Indices into the train split of the demonstrations, in prompt order.
+        text (`str`): The plain-text prompt, ending in `"Answer:"`.
+        demo_indices (`tuple[int, ...]`): Indices into the train split of the demonstrations, in
+            prompt order.
     """
 
     text: str
@@ -118,9 +122,9 @@ class SentiBenchPrompt:
 def render_answer(task: SentiBenchTask, example: SentiBenchExample) -> str:
     """The answer a demonstration shows: the verbaliser, or the gold tuples in the answer format.
 
-    Tuples are written ``("a", "b"); ("c", "d")`` with JSON string quoting, so elements with
-    commas, parentheses or quotes (real aspect terms have them) survive ``parse_answer``; an empty
-    gold set is ``None``.
+    Tuples are written `("a", "b"); ("c", "d")` with JSON string quoting, so elements with
+    commas, parentheses or quotes (real aspect terms have them) survive `parse_answer`; an empty
+    gold set is `None`.
     """
     if task.kind == "classification":
         if example.label is None:
@@ -150,12 +154,12 @@ def build_sentibench_prompts(
 ) -> list[SentiBenchPrompt]:
     """One few-shot prompt per test example (see the module docstring for the layout).
 
-    Demonstrations come from ``train`` only: ``random.Random(seed).sample`` draws ``k`` distinct
-    rows per test example, in the order of ``test``, so the first ``N`` prompts do not depend on
+    Demonstrations come from `train` only: `random.Random(seed).sample` draws `k` distinct
+    rows per test example, in the order of `test`, so the first `N` prompts do not depend on
     how many follow.
 
     Raises:
-        ValueError: If ``k`` is negative or larger than ``train``.
+        ValueError: If `k` is negative or larger than `train`.
     """
     task = get_sentibench_task(task)
     if not isinstance(k, int) or isinstance(k, bool) or k < 0:
@@ -190,10 +194,10 @@ def _cut_answer(text: str) -> str:
 
 
 def _read_tuple(text: str, start: int) -> tuple[list[str], int] | None:
-    """The elements of the tuple whose ``(`` is at ``start - 1`` and the index after its ``)``.
+    """The elements of the tuple whose `(` is at `start - 1` and the index after its `)`.
 
-    Elements are quoted strings (``"..."``, ``'...'``, curly quotes; backslash escapes) or bare
-    text up to ``,`` / ``)``. ``None`` when the text there is not a tuple.
+    Elements are quoted strings (`"..."`, `'...'`, curly quotes; backslash escapes) or bare
+    text up to `,` / `)`. `None` when the text there is not a tuple.
     """
     items: list[str] = []
     i, n = start, len(text)
@@ -235,7 +239,7 @@ def _read_tuple(text: str, start: int) -> tuple[list[str], int] | None:
 
 
 def _parse(text: str, arity: int) -> tuple[frozenset[Tuple], bool]:
-    """``parse_answer`` plus whether the answer was understood (``None`` or at least one tuple)."""
+    """`parse_answer` plus whether the answer was understood (`None` or at least one tuple)."""
     answer = _cut_answer(text)
     if normalize_answer_text(answer).rstrip(".") in _EMPTY_ANSWERS:
         return frozenset(), True
@@ -255,16 +259,29 @@ def _parse(text: str, arity: int) -> tuple[frozenset[Tuple], bool]:
 
 
 def parse_answer(text: str, arity: int) -> frozenset[tuple[str, ...]]:
-    """The set of ``arity``-tuples a generated answer states.
+    """The set of `arity`-tuples a generated answer states.
 
-    Only the text before the first blank line (or the next ``Sentence:`` / ``Target:`` line)
+    Only the text before the first blank line (or the next `Sentence:` / `Target:` line)
     counts. Elements are lower-cased, stripped, and runs of whitespace become one space.
-    ``None`` / ``[]`` / empty give the empty set, as does junk; tuples of another length or with
+    `None` / `[]` / empty give the empty set, as does junk; tuples of another length or with
     an empty element are dropped.
 
+    Args:
+        text (`str`): The generated text.
+        arity (`int`): The tuple length the task asks for (2 for `(aspect, polarity)`).
+
+    Returns:
+        `frozenset[tuple[str, ...]]`: The tuples stated, normalised.
+
+    Raises:
+        ValueError: If `arity` is below 1.
+
     Example:
-        >>> sorted(parse_answer(' ("Battery  Life", "POSITIVE"); (keyboard, negative)\\n\\nSentence: x', 2))
-        [('battery life', 'positive'), ('keyboard', 'negative')]
+
+    ```python
+    >>> sorted(parse_answer(' ("Battery  Life", "POSITIVE"); (keyboard, negative)\\n\\nSentence: x', 2))
+    [('battery life', 'positive'), ('keyboard', 'negative')]
+    ```
     """
     if arity < 1:
         raise ValueError(f"arity must be >= 1, got {arity}")
@@ -281,12 +298,23 @@ def micro_f1(gold: Sequence[Iterable[Tuple]], predicted: Sequence[Iterable[Tuple
     true positives, gold and predicted counts are summed over sentences. With no gold and no
     predicted tuple at all, every score is 1 (nothing to find, nothing wrongly found).
 
+    Args:
+        gold (`Sequence[Iterable[tuple[str, ...]]]`): The gold tuples of each sentence.
+        predicted (`Sequence[Iterable[tuple[str, ...]]]`): The predicted tuples of each sentence.
+
     Returns:
-        ``precision``, ``recall``, ``f1`` in [0, 1], and the counts ``tp``, ``n_gold``, ``n_pred``.
+        `dict[str, float]`: `precision`, `recall`, `f1` in [0, 1], and the counts `tp`, `n_gold`,
+        `n_pred`.
+
+    Raises:
+        ValueError: If `gold` and `predicted` hold different numbers of sentences.
 
     Example:
-        >>> micro_f1([[("a", "pos")], []], [[("a", "pos"), ("b", "neg")], []])["f1"]
-        0.6666666666666666
+
+    ```python
+    >>> micro_f1([[("a", "pos")], []], [[("a", "pos"), ("b", "neg")], []])["f1"]
+    0.6666666666666666
+    ```
     """
     if len(gold) != len(predicted):
         raise ValueError(f"gold has {len(gold)} sentences but predicted has {len(predicted)}")
@@ -305,7 +333,7 @@ def micro_f1(gold: Sequence[Iterable[Tuple]], predicted: Sequence[Iterable[Tuple
 def macro_f1(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
     """Macro-F1 and accuracy of predicted labels, as fractions in [0, 1].
 
-    Macro-F1 averages the F1 of the labels that occur in ``gold`` or ``predicted`` (scikit-learn's
+    Macro-F1 averages the F1 of the labels that occur in `gold` or `predicted` (scikit-learn's
     default, as the paper's scripts use it): a label absent from both does not count as 0.
     """
     index = {label: position for position, label in enumerate(labels)}
@@ -325,19 +353,19 @@ class SentiBenchTaskResult:
     """The scores of one dataset over the seeds.
 
     Attributes:
-        task: Task name.
-        group: The paper's group (basic / multifaceted / fine-grained).
-        metric: ``"macro_f1"`` or ``"micro_f1"``.
-        n_examples: Test examples scored (after ``max_examples``).
-        scores: Seed -> score in [0, 1].
-        details: Seed -> further numbers (classification: ``accuracy``; extraction:
-            ``precision``, ``recall``, tuple counts and ``unparsed_answers``, the answers that
-            were neither ``None`` nor held a well-formed tuple).
-        scoring: Classification: ``"first_token"`` or ``"sum_logprob"``; extraction:
-            ``"generation"``.
-        predictions: Seed -> one prediction per test example (a label, or a sorted list of
-            tuples); not part of ``to_dict``.
-        generations: Extraction: seed -> the raw generated texts.
+        task (`str`): Task name.
+        group (`str`): The paper's group (basic / multifaceted / fine-grained).
+        metric (`str`): `"macro_f1"` or `"micro_f1"`.
+        n_examples (`int`): Test examples scored (after `max_examples`).
+        scores (`dict[int, float]`): Seed -> score in [0, 1].
+        details (`dict[int, dict[str, float]]`): Seed -> further numbers (classification:
+            `accuracy`; extraction: `precision`, `recall`, tuple counts and `unparsed_answers`,
+            the answers that were neither `None` nor held a well-formed tuple).
+        scoring (`str`): Classification: `"first_token"` or `"sum_logprob"`; extraction:
+            `"generation"`.
+        predictions (`dict[int, list]`): Seed -> one prediction per test example (a label, or a
+            sorted list of tuples); not part of `to_dict`.
+        generations (`dict[int, list[str]]`): Extraction: seed -> the raw generated texts.
     """
 
     task: str
@@ -378,8 +406,10 @@ class SentiBenchResults:
     """All datasets' results and the settings that produced them.
 
     Attributes:
-        tasks: Task name -> ``SentiBenchTaskResult``, in evaluation order.
-        settings: Seeds, k, max_examples, batch size, max_new_tokens, chat template, model name.
+        tasks (`dict[str, SentiBenchTaskResult]`): Task name -> [`SentiBenchTaskResult`], in
+            evaluation order.
+        settings (`dict[str, Any]`): Seeds, k, max_examples, batch size, max_new_tokens, chat
+            template, model name.
     """
 
     tasks: dict[str, SentiBenchTaskResult]
@@ -408,7 +438,7 @@ class SentiBenchResults:
         }
 
     def to_json(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``to_dict()`` as indented JSON (parent folders are made); returns the path."""
+        """Write `to_dict()` as indented JSON (parent folders are made); returns the path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -491,7 +521,7 @@ def _encode(
 
 
 def _too_long(model: torch.nn.Module, prompt_ids: Sequence[Sequence[int]], extra: int) -> int:
-    """How many prompts, plus ``extra`` answer tokens, exceed the model's ``max_position_embeddings``."""
+    """How many prompts, plus `extra` answer tokens, exceed the model's `max_position_embeddings`."""
     limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
     if not isinstance(limit, int):
         return 0
@@ -519,31 +549,38 @@ def evaluate_sentibench(
     first-token label scoring with its summed log-probability fallback, answer parsing).
 
     Args:
-        model: A ``transformers`` causal LM (PEFT-wrapped works too). Put in eval mode for the
-            run; its training mode is restored afterwards.
-        tokenizer: Its tokenizer; not modified (without a pad token, the eos token pads).
-        data_dir: The SentiBench folder, or the shared data folder holding ``sentibench/``.
-        tasks: Task names or folders of ``SENTIBENCH_TASKS`` (one name as a string is fine);
-            ``None`` for all 12.
-        seeds: One score per seed; each seed draws its own demonstrations.
-        k: Demonstrations per prompt (0 for zero-shot).
-        max_examples: Score only the first ``max_examples`` test rows of each dataset (the same
-            rows, with the same demonstrations, for every model); ``None`` for all.
-        batch_size: Prompts per forward pass / ``generate`` call.
-        max_new_tokens: Generation budget for the extraction sets.
-        output_dir: When given, ``sentibench_results.json``, ``sentibench_results.md`` and
-            ``sentibench_predictions.jsonl`` are written there.
-        use_chat_template: Wrap each prompt as one user message with the tokenizer's chat template.
-        show_progress: A tqdm bar over the batches of each (dataset, seed).
+        model (`PreTrainedModel`): A `transformers` causal LM (PEFT-wrapped works too). Put in
+            eval mode for the run; its training mode is restored afterwards.
+        tokenizer (`PreTrainedTokenizerBase`): Its tokenizer; not modified (without a pad token,
+            the eos token pads).
+        data_dir (`str` or `os.PathLike`): The SentiBench folder, or the shared data folder
+            holding `sentibench/`.
+        tasks (`str` or `Sequence[str]`, *optional*): Task names or folders of
+            `SENTIBENCH_TASKS` (one name as a string is fine); `None` for all 12.
+        seeds (`Sequence[int]`, *optional*, defaults to `(42, 52, 62)`): One score per seed; each
+            seed draws its own demonstrations.
+        k (`int`, *optional*, defaults to 4): Demonstrations per prompt (0 for zero-shot).
+        max_examples (`int`, *optional*): Score only the first `max_examples` test rows of each
+            dataset (the same rows, with the same demonstrations, for every model); `None` for
+            all.
+        batch_size (`int`, *optional*, defaults to 8): Prompts per forward pass / `generate` call.
+        max_new_tokens (`int`, *optional*, defaults to 64): Generation budget for the extraction
+            sets.
+        output_dir (`str` or `os.PathLike`, *optional*): When given, `sentibench_results.json`,
+            `sentibench_results.md` and `sentibench_predictions.jsonl` are written there.
+        use_chat_template (`bool`, *optional*, defaults to `False`): Wrap each prompt as one user
+            message with the tokenizer's chat template.
+        show_progress (`bool`, *optional*, defaults to `True`): A tqdm bar over the batches of
+            each (dataset, seed).
 
     Returns:
-        ``SentiBenchResults``.
+        [`SentiBenchResults`]: the scores and the settings that produced them.
 
     Raises:
-        ValueError: Unknown or repeated task, no seeds, bad ``k`` / ``max_examples`` /
-            ``batch_size`` / ``max_new_tokens``, ``k`` larger than a train split, a tokenizer
-            with neither pad nor eos token, or ``use_chat_template`` without a chat template.
-        FileNotFoundError: No SentiBench data under ``data_dir``.
+        ValueError: Unknown or repeated task, no seeds, bad `k` / `max_examples` /
+            `batch_size` / `max_new_tokens`, `k` larger than a train split, a tokenizer
+            with neither pad nor eos token, or `use_chat_template` without a chat template.
+        FileNotFoundError: No SentiBench data under `data_dir`.
         DataFormatError: A data file is malformed.
     """
     selected = _tasks(tasks)

@@ -24,10 +24,14 @@ def evaluate_targeted_sentiment(
     many were left out is returned as `gold_aspects_left_out`.
 
     Args:
-        classifier: `pipeline("targeted-sentiment", model=...)`.
-        dataset: rows with `text` and `aspects`.
-        labels: the polarities to score; defaults to the model's labels.
-        batch_size: pipeline batch size.
+        classifier (`TargetedSentimentPipeline`): `pipeline("targeted-sentiment", model=...)`.
+        dataset (`datasets.Dataset`): rows with `text` and `aspects`.
+        labels (`set[str]`, *optional*): the polarities to score; defaults to the model's labels.
+        batch_size (`int`, *optional*, defaults to 32): pipeline batch size.
+
+    Returns:
+        `dict[str, float]`: the scores of [`targeted_sentiment_scores`] (in %) and
+        `gold_aspects_left_out`.
     """
     labels = set(labels or classifier.model.config.label2id)
     texts = list(dataset["text"])
@@ -65,13 +69,15 @@ def select_span_threshold(
     winner, so it is saved with the checkpoint.
 
     Args:
-        trainer: a `Trainer` holding an FCKT model, its dev set as `eval_dataset` and
+        trainer (`Trainer`): a `Trainer` holding an FCKT model, its dev set as `eval_dataset` and
             `compute_targeted_sentiment_metrics`.
-        thresholds: the candidate values of γ.
-        metric: the key of `trainer.evaluate()` to maximise.
+        thresholds (`Sequence[float]`, *optional*, defaults to `DEFAULT_SPAN_THRESHOLDS`): the
+            candidate values of γ.
+        metric (`str`, *optional*, defaults to `"eval_joint_f1"`): the key of `trainer.evaluate()`
+            to maximise.
 
     Returns:
-        The chosen γ and the metric for every candidate.
+        `tuple[float, dict[float, float]]`: The chosen γ and the metric for every candidate.
     """
     config = trainer.model.config
     scores = {}

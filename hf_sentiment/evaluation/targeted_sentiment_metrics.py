@@ -33,14 +33,17 @@ def targeted_sentiment_scores(
     """Score predictions against gold, sentence by sentence.
 
     Args:
-        gold: per sentence, the gold `(start, end, polarity)` triples.
-        predicted: per sentence, the predicted triples (all aspects the model extracted).
-        gold_aspect_predictions: per sentence, the polarity predicted for each *gold* aspect, in
-            gold order (gold-span mode); gives `polarity_accuracy` and `polarity_macro_f1`.
+        gold (`Sequence[Sequence[tuple[int, int, Hashable]]]`): per sentence, the gold
+            `(start, end, polarity)` triples.
+        predicted (`Sequence[Sequence[tuple[int, int, Hashable]]]`): per sentence, the predicted
+            triples (all aspects the model extracted).
+        gold_aspect_predictions (`Sequence[Sequence[Hashable]]`, *optional*): per sentence, the
+            polarity predicted for each *gold* aspect, in gold order (gold-span mode); gives
+            `polarity_accuracy` and `polarity_macro_f1`.
 
     Returns:
-        `aspect_{precision,recall,f1}`, `joint_{precision,recall,f1}` (in %), and, when given,
-        `polarity_accuracy` and `polarity_macro_f1` (in %).
+        `dict[str, float]`: `aspect_{precision,recall,f1}`, `joint_{precision,recall,f1}` (in %),
+        and, when given, `polarity_accuracy` and `polarity_macro_f1` (in %).
     """
     if len(gold) != len(predicted):
         raise ValueError(f"gold has {len(gold)} sentences but predicted has {len(predicted)}.")
