@@ -148,7 +148,7 @@ SEMEVAL_OK = 'term="battery life" polarity="positive" from="4" to="16"'
         (
             'term="battery life" polarity="positive" from="x" to="16"',
             "aspectTerm[1].from",
-            "not an integer",
+            "not a non-negative integer",
         ),
         (
             'term="battery life" polarity="positive" from="4" to="99"',
@@ -435,7 +435,7 @@ def test_sentibench_atsa_drops_and_counts_implicit_and_duplicates(tmp_path):
                 "aspects": [atsa_aspect("battery life", 4, 16) | {"from": "4.0"}],
             },
             "aspects[0].from",
-            "not an integer",
+            "not a non-negative integer",
         ),
         (
             {"ID": "2", "sentence": TEXT, "aspects": [atsa_aspect("battery", 4, 16)]},
@@ -539,12 +539,12 @@ def test_user_custom_field_names(tmp_path):
         (
             {"text": TEXT, "aspects": [BATTERY | {"from": 4.0}]},
             "aspects[0].from",
-            "not an integer",
+            "not a non-negative integer",
         ),
         (
             {"text": TEXT, "aspects": [BATTERY | {"from": -1}]},
             "aspects[0].from",
-            "outside the text",
+            "not a non-negative integer: -1",
         ),
         (
             {"text": TEXT, "aspects": [{"term": "battery life", "from": 4, "to": 16}]},
@@ -605,7 +605,7 @@ def test_user_csv_groups_rows_by_id(tmp_path):
             "text",
             "differs from the text",
         ),
-        (f"s1,{TEXT},battery life,four,16,positive\n", 2, "from", "not an integer"),
+        (f"s1,{TEXT},battery life,four,16,positive\n", 2, "from", "not a non-negative integer"),
         (f"s1,{TEXT},battery life,16,4,positive\n", 2, "from", "smaller than"),
         (f"s1,{TEXT},battery life,4,16,\n", 2, "polarity", "missing"),
         (f"s1,{TEXT},,4,16,positive\n", 2, "term", "missing"),

@@ -18,6 +18,7 @@ from the file), which must end the same way.
 from __future__ import annotations
 
 import codecs
+import copy
 import json
 import time
 from collections import Counter
@@ -36,6 +37,7 @@ from hf_sentiment.data import (
     ValenceLexicon,
     load_absa,
     read_absa_file,
+    read_classification_file,
     read_dong2014,
     read_e2e_absa,
     read_emobank,
@@ -154,6 +156,14 @@ READERS: dict[str, Reader] = {
     "empathetic_dialogues": lambda d: _from_dataset(
         read_empathetic_dialogues(d / "valid_utterances.csv", return_report=True)
     ),
+    **{
+        f"classification_{kind}": (
+            lambda d, kind=kind: _from_dataset(
+                read_classification_file(d / f"c.{kind}", ["negative", "positive"], return_report=True)
+            )
+        )
+        for kind in ("csv", "json", "jsonl")
+    },
     "lexicon_csv": lambda d: _lexicon(ValenceLexicon.from_csv(d / "lex.csv", "word", "rating", (1, 9))),
     "warriner": lambda d: _lexicon(ValenceLexicon.from_warriner(d / "ratings.csv", d / "words.txt")),
     "emobank": lambda d: _from_dataset(read_emobank(d / "emobank.csv", return_report=True)),
@@ -271,6 +281,9 @@ def tweeteval(texts: str | bytes = "Great battery. \nAwful screen. \n", labels: 
 
 
 ED_HEADER = "conv_id,utterance_idx,prompt,utterance,label\n"
+GOOD_CLS = "text,label\nGreat battery.,positive\nAwful screen.,0\n"  # a class name or a class id
+GOOD_CLS_JSON = json.dumps([{"text": "Great battery.", "label": "positive"}, {"text": "Awful screen.", "label": 0}])
+GOOD_CLS_JSONL = '{"text": "Great battery.", "label": "positive"}\n{"text": "Awful screen.", "label": 0}\n'
 GOOD_ED = ED_HEADER + "c1,1,p,I won_comma_ yay,6\nc1,2,p,Great!,6\n"
 
 # valence
@@ -365,7 +378,7 @@ ABSA_CASES: list[Case] = [
         "semeval14",
         "offset_negative",
         {"a.xml": xml(xml_sentence("1"), xml_sentence("2", start="-1"))},
-        Raises("a.xml", 2, "aspectTerm[0].from", "outside the text"),
+        Raises("a.xml", 2, "aspectTerm[0].from", "not a non-negative integer: '-1'"),
     ),
     Case(
         "semeval14",
@@ -383,7 +396,7 @@ ABSA_CASES: list[Case] = [
         "semeval14",
         "offset_nan",
         {"a.xml": xml(xml_sentence("1"), xml_sentence("2", start="NaN"))},
-        Raises("a.xml", 2, "aspectTerm[0].from", "not an integer"),
+        Raises("a.xml", 2, "aspectTerm[0].from", "not a non-negative integer"),
     ),
     Case(
         "semeval14",
@@ -594,7 +607,7 @@ ABSA_CASES: list[Case] = [
         "sentibench_atsa",
         "offset_nan",
         {"atsa.json": atsa(atsa_item("1"), atsa_item("2", start=float("nan")))},
-        Raises("atsa.json", 2, "aspects[0].from", "not an integer: nan"),
+        Raises("atsa.json", 2, "aspects[0].from", "not a non-negative integer: nan"),
     ),
     Case(
         "sentibench_atsa",
@@ -675,13 +688,13 @@ ABSA_CASES: list[Case] = [
         "user_json",
         "offset_float",
         {"u.json": user_json(user_item(), user_item(start=4.0))},
-        Raises("u.json", 2, "aspects[0].from", "not an integer"),
+        Raises("u.json", 2, "aspects[0].from", "not a non-negative integer"),
     ),
     Case(
         "user_json",
         "offset_nan",
         {"u.json": user_json(user_item(), user_item(end=float("nan")))},
-        Raises("u.json", 2, "aspects[0].to", "not an integer: nan"),
+        Raises("u.json", 2, "aspects[0].to", "not a non-negative integer: nan"),
     ),
     Case(
         "user_json",
@@ -767,8 +780,8 @@ ABSA_CASES: list[Case] = [
     Case(
         "user_jsonl",
         "offset_outside",
-        {"u.jsonl": user_jsonl(user_item(), user_item(start=-3))},
-        Raises("u.jsonl", 2, "aspects[0].from", "outside the text"),
+        {"u.jsonl": user_jsonl(user_item(), user_item(start=30, end=40))},
+        Raises("u.jsonl", 2, "aspects[0].from", "offset 30 is outside the text (length 26)"),
     ),
     Case(
         "user_jsonl",
@@ -855,7 +868,7 @@ ABSA_CASES: list[Case] = [
         "user_csv",
         "offset_nan",
         {"u.csv": csv_file(f"s1,{TEXT},battery life,nan,16,positive\n")},
-        Raises("u.csv", 2, "from", "not an integer"),
+        Raises("u.csv", 2, "from", "not a non-negative integer"),
     ),
     Case(
         "user_csv",
@@ -1113,6 +1126,54 @@ OTHER_CASES: list[Case] = [
         {"valid_utterances.csv": GOOD_ED + "c1,3,p,Sad now.,0\n"},
         Raises("valid_utterances.csv", 4, "label", "has label 6 at line 2 but 0"),
     ),
+    # user classification files (`hf-sentiment evaluate lcl --file`; rows: line numbers, the CSV
+    # header is line 1, or element index for a JSON list)
+    Case("classification_csv", "truncated", {"c.csv": GOOD_CLS + '"Cut short.,negative\n'},
+         Raises("c.csv", 4, None, "unexpected end of data")),  # fmt: skip
+    Case("classification_csv", "bom", {"c.csv": BOM + GOOD_CLS}, Reads(2)),
+    Case("classification_csv", "non_utf8", {"c.csv": latin1(GOOD_CLS + "caf\u00e9,positive\n")},
+         Raises("c.csv", 4, None, "not UTF-8: byte 0xe9")),  # fmt: skip
+    Case("classification_csv", "unknown_label", {"c.csv": GOOD_CLS + "Meh.,sad\n"},
+         Raises("c.csv", 4, "label", "label 'sad' is not one of the classes ['negative', 'positive']")),  # fmt: skip
+    Case("classification_csv", "nan_label", {"c.csv": GOOD_CLS + "Meh.,nan\n"}, Raises("c.csv", 4, "label", "'nan'")),
+    Case("classification_csv", "empty_text", {"c.csv": GOOD_CLS + ",positive\n"},
+         Raises("c.csv", 4, "text", "empty or whitespace-only")),  # fmt: skip
+    Case("classification_csv", "whitespace_text", {"c.csv": GOOD_CLS + "\u200b ,positive\n"},
+         Raises("c.csv", 4, "text", "empty or whitespace-only")),  # fmt: skip
+    Case("classification_csv", "very_long_text", {"c.csv": GOOD_CLS + f"{LONG},positive\n"},
+         Raises("c.csv", 4, None, "field larger than field limit")),  # fmt: skip
+    Case("classification_csv", "duplicate_id", {"c.csv": "id,text,label\na,Great.,1\na,Awful.,0\n"},
+         Raises("c.csv", 3, "id", "duplicate id 'a' (first used in row 2)")),  # fmt: skip
+    Case("classification_csv", "missing_column", {"c.csv": "text,polarity\nGreat.,positive\n"},
+         Raises("c.csv", 1, "label", "missing column in the CSV header")),  # fmt: skip
+    Case("classification_csv", "unquoted_comma", {"c.csv": GOOD_CLS + "Great, really.,positive\n"},
+         Raises("c.csv", 4, None, "more fields than the 2 header columns")),  # fmt: skip
+    Case("classification_json", "truncated", {"c.json": GOOD_CLS_JSON[:-3]},
+         Raises("c.json", None, None, "malformed JSON")),  # fmt: skip
+    Case("classification_json", "bom", {"c.json": BOM + GOOD_CLS_JSON}, Reads(2)),
+    Case("classification_json", "non_utf8", {"c.json": latin1(GOOD_CLS_JSON.replace("Great", "Gr\u00e9at"))},
+         Raises("c.json", None, None, "not UTF-8: byte 0xe9")),  # fmt: skip
+    Case("classification_json", "unknown_label", {"c.json": json.dumps([{"text": "Meh.", "label": 2}])},
+         Raises("c.json", 1, "label", "label 2 is not one of the classes")),  # fmt: skip
+    Case("classification_json", "nan_label", {"c.json": '[{"text": "Meh.", "label": NaN}]'},
+         Raises("c.json", 1, "label", "label nan is not one of the classes")),  # fmt: skip
+    Case("classification_json", "bool_label", {"c.json": json.dumps([{"text": "Meh.", "label": True}])},
+         Raises("c.json", 1, "label", "label True is not one of the classes")),  # fmt: skip
+    Case("classification_json", "empty_text", {"c.json": json.dumps([{"text": "", "label": 0}])},
+         Raises("c.json", 1, "text", "empty or whitespace-only")),  # fmt: skip
+    Case("classification_json", "not_an_object", {"c.json": json.dumps(["Great.,positive"])},
+         Raises("c.json", 1, None, "expected a JSON object, got str")),  # fmt: skip
+    Case("classification_json", "lone_surrogate", {"c.json": '[{"text": "ok \\ud800", "label": 0}]'},
+         Raises("c.json", 1, "text", "lone surrogate")),  # fmt: skip
+    Case("classification_jsonl", "truncated", {"c.jsonl": GOOD_CLS_JSONL + '{"text": "cut'},
+         Raises("c.jsonl", 3, None, "malformed JSON at column")),  # fmt: skip
+    Case("classification_jsonl", "bom", {"c.jsonl": BOM + GOOD_CLS_JSONL + "\n"}, Reads(2, {"blank lines": 1})),
+    Case("classification_jsonl", "non_utf8", {"c.jsonl": latin1(GOOD_CLS_JSONL.replace("Awful", "Aw\u00e9ful"))},
+         Raises("c.jsonl", 2, None, "not UTF-8: byte 0xe9")),  # fmt: skip
+    Case("classification_jsonl", "unknown_label", {"c.jsonl": GOOD_CLS_JSONL + '{"text": "Meh.", "label": "-1"}\n'},
+         Raises("c.jsonl", 3, "label", "label '-1' is not one of the classes")),  # fmt: skip
+    Case("classification_jsonl", "very_long_text", {"c.jsonl": json.dumps({"text": LONG, "label": 1}) + "\n"},
+         Reads(1, longest=len(LONG))),  # fmt: skip
     # CSV valence lexicon (rows: line numbers, the header is line 1)
     Case("lexicon_csv", "truncated", {"lex.csv": GOOD_LEX + '"ugly,2'}, Raises("lex.csv", 4, None, "unexpected end")),
     Case("lexicon_csv", "bom", {"lex.csv": BOM + GOOD_LEX}, Reads(2)),
@@ -1276,13 +1337,13 @@ OTHER_CASES: list[Case] = [
         "sentibench_atsa16",
         "offset_outside",
         {ATSA16: bench([bench_aspect_row(), bench_aspect_row("20", "25")])},
-        Raises(ATSA16, 2, "aspects[0].target", "is '', not 'Sushi'"),
+        Raises(ATSA16, 2, "aspects[0].from", "offset 20 is outside the text (length 12)"),
     ),
     Case(
         "sentibench_atsa16",
         "offset_mismatch",
         {ATSA16: bench([bench_aspect_row(), bench_aspect_row("5", "10")])},
-        Raises(ATSA16, 2, "aspects[0].target", "not 'Sushi'"),
+        Raises(ATSA16, 2, "aspects[0].target", "is ' Sush', not the term 'Sushi'"),
     ),
     Case(
         "sentibench_atsa16",
@@ -1316,13 +1377,13 @@ OTHER_CASES: list[Case] = [
         "sentibench_opener",
         "offset_outside",
         {OPENER: bench([opener_row(), opener_row([["Rooms"], ["40:45"]])])},
-        Raises(OPENER, 2, "opinions[0].Target[1][0]", "is '', not 'Rooms'"),
+        Raises(OPENER, 2, "opinions[0].Target[1][0]", "offset 40 is outside the text (length 17)"),
     ),
     Case(
         "sentibench_opener",
         "offset_reversed",
         {OPENER: bench([opener_row(), opener_row([["Rooms"], ["5:0"]])])},
-        Raises(OPENER, 2, "opinions[0].Target[1][0]", "not 'Rooms'"),
+        Raises(OPENER, 2, "opinions[0].Target[1][0]", "from (5) must be smaller than to (0)"),
     ),
     # prompt templates (rows: element index)
     Case("templates", "truncated", {"t.json": GOOD_TEMPLATES[:-2]}, Raises("t.json", None, None, "malformed JSON")),
@@ -1510,6 +1571,10 @@ REQUIRED_KINDS: dict[str, set[str]] = {
     | {"very_long_text"},
     "empathetic_dialogues": {"truncated", "bom", "non_utf8", "unknown_label", "nan_label", "empty_text"}
     | {"whitespace_text", "very_long_text", "duplicate_id"},
+    "classification_csv": {"truncated", "bom", "non_utf8", "unknown_label", "nan_label", "empty_text"}
+    | {"whitespace_text", "very_long_text", "duplicate_id"},
+    "classification_json": {"truncated", "bom", "non_utf8", "unknown_label", "nan_label", "empty_text"},
+    "classification_jsonl": {"truncated", "bom", "non_utf8", "unknown_label", "very_long_text"},
     "lexicon_csv": {"truncated", "bom", "non_utf8", "nan_rating", "empty_word", "very_long_text", "duplicate_word"},
     "emobank": {"truncated", "bom", "non_utf8", "nan_rating", "empty_text", "whitespace_text", "very_long_text"}
     | {"duplicate_id"},
@@ -1599,6 +1664,60 @@ def test_long_text_keeps_the_aspect_at_its_end(tmp_path):
         write(tmp_path, name, content)
         rows, _ = READERS[reader](tmp_path)
         assert rows[0]["aspects"][-1]["from"] == LONG_FROM and rows[0]["aspects"][-1]["to"] == len(LONG)
+
+
+# --- character offsets: one rule for both readers of SentiBench atsa_rest16 ----------------------
+
+# The same file is read by `read_sentibench_atsa` (targeted-sentiment schema) and by
+# `read_sentibench(root, "atsa_rest16", ...)` (the few-shot harness); they kept drifted copies of
+# the offset check (signs were accepted by one), and now share `validation.char_offset`: a
+# non-negative int or ASCII digits. (field, value as written in the JSON file, the offset read or
+# a fragment of the error.)
+OFFSET_SPELLINGS: list[tuple[str, object, int | str]] = [
+    ("to", "5", 5),
+    ("to", 5, 5),
+    ("to", " 5 ", 5),
+    ("to", "05", 5),
+    ("from", "0", 0),
+    ("from", 0, 0),
+    ("from", "-0", "not a non-negative integer: '-0'"),
+    ("to", "+5", "not a non-negative integer: '+5'"),
+    ("from", -1, "not a non-negative integer: -1"),
+    ("from", "-1", "not a non-negative integer: '-1'"),
+    ("to", "5.0", "not a non-negative integer: '5.0'"),
+    ("to", 5.0, "not a non-negative integer: 5.0"),
+    ("from", False, "not a non-negative integer: False"),
+    ("to", "\u0665", "not a non-negative integer"),  # ARABIC-INDIC DIGIT FIVE
+    ("to", "\u2075", "not a non-negative integer"),  # SUPERSCRIPT FIVE: isdigit(), yet int() fails
+    ("to", "", "not a non-negative integer: ''"),
+    ("to", 99, "offset 99 is outside the text (length 12)"),
+]
+
+
+@pytest.mark.parametrize("field, value, expected", OFFSET_SPELLINGS, ids=[repr(v) for _, v, _ in OFFSET_SPELLINGS])
+def test_both_sentibench_atsa_readers_read_an_offset_alike(tmp_path, field, value, expected):
+    good = {"ID": "1", "sentence": "Sushi rocks.", "aspects": [{"from": "0", "to": "5", "target": "Sushi",
+            "category": "FOOD#QUALITY", "polarity": "positive"}]}  # fmt: skip
+    row = copy.deepcopy(good)
+    row["ID"] = "2"
+    row["aspects"][0][field] = value
+    write_files(tmp_path, {ATSA16: bench([good, row])})
+    path = tmp_path / ATSA16
+    readers = {
+        "read_sentibench_atsa": lambda: read_sentibench_atsa(path)[1]["aspects"][0][field],
+        "read_sentibench": lambda: read_sentibench(tmp_path, "atsa_rest16", "train")[1].tuples,
+    }
+    if isinstance(expected, int):
+        assert readers["read_sentibench_atsa"]() == expected
+        assert readers["read_sentibench"]() == (("sushi", "positive"),)
+        return
+    errors = []
+    for read in readers.values():
+        with pytest.raises(DataFormatError) as error:
+            read()
+        assert_error(error, path, 2, f"aspects[0].{field}", expected)
+        errors.append(str(error.value))
+    assert errors[0] == errors[1]
 
 
 # --- the CLI's input file (`hf-sentiment predict --input FILE`) ----------------------------------

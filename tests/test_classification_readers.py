@@ -20,6 +20,7 @@ from hf_sentiment.data.classification_readers import (
     SST2_LABELS,
     SST5_LABELS,
     classification_features,
+    read_classification_file,
     read_empathetic_dialogues,
     read_goemotions,
     read_sst,
@@ -339,6 +340,62 @@ def test_stratified_folds_are_disjoint_stratified_and_seeded():
         assert Counter(np.asarray(labels)[test].tolist()) == {0: 2, 1: 4, 2: 1}
     again = stratified_folds(dataset, k=5, seed=0)
     assert all((a[1] == b[1]).all() for a, b in zip(folds, again))
+
+
+# --- user files (`read_classification_file`) ----------------------------------------------------
+
+NAMES = ["negative", "positive"]
+
+
+def test_classification_file_reads_csv_jsonl_and_json_alike(tmp_path):
+    # A label is a class name or a class id (digits, or a JSON integer); surrounding spaces go.
+    csv_path = write(tmp_path, "c.csv", "text,label\nGreat battery.,positive\nAwful screen., 0\n")
+    jsonl_path = write(
+        tmp_path, "c.jsonl", '{"text": "Great battery.", "label": "1"}\n\n{"text": "Awful screen.", "label": 0}\n'
+    )
+    json_path = write(
+        tmp_path, "c.json", '[{"text": "Great battery.", "label": 1}, {"text": "Awful screen.", "label": "negative"}]'
+    )
+    for path in (csv_path, jsonl_path, json_path):
+        dataset, report = read_classification_file(path, NAMES, return_report=True)
+        assert dataset.features == classification_features(NAMES)
+        assert dataset["text"] == ["Great battery.", "Awful screen."]
+        assert dataset["label"] == [1, 0]
+        assert report.skipped == ({"blank lines": 1} if path == jsonl_path else {})
+    # The id is the row's number unless the row gives one: the line (CSV, JSONL) or the element.
+    assert read_classification_file(csv_path, NAMES)["id"] == ["2", "3"]
+    assert read_classification_file(jsonl_path, NAMES)["id"] == ["1", "3"]
+    assert read_classification_file(json_path, NAMES)["id"] == ["1", "2"]
+
+
+def test_classification_file_options(tmp_path):
+    path = write(tmp_path, "reviews.txt", "id,review,stars\nr1,Fine.,good\nr2,Bad.,bad\n")
+    dataset = read_classification_file(path, ["bad", "good"], text_field="review", label_field="stars", format="csv")
+    assert dataset["id"] == ["r1", "r2"] and dataset["label"] == [1, 0]
+    with pytest.raises(ValueError, match="unknown format None"):
+        read_classification_file(path, ["bad", "good"])
+    # A class named with digits wins over the id it spells.
+    digits = read_classification_file(write(tmp_path, "d.csv", "text,label\nx,1\ny,0\n"), ["1", "0"])
+    assert digits["label"] == [0, 1]
+
+
+@pytest.mark.parametrize(
+    "name, content, row, field, fragment",
+    [
+        ("c.csv", "text,label\nok,positive\nok,2\n", 3, "label", "label '2' is not one of the classes"),
+        ("c.csv", "text,label\nok,positive\nok,\n", 3, "label", "missing"),
+        ("c.csv", "text\nok\n", 1, "label", "missing column in the CSV header"),
+        ("c.jsonl", '{"text": "ok", "label": 1}\n{"text": "ok", "label": 1.0}\n', 2, "label", "label 1.0"),
+        ("c.jsonl", '{"text": "ok", "label": 1}\n{"text": 5, "label": 1}\n', 2, "text", "expected a string, got int"),
+        ("c.json", '[{"text": "ok", "label": 1}, {"text": "ok", "label": 1, "id": 1}]', 2, "id", "duplicate id '1'"),
+        ("c.json", '{"text": "ok", "label": 1}', None, None, "expected a JSON list"),
+    ],
+)
+def test_classification_file_errors_name_file_row_field(tmp_path, name, content, row, field, fragment):
+    path = write(tmp_path, name, content)
+    with pytest.raises(DataFormatError) as error:
+        read_classification_file(path, NAMES)
+    assert_error(error, path, row, field, fragment)
 
 
 # --- real data -------------------------------------------------------------------------------------------

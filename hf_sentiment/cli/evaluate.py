@@ -3,10 +3,11 @@
 - `fckt`: a targeted-sentiment file in any format `load_absa` reads, scored end to end on
   character-level gold by `evaluate_targeted_sentiment` (aspect, polarity and joint scores), the
   same numbers the training script reports for its test file.
-- `lcl`: a sentence-classification file scored by `classification_scores` (accuracy, macro-F1,
-  weighted-F1 and per-class F1, in %). The file is CSV (columns `text`, `label`) or JSON lines /
-  a JSON list (fields `text`, `label`); a label is a class name of the model (`config.id2label`)
-  or a class id. Any sequence classifier works, not only LCL.
+- `lcl`: a sentence-classification file, read by `hf_sentiment.data.read_classification_file`,
+  scored by `classification_scores` (accuracy, macro-F1, weighted-F1 and per-class F1, in %). The
+  file is CSV (columns `text`, `label`) or JSON lines / a JSON list (fields `text`, `label`); a
+  label is a class name of the model (`config.id2label`) or a class id. Any sequence classifier
+  works, not only LCL.
 
 Bad rows fail before the model runs, naming the file, the row and what is wrong.
 """
@@ -14,11 +15,9 @@ Bad rows fail before the model runs, naming the file, the row and what is wrong.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from .common import CLIError, ModelFolder, input_file, model_folder, require_kind
 
@@ -96,72 +95,24 @@ def _evaluate_fckt(folder: ModelFolder, file: Path, batch_size: int, labels: str
     return {"examples": float(len(dataset)), **scores}
 
 
-def read_labelled_file(path: Path, label2id: dict[str, int]) -> tuple[list[str], list[int]]:
-    """Texts and class ids from a CSV / JSONL / JSON file with `text` and `label` (see the module docstring).
+def _read_scored_file(file: Path, names: list[str]) -> tuple[list[str], list[int]]:
+    """Texts and class ids of `file` (`read_classification_file`), bad input as a `CLIError`."""
+    from ..data import DataFormatError, read_classification_file
 
-    Raises:
-        CLIError: an unknown suffix, a missing column, or a bad row, naming the row (line number for
-            CSV and JSONL, element number for a JSON list) and, for a label, the known classes.
-    """
-    suffix = path.suffix.lower()
+    if file.suffix.lower() not in (".csv", ".jsonl", ".json"):
+        raise CLIError(f"--file {file}: expected a .csv, .jsonl or .json file with text and label, got {file.name}.")
     try:
-        content = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise CLIError(f"--file {path}: not UTF-8 text ({error.reason} at byte {error.start}).") from None
-    if suffix == ".csv":
-        reader = csv.DictReader(content.splitlines())
-        missing = {"text", "label"} - set(reader.fieldnames or [])
-        if missing:
-            raise CLIError(f"{path}: the CSV header needs the columns text and label (missing: {sorted(missing)}).")
-        # DictReader counts lines, so the header is line 1 and the first row line 2.
-        records = [(reader.line_num, row) for row in reader]
-    elif suffix == ".jsonl":
-        records = []
-        for number, line in enumerate(content.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append((number, json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise CLIError(
-                    f"{path}, line {number}: not valid JSON ({error.msg} at column {error.colno})."
-                ) from None
-    elif suffix == ".json":
-        try:
-            items = json.loads(content)
-        except json.JSONDecodeError as error:
-            raise CLIError(f"{path}: not valid JSON ({error.msg} at line {error.lineno}).") from None
-        if not isinstance(items, list):
-            raise CLIError(f"{path}: expected a JSON list of objects with text and label.")
-        records = list(enumerate(items, start=1))
-    else:
-        raise CLIError(f"--file {path}: expected a .csv, .jsonl or .json file with text and label, got {path.name}.")
-    where = "element" if suffix == ".json" else "line"
-    texts, ids = [], []
-    for number, record in records:
-        if not isinstance(record, dict):
-            raise CLIError(f"{path}, {where} {number}: expected an object with text and label.")
-        text = record.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise CLIError(f"{path}, {where} {number}: 'text' must be a non-empty string.")
-        texts.append(text)
-        ids.append(_class_id(record.get("label"), label2id, f"{path}, {where} {number}"))
-    if not texts:
-        raise CLIError(f"--file {path}: no rows to score.")
-    return texts, ids
-
-
-def _class_id(value: Any, label2id: dict[str, int], where: str) -> int:
-    if isinstance(value, str) and value.strip() in label2id:
-        return label2id[value.strip()]
-    number = value if isinstance(value, int) and not isinstance(value, bool) else None
-    if isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    if number is not None and 0 <= number < len(label2id):
-        return number
-    raise CLIError(
-        f"{where}: label {value!r} is not one of the model's classes {list(label2id)} (or an id 0-{len(label2id) - 1})."
-    )
+        dataset = read_classification_file(file, names)
+    except DataFormatError as error:
+        # The reader's row is a line of a CSV / JSONL file and an element of a JSON list; the
+        # command's messages have always said which.
+        unit = "element" if file.suffix.lower() == ".json" else "line"
+        where = [error.path, *([f"{unit} {error.row}"] if error.row is not None else [])]
+        where += [f"field '{error.field}'"] if error.field is not None else []
+        raise CLIError(f"{', '.join(where)}: {error.message}") from None
+    if not len(dataset):
+        raise CLIError(f"--file {file}: no rows to score.")
+    return list(dataset["text"]), list(dataset["label"])
 
 
 def _evaluate_classifier(folder: ModelFolder, file: Path, batch_size: int) -> dict[str, float]:
@@ -172,7 +123,7 @@ def _evaluate_classifier(folder: ModelFolder, file: Path, batch_size: int) -> di
 
     id2label = {int(k): str(v) for k, v in (folder.config.get("id2label") or {}).items()}
     names = [id2label[i] for i in sorted(id2label)]
-    texts, gold = read_labelled_file(file, {name: i for i, name in enumerate(names)})
+    texts, gold = _read_scored_file(file, names)
     tokenizer = AutoTokenizer.from_pretrained(folder.path)
     model = AutoModelForSequenceClassification.from_pretrained(folder.path).eval()
     predicted: list[int] = []
@@ -185,4 +136,4 @@ def _evaluate_classifier(folder: ModelFolder, file: Path, batch_size: int) -> di
     return {"examples": float(len(texts)), **classification_scores(gold, predicted, names)}
 
 
-__all__ = ["add_parser", "read_labelled_file", "run"]
+__all__ = ["add_parser", "run"]

@@ -34,15 +34,11 @@ row and the field. Items a reader has to leave out (or change) are counted in a
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
@@ -50,9 +46,29 @@ from xml.etree.ElementTree import Element  # type only; parsing is done by defus
 
 import defusedxml
 import defusedxml.ElementTree as safe_etree
-from datasets import Dataset, Features, Value
+from datasets import Features, Value
 
 from .errors import DataFormatError, ReadReport
+from .validation import (
+    DatasetOrPair,
+    FieldError,
+    PathLike,
+    Row,
+    at_row,
+    check_span,
+    csv_records,
+    finish_dataset,
+    json_lines,
+    load_json_list,
+    no_surrogates,
+    numbered_lines,
+    read_lines,
+    read_text,
+    require,
+    require_text,
+    require_type,
+    unique_id,
+)
 
 __all__ = [
     "ABSA_FEATURES",
@@ -68,10 +84,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-PathLike = str | os.PathLike[str]
-Row = dict[str, Any]
-DatasetOrPair = Dataset | tuple[Dataset, ReadReport]
 
 POLARITIES: tuple[str, ...] = ("positive", "negative", "neutral", "conflict")
 
@@ -113,32 +125,13 @@ _POLARITY_SPELLINGS: dict[str, str] = {
 
 _E2E_MAX_ALIGNED_CHARS = 1000
 _E2E_FALLBACK = "e2e rows with text rebuilt from the tokens (tokens do not align with the raw sentence)"
-_BLANK_LINES = "blank lines"
 _SEMEVAL_CATEGORIES = "aspectCategory elements (no span)"
 _DONG_EXTRA_MENTIONS = "further $T$ mentions of the target not marked as aspects"
 _ATSA_IMPLICIT = "implicit aspects (target NULL)"
 _ATSA_DUPLICATE = "duplicate aspects (same from/to/polarity)"
 
 
-class _FieldError(ValueError):
-    """A problem in one field; ``_at_row`` adds the file and the row."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(f"field '{field}': {message}" if field else message)
-        self.field = field
-        self.message = message
-
-
-@contextmanager
-def _at_row(path: PathLike, row: int | None) -> Iterator[None]:
-    """Turn a ``_FieldError`` raised inside into a ``DataFormatError`` for ``row``."""
-    try:
-        yield
-    except _FieldError as err:
-        raise DataFormatError(path, row, err.field, err.message) from None
-
-
-# --- validation shared by all readers ----------------------------------------
+# --- aspects -------------------------------------------------------------------------
 
 
 def normalize_polarity(value: Any, field: str = "polarity") -> str:
@@ -162,74 +155,7 @@ def normalize_polarity(value: Any, field: str = "polarity") -> str:
         polarity = _POLARITY_SPELLINGS.get(str(value).strip().lower())
         if polarity is not None:
             return polarity
-    raise _FieldError(field, f"unknown polarity {value!r}; expected one of {', '.join(POLARITIES)}")
-
-
-def _require(record: Mapping[str, Any], key: str, field: str) -> Any:
-    """``record[key]``, which must be present and not null."""
-    value = record.get(key)
-    if value is None:
-        raise _FieldError(field, "missing")
-    return value
-
-
-def _require_type(value: Any, kind: type, field: str | None, what: str) -> Any:
-    """``value``, which must be a ``kind`` (``what`` describes it in the error)."""
-    if not isinstance(value, kind):
-        raise _FieldError(field, f"expected {what}, got {type(value).__name__}")
-    return value
-
-
-_INVISIBLE = {0xFEFF: None, 0x200B: None}
-
-
-def _text(value: Any, field: str) -> str:
-    """A sentence, which must be a non-blank string (returned unchanged)."""
-    if value is None:
-        raise _FieldError(field, "missing")
-    _require_type(value, str, field, "a string")
-    # U+FEFF and U+200B are invisible but not whitespace to `str.strip`; a text of nothing else
-    # is as empty as a blank one. Inside a text they are kept (TweetEval has tweets starting with
-    # U+FEFF), since removing them would shift the character offsets of the row's aspects.
-    if not value.translate(_INVISIBLE).strip():
-        raise _FieldError(field, "empty or whitespace-only text (U+FEFF and U+200B count as blank)")
-    return _no_surrogates(value, field)
-
-
-def _no_surrogates(value: str, field: str) -> str:
-    """``value``, which must not hold a lone surrogate.
-
-    A JSON escape such as ``"\\ud800"`` decodes to a lone surrogate, which is not text: left in,
-    it makes ``Dataset.from_dict`` fail deep inside pyarrow with a bare ``UnicodeEncodeError``
-    instead of an error naming the file, row and field.
-    """
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise _FieldError(
-            field, f"lone surrogate {value[err.start]!r} at character {err.start} (not valid text)"
-        ) from None
-    return value
-
-
-def _unique_id(seen: dict[str, int], row_id: str, row: int, field: str) -> str:
-    """``row_id``, which no earlier row may have (``seen`` maps ids to their first row).
-
-    Two rows with one id would mix up anything keyed on the id (predictions, evaluation joins).
-    """
-    first = seen.setdefault(row_id, row)
-    if first != row:
-        raise _FieldError(field, f"duplicate id {row_id!r} (first used in row {first})")
-    return row_id
-
-
-def _offset(value: Any, field: str) -> int:
-    """A character offset given as an int or a string of ASCII digits."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
-        return int(value)
-    raise _FieldError(field, f"offset is not an integer: {value!r}")
+    raise FieldError(field, f"unknown polarity {value!r}; expected one of {', '.join(POLARITIES)}")
 
 
 def _aspect(
@@ -246,22 +172,10 @@ def _aspect(
     ``prefix`` + key names the fields in errors (e.g. ``"aspects[0].from"``).
     """
     term_field = f"{prefix}{term_key}"
-    _require_type(term, str, term_field, "a string")
-    start = _offset(start, f"{prefix}from")
-    end = _offset(end, f"{prefix}to")
-    for key, offset in (("from", start), ("to", end)):
-        if not 0 <= offset <= len(text):
-            raise _FieldError(
-                f"{prefix}{key}",
-                f"offset {offset} is outside the text (length {len(text)})",
-            )
-    if start >= end:
-        raise _FieldError(f"{prefix}from", f"from ({start}) must be smaller than to ({end})")
-    if text[start:end] != term:
-        raise _FieldError(
-            term_field,
-            f"text[{start}:{end}] is {text[start:end]!r}, not the term {term!r}",
-        )
+    require_type(term, str, term_field, "a string")
+    start, end = check_span(
+        text, term, start, end, from_field=f"{prefix}from", to_field=f"{prefix}to", term_field=term_field
+    )
     return {
         "term": term,
         "from": start,
@@ -275,7 +189,7 @@ def _locate(text: str, term: str, field: str) -> tuple[int, int]:
     starts = [match.start() for match in re.finditer(f"(?={re.escape(term)})", text)] if term else []
     if len(starts) != 1:
         found = "does not occur" if not starts else f"occurs {len(starts)} times"
-        raise _FieldError(field, f"term {term!r} {found} in the text; give 'from' and 'to'")
+        raise FieldError(field, f"term {term!r} {found} in the text; give 'from' and 'to'")
     return starts[0], starts[0] + len(term)
 
 
@@ -291,113 +205,15 @@ def _aspect_from_record(
     With ``locate=True`` a record without both ``from`` and ``to`` is placed by
     finding its term in the text (which must then occur exactly once).
     """
-    term = _require(record, term_key, f"{prefix}{term_key}")
-    polarity = _require(record, "polarity", f"{prefix}polarity")
+    term = require(record, term_key, f"{prefix}{term_key}")
+    polarity = require(record, "polarity", f"{prefix}polarity")
     if locate and record.get("from") is None and record.get("to") is None:
-        _require_type(term, str, f"{prefix}{term_key}", "a string")
+        require_type(term, str, f"{prefix}{term_key}", "a string")
         start, end = _locate(text, term, f"{prefix}{term_key}")
     else:
-        start = _require(record, "from", f"{prefix}from")
-        end = _require(record, "to", f"{prefix}to")
+        start = require(record, "from", f"{prefix}from")
+        end = require(record, "to", f"{prefix}to")
     return _aspect(text, term, start, end, polarity, prefix, term_key)
-
-
-# --- files -------------------------------------------------------------------
-
-
-def _read_text(path: PathLike, *, line_rows: bool) -> str:
-    """The file decoded as UTF-8, without a leading BOM.
-
-    ``line_rows`` says whether rows are lines, so that a bad byte's line is the row.
-    """
-    data = Path(path).read_bytes()
-    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        return data[skipped:].decode("utf-8")
-    except UnicodeDecodeError as err:
-        offset = skipped + err.start
-        line = data.count(b"\n", 0, offset) + 1
-        raise DataFormatError(
-            path,
-            line if line_rows else None,
-            None,
-            f"not UTF-8: byte 0x{data[offset]:02x} at byte offset {offset} (line {line})",
-        ) from None
-
-
-def _read_lines(path: PathLike) -> list[str]:
-    """The file's lines (without line ends); only ``\\n`` ends a line."""
-    text = _read_text(path, line_rows=True)
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    if lines and not lines[-1]:
-        lines.pop()
-    return lines
-
-
-def _load_json_list(path: PathLike) -> list[Any]:
-    """The file's top-level JSON list."""
-    try:
-        items = json.loads(_read_text(path, line_rows=False))
-    except json.JSONDecodeError as err:
-        raise DataFormatError(
-            path,
-            None,
-            None,
-            f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
-        ) from None
-    except RecursionError:
-        # e.g. 100000 nested '[' would escape as a bare RecursionError.
-        raise DataFormatError(path, None, None, "malformed JSON: nested too deeply") from None
-    if not isinstance(items, list):
-        raise DataFormatError(
-            path,
-            None,
-            None,
-            f"expected a JSON list of objects, got {type(items).__name__}",
-        )
-    return items
-
-
-class _StrictCSV:
-    """The records of CSV ``text`` from ``path``: ``csv.DictReader`` (or ``csv.reader`` with
-    ``header=False``) in strict mode, with ``fieldnames`` and ``line_num`` as usual.
-
-    In ``csv``'s lenient default a quote left open (a truncated file) silently swallows the rest
-    of the file into one field, and a ``csv.Error`` (e.g. a field over ``csv.field_size_limit()``,
-    131072 characters) escapes as a bare library traceback; here both name the file and the line
-    where the record starts.
-    """
-
-    def __init__(self, path: PathLike, text: str, header: bool = True, **options: Any) -> None:
-        self.path = path
-        make = csv.DictReader if header else csv.reader
-        self._reader = make(io.StringIO(text, newline=""), strict=True, **options)
-        self.fieldnames = self._guard(lambda: self._reader.fieldnames) if header else None
-
-    @property
-    def line_num(self) -> int:
-        return self._reader.line_num
-
-    def _guard(self, read: Callable[[], Any]) -> Any:
-        start = self._reader.line_num + 1
-        try:
-            return read()
-        except csv.Error as err:
-            raise DataFormatError(self.path, start, None, f"cannot parse the CSV record: {err}") from None
-
-    def __iter__(self) -> Iterator[Any]:
-        return self
-
-    def __next__(self) -> Any:
-        return self._guard(lambda: next(self._reader))
-
-
-def _finish(path: PathLike, rows: list[Row], report: ReadReport, return_report: bool) -> DatasetOrPair:
-    """Log the report and build the dataset (plus the report when asked)."""
-    report.log(logger, os.fspath(path))
-    columns = {name: [row[name] for row in rows] for name in ABSA_FEATURES}
-    dataset = Dataset.from_dict(columns, features=ABSA_FEATURES)
-    return (dataset, report) if return_report else dataset
 
 
 # --- SemEval-2014 XML ----------------------------------------------------------
@@ -424,7 +240,7 @@ def read_semeval14_xml(path: PathLike, *, return_report: bool = False) -> Datase
             1-based index).
     """
     rows, report = _semeval_rows(path)
-    return _finish(path, rows, report, return_report)
+    return finish_dataset(path, rows, ABSA_FEATURES, report, return_report, logger)
 
 
 def _semeval_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
@@ -435,9 +251,9 @@ def _semeval_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
     rows = []
     seen: dict[str, int] = {}
     for row, sentence in enumerate(root.findall("sentence"), start=1):
-        with _at_row(path, row):
+        with at_row(path, row):
             rows.append(_semeval_sentence(sentence))
-            _unique_id(seen, rows[-1]["id"], row, "id")
+            unique_id(seen, rows[-1]["id"], row, "id")
         report.add(
             _SEMEVAL_CATEGORIES,
             len(sentence.findall("aspectCategories/aspectCategory")),
@@ -446,7 +262,7 @@ def _semeval_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
 
 
 def _parse_xml(path: PathLike) -> Element:
-    text = _read_text(path, line_rows=False)
+    text = read_text(path, line_rows=False)
     try:
         return safe_etree.fromstring(text)
     except defusedxml.DefusedXmlException as err:
@@ -462,14 +278,14 @@ def _parse_xml(path: PathLike) -> Element:
 
 
 def _semeval_sentence(sentence: Element) -> Row:
-    sentence_id = _require(sentence.attrib, "id", "id")
+    sentence_id = require(sentence.attrib, "id", "id")
     text_element = sentence.find("text")
     if text_element is None:
-        raise _FieldError("text", "missing")
+        raise FieldError("text", "missing")
     if len(text_element):
         # The offsets count characters of plain text; markup inside <text> has no agreed reading.
-        raise _FieldError("text", f"holds a <{text_element[0].tag}> element; expected plain text")
-    text = _text(text_element.text or "", "text")
+        raise FieldError("text", f"holds a <{text_element[0].tag}> element; expected plain text")
+    text = require_text(text_element.text or "", "text")
     aspects = [
         _aspect_from_record(text, term.attrib, prefix=f"aspectTerm[{index}].")
         for index, term in enumerate(sentence.findall("aspectTerms/aspectTerm"))
@@ -505,18 +321,15 @@ def read_e2e_absa(path: PathLike, *, return_report: bool = False) -> DatasetOrPa
         DataFormatError: A bad line (row = its line number).
     """
     rows, report = _e2e_rows(path)
-    return _finish(path, rows, report, return_report)
+    return finish_dataset(path, rows, ABSA_FEATURES, report, return_report, logger)
 
 
 def _e2e_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
     stem = Path(path).stem
     report = ReadReport()
     rows = []
-    for line_number, line in enumerate(_read_lines(path), start=1):
-        if not line.strip():
-            report.add(_BLANK_LINES)
-            continue
-        with _at_row(path, line_number):
+    for line_number, line in numbered_lines(path, report):
+        with at_row(path, line_number):
             row, rebuilt = _e2e_line(line, f"{stem}-{line_number}")
         rows.append(row)
         report.add(_E2E_FALLBACK, int(rebuilt))
@@ -527,11 +340,11 @@ def _e2e_line(line: str, row_id: str) -> tuple[Row, bool]:
     """The row for one line, and whether its text was rebuilt from the tokens."""
     parts = line.split("####")
     if len(parts) != 2:
-        raise _FieldError(
+        raise FieldError(
             "tags",
             f"expected one '####' between sentence and tags, found {len(parts) - 1}",
         )
-    raw = _text(parts[0], "text")
+    raw = require_text(parts[0], "text")
     tokens, polarities = _e2e_tokens(parts[1])
     runs = _tag_runs(polarities)
     text, spans, rebuilt = _place_runs(raw, tokens, [(first, last) for first, last, _ in runs])
@@ -551,7 +364,7 @@ def _e2e_tokens(tagged: str) -> tuple[list[str], list[str | None]]:
         # Split on the last '=': tokens may contain '=' themselves.
         token, sep, tag = item.rpartition("=")
         if not sep or not token:
-            raise _FieldError(field, f"expected 'token=TAG', got {item!r}")
+            raise FieldError(field, f"expected 'token=TAG', got {item!r}")
         tokens.append(token)
         polarities.append(None if tag == "O" else normalize_polarity(tag, field))
     return tokens, polarities
@@ -662,11 +475,11 @@ def read_dong2014(path: PathLike, *, return_report: bool = False) -> DatasetOrPa
         DataFormatError: A bad instance (row = the line number of the bad line).
     """
     rows, report = _dong_rows(path)
-    return _finish(path, rows, report, return_report)
+    return finish_dataset(path, rows, ABSA_FEATURES, report, return_report, logger)
 
 
 def _dong_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
-    lines = _read_lines(path)
+    lines = read_lines(path)
     while lines and not lines[-1].strip():
         lines.pop()
     if len(lines) % 3:
@@ -677,13 +490,13 @@ def _dong_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
     rows = []
     for index in range(0, len(lines), 3):
         line_number = index + 1
-        with _at_row(path, line_number):
-            pieces = _text(lines[index], "sentence").split("$T$")
+        with at_row(path, line_number):
+            pieces = require_text(lines[index], "sentence").split("$T$")
             if len(pieces) < 2:
-                raise _FieldError("sentence", "no '$T$' placeholder for the target")
-        with _at_row(path, line_number + 1):
-            target = _text(lines[index + 1], "target")
-        with _at_row(path, line_number + 2):
+                raise FieldError("sentence", "no '$T$' placeholder for the target")
+        with at_row(path, line_number + 1):
+            target = require_text(lines[index + 1], "target")
+        with at_row(path, line_number + 2):
             polarity = normalize_polarity(lines[index + 2], "polarity")
         text = target.join(pieces)
         start = len(pieces[0])
@@ -716,8 +529,8 @@ def read_sentibench_atsa(path: PathLike, *, return_report: bool = False) -> Data
     Raises:
         DataFormatError: Malformed JSON or a bad element (row = its 1-based index).
     """
-    rows, report = _atsa_rows(path, _load_json_list(path))
-    return _finish(path, rows, report, return_report)
+    rows, report = _atsa_rows(path, load_json_list(path))
+    return finish_dataset(path, rows, ABSA_FEATURES, report, return_report, logger)
 
 
 def _atsa_rows(path: PathLike, items: list[Any]) -> tuple[list[Row], ReadReport]:
@@ -725,23 +538,23 @@ def _atsa_rows(path: PathLike, items: list[Any]) -> tuple[list[Row], ReadReport]
     rows = []
     seen: dict[str, int] = {}
     for row, item in enumerate(items, start=1):
-        with _at_row(path, row):
+        with at_row(path, row):
             rows.append(_atsa_item(item, report))
-            _unique_id(seen, rows[-1]["id"], row, "ID")
+            unique_id(seen, rows[-1]["id"], row, "ID")
     return rows, report
 
 
 def _atsa_item(item: Any, report: ReadReport) -> Row:
-    _require_type(item, dict, None, "a JSON object")
-    row_id = _no_surrogates(str(_require(item, "ID", "ID")), "ID")
-    text = _text(item.get("sentence"), "sentence")
-    records = _require_type(_require(item, "aspects", "aspects"), list, "aspects", "a list")
+    require_type(item, dict, None, "a JSON object")
+    row_id = no_surrogates(str(require(item, "ID", "ID")), "ID")
+    text = require_text(item.get("sentence"), "sentence")
+    records = require_type(require(item, "aspects", "aspects"), list, "aspects", "a list")
     aspects = []
     seen = set()
     for index, record in enumerate(records):
         prefix = f"aspects[{index}]."
-        _require_type(record, dict, f"aspects[{index}]", "a JSON object")
-        if _require(record, "target", f"{prefix}target") == "NULL":
+        require_type(record, dict, f"aspects[{index}]", "a JSON object")
+        if require(record, "target", f"{prefix}target") == "NULL":
             report.add(_ATSA_IMPLICIT)
             continue
         aspect = _aspect_from_record(text, record, prefix, term_key="target")
@@ -803,75 +616,47 @@ def read_absa_file(
     format = format or _USER_SUFFIXES.get(Path(path).suffix.lower())
     report = ReadReport()
     if format == "json":
-        rows = _json_rows(path, _load_json_list(path), text_field, aspects_field)
+        rows = _user_rows(path, enumerate(load_json_list(path), start=1), text_field, aspects_field)
     elif format == "jsonl":
-        rows = _jsonl_rows(path, text_field, aspects_field, report)
+        rows = _user_rows(path, json_lines(path, report), text_field, aspects_field)
     elif format == "csv":
         rows = _csv_rows(path, text_field)
     else:
         raise ValueError(f"{os.fspath(path)}: unknown format {format!r}; expected json, jsonl or csv")
-    return _finish(path, rows, report, return_report)
+    return finish_dataset(path, rows, ABSA_FEATURES, report, return_report, logger)
 
 
-def _json_rows(path: PathLike, items: list[Any], text_field: str, aspects_field: str) -> list[Row]:
+def _user_rows(path: PathLike, items: Iterable[tuple[int, Any]], text_field: str, aspects_field: str) -> list[Row]:
+    """The rows of `(row number, JSON value)` pairs: a JSON list's elements or a JSONL file's lines."""
     rows = []
     seen: dict[str, int] = {}
-    for row, item in enumerate(items, start=1):
-        with _at_row(path, row):
+    for row, item in items:
+        with at_row(path, row):
             rows.append(_user_object(item, row, text_field, aspects_field))
-            _unique_id(seen, rows[-1]["id"], row, "id")
-    return rows
-
-
-def _jsonl_rows(path: PathLike, text_field: str, aspects_field: str, report: ReadReport) -> list[Row]:
-    rows = []
-    seen: dict[str, int] = {}
-    for line_number, line in enumerate(_read_lines(path), start=1):
-        if not line.strip():
-            report.add(_BLANK_LINES)
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataFormatError(
-                path,
-                line_number,
-                None,
-                f"malformed JSON at column {err.colno}: {err.msg}",
-            ) from None
-        except RecursionError:
-            # Deep nesting would escape as a bare RecursionError.
-            raise DataFormatError(path, line_number, None, "malformed JSON: nested too deeply") from None
-        with _at_row(path, line_number):
-            rows.append(_user_object(item, line_number, text_field, aspects_field))
-            _unique_id(seen, rows[-1]["id"], line_number, "id")
+            unique_id(seen, rows[-1]["id"], row, "id")
     return rows
 
 
 def _user_object(item: Any, row: int, text_field: str, aspects_field: str) -> Row:
-    _require_type(item, dict, None, "a JSON object")
-    text = _text(item.get(text_field), text_field)
-    records = _require_type(_require(item, aspects_field, aspects_field), list, aspects_field, "a list")
+    require_type(item, dict, None, "a JSON object")
+    text = require_text(item.get(text_field), text_field)
+    records = require_type(require(item, aspects_field, aspects_field), list, aspects_field, "a list")
     aspects = []
     for index, record in enumerate(records):
-        _require_type(record, dict, f"{aspects_field}[{index}]", "a JSON object")
+        require_type(record, dict, f"{aspects_field}[{index}]", "a JSON object")
         aspects.append(_aspect_from_record(text, record, f"{aspects_field}[{index}].", locate=True))
     row_id = item.get("id")
     return {
-        "id": _no_surrogates(str(row if row_id is None else row_id), "id"),
+        "id": no_surrogates(str(row if row_id is None else row_id), "id"),
         "text": text,
         "aspects": aspects,
     }
 
 
 def _csv_rows(path: PathLike, text_field: str) -> list[Row]:
-    reader = _StrictCSV(path, _read_text(path, line_rows=True))
-    for column in ("id", text_field, *_CSV_ASPECT_COLUMNS):
-        if column not in (reader.fieldnames or ()):
-            raise DataFormatError(path, 1, column, "missing column in the CSV header")
     sentences: dict[str, Row] = {}
-    for record in reader:
-        with _at_row(path, reader.line_num):
+    for line_number, record in csv_records(path, ("id", text_field, *_CSV_ASPECT_COLUMNS)):
+        with at_row(path, line_number):
             _add_csv_record(record, sentences, text_field)
     return list(sentences.values())
 
@@ -880,11 +665,11 @@ def _add_csv_record(record: dict[str, str | None], sentences: dict[str, Row], te
     """Add one CSV row to the sentence with its id (made on first sight)."""
     row_id = _csv_cell(record.get("id"))
     if row_id is None:
-        raise _FieldError("id", "missing")
-    text = _text(record.get(text_field), text_field)
+        raise FieldError("id", "missing")
+    text = require_text(record.get(text_field), text_field)
     sentence = sentences.setdefault(row_id, {"id": row_id, "text": text, "aspects": []})
     if sentence["text"] != text:
-        raise _FieldError(text_field, f"differs from the text of an earlier row with id {row_id!r}")
+        raise FieldError(text_field, f"differs from the text of an earlier row with id {row_id!r}")
     cells = {key: _csv_cell(record.get(key)) for key in _CSV_ASPECT_COLUMNS}
     if cells["term"] is None and cells["from"] is None and cells["to"] is None:
         return
@@ -942,11 +727,11 @@ def _detect_format(path: PathLike) -> str:
         return "semeval14"
     if suffix == ".raw":
         return "dong2014"
-    if suffix == ".txt" and "####" in next((line for line in _read_lines(path) if line.strip()), ""):
+    if suffix == ".txt" and "####" in next((line for line in read_lines(path) if line.strip()), ""):
         return "e2e"
     if suffix == ".json":
         # Parsed twice (here and by the reader); the files are small.
-        items = _load_json_list(path)
+        items = load_json_list(path)
         if items and isinstance(items[0], dict) and {"ID", "sentence"} <= items[0].keys():
             return "sentibench_atsa"
     if suffix in _USER_SUFFIXES:

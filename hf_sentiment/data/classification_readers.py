@@ -52,26 +52,34 @@ from datasets import ClassLabel, Dataset, Features, Value
 from datasets import Sequence as SequenceFeature
 from sklearn.model_selection import StratifiedKFold
 
-from .absa_readers import (
-    _BLANK_LINES,
+from .errors import DataFormatError, ReadReport
+from .validation import (
+    BLANK_LINES,
     DatasetOrPair,
+    FieldError,
     PathLike,
     Row,
-    _at_row,
-    _FieldError,
-    _read_lines,
-    _read_text,
-    _StrictCSV,
-    _text,
-    _unique_id,
+    StrictCSV,
+    at_row,
+    csv_records,
+    finish_dataset,
+    json_lines,
+    load_json_list,
+    no_surrogates,
+    numbered_lines,
+    read_lines,
+    read_text,
+    require_text,
+    require_type,
+    unique_id,
 )
-from .errors import DataFormatError, ReadReport
 
 __all__ = [
     "EMPATHETIC_DIALOGUES_LABELS",
     "SST2_LABELS",
     "SST5_LABELS",
     "classification_features",
+    "read_classification_file",
     "read_empathetic_dialogues",
     "read_goemotions",
     "read_sst",
@@ -139,31 +147,24 @@ def classification_features(label_names: Sequence[str], *, multi_label: bool = F
 # --- shared helpers -------------------------------------------------------------
 
 
-def _class_id(value: Any, n_classes: int, field: str) -> int:
-    """A class id given as a string of ASCII digits; must be in ``0..n_classes - 1``."""
+def _class_id(value: Any, n_classes: int, field: str, names: Sequence[str] | None = None) -> int:
+    """A class id given as ASCII digits (a string or a JSON integer), in `0..n_classes - 1`.
+
+    With `names` (the class names in id order), a class name is accepted too and gives its id; a
+    name wins over an id when a class is named with digits.
+    """
     if value is None or not str(value).strip():
-        raise _FieldError(field, "missing")
-    value = str(value).strip()
-    if not re.fullmatch(r"[0-9]+", value) or int(value) >= n_classes:
-        raise _FieldError(
-            field,
-            f"label {value!r} is not a class id (expected an integer 0..{n_classes - 1})",
+        raise FieldError(field, "missing")
+    label = str(value).strip()  # a JSON integer reads as its digits; `True` or `1.0` does not
+    if names is not None and isinstance(value, str) and label in names:
+        return list(names).index(label)
+    if re.fullmatch(r"[0-9]+", label) and int(label) < n_classes:
+        return int(label)
+    if names is not None:
+        raise FieldError(
+            field, f"label {value!r} is not one of the classes {list(names)} (or a class id 0..{n_classes - 1})"
         )
-    return int(value)
-
-
-def _finish(
-    path: PathLike,
-    rows: list[Row],
-    features: Features,
-    report: ReadReport,
-    return_report: bool,
-) -> DatasetOrPair:
-    """Log the report and build the dataset (plus the report when asked)."""
-    report.log(logger, os.fspath(path))
-    columns = {name: [row[name] for row in rows] for name in features}
-    dataset = Dataset.from_dict(columns, features=features)
-    return (dataset, report) if return_report else dataset
+    raise FieldError(field, f"label {label!r} is not a class id (expected an integer 0..{n_classes - 1})")
 
 
 # --- SST ------------------------------------------------------------------------------
@@ -211,17 +212,14 @@ def read_sst(path: PathLike, num_classes: int | None = None, *, return_report: b
         raise ValueError(f"{os.fspath(path)}: the file name says SST-{from_name} but num_classes={num_classes}")
     report = ReadReport()
     rows = []
-    for line_number, line in enumerate(_read_lines(path), start=1):
-        if not line.strip():
-            report.add(_BLANK_LINES)
-            continue
-        with _at_row(path, line_number):
+    for line_number, line in numbered_lines(path, report):
+        with at_row(path, line_number):
             parts = line.split(maxsplit=1)
             label = _class_id(parts[0], num_classes, "label")
-            text = _text(parts[1] if len(parts) == 2 else None, "sentence")
+            text = require_text(parts[1] if len(parts) == 2 else None, "sentence")
         rows.append({"id": f"{name}-{line_number}", "text": text, "label": label})
     features = classification_features(SST2_LABELS if num_classes == 2 else SST5_LABELS)
-    return _finish(path, rows, features, report, return_report)
+    return finish_dataset(path, rows, features, report, return_report, logger)
 
 
 # --- GoEmotions -------------------------------------------------------------------------
@@ -230,7 +228,7 @@ def read_sst(path: PathLike, num_classes: int | None = None, *, return_report: b
 def _read_label_names(path: PathLike) -> list[str]:
     """Class names, one a line (surrounding whitespace and a trailing blank line ignored)."""
     names = []
-    for line_number, line in enumerate(_read_lines(path), start=1):
+    for line_number, line in enumerate(read_lines(path), start=1):
         name = line.strip()
         if not name:
             raise DataFormatError(path, line_number, "name", "missing: blank line in the label list")
@@ -289,51 +287,51 @@ def read_goemotions(
     if multi_label not in ("error", "skip", "keep"):
         raise ValueError(f"multi_label must be 'error', 'skip' or 'keep', got {multi_label!r}")
     names = _read_label_names(Path(path).with_name("labels.txt") if labels_path is None else labels_path)
-    text = _read_text(path, line_rows=True)
-    reader = _StrictCSV(path, text, header=False, delimiter="\t", quoting=csv.QUOTE_NONE)
+    text = read_text(path, line_rows=True)
+    reader = StrictCSV(path, text, header=False, delimiter="\t", quoting=csv.QUOTE_NONE)
     report = ReadReport()
     rows = []
     seen: dict[str, int] = {}
     for record in reader:
         line_number = reader.line_num
         if not any(cell.strip() for cell in record):
-            report.add(_BLANK_LINES)
+            report.add(BLANK_LINES)
             continue
-        with _at_row(path, line_number):
+        with at_row(path, line_number):
             row = _goemotions_record(record, names, multi_label)
             # A repeated comment id would otherwise be kept silently.
-            _unique_id(seen, record[2].strip(), line_number, "id")
+            unique_id(seen, record[2].strip(), line_number, "id")
         if row is None:
             report.add(_MULTI_LABEL_SKIPPED)
         else:
             rows.append(row)
     features = classification_features(names, multi_label=multi_label == "keep")
-    return _finish(path, rows, features, report, return_report)
+    return finish_dataset(path, rows, features, report, return_report, logger)
 
 
 def _goemotions_record(record: list[str], names: list[str], multi_label: str) -> Row | None:
     """The row for one TSV line; ``None`` for a multi-label row to skip."""
     fields = ("text", "labels", "id")
     if len(record) < len(fields):
-        raise _FieldError(
+        raise FieldError(
             fields[len(record)],
             f"missing column: expected {len(fields)} tab-separated columns, got {len(record)}",
         )
     if len(record) > len(fields):
-        raise _FieldError(None, f"expected {len(fields)} tab-separated columns, got {len(record)}")
-    text = _text(record[0], "text")
+        raise FieldError(None, f"expected {len(fields)} tab-separated columns, got {len(record)}")
+    text = require_text(record[0], "text")
     labels = [_class_id(value, len(names), "labels") for value in record[1].split(",")]
     if len(set(labels)) != len(labels):
-        raise _FieldError("labels", f"repeated label id in {record[1]!r}")
+        raise FieldError("labels", f"repeated label id in {record[1]!r}")
     row_id = record[2].strip()
     if not row_id:
-        raise _FieldError("id", "missing")
+        raise FieldError("id", "missing")
     if multi_label == "keep":
         return {"id": row_id, "text": text, "labels": labels}
     if len(labels) > 1:
         if multi_label == "skip":
             return None
-        raise _FieldError(
+        raise FieldError(
             "labels",
             f"{len(labels)} labels ({record[1]}) in single-label mode; "
             "pass multi_label='skip' to leave such rows out or 'keep' for a multi-label dataset",
@@ -399,7 +397,7 @@ def read_tweeteval(
     if not mapping_path.is_file() and (folder.parent / "mapping.txt").is_file():
         mapping_path = folder.parent / "mapping.txt"
     names = _read_mapping(mapping_path)
-    texts, labels = _read_lines(text_path), _read_lines(labels_path)
+    texts, labels = read_lines(text_path), read_lines(labels_path)
     if len(texts) != len(labels):
         longer, shorter = (text_path, labels_path) if len(texts) > len(labels) else (labels_path, text_path)
         raise DataFormatError(
@@ -412,14 +410,14 @@ def read_tweeteval(
     report = ReadReport()
     rows = []
     for line_number, (text, label) in enumerate(zip(texts, labels), start=1):
-        with _at_row(labels_path, line_number):
+        with at_row(labels_path, line_number):
             label_id = _class_id(label, len(names), "label")
         text = text.rstrip()
         if not text and empty_text == "skip":
             report.add(_EMPTY_TWEETS)
             continue
-        with _at_row(text_path, line_number):
-            text = _text(text, "text")
+        with at_row(text_path, line_number):
+            text = require_text(text, "text")
         rows.append(
             {
                 "id": f"{folder.name}-{split}-{line_number}",
@@ -427,13 +425,13 @@ def read_tweeteval(
                 "label": label_id,
             }
         )
-    return _finish(text_path, rows, classification_features(names), report, return_report)
+    return finish_dataset(text_path, rows, classification_features(names), report, return_report, logger)
 
 
 def _read_mapping(path: Path) -> list[str]:
     """Class names from a TweetEval ``mapping.txt``: lines ``id \\t name``, ids 0, 1, ... in order."""
     names = []
-    for line_number, line in enumerate(_read_lines(path), start=1):
+    for line_number, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             continue  # a trailing blank line
         class_id, sep, name = line.partition("\t")
@@ -482,41 +480,31 @@ def read_empathetic_dialogues(path: PathLike, *, return_report: bool = False) ->
         >>> len(ed), ed.features["label"].num_classes  # doctest: +SKIP
         (2770, 32)
     """
-    reader = _StrictCSV(path, _read_text(path, line_rows=True))
-    for column in _ED_COLUMNS:
-        if column not in (reader.fieldnames or ()):
-            raise DataFormatError(path, 1, column, "missing column in the CSV header")
     n_classes = len(EMPATHETIC_DIALOGUES_LABELS)
     conversations: dict[str, dict[str, Any]] = {}
-    for record in reader:
-        line_number = reader.line_num
-        with _at_row(path, line_number):
-            if None in record:
-                raise _FieldError(
-                    None,
-                    f"more fields than the {len(reader.fieldnames or ())} header columns",
-                )
+    for line_number, record in csv_records(path, _ED_COLUMNS):
+        with at_row(path, line_number):
             conv_id = record["conv_id"]
             if conv_id is None or not conv_id.strip():
-                raise _FieldError("conv_id", "missing")
+                raise FieldError("conv_id", "missing")
             index = (record["utterance_idx"] or "").strip()
             if not re.fullmatch(r"[0-9]+", index):
-                raise _FieldError(
+                raise FieldError(
                     "utterance_idx",
                     f"expected a non-negative integer, got {record['utterance_idx']!r}",
                 )
             index = int(index)
-            utterance = _text(record["utterance"], "utterance").replace("_comma_", ",").strip()
+            utterance = require_text(record["utterance"], "utterance").replace("_comma_", ",").strip()
             label = _class_id(record["label"], n_classes, "label")
             conversation = conversations.setdefault(conv_id, {"label": label, "line": line_number, "utterances": {}})
             if label != conversation["label"]:
-                raise _FieldError(
+                raise FieldError(
                     "label",
                     f"conversation {conv_id!r} has label {conversation['label']} at line {conversation['line']} "
                     f"but {label} here",
                 )
             if index in conversation["utterances"]:
-                raise _FieldError(
+                raise FieldError(
                     "utterance_idx",
                     f"repeated utterance_idx {index} in conversation {conv_id!r}",
                 )
@@ -530,7 +518,88 @@ def read_empathetic_dialogues(path: PathLike, *, return_report: bool = False) ->
         for conv_id, conversation in conversations.items()
     ]
     features = classification_features(EMPATHETIC_DIALOGUES_LABELS)
-    return _finish(path, rows, features, ReadReport(), return_report)
+    return finish_dataset(path, rows, features, ReadReport(), return_report, logger)
+
+
+# --- user files: CSV, JSONL, JSON ------------------------------------------------------------------
+
+_USER_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".json": "json"}
+
+
+def read_classification_file(
+    path: PathLike,
+    label_names: Sequence[str],
+    *,
+    text_field: str = "text",
+    label_field: str = "label",
+    format: str | None = None,
+    return_report: bool = False,
+) -> DatasetOrPair:
+    """Read a user file of labelled texts: CSV, JSON lines or a JSON list.
+
+    - `csv`: a header naming at least `text_field` and `label_field`, then one row per text;
+    - `jsonl`: one object per line; `json`: a list of objects; each object has `text_field` and
+      `label_field`.
+
+    A label is one of `label_names` (exactly, surrounding spaces aside) or a class id, as digits or
+    a JSON integer. A row may give an `id`; by default it is the row's number. This is the file
+    `hf-sentiment evaluate lcl --file` scores a sequence classifier on.
+
+    Args:
+        path (`str` or `os.PathLike`):
+            The file.
+        label_names (`Sequence[str]`):
+            The class names in id order (a classifier's `config.id2label` values).
+        text_field (`str`, *optional*, defaults to `"text"`):
+            The column / field holding the text.
+        label_field (`str`, *optional*, defaults to `"label"`):
+            The column / field holding the label.
+        format (`str`, *optional*):
+            `"csv"`, `"jsonl"` or `"json"`; by default told from the suffix.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport` (blank JSONL lines are counted there).
+
+    Returns:
+        A `Dataset` with `classification_features(label_names)` (`id`, `text`, `label`), or
+        `(dataset, report)` with `return_report=True`.
+
+    Raises:
+        `DataFormatError`: A bad file or row: the row is the line number for CSV and JSONL and the
+            element's number for a JSON list; the field is `text_field`, `label_field` or `id`.
+        `ValueError`: The format is unknown or cannot be told from the suffix.
+
+    Example:
+
+    ```python
+    >>> test = read_classification_file("my_reviews.csv", ["negative", "positive"])  # doctest: +SKIP
+    >>> test.features["label"].int2str(test[0]["label"])  # doctest: +SKIP
+    'positive'
+    ```
+    """
+    format = format or _USER_SUFFIXES.get(Path(path).suffix.lower())
+    names = list(label_names)
+    features = classification_features(names)
+    report = ReadReport()
+    if format == "csv":
+        records = csv_records(path, (text_field, label_field))
+    elif format == "jsonl":
+        records = json_lines(path, report)
+    elif format == "json":
+        records = enumerate(load_json_list(path), start=1)
+    else:
+        raise ValueError(f"{os.fspath(path)}: unknown format {format!r}; expected csv, jsonl or json")
+    rows = []
+    seen: dict[str, int] = {}
+    for row, record in records:
+        with at_row(path, row):
+            require_type(record, dict, None, "a JSON object")
+            text = require_text(record.get(text_field), text_field)
+            label = _class_id(record.get(label_field), len(names), label_field, names)
+            given = record.get("id")
+            row_id = no_surrogates(str(row if given is None or given == "" else given), "id")
+            unique_id(seen, row_id, row, "id")
+        rows.append({"id": row_id, "text": text, "label": label})
+    return finish_dataset(path, rows, features, report, return_report, logger)
 
 
 def stratified_folds(

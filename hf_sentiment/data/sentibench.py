@@ -36,16 +36,25 @@ across a file (the real files have a few) are kept as they are: they are separat
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .absa_readers import PathLike, _load_json_list
 from .errors import DataFormatError, ReadReport
+from .validation import (
+    FieldError,
+    PathLike,
+    at_row,
+    check_span,
+    load_json_list,
+    require,
+    require_text,
+    require_type,
+)
 
 __all__ = [
     "SENTIBENCH_SPLITS",
@@ -54,6 +63,7 @@ __all__ = [
     "SentiBenchTask",
     "get_sentibench_task",
     "normalize_answer_text",
+    "render_answer",
     "read_sentibench",
     "resolve_sentibench_root",
 ]
@@ -301,64 +311,39 @@ def normalize_answer_text(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-class _FieldError(ValueError):
-    """A problem in one field; ``_at_row`` adds the file and the row."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-@contextmanager
-def _at_row(path: PathLike, row: int) -> Iterator[None]:
-    try:
-        yield
-    except _FieldError as err:
-        raise DataFormatError(path, row, err.field, err.message) from None
-
-
-def _get(record: Mapping[str, Any], key: str, field: str) -> Any:
-    if key not in record or record[key] is None:
-        raise _FieldError(field, "missing")
-    return record[key]
-
-
-def _string(record: Mapping[str, Any], key: str, field: str, *, blank_ok: bool = False) -> str:
-    value = _get(record, key, field)
-    if not isinstance(value, str):
-        raise _FieldError(field, f"expected a string, got {type(value).__name__}")
-    if not blank_ok and not value.strip():
-        raise _FieldError(field, "empty or whitespace-only")
-    return value
+def _string(record: Mapping[str, Any], key: str, field: str) -> str:
+    """`record[key]`, a non-blank string."""
+    return require_text(record.get(key), field)
 
 
 def _list(record: Mapping[str, Any], key: str, field: str) -> list[Any]:
-    value = _get(record, key, field)
-    if not isinstance(value, list):
-        raise _FieldError(field, f"expected a list, got {type(value).__name__}")
-    return value
+    """`record[key]`, a list."""
+    return require_type(require(record, key, field), list, field, "a list")
 
 
 def _object(value: Any, field: str | None) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise _FieldError(field, f"expected a JSON object, got {type(value).__name__}")
-    return value
+    """`value`, a JSON object."""
+    return require_type(value, dict, field, "a JSON object")
+
+
+def _records(item: Mapping[str, Any], key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """`(field prefix, object)` for each element of the list `item[key]`, e.g. `("aspects[0]", {...})`."""
+    for index, record in enumerate(_list(item, key, key)):
+        prefix = f"{key}[{index}]"
+        yield prefix, _object(record, prefix)
 
 
 def _one_of(value: str, allowed: tuple[str, ...], field: str, what: str) -> str:
     normalized = normalize_answer_text(value)
     if normalized not in allowed:
-        raise _FieldError(field, f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+        raise FieldError(field, f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
     return normalized
 
 
-def _offset(value: Any, field: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise _FieldError(field, f"offset is not a non-negative integer: {value!r}")
+def _polarity(record: Mapping[str, Any], key: str, prefix: str) -> str:
+    """The polarity `record[key]` of an extraction tuple, one of `_ABSA_POLARITIES` after normalising."""
+    field = f"{prefix}.{key}"
+    return _one_of(_string(record, key, field), _ABSA_POLARITIES, field, key.lower())
 
 
 def _unique(tuples: list[tuple[str, ...]], report: ReadReport) -> tuple[tuple[str, ...], ...]:
@@ -380,17 +365,13 @@ def _classification_row(task: SentiBenchTask, item: Mapping[str, Any], report: R
 
 def _aspect_rows(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
     """``atsa_rest16`` and ``acsa_rest16``: the same file format, different gold tuples."""
-    row_id = _get(item, "ID", "ID")
+    row_id = require(item, "ID", "ID")
     sentence = _string(item, "sentence", "sentence")
     tuples = []
-    for index, record in enumerate(_list(item, "aspects", "aspects")):
-        prefix = f"aspects[{index}]"
-        record = _object(record, prefix)
+    for prefix, record in _records(item, "aspects"):
         term = _string(record, "target", f"{prefix}.target")
         category = _string(record, "category", f"{prefix}.category")
-        polarity = _one_of(
-            _string(record, "polarity", f"{prefix}.polarity"), _ABSA_POLARITIES, f"{prefix}.polarity", "polarity"
-        )
+        polarity = _polarity(record, "polarity", prefix)
         if task.name == "acsa_rest16":
             tuples.append((normalize_answer_text(category.replace("#", " ")), polarity))
             continue
@@ -399,10 +380,15 @@ def _aspect_rows(task: SentiBenchTask, item: Mapping[str, Any], report: ReadRepo
             # the released files, which is why offsets are only checked for explicit terms.
             report.add(_IMPLICIT_ASPECT)
             continue
-        start = _offset(_get(record, "from", f"{prefix}.from"), f"{prefix}.from")
-        end = _offset(_get(record, "to", f"{prefix}.to"), f"{prefix}.to")
-        if sentence[start:end] != term:
-            raise _FieldError(f"{prefix}.target", f"sentence[{start}:{end}] is {sentence[start:end]!r}, not {term!r}")
+        check_span(
+            sentence,
+            term,
+            require(record, "from", f"{prefix}.from"),
+            require(record, "to", f"{prefix}.to"),
+            from_field=f"{prefix}.from",
+            to_field=f"{prefix}.to",
+            term_field=f"{prefix}.target",
+        )
         tuples.append((normalize_answer_text(term), polarity))
     return SentiBenchExample(sentence=sentence, tuples=_unique(tuples, report), id=str(row_id))
 
@@ -410,15 +396,11 @@ def _aspect_rows(task: SentiBenchTask, item: Mapping[str, Any], report: ReadRepo
 def _asqp_row(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
     sentence = _string(item, "sentence", "sentence")
     tuples = []
-    for index, record in enumerate(_list(item, "quards", "quards")):
-        prefix = f"quards[{index}]"
-        record = _object(record, prefix)
+    for prefix, record in _records(item, "quards"):
         aspect = _string(record, "aspect", f"{prefix}.aspect")
         category = _string(record, "category", f"{prefix}.category")
         opinion = _string(record, "opinion", f"{prefix}.opinion")
-        polarity = _one_of(
-            _string(record, "sentiment", f"{prefix}.sentiment"), _ABSA_POLARITIES, f"{prefix}.sentiment", "sentiment"
-        )
+        polarity = _polarity(record, "sentiment", prefix)
         tuples.append(
             (normalize_answer_text(aspect), normalize_answer_text(category), normalize_answer_text(opinion), polarity)
         )
@@ -429,21 +411,17 @@ def _opener_part(sentence: str, record: Mapping[str, Any], key: str, field: str)
     """One ``[[texts], ["from:to", ...]]`` part, checked against the sentence, its texts joined."""
     value = _list(record, key, field)
     if len(value) != 2 or not all(isinstance(part, list) for part in value):
-        raise _FieldError(field, "expected [[texts], [spans]]")
+        raise FieldError(field, "expected [[texts], [spans]]")
     texts, spans = value
     if len(texts) != len(spans):
-        raise _FieldError(field, f"{len(texts)} texts but {len(spans)} spans")
+        raise FieldError(field, f"{len(texts)} texts but {len(spans)} spans")
     for index, (text, span) in enumerate(zip(texts, spans)):
-        if not isinstance(text, str) or not text.strip():
-            raise _FieldError(f"{field}[0][{index}]", f"expected a non-empty string, got {text!r}")
+        require_text(text, f"{field}[0][{index}]")
+        span_field = f"{field}[1][{index}]"
         bounds = span.split(":") if isinstance(span, str) else []
-        if len(bounds) != 2 or not all(bound.strip().isdigit() for bound in bounds):
-            raise _FieldError(f"{field}[1][{index}]", f"expected a 'from:to' span, got {span!r}")
-        start, end = int(bounds[0]), int(bounds[1])
-        if sentence[start:end] != text:
-            raise _FieldError(
-                f"{field}[1][{index}]", f"sentence[{start}:{end}] is {sentence[start:end]!r}, not {text!r}"
-            )
+        if len(bounds) != 2:
+            raise FieldError(span_field, f"expected a 'from:to' span, got {span!r}")
+        check_span(sentence, text, *bounds, from_field=span_field, to_field=span_field, term_field=span_field)
     return normalize_answer_text(" ".join(texts)) if texts else "null"
 
 
@@ -451,15 +429,11 @@ def _opener_row(task: SentiBenchTask, item: Mapping[str, Any], report: ReadRepor
     row_id = _string(item, "sent_id", "sent_id")
     sentence = _string(item, "sentence", "sentence")
     tuples = []
-    for index, record in enumerate(_list(item, "opinions", "opinions")):
-        prefix = f"opinions[{index}]"
-        record = _object(record, prefix)
+    for prefix, record in _records(item, "opinions"):
         holder = _opener_part(sentence, record, "Source", f"{prefix}.Source")
         target = _opener_part(sentence, record, "Target", f"{prefix}.Target")
         expression = _opener_part(sentence, record, "Polar_expression", f"{prefix}.Polar_expression")
-        polarity = _one_of(
-            _string(record, "Polarity", f"{prefix}.Polarity"), _ABSA_POLARITIES, f"{prefix}.Polarity", "polarity"
-        )
+        polarity = _polarity(record, "Polarity", prefix)
         tuples.append((holder, target, expression, polarity))
     return SentiBenchExample(sentence=sentence, tuples=_unique(tuples, report), id=row_id)
 
@@ -510,14 +484,36 @@ def read_sentibench(
     path = resolve_sentibench_root(root) / task.folder / f"{split}.json"
     if not path.is_file():
         raise FileNotFoundError(f"SentiBench {task.name} {split} file not found: {path}")
-    items = _load_json_list(path)
+    items = load_json_list(path)
     if not items:
         raise DataFormatError(path, None, None, "the JSON list is empty")
     parse_row = _ROW_PARSERS.get(task.name, _classification_row)
     report = ReadReport()
     examples = []
     for row, item in enumerate(items, start=1):
-        with _at_row(path, row):
+        with at_row(path, row):
             examples.append(parse_row(task, _object(item, None), report))
     report.log(logger, os.fspath(path))
     return (examples, report) if return_report else examples
+
+
+def render_answer(task: SentiBenchTask, example: SentiBenchExample) -> str:
+    """The answer a demonstration shows: the verbaliser, or the gold tuples in the answer format.
+
+    Tuples are written `("a", "b"); ("c", "d")` with JSON string quoting, so elements with
+    commas, parentheses or quotes (real aspect terms have them) survive the harness's
+    `parse_answer`; an empty gold set is `None`. The few-shot harness writes its demonstrations
+    and ICLDist its targets with it, so a distilled student learns the format it is tested on.
+
+    Raises:
+        ValueError: If a classification example has no label.
+    """
+    if task.kind == "classification":
+        if example.label is None:
+            raise ValueError(f"{task.name}: a classification example needs a label")
+        return example.label
+    if not example.tuples:
+        return "None"
+    return "; ".join(
+        "(" + ", ".join(json.dumps(part, ensure_ascii=False) for part in row) + ")" for row in example.tuples
+    )

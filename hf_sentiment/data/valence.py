@@ -26,8 +26,8 @@ from pathlib import Path
 
 from datasets import Dataset, Features, Value
 
-from .absa_readers import DatasetOrPair, PathLike, _read_lines, _read_text, _StrictCSV
 from .errors import DataFormatError, ReadReport
+from .validation import DatasetOrPair, PathLike, StrictCSV, read_lines, read_text
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class ValenceLexicon(Mapping[str, float]):
         path = Path(vaderSentiment.__file__).with_name("vader_lexicon.txt")
 
         def rows() -> Iterator[tuple[int, object, object]]:
-            for row, line in enumerate(_read_lines(path), start=1):
+            for row, line in enumerate(read_lines(path), start=1):
                 if line.strip():
                     cells = line.split("\t")
                     if len(cells) < 2:
@@ -164,7 +164,7 @@ class ValenceLexicon(Mapping[str, float]):
     ) -> ValenceLexicon:
         """A lexicon from a CSV file with a header; `word_column` and `rating_column` name the
         columns. The text "null" is a word here, not a missing value."""
-        reader = _StrictCSV(path, _read_text(path, line_rows=True))
+        reader = StrictCSV(path, read_text(path, line_rows=True))
         for column in (word_column, rating_column):
             if reader.fieldnames is None or column not in reader.fieldnames:
                 raise DataFormatError(
@@ -190,7 +190,7 @@ class ValenceLexicon(Mapping[str, float]):
         if words is None:
             return lexicon
         if isinstance(words, (str, os.PathLike)):
-            words = [line.strip() for line in _read_lines(words) if line.strip()]
+            words = [line.strip() for line in read_lines(words) if line.strip()]
         keep = {word.lower() for word in words}
         lexicon.report.add("listed words without a rating", len(keep - lexicon._ratings.keys()))
         lexicon.report.add("rated words outside the word list", len(lexicon._ratings.keys() - keep))
@@ -228,7 +228,7 @@ def read_emobank(path: PathLike, split: str | None = None, *, return_report: boo
         A `Dataset` with `id`, `text`, `valence` (and the `ReadReport` with `return_report=True`;
         rows with a missing or NaN `V` are left out and counted there).
     """
-    reader = _StrictCSV(path, _read_text(path, line_rows=True))
+    reader = StrictCSV(path, read_text(path, line_rows=True))
     for column in ("id", "split", "V", "text"):
         if reader.fieldnames is None or column not in reader.fieldnames:
             raise DataFormatError(path, 1, column, f"column missing from the header {reader.fieldnames}")
