@@ -8,7 +8,8 @@ Rows (the same capped test subsets and demonstration seeds 42 / 52 / 62 for ever
     knowdist    the student after KnowDist (LoRA, merged)
     icldist     the KnowDist student after ICLDist (LoRA, merged)
 
-Training goes through `examples/run_distill.py`; teacher answers go to one cache, so an
+Training goes through `hf_sentiment.cli.train_distill.main` (the job behind `hf-sentiment train
+distill`); teacher answers go to one cache, so an
 interrupted benchmark resumes without paying for them twice, and finished rows are kept in
 `--results` (one JSON file per row) and skipped on the next run.
 
@@ -20,13 +21,22 @@ interrupted benchmark resumes without paying for them twice, and finished rows a
 `--check_adapter TASK` loads the final ICLDist adapter with `peft.AutoPeftModelForCausalLM` (not the
 merged export the table used), scores TASK with the same protocol, and compares it with the
 `icldist` row (`adapter_check_TASK.json`).
+
+`--reproduce ROW` reruns one recorded row under its recorded setting (`max_examples`,
+`num_texts`, `per_task`, batch size) into the folder `--scratch DIR` (`DIR/ROW.json`; students
+are trained afresh under `DIR/work`, teacher cache included), prints recorded against new for
+every score and detail, and exits non-zero when one differs. `--reproduce_tasks TASK ...` scores
+only those datasets (each is scored on its own, so a slice compares exactly; the means are then
+left out):
+
+    OMP_NUM_THREADS=1 python benchmarks/distill_sentibench.py --reproduce student --scratch /tmp/distill
+    OMP_NUM_THREADS=1 python benchmarks/distill_sentibench.py --reproduce knowdist --reproduce_tasks sst2 --scratch /tmp/distill
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 from pathlib import Path
 
@@ -36,22 +46,38 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from hf_sentiment import evaluate_sentibench
 from hf_sentiment.data.sentibench import SENTIBENCH_TASKS
 from hf_sentiment.offline import offline_llm_folder
-from runs import ROOT, load_example
+from runs import ROOT, data_folder, report_reproduction
 
 ROWS = ("teacher", "student", "knowdist", "icldist")
 
 
-def evaluate(folder: Path, args: argparse.Namespace, out: Path) -> dict:
+def evaluate(folder: Path, args: argparse.Namespace, out: Path, tasks: list[str] | None = None) -> dict:
+    """SentiBench scores of the causal LM in `folder` (all 12 datasets, or `tasks`), as a dict."""
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
     results = evaluate_sentibench(
-        model, tokenizer, args.data, seeds=(42, 52, 62), max_examples=args.max_examples, batch_size=args.batch_size,
-        output_dir=out,
+        model, tokenizer, args.data, tasks=tasks, seeds=(42, 52, 62), max_examples=args.max_examples,
+        batch_size=args.batch_size, output_dir=out,
     )  # fmt: skip
     return results.to_dict()
 
 
-def train_stage(example, stage: str, student: str, out: Path, args: argparse.Namespace) -> Path:
+def row_folders(args: argparse.Namespace, work: Path) -> dict:
+    """Row name -> a function giving the model folder to score (training the students on first call)."""
+    folders = {
+        "teacher": lambda: offline_llm_folder("gemma-3-270m"),
+        "student": lambda: offline_llm_folder("smollm2-135m-instruct"),
+    }
+    folders["knowdist"] = lambda: train_stage("knowdist", "smollm2-135m-instruct", work / "knowdist", args)
+    folders["icldist"] = lambda: train_stage("icldist", str(folders["knowdist"]()), work / "icldist", args)
+    return folders
+
+
+def train_stage(stage: str, student: str, out: Path, args: argparse.Namespace) -> Path:
+    """The merged student of `stage` (KnowDist or ICLDist) in `out`, trained unless already there."""
+    # Imported here so that `--table` works while the training command is being edited.
+    from hf_sentiment.cli.train_distill import main as train_distill
+
     argv = [
         "--stage", stage, "--teacher", "gemma-3-270m", "--student", student, "--cache", str(Path(args.work) / "teacher_cache.jsonl"),
         "--data_dir", args.data, "--output_dir", str(out), "--num_texts", str(args.num_texts), "--per_task", str(args.per_task),
@@ -60,7 +86,7 @@ def train_stage(example, stage: str, student: str, out: Path, args: argparse.Nam
         "--save_strategy", "no", "--report_to", "none", "--seed", "42",
     ]  # fmt: skip
     if not (out / "merged" / "config.json").exists():
-        example.main(argv)
+        train_distill(argv)
     return out / "merged"
 
 
@@ -86,6 +112,38 @@ def check_adapter(args: argparse.Namespace) -> None:
     check["equal"] = all(abs(check["adapter_scores"][seed] - merged[seed]) < 1e-9 for seed in merged)
     (Path(args.results) / f"adapter_check_{args.check_adapter}.json").write_text(json.dumps(check, indent=1))
     print(json.dumps(check, indent=1))
+
+
+def reproduce(args: argparse.Namespace) -> int:
+    """Rerun the recorded row `args.reproduce` under its recorded setting and compare; returns the
+    exit code. With `--reproduce_tasks`, only those datasets are scored and compared (the means
+    over all 12 are left out of the comparison)."""
+    if args.scratch is None:
+        raise SystemExit("--reproduce needs --scratch DIR (where the rerun goes; never the recorded results)")
+    scratch = Path(args.scratch)
+    if scratch.resolve() == Path(args.results).resolve():
+        raise SystemExit("--scratch must not be the recorded results folder")
+    recorded = json.loads((Path(args.results) / f"{args.reproduce}.json").read_text())
+    # The recorded setting wins over the command line's.
+    args.max_examples = recorded["setting"]["max_examples"]
+    args.num_texts = recorded["setting"]["num_texts"]
+    args.per_task = recorded["setting"]["per_task"]
+    args.batch_size = recorded["settings"]["batch_size"]
+    transformers.utils.logging.set_verbosity_error()
+    work = scratch / "work"
+    print(f"== reproduce {args.reproduce} ({args.reproduce_tasks or 'all 12 datasets'})", flush=True)
+    folder = row_folders(args, work)[args.reproduce]()
+    now = evaluate(folder, args, work / f"sentibench-{args.reproduce}", args.reproduce_tasks)
+    now["setting"] = {"max_examples": args.max_examples, "num_texts": args.num_texts, "per_task": args.per_task}
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / f"{args.reproduce}.json").write_text(json.dumps(now, indent=1))
+    if args.reproduce_tasks:
+        recorded = {**recorded, "tasks": {name: recorded["tasks"][name] for name in now["tasks"]}}
+        for name in ("mean", "group_means"):
+            recorded.pop(name, None)
+            now.pop(name, None)
+    # The model's path is where this rerun keeps it, not a result.
+    return report_reproduction(recorded, now, ignore=("settings.model",))
 
 
 def table(results: dict[str, dict]) -> str:
@@ -116,7 +174,7 @@ def _mean_std(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("HF_SENTIMENT_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument("--results", default=str(ROOT / "docs" / "distill_runs"))
     parser.add_argument("--work", default=str(ROOT / "runs" / "distill"), help="Teacher cache and trained students.")
     parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
@@ -128,7 +186,19 @@ def main() -> None:
     parser.add_argument("--per_task", type=int, default=10, help="ICLDist: prompts per SentiBench task.")
     parser.add_argument("--table", action="store_true")
     parser.add_argument("--check_adapter", metavar="TASK", help="Re-score TASK from the ICLDist adapter (PEFT).")
+    parser.add_argument("--reproduce", choices=ROWS, help="Rerun this recorded row and compare it (see above).")
+    parser.add_argument(
+        "--reproduce_tasks",
+        nargs="+",
+        choices=list(SENTIBENCH_TASKS),
+        help="--reproduce: score only these datasets (a cheaper slice).",
+    )
+    parser.add_argument("--scratch", default=None, help="--reproduce: the folder the rerun is written to.")
     args = parser.parse_args()
+    if args.reproduce or args.check_adapter or not args.table:  # the table needs no data
+        args.data = data_folder(args.data)
+    if args.reproduce:
+        raise SystemExit(reproduce(args))
     if args.check_adapter:
         check_adapter(args)
         return
@@ -137,16 +207,8 @@ def main() -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     if not args.table:
         transformers.utils.logging.set_verbosity_error()
-        example = load_example("run_distill")
         work = Path(args.work)
-        folders = {
-            "teacher": lambda: offline_llm_folder("gemma-3-270m"),
-            "student": lambda: offline_llm_folder("smollm2-135m-instruct"),
-        }
-        folders["knowdist"] = lambda: train_stage(example, "knowdist", "smollm2-135m-instruct", work / "knowdist", args)
-        folders["icldist"] = lambda: train_stage(
-            example, "icldist", str(work / "knowdist" / "merged"), work / "icldist", args
-        )
+        folders = row_folders(args, work)
         for row in args.rows:
             path = results_dir / f"{row}.json"
             if path.exists():

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """FCKT vs the span baseline on Laptop-14 and Restaurant-14, with ablations and dev sweeps.
 
-Every run goes through `examples/run_fckt.py` (the path users take): MiniLM-L6 encoder, the E2E
+Every run goes through `hf_sentiment.cli.train_fckt.main` (the job behind `hf-sentiment train
+fckt`, the path users take): MiniLM-L6 encoder, the E2E
 splits (train / dev / test), the same epochs and learning rate for every arm, the best epoch chosen
 on dev joint F1, and test scored once, on character-level gold. Runs are appended to a JSON-lines
 file as they finish, so an interrupted benchmark resumes where it stopped.
@@ -17,17 +18,22 @@ Arms:
 
     python benchmarks/fckt_quality.py --results docs/fckt_runs.jsonl [--plan core|ablations|sweeps|all]
     python benchmarks/fckt_quality.py --results docs/fckt_runs.jsonl --table   # print the tables only
+
+`--reproduce FIELD=VALUE ...` reruns the one recorded run those fields pick (with its recorded
+epochs and learning rate) into `--scratch FILE`, prints recorded against new for every metric, and
+exits non-zero when a score differs:
+
+    OMP_NUM_THREADS=1 python benchmarks/fckt_quality.py --reproduce dataset=laptop14 arm=fckt seed=42 --scratch /tmp/fckt.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from runs import ROOT, RunLog, load_example, mean_std
+from runs import ROOT, RunLog, data_folder, mean_std, parse_selector, pick_recorded, report_reproduction, scratch_log
 
 ARMS = {
     "fckt": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 3},
@@ -56,8 +62,13 @@ def plan(kind: str, seeds: list[int]) -> list[tuple[str, str, int]]:
     return {"core": core, "ablations": ablations, "sweeps": sweeps, "all": core + ablations + sweeps}[kind]
 
 
-def run_one(example, data: Path, dataset: str, arm: str, seed: int, epochs: float, lr: float) -> dict:
-    folder = data / "semeval14" / "e2e_absa" / dataset
+def run_one(data: str, dataset: str, arm: str, seed: int, epochs: float, lr: float) -> dict:
+    """Train and score one arm on one dataset and seed; the record a benchmark keeps (its key,
+    the arm's hyper-parameters and every metric `train_fckt.main` returns)."""
+    # Imported here so that `--table` works while the training command is being edited.
+    from hf_sentiment.cli.train_fckt import main as train_fckt
+
+    folder = Path(data) / "semeval14" / "e2e_absa" / dataset
     output = Path(tempfile.mkdtemp(prefix=f"fckt-{dataset}-{arm}-{seed}-"))
     argv = [
         "--train_file",
@@ -99,7 +110,7 @@ def run_one(example, data: Path, dataset: str, arm: str, seed: int, epochs: floa
     for key, value in ARMS[arm].items():
         argv += [f"--{key}", str(value)]
     try:
-        metrics = example.main(argv)
+        metrics = train_fckt(argv)
     finally:
         shutil.rmtree(output, ignore_errors=True)
     return {"dataset": dataset, "arm": arm, "seed": seed, "epochs": epochs, "learning_rate": lr, **ARMS[arm], **metrics}
@@ -128,23 +139,38 @@ def tables(runs: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("HF_SENTIMENT_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument("--results", default=str(ROOT / "docs" / "fckt_runs.jsonl"))
     parser.add_argument("--plan", choices=["core", "ablations", "sweeps", "all"], default="all")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--learning_rate", type=float, default=1e-4)
     parser.add_argument("--table", action="store_true", help="Only print the tables of the runs recorded so far.")
+    parser.add_argument(
+        "--reproduce",
+        nargs="+",
+        metavar="FIELD=VALUE",
+        help="Rerun the one recorded run in --results these fields pick (e.g. dataset=laptop14 arm=fckt seed=42).",
+    )
+    parser.add_argument("--scratch", default=None, help="--reproduce: the JSON-lines file the rerun is written to.")
     args = parser.parse_args()
 
     log = RunLog(args.results)
+    if args.reproduce:
+        recorded = pick_recorded(log.runs, parse_selector(args.reproduce))
+        scratch = scratch_log(args.scratch, args.results)
+        key = (recorded["dataset"], recorded["arm"], recorded["seed"])
+        print(f"== reproduce {' '.join(map(str, key))}", flush=True)
+        now = run_one(data_folder(args.data), *key, recorded["epochs"], recorded["learning_rate"])
+        scratch.append(now)
+        raise SystemExit(report_reproduction(recorded, now))
     if not args.table:
-        example = load_example("run_fckt")
+        data = data_folder(args.data)
         for dataset, arm, seed in plan(args.plan, args.seeds):
             if log.has(dataset=dataset, arm=arm, seed=seed, epochs=args.epochs, learning_rate=args.learning_rate):
                 continue
             print(f"== {dataset} {arm} seed {seed}", flush=True)
-            log.append(run_one(example, Path(args.data), dataset, arm, seed, args.epochs, args.learning_rate))
+            log.append(run_one(data, dataset, arm, seed, args.epochs, args.learning_rate))
     runs = log.runs
     print(tables(runs))
 

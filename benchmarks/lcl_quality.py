@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Label-aware contrastive loss vs CE and CE + SupCon on emotion and sentiment data.
 
-Every run goes through `examples/run_lcl.py`: MiniLM-L6 encoder, the same epochs and learning rate
-for every arm, the best epoch chosen on dev (macro-F1), test scored once. Runs are appended to a
-JSON-lines file, so an interrupted benchmark resumes where it stopped.
+Every run goes through `hf_sentiment.cli.train_lcl.main` (the job behind `hf-sentiment train lcl`):
+MiniLM-L6 encoder, the same epochs and learning rate for every arm, the best epoch chosen on dev
+(macro-F1), test scored once. Runs are appended to a JSON-lines file, so an interrupted benchmark
+resumes where it stopped.
 
 Arms: ce; ce_supcon; lcl_separate (the paper's second encoder); lcl_shared (a light head on the
 shared encoder); all with the default dropout view. On request (`--arms`): lcl_separate_synonym
@@ -19,17 +20,22 @@ fold per seed, so its spread mixes seeds and folds).
     python benchmarks/lcl_quality.py --results docs/lcl_runs.jsonl --per_class goemotions
 
 `--confusion_dir DIR` keeps each new run's test confusion matrix as a PNG.
+
+`--reproduce FIELD=VALUE ...` reruns the one recorded run those fields pick (with its recorded
+fold, epochs, learning rate and training cap) into `--scratch FILE`, prints recorded against new
+for every metric, and exits non-zero when a score differs:
+
+    OMP_NUM_THREADS=1 python benchmarks/lcl_quality.py --reproduce dataset=tweeteval_emotion arm=ce seed=42 --scratch /tmp/lcl.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from runs import ROOT, RunLog, load_example, mean_std
+from runs import ROOT, RunLog, data_folder, mean_std, parse_selector, pick_recorded, report_reproduction, scratch_log
 
 ARMS = {
     "ce": {"contrastive_loss": "none"},
@@ -56,7 +62,6 @@ METRICS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("weighted_f1", "
 
 
 def run_one(
-    example,
     data: str,
     dataset: str,
     arm: str,
@@ -67,6 +72,11 @@ def run_one(
     cap: int | None,
     confusion_dir: str | None = None,
 ) -> dict:
+    """Train and score one arm on one dataset, seed and fold; the record a benchmark keeps (its key
+    and every metric `train_lcl.main` returns). `cap` trains on the first `cap` rows."""
+    # Imported here so that `--table` and `--per_class` work while the training command is edited.
+    from hf_sentiment.cli.train_lcl import main as train_lcl
+
     output = Path(tempfile.mkdtemp(prefix=f"lcl-{dataset}-{arm}-{seed}-"))
     argv = [
         "--dataset", dataset, "--data_dir", data, "--output_dir", str(output), "--seed", str(seed),
@@ -81,7 +91,7 @@ def run_one(
     if cap is not None:
         argv += ["--max_train_samples", str(cap)]
     try:
-        metrics = example.main(argv)
+        metrics = train_lcl(argv)
         if confusion_dir is not None:
             name = f"{dataset}{'' if cap is None else f'-first{cap}'}-{arm}-seed{seed}-fold{fold}.png"
             try:  # a figure must not cost the run's metrics
@@ -158,7 +168,7 @@ def table(runs: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("HF_SENTIMENT_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument("--results", default=str(ROOT / "docs" / "lcl_runs.jsonl"))
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(MAIN_ARMS))
@@ -178,14 +188,30 @@ def main() -> None:
         default=None,
         help="Only print test F1 per class for this dataset's recorded runs (with --max_train_samples: the capped ones).",
     )
+    parser.add_argument(
+        "--reproduce",
+        nargs="+",
+        metavar="FIELD=VALUE",
+        help="Rerun the one recorded run in --results these fields pick (e.g. dataset=sst5 arm=ce seed=42).",
+    )
+    parser.add_argument("--scratch", default=None, help="--reproduce: the JSON-lines file the rerun is written to.")
     args = parser.parse_args()
     if args.per_class is not None:
         print(per_class_table(RunLog(args.results).runs, args.per_class, args.max_train_samples))
         return
 
     log = RunLog(args.results)
+    if args.reproduce:
+        recorded = pick_recorded(log.runs, parse_selector(args.reproduce))
+        scratch = scratch_log(args.scratch, args.results)
+        key = [recorded[k] for k in ("dataset", "arm", "seed", "fold", "epochs", "learning_rate")]
+        cap = recorded.get("max_train_samples")
+        print(f"== reproduce {' '.join(map(str, key))} max_train_samples={cap}", flush=True)
+        now = run_one(data_folder(args.data), *key, cap)
+        scratch.append(now)
+        raise SystemExit(report_reproduction(recorded, now))
     if not args.table:
-        example = load_example("run_lcl")
+        data = data_folder(args.data)
         for seed_index, seed in enumerate(args.seeds):
             for dataset in args.datasets:
                 for arm in args.arms:
@@ -204,8 +230,7 @@ def main() -> None:
                     print(f"== {dataset} {arm} seed {seed}", flush=True)
                     log.append(
                         run_one(
-                            example,
-                            args.data,
+                            data,
                             dataset,
                             arm,
                             seed,

@@ -1,25 +1,39 @@
-"""Helpers shared by the quality benchmarks: run an example script in-process, keep a resumable
-JSON-lines log of finished runs, and format mean ± std."""
+"""Helpers shared by the quality benchmarks: find the data folder, keep a resumable JSON-lines log
+of finished runs, format mean ± std, and rerun one recorded run to check that it reproduces.
+
+Every quality benchmark trains through `hf_sentiment.cli.*.main(argv)` (the job behind
+`hf-sentiment train ...`), which returns the metrics dict that the benchmark records.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
-import sys
 from pathlib import Path
-from types import ModuleType
+
+from hf_sentiment.data.shared_data import DATA_ENV, find_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# What a rerun cannot repeat: wall-clock measures, and notes written by hand beside a run.
+UNREPEATABLE = ("runtime", "per_second", "note")
 
-def load_example(name: str) -> ModuleType:
-    """Import `examples/<name>.py` as a module (its `main(argv)` is what users run)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+
+def data_folder(given: str | None) -> str:
+    """The shared data folder (`--data`, else `HF_SENTIMENT_DATA`, else `../shared/data` beside
+    the checkout), as a string for the training commands' `--data_dir`.
+
+    Args:
+        given (`str`, *optional*):
+            The benchmark's `--data` option.
+
+    Raises:
+        `SystemExit`: when none of the three names a folder.
+    """
+    folder = find_data_dir(given)
+    if folder is None:
+        raise SystemExit(f"no data folder: pass --data or set {DATA_ENV} (see ../shared/data/SOURCES.md)")
+    return str(folder)
 
 
 class RunLog:
@@ -48,3 +62,146 @@ def mean_std(values: list[float], signed: bool = False) -> str:
     if len(values) == 1:
         return f"{values[0]:{sign}.2f} (1 seed)"
     return f"{statistics.mean(values):{sign}.2f} ± {statistics.stdev(values):.2f}"
+
+
+# ------------------------------------------------------------------------------ reproduction
+def parse_selector(items: list[str]) -> dict[str, object]:
+    """`["dataset=laptop14", "seed=42", "max_train_samples=null"]` -> `{"dataset": "laptop14",
+    "seed": 42, "max_train_samples": None}`: values are read as JSON where they parse, so numbers
+    and `null` compare with the recorded ones, else kept as strings.
+
+    Args:
+        items (`list[str]`):
+            `FIELD=VALUE` strings from the command line.
+
+    Raises:
+        `SystemExit`: on an item without `=`.
+    """
+    selector = {}
+    for item in items:
+        field, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--reproduce takes FIELD=VALUE items, got {item!r}")
+        try:
+            selector[field] = json.loads(value)
+        except json.JSONDecodeError:
+            selector[field] = value
+    return selector
+
+
+def pick_recorded(runs: list[dict], selector: dict[str, object]) -> dict:
+    """The one recorded run whose fields equal `selector`'s.
+
+    Args:
+        runs (`list[dict]`):
+            The recorded runs (a `RunLog`'s `runs`).
+        selector (`dict`):
+            Field values that must all match, from `parse_selector`.
+
+    Raises:
+        `SystemExit`: when no run or more than one run matches (the message lists what would
+        tell the candidates apart).
+    """
+    chosen = [run for run in runs if all(run.get(k) == v for k, v in selector.items())]
+    if len(chosen) == 1:
+        return chosen[0]
+    if not chosen:
+        raise SystemExit(f"no recorded run has {selector}")
+    # Name the fields that differ among the candidates, so the user knows what to add.
+    fields = {k for run in chosen for k in run if not _is_metric(k)}
+    fields = sorted(k for k in fields if len({str(run.get(k)) for run in chosen}) > 1)
+    raise SystemExit(f"{len(chosen)} recorded runs have {selector}; add one of {fields} to pick one")
+
+
+def _is_metric(key: str) -> bool:
+    return key.startswith(("test_", "dev_", "eval_")) or key.endswith("_score")
+
+
+def flatten(record: dict, prefix: str = "") -> dict[str, object]:
+    """Nested dicts as one level with dotted keys (`tasks.sst2.scores.42`), for comparison."""
+    flat = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat |= flatten(value, f"{name}.")
+        else:
+            flat[name] = value
+    return flat
+
+
+def compare(
+    recorded: dict, now: dict, ignore: tuple[str, ...] = ()
+) -> tuple[list[tuple[str, object, object, str]], bool]:
+    """Every field of a recorded run against the rerun's, exactly (`==`, no tolerance: a rerun on
+    the same data, seed and thread count must give the same floats).
+
+    Fields whose name contains one of `UNREPEATABLE` (runtimes, throughput, notes) or one of
+    `ignore` are left out. A field the rerun lacks is a difference; a field only the rerun has
+    (a metric added since the run was recorded) is listed as `new` and is not.
+
+    Args:
+        recorded (`dict`):
+            The recorded run (nested dicts are compared field by field).
+        now (`dict`):
+            The rerun's record, built the way the benchmark builds a recorded one.
+        ignore (`tuple[str, ...]`, *optional*, defaults to `()`):
+            More substrings of field names to leave out (e.g. a path the rerun writes elsewhere).
+
+    Returns:
+        `tuple[list, bool]`: rows `(field, recorded, now, verdict)` with verdict `yes`, `NO`,
+        `missing` or `new`, and whether every recorded field reproduced.
+    """
+    old, new = flatten(recorded), flatten(now)
+    rows, same = [], True
+    for key in list(old) + [k for k in new if k not in old]:
+        if any(part in key for part in UNREPEATABLE + ignore):
+            continue
+        if key not in new:
+            verdict = "missing"
+        elif key not in old:
+            verdict = "new"
+        else:
+            verdict = "yes" if old[key] == new[key] else "NO"
+        same &= verdict in ("yes", "new")
+        rows.append((key, old.get(key, "–"), new.get(key, "–"), verdict))
+    return rows, same
+
+
+def report_reproduction(recorded: dict, now: dict, ignore: tuple[str, ...] = ()) -> int:
+    """Print the `metric | recorded | now | equal?` table of `compare` and return the exit code:
+    0 when every recorded field reproduced, 1 otherwise.
+
+    Args:
+        recorded (`dict`):
+            The recorded run.
+        now (`dict`):
+            The rerun's record.
+        ignore (`tuple[str, ...]`, *optional*, defaults to `()`):
+            Passed on to `compare`.
+    """
+    rows, same = compare(recorded, now, ignore)
+    print("| metric | recorded | now | equal? |\n|---|---|---|---|")
+    for key, old, new, verdict in rows:
+        print(f"| {key} | {old} | {new} | {verdict} |")
+    differing = sum(verdict in ("NO", "missing") for *_, verdict in rows)
+    print(f"\n{'reproduced exactly' if same else f'{differing} recorded field(s) differ'}", flush=True)
+    return 0 if same else 1
+
+
+def scratch_log(path: str | None, results: str) -> RunLog:
+    """The log a reproduction writes its rerun to: never the recorded results file.
+
+    Args:
+        path (`str`, *optional*):
+            The `--scratch` option.
+        results (`str`):
+            The recorded results file (`--results`).
+
+    Raises:
+        `SystemExit`: when `path` is missing or is the results file.
+    """
+    if path is None:
+        raise SystemExit("--reproduce needs --scratch FILE (where the rerun goes; never the recorded results)")
+    if Path(path).resolve() == Path(results).resolve():
+        raise SystemExit("--scratch must not be the recorded results file")
+    return RunLog(path)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Does SoftMCL-style continued pre-training help downstream sentiment tasks? Six arms, five tasks.
 
-Pre-training (`examples/run_softmcl.py`, the same step budget for every arm): the offline MiniLM-L6
+Pre-training (`hf_sentiment.cli.train_softmcl.main`, the job behind `hf-sentiment train softmcl`;
+the same step budget for every arm): the offline MiniLM-L6
 on the train-split corpus (`--corpus benchmark`: SST-5, EmoBank, SemEval-14 Laptop and Restaurant
 and TweetEval-emotion *train* sentences, 25,949 texts; EmoBank train gives sentence valences, the
 others fall back to the mean of their rated words), words rated by Warriner et al. restricted to
@@ -27,12 +28,19 @@ Runs go to a JSON-lines log, so an interrupted benchmark resumes where it stoppe
 
     python benchmarks/softmcl_quality.py --results docs/softmcl_runs.jsonl
     python benchmarks/softmcl_quality.py --results docs/softmcl_runs.jsonl --table
+
+`--reproduce FIELD=VALUE ...` reruns the one recorded run those fields pick, under its recorded
+setting (pre-training afresh into a temporary folder, then fine-tuning or probing), into
+`--scratch FILE`, prints recorded against new for every metric, and exits non-zero when a score
+differs:
+
+    OMP_NUM_THREADS=1 python benchmarks/softmcl_quality.py --reproduce arm=none task=warriner seed=42 --scratch /tmp/softmcl.jsonl
+    OMP_NUM_THREADS=1 python benchmarks/softmcl_quality.py --reproduce arm=mlm task=sst2 seed=42 --scratch /tmp/softmcl.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import tempfile
@@ -57,7 +65,7 @@ from transformers import (
 
 from hf_sentiment import ValenceLexicon, read_e2e_absa, read_emobank, read_sst
 from hf_sentiment.offline import offline_minilm_path
-from runs import ROOT, RunLog, load_example, mean_std
+from runs import ROOT, RunLog, data_folder, mean_std, parse_selector, pick_recorded, report_reproduction, scratch_log
 
 ARMS = {
     "none": None,
@@ -72,8 +80,11 @@ POLARITIES = ("negative", "neutral", "positive")
 
 
 # ------------------------------------------------------------------------------ pre-training
-def pretrain(example, data: str, arm: str, args: argparse.Namespace) -> Path:
-    """The exported encoder of `arm`, pre-trained once and cached under `--cache`."""
+def pretrain(data: str, arm: str, args: argparse.Namespace) -> Path:
+    """The exported encoder of `arm`, pre-trained once and cached under `args.cache`."""
+    # Imported here so that `--table` works while the training command is being edited.
+    from hf_sentiment.cli.train_softmcl import main as train_softmcl
+
     if ARMS[arm] is None:
         return Path(offline_minilm_path())
     # Every pre-training setting is in the name: a cached encoder is reused only for the same run.
@@ -92,7 +103,7 @@ def pretrain(example, data: str, arm: str, args: argparse.Namespace) -> Path:
     ]  # fmt: skip
     for key, value in ARMS[arm].items():
         argv += [f"--{key}", str(value)]
-    example.main(argv)
+    train_softmcl(argv)
     return folder / "encoder"
 
 
@@ -276,9 +287,66 @@ def table(runs: list[dict], setting: dict) -> str:
     )
 
 
+# ------------------------------------------------------------------------- run keys, reruns
+# The options a recorded run keeps as its setting, for either protocol.
+PRETRAIN_SETTING = ("pretrain_steps", "pretrain_batch_size", "pretrain_learning_rate", "momentum")
+EVAL_SETTING = ("max_length", "max_dev_samples", "max_test_samples")
+FINETUNE_SETTING = ("epochs", "learning_rate", "max_train_samples")
+PROBE_SETTING = ("probe_pool", "probe_train")
+
+
+def setting_of(args: argparse.Namespace) -> dict:
+    """The part of a run's key that holds every setting that changes its score, so a resumed
+    benchmark never mistakes a run under other settings for one of its own, and the table never
+    mixes them."""
+    setting = {name: getattr(args, name) for name in PRETRAIN_SETTING + EVAL_SETTING}
+    if args.protocol == "finetune":
+        return setting | {name: getattr(args, name) for name in FINETUNE_SETTING}
+    return setting | {"protocol": "probe"} | {name: getattr(args, name) for name in PROBE_SETTING}
+
+
+def reproduce(log: RunLog, args: argparse.Namespace) -> int:
+    """Rerun the recorded run that `args.reproduce` picks under its own recorded setting (the
+    command line's setting options are overridden by it) and compare; returns the exit code.
+    `--protocol` says whether a fine-tuning or a probe record is meant.
+
+    The arm is pre-trained afresh in a temporary folder (a cached encoder would skip the part of
+    the run most likely to drift). A probe record is one seed of a probe run; the rerun probes that
+    seed only, which gives the same numbers: the pool, the scaler and the features do not depend on
+    the seed.
+    """
+    selector = parse_selector(args.reproduce)
+    # Fine-tuning records have no `protocol` field; `--protocol` says which kind is meant, as for
+    # the table.
+    selector.setdefault("protocol", "probe" if args.protocol == "probe" else None)
+    recorded = pick_recorded(log.runs, selector)
+    scratch = scratch_log(args.scratch, args.results)
+    protocol = recorded.get("protocol", "finetune")
+    names = PRETRAIN_SETTING + EVAL_SETTING + (FINETUNE_SETTING if protocol == "finetune" else PROBE_SETTING)
+    cache = tempfile.mkdtemp(prefix="softmcl-reproduce-")
+    rerun = vars(args) | {name: recorded[name] for name in names} | {"protocol": protocol, "cache": cache}
+    rerun = argparse.Namespace(**rerun)
+    arm, task, seed = recorded["arm"], recorded["task"], recorded["seed"]
+    print(f"== reproduce {protocol} {arm} {task} seed {seed}", flush=True)
+    transformers.utils.logging.set_verbosity_error()
+    data = data_folder(args.data)
+    try:
+        encoder = pretrain(data, arm, rerun)
+        splits = task_splits(task, Path(data))
+        if protocol == "probe":
+            (run,) = probe(encoder, task, splits, [seed], rerun)
+        else:
+            run = {"seed": seed, **finetune(encoder, task, splits, seed, rerun)}
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    now = {"arm": arm, "task": task, **setting_of(rerun), **run}
+    scratch.append(now)
+    return report_reproduction(recorded, now)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("HF_SENTIMENT_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument("--results", default=str(ROOT / "docs" / "softmcl_runs.jsonl"))
     parser.add_argument(
         "--cache", default=str(ROOT / "runs" / "softmcl_encoders"), help="Where pre-trained encoders are kept."
@@ -307,34 +375,25 @@ def main() -> None:
     parser.add_argument("--probe_pool", type=int, default=3000, help="probe: train rows featurised once.")
     parser.add_argument("--probe_train", type=int, default=2000, help="probe: the per-seed random subset of them.")
     parser.add_argument("--table", action="store_true", help="Only print the table of the runs recorded so far.")
+    parser.add_argument(
+        "--reproduce",
+        nargs="+",
+        metavar="FIELD=VALUE",
+        help="Rerun the one recorded run in --results these fields pick (e.g. arm=none task=warriner seed=42).",
+    )
+    parser.add_argument("--scratch", default=None, help="--reproduce: the JSON-lines file the rerun is written to.")
     args = parser.parse_args()
 
     log = RunLog(args.results)
-    # A run's key holds every setting that changes its score, so a resumed benchmark never
-    # mistakes a run under other settings for one of its own, and the table never mixes them.
-    setting = {
-        "pretrain_steps": args.pretrain_steps,
-        "pretrain_batch_size": args.pretrain_batch_size,
-        "pretrain_learning_rate": args.pretrain_learning_rate,
-        "momentum": args.momentum,
-        "max_length": args.max_length,
-        "max_dev_samples": args.max_dev_samples,
-        "max_test_samples": args.max_test_samples,
-    }
-    if args.protocol == "finetune":
-        setting |= {
-            "epochs": args.epochs,
-            "learning_rate": args.learning_rate,
-            "max_train_samples": args.max_train_samples,
-        }
-    else:
-        setting |= {"protocol": "probe", "probe_pool": args.probe_pool, "probe_train": args.probe_train}
+    if args.reproduce:
+        raise SystemExit(reproduce(log, args))
+    setting = setting_of(args)
     if not args.table:
         transformers.utils.logging.set_verbosity_error()
-        example = load_example("run_softmcl")
-        splits = {task: task_splits(task, Path(args.data)) for task in args.tasks}
+        data = data_folder(args.data)
+        splits = {task: task_splits(task, Path(data)) for task in args.tasks}
         for arm in args.arms:
-            encoder = pretrain(example, args.data, arm, args)
+            encoder = pretrain(data, arm, args)
             if args.protocol == "probe":
                 for task in args.tasks:
                     if log.has(arm=arm, task=task, **setting):

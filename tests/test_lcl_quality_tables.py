@@ -1,4 +1,5 @@
-"""The LCL benchmark's tables: paired differences to CE, overall and per class."""
+"""The LCL benchmark's tables (paired differences to CE, overall and per class), and the check that
+reruns one recorded run of a quality benchmark (`--reproduce`, in `benchmarks/runs.py`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ def lcl_quality():
         yield module
     finally:
         sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture(scope="module")
+def helpers(lcl_quality):
+    """`benchmarks/runs.py`, the helpers every quality benchmark imports (loaded with the LCL one)."""
+    return sys.modules["runs"]
 
 
 def run(arm: str, seed: int, macro: float, joy: float, cap: int | None = None) -> dict:
@@ -61,3 +68,57 @@ def test_per_class_table(lcl_quality):
     assert rows[3] == "| anger | 10.00 ± 0.00 | +0.00 ± 0.00 | +0.00 (1 seed) |"
     with pytest.raises(SystemExit, match="no CE runs"):
         lcl_quality.per_class_table(RUNS, "sst5")
+
+
+# ------------------------------------------------------------------------------ --reproduce
+def test_reproduce_picks_one_recorded_run(helpers):
+    selector = helpers.parse_selector(["arm=lcl_separate", "seed=43", "max_train_samples=null"])
+    assert selector == {"arm": "lcl_separate", "seed": 43, "max_train_samples": None}
+    assert helpers.pick_recorded(RUNS, selector) is RUNS[3]
+    # CE seed 42 exists full and capped: the error names the field that tells them apart.
+    with pytest.raises(SystemExit, match=r"2 recorded runs .* add one of \['max_train_samples'\]"):
+        helpers.pick_recorded(RUNS, helpers.parse_selector(["arm=ce", "seed=42"]))
+    with pytest.raises(SystemExit, match="no recorded run"):
+        helpers.pick_recorded(RUNS, {"arm": "ce", "seed": 7})
+    with pytest.raises(SystemExit, match="FIELD=VALUE"):
+        helpers.parse_selector(["seed"])
+
+
+def test_reproduce_compares_every_score_exactly(helpers, capsys):
+    recorded = {**RUNS[0], "dev_eval_runtime": 4.8, "dev_eval_samples_per_second": 78.0, "note": "by hand"}
+    same = {**RUNS[0], "dev_eval_runtime": 9.9, "dev_eval_samples_per_second": 38.0, "test_f1_love": 1.0}
+    rows, equal = helpers.compare(recorded, same)
+    assert equal
+    verdicts = {key: verdict for key, _, _, verdict in rows}
+    assert "dev_eval_runtime" not in verdicts and "note" not in verdicts  # a rerun cannot repeat them
+    assert verdicts["test_macro_f1"] == "yes" and verdicts["test_f1_love"] == "new"
+
+    # The last bit of a float is a difference; so is a recorded score the rerun lacks.
+    drifted = {**same, "test_macro_f1": 40.0 + 1e-12}
+    del drifted["test_f1_joy"]
+    rows, equal = helpers.compare(recorded, drifted)
+    assert not equal
+    verdicts = {key: verdict for key, _, _, verdict in rows}
+    assert verdicts["test_macro_f1"] == "NO" and verdicts["test_f1_joy"] == "missing"
+    assert helpers.report_reproduction(recorded, drifted) == 1
+    out = capsys.readouterr().out
+    assert "| test_macro_f1 | 40.0 | 40.000000000001 | NO |" in out and "2 recorded field(s) differ" in out
+    assert helpers.report_reproduction(recorded, same) == 0
+
+
+def test_reproduce_compares_nested_records_and_ignores_paths(helpers):
+    # The distillation rows are nested JSON: scores per task and seed, and the model's folder.
+    recorded = {"settings": {"model": "/a/merged", "k": 4}, "tasks": {"sst2": {"scores": {"42": 0.5}}}}
+    now = {"settings": {"model": "/tmp/b/merged", "k": 4}, "tasks": {"sst2": {"scores": {"42": 0.5}}}}
+    assert not helpers.compare(recorded, now)[1]
+    rows, equal = helpers.compare(recorded, now, ignore=("settings.model",))
+    assert equal and [key for key, *_ in rows] == ["settings.k", "tasks.sst2.scores.42"]
+
+
+def test_reproduce_never_writes_to_the_recorded_log(helpers, tmp_path):
+    results = tmp_path / "runs.jsonl"
+    with pytest.raises(SystemExit, match="--scratch"):
+        helpers.scratch_log(None, str(results))
+    with pytest.raises(SystemExit, match="must not be the recorded"):
+        helpers.scratch_log(str(results), str(results))
+    assert helpers.scratch_log(str(tmp_path / "scratch.jsonl"), str(results)).runs == []
