@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 from peft import get_peft_model
+from runs import data_folder
 from timing import compare_step_times
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -35,10 +36,7 @@ def folder_bytes(folder: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = os.environ.get(
-        "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
-    )
-    parser.add_argument("--data", default=default_data)
+    parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--max_new_tokens", type=int, default=32)
     parser.add_argument("--batch_size", type=int, default=8)
@@ -46,6 +44,7 @@ def main() -> None:
     parser.add_argument("--student_batch", type=int, default=4)
     parser.add_argument("--length", type=int, default=256)
     args = parser.parse_args()
+    args.data = data_folder(args.data)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} CPUs\n")
 
     # ------------------------------------------------------------------- teacher throughput

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import torch
+from runs import data_folder
 from timing import compare_step_times, median_rate
 from torch.profiler import ProfilerActivity, profile
 from transformers import AutoModel, AutoTokenizer, pipeline
@@ -137,13 +138,11 @@ def throughput_table(tokenizer, data, batch_size: int = 32, repeats: int = 3) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = os.environ.get(
-        "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
-    )
-    parser.add_argument("--data", default=default_data)
+    parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--only", choices=["step", "expectation", "throughput"], default=None)
     args = parser.parse_args()
+    args.data = data_folder(args.data)
     tokenizer = AutoTokenizer.from_pretrained(offline_minilm_path())
     laptop = Path(args.data) / "semeval14" / "e2e_absa" / "laptop14"
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} CPUs\n")

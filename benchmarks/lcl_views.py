@@ -13,12 +13,10 @@ all at the same per-token / per-word probability.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import time
 from collections import Counter
-from pathlib import Path
 
 from transformers import AutoTokenizer, DataCollatorWithPadding
 
@@ -26,6 +24,7 @@ from hf_sentiment import DataCollatorWithAugmentedView
 from hf_sentiment.cli.train_lcl import DATASETS, DataArguments, load_splits
 from hf_sentiment.data import RandomTokenDeletion, RandomTokenMasking, SynonymReplacement, WordNetSynonyms
 from hf_sentiment.offline import offline_minilm_path
+from runs import data_folder
 
 
 def changed_share(original: list[int], view: list[int], special: set[int]) -> float:
@@ -39,16 +38,14 @@ def changed_share(original: list[int], view: list[int], special: set[int]) -> fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = os.environ.get(
-        "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
-    )
-    parser.add_argument("--data", default=default_data)
+    parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument(
         "--datasets", nargs="+", choices=DATASETS, default=["goemotions", "sst5", "empathetic_dialogues"]
     )
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--probability", type=float, default=0.1)
     args = parser.parse_args()
+    args.data = data_folder(args.data)
 
     tokenizer = AutoTokenizer.from_pretrained(offline_minilm_path())
     start = time.perf_counter()

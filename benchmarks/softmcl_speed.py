@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import torch
+from runs import data_folder
 from timing import compare_step_times
 from transformers import AutoTokenizer
 
@@ -32,14 +33,12 @@ ARMS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = os.environ.get(
-        "HF_SENTIMENT_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
-    )
-    parser.add_argument("--data", default=default_data)
+    parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--length", type=int, default=64)
     args = parser.parse_args()
+    args.data = data_folder(args.data)
 
     data = Path(args.data)
     tokenizer = AutoTokenizer.from_pretrained(offline_minilm_path())
