@@ -171,8 +171,7 @@ def sentibench_icl_tasks(
     written as the harness writes demonstrations, so the student learns the format it is tested
     on. `max_examples` keeps the first N train examples of each task.
     """
-    from ..data.sentibench import SENTIBENCH_TASKS, read_sentibench
-    from ..evaluation.sentibench import render_answer
+    from ..data.sentibench import SENTIBENCH_TASKS, read_sentibench, render_answer
 
     result = []
     for name in tasks or list(SENTIBENCH_TASKS):

@@ -71,6 +71,7 @@ from ..data.sentibench import (
     get_sentibench_task,
     normalize_answer_text,
     read_sentibench,
+    render_answer,
     resolve_sentibench_root,
 )
 from .classification_metrics import classification_scores
@@ -117,24 +118,6 @@ class SentiBenchPrompt:
 
     text: str
     demo_indices: tuple[int, ...]
-
-
-def render_answer(task: SentiBenchTask, example: SentiBenchExample) -> str:
-    """The answer a demonstration shows: the verbaliser, or the gold tuples in the answer format.
-
-    Tuples are written `("a", "b"); ("c", "d")` with JSON string quoting, so elements with
-    commas, parentheses or quotes (real aspect terms have them) survive `parse_answer`; an empty
-    gold set is `None`.
-    """
-    if task.kind == "classification":
-        if example.label is None:
-            raise ValueError(f"{task.name}: a classification example needs a label")
-        return example.label
-    if not example.tuples:
-        return "None"
-    return "; ".join(
-        "(" + ", ".join(json.dumps(part, ensure_ascii=False) for part in row) + ")" for row in example.tuples
-    )
 
 
 def _block(task: SentiBenchTask, example: SentiBenchExample, answer: str | None) -> str:
