@@ -62,7 +62,9 @@ def test_an_edited_copy_is_reported(tree):
     assert [(str(p.path), p.source) for p in problems] == [
         ("hf_sentiment/lcl/modeling_lcl.py", "hf_sentiment.fckt.modeling_fckt._encoder_without_pooler")
     ]
-    assert "+        return AutoModel.from_config(config.backbone_config, add_pooling_layer=True)" in problems[0].problem
+    assert "+        return AutoModel.from_config(config.backbone_config, add_pooling_layer=True)" in (
+        problems[0].problem
+    )
     assert main(["--root", str(tree)]) == 1
 
 
@@ -74,7 +76,10 @@ def test_an_edited_copy_of_a_method_is_reported(tree):
     )
     problems = check_copies(tree)
     assert [(str(p.path), p.source) for p in problems] == [
-        ("hf_sentiment/softmcl/configuration_softmcl.py", "hf_sentiment.fckt.configuration_fckt.FCKTConfig.initializer_range")
+        (
+            "hf_sentiment/softmcl/configuration_softmcl.py",
+            "hf_sentiment.fckt.configuration_fckt.FCKTConfig.initializer_range",
+        )
     ]
 
 
@@ -102,7 +107,8 @@ def test_a_marker_without_a_source_or_a_definition_is_reported(tree):
         "# Copied from hf_sentiment.fckt.modeling_fckt._no_such_function",
     )
     text = path.read_text(encoding="utf-8")
-    path.write_text(text + "\n\n# Copied from hf_sentiment.fckt.modeling_fckt._mask_padding\nVALUE = 1\n", encoding="utf-8")
+    stray = "\n\n# Copied from hf_sentiment.fckt.modeling_fckt._mask_padding\nVALUE = 1\n"
+    path.write_text(text + stray, encoding="utf-8")
     problems = sorted(check_copies(tree), key=lambda p: p.line)
     assert len(problems) == 2
     assert "cannot be checked" in problems[0].problem and "_no_such_function" in problems[0].problem
@@ -123,7 +129,7 @@ def test_helpers_defined_in_several_model_folders_are_guarded_copies():
     for name, where in places.items():
         if len(where) > 1:
             unmarked = [str(path) for path, marked in where if not marked]
-            assert len(unmarked) == 1, f"{name} is written in {[str(p) for p, _ in where]}; unguarded: {unmarked}"
+            assert len(unmarked) == 1, f"{name} is in {[str(p) for p, _ in where]}; unguarded: {unmarked}"
 
 
 def _removed_init_weights(self, module: nn.Module) -> None:

@@ -20,7 +20,8 @@ def word_char_spans(
     one text), so each word gets its full span.
 
     Args:
-        sequences: `(word_ids, offsets)` pairs of a fast tokenizer's encodings of one text.
+        sequences (`Iterable[tuple[Sequence[int | None], Offsets]]`):
+            `(word_ids, offsets)` pairs of a fast tokenizer's encodings of one text.
 
     Returns:
         `word id -> (first character, end character)`.
@@ -41,9 +42,12 @@ def boundary_candidate_masks(
     """Where a span may start and end: the first and the last sub-token of a word.
 
     Args:
-        word_ids: the tokenizer's `word_ids()` of one sequence (`None` for special tokens).
-        offsets: the sequence's `(start, end)` character offsets.
-        words: whole-word character spans from [`word_char_spans`], so that a word piece at a
+        word_ids (`Sequence[int | None]`):
+            The tokenizer's `word_ids()` of one sequence (`None` for special tokens).
+        offsets (`Sequence[Sequence[int]]`):
+            The sequence's `(start, end)` character offsets.
+        words (`dict[int, tuple[int, int]]`):
+            Whole-word character spans from [`word_char_spans`], so that a word piece at a
             truncation cut or a window edge is not mistaken for a word boundary.
 
     Returns:
@@ -62,9 +66,11 @@ def char_span_to_token_span(offsets: Offsets, start: int, end: int) -> tuple[int
     """The inclusive token span that covers the characters `[start, end)`.
 
     Args:
-        offsets: `(token_start, token_end)` character offsets of each token; special tokens have
-            empty offsets and are never part of a span.
-        start, end: the character span.
+        offsets (`Sequence[Sequence[int]]`):
+            `(token_start, token_end)` character offsets of each token; special tokens have empty
+            offsets and are never part of a span.
+        start, end (`int`):
+            The character span.
 
     Returns:
         `(first_token, last_token)`, or `None` when the characters are not all inside this

@@ -95,6 +95,9 @@ class FCKTPreTrainedModel(PreTrainedModel):
         depend on that scan.)"""
         super().save_pretrained(save_directory, *args, **kwargs)
         if self._auto_class is not None:
+            # Imported here, not at the top: the pipeline pulls in `transformers.pipelines`, which the
+            # model alone does not need. The import runs one way (the pipeline reads only the
+            # configuration and `alignment.py`, never this module).
             from .pipeline_fckt import TargetedSentimentPipeline
 
             custom_object_save(TargetedSentimentPipeline, save_directory)
@@ -165,14 +168,18 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         """Self-attentive pooling of spans.
 
         Args:
-            hidden: `(B, n, d)` token representations.
-            starts, ends: `(B, S)` inclusive token indices with `0 <= end - start < max_width`
-                (rows outside that range are pooled over a clamped window; mask them afterwards).
-            max_width: the widest span in `starts` / `ends`.
+            hidden (`torch.FloatTensor` of shape `(B, n, d)`):
+                Token representations.
+            starts, ends (`torch.LongTensor` of shape `(B, S)`):
+                Inclusive token indices with `0 <= end - start < max_width` (rows outside that
+                range are pooled over a clamped window; mask them afterwards).
+            max_width (`int`):
+                The widest span in `starts` / `ends`.
 
         Returns:
-            `(B, S, d)`. Time and memory are O(S · max_width · d): no `n × n` tensor is built.
-            For the expectation, S = n·h and max_width = h: O(n·h²·d), linear in n.
+            `torch.FloatTensor` of shape `(B, S, d)`. Time and memory are O(S · max_width · d): no
+            `n × n` tensor is built. For the expectation, S = n·h and max_width = h: O(n·h²·d),
+            linear in n.
         """
         batch, seq_len, dim = hidden.shape
         offsets = torch.arange(max_width, device=hidden.device)
@@ -211,11 +218,17 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         whole-sentence expectation would mix the polarities of the other aspects.
 
         Args:
-            hidden: `(B, n, d)`; start_log_probs, end_log_probs: `(B, n)`; token_mask: `(B, n)` bool,
-                the positions a span may use; aspect_spans: `(B, A, 2)`, `-100` pads.
+            hidden (`torch.FloatTensor` of shape `(B, n, d)`):
+                Token representations.
+            start_log_probs, end_log_probs (`torch.FloatTensor` of shape `(B, n)`):
+                Log-probabilities of the boundaries.
+            token_mask (`torch.BoolTensor` of shape `(B, n)`):
+                The positions a span may use.
+            aspect_spans (`torch.LongTensor` of shape `(B, A, 2)`):
+                Gold spans, `-100` pads.
 
         Returns:
-            `(B, A, C)`.
+            `torch.FloatTensor` of shape `(B, A, C)`.
         """
         batch, seq_len, _ = hidden.shape
         width = min(self.config.expectation_max_width, seq_len)
@@ -287,12 +300,14 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         applies greedy non-maximum suppression (a span overlapping a kept one is dropped).
 
         Args:
-            start_logits, end_logits: `(B, n)`; start_mask, end_mask: `(B, n)` bool, the positions
-                a span may start / end at (e.g. the first / last sub-token of a word).
+            start_logits, end_logits (`torch.FloatTensor` of shape `(B, n)`):
+                Boundary logits.
+            start_mask, end_mask (`torch.BoolTensor` of shape `(B, n)`):
+                The positions a span may start / end at (e.g. the first / last sub-token of a word).
 
         Returns:
-            spans `(B, k, 2)` (inclusive token indices, best first, `-1` pads) and their scores
-            `(B, k)` (`-inf` pads).
+            `tuple[torch.LongTensor, torch.FloatTensor]`: spans `(B, k, 2)` (inclusive token
+            indices, best first, `-1` pads) and their scores `(B, k)` (`-inf` pads).
         """
         config = self.config
         batch, seq_len = start_logits.shape
@@ -362,8 +377,9 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
     ) -> FCKTOutput | tuple:
         r"""
         Args:
-            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds: as for the
-                encoder, `(B, n)`.
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds (`torch.Tensor`, *optional*):
+                `(B, n)` (`inputs_embeds`: `(B, n, d)`).
+                As for the encoder.
             aspect_spans (`torch.LongTensor` of shape `(B, A, 2)`, *optional*): inclusive token
                 (start, end) of each gold aspect, `-100` pads. With `aspect_labels`, the loss is
                 computed; alone, the output holds their polarity logits (gold-span mode).

@@ -13,49 +13,44 @@ from torch.nn import functional as F
 class LabelAwareContrastiveLoss(nn.Module):
     r"""Supervised contrastive loss whose negatives are weighted by how confusable their class is.
 
-    For L2-normalised embeddings :math:`z` (usually two views of each example stacked into a
-    batch of :math:`M`), similarities :math:`s_{ik} = z_i \cdot z_k / \tau`, labels :math:`y` and
-    class weights :math:`w_i \in \Delta^{C}` per anchor (the softmax of a weighting network):
+    For L2-normalised embeddings $z$ (usually two views of each example stacked into a batch of
+    $M$), similarities $s_{ik} = z_i \cdot z_k / \tau$, labels $y$ and class weights
+    $w_i \in \Delta^{C}$ per anchor (the softmax of a weighting network):
 
-    .. math::
+    $$
+    \mathcal{L}_i = -\frac{1}{|P(i)|} \sum_{p \in P(i)} w_i[y_p]
+        \Big( s_{ip} - \log \sum_{k \ne i} w_i[y_k] \, e^{s_{ik}} \Big),
+    \qquad \mathcal{L} = \operatorname{mean}_{i : |P(i)| > 0} \mathcal{L}_i
+    $$
 
-        \mathcal{L}_i = -\frac{1}{|P(i)|} \sum_{p \in P(i)} w_i[y_p]
-            \Big( s_{ip} - \log \sum_{k \ne i} w_i[y_k] \, e^{s_{ik}} \Big),
-        \qquad \mathcal{L} = \operatorname{mean}_{i : |P(i)| > 0} \mathcal{L}_i
-
-    with :math:`P(i) = \{p \ne i : y_p = y_i\}`. A negative :math:`k` of a class the weighting
-    network finds likely for :math:`i` weighs more in the denominator: confusable classes are pushed
-    apart harder. The positive weight stands *outside* the log, as in the authors' code (their
-    README notes the paper's Eq. 3 misplaces it). Anchors without a positive (a class seen once in
-    the batch) are left out of the mean. With ``class_weights=None`` every weight is 1 and the loss
-    is SupCon (Khosla et al., 2020).
+    with $P(i) = \{p \ne i : y_p = y_i\}$. A negative $k$ of a class the weighting network finds
+    likely for $i$ weighs more in the denominator: confusable classes are pushed apart harder. The
+    positive weight stands *outside* the log, as in the authors' code (their README notes the
+    paper's Eq. 3 misplaces it). Anchors without a positive (a class seen once in the batch) are left
+    out of the mean. With `class_weights=None` every weight is 1 and the loss is SupCon (Khosla et
+    al., 2020).
 
     Reference: Varsha Suresh and Desmond C. Ong, "Not All Negatives are Equal: Label-Aware
     Contrastive Loss for Fine-grained Text Classification", EMNLP 2021, arXiv:2109.05427.
 
     Args:
-        temperature: τ (the authors use 0.3).
-        ignore_index: rows with this label take no part, as anchors or as others (the
-            ``CrossEntropyLoss`` convention for unlabelled rows).
+        temperature (`float`, *optional*, defaults to 0.3):
+            τ (the authors use 0.3).
+        ignore_index (`int`, *optional*, defaults to -100):
+            Rows with this label take no part, as anchors or as others (the `CrossEntropyLoss`
+            convention for unlabelled rows).
 
-    Inputs:
-        embeddings: ``(M, d)``; normalised inside.
-        labels: ``(M,)`` class ids.
-        class_weights: ``(M, C)`` non-negative weights per anchor (rows of a softmax), or ``None``.
+    Example:
 
-    Returns:
-        A scalar, computed in float32 whatever the input dtype (a log-sum-exp over the batch at
-        τ = 0.3 is fragile in half precision).
-
-    Example::
-
-        >>> import torch
-        >>> from hf_sentiment.losses import LabelAwareContrastiveLoss
-        >>> loss_fn = LabelAwareContrastiveLoss(temperature=0.3)
-        >>> z = torch.randn(8, 16, requires_grad=True)          # two views of 4 examples
-        >>> y = torch.tensor([0, 1, 2, 1, 0, 1, 2, 1])
-        >>> w = torch.randn(8, 3).softmax(-1)                    # weighting network's softmax
-        >>> loss_fn(z, y, w).backward()
+    ```python
+    >>> import torch
+    >>> from hf_sentiment.losses import LabelAwareContrastiveLoss
+    >>> loss_fn = LabelAwareContrastiveLoss(temperature=0.3)
+    >>> z = torch.randn(8, 16, requires_grad=True)  # two views of 4 examples
+    >>> y = torch.tensor([0, 1, 2, 1, 0, 1, 2, 1])
+    >>> w = torch.randn(8, 3).softmax(-1)  # weighting network's softmax
+    >>> loss_fn(z, y, w).backward()
+    ```
     """
 
     def __init__(self, temperature: float = 0.3, ignore_index: int = -100) -> None:
@@ -71,6 +66,23 @@ class LabelAwareContrastiveLoss(nn.Module):
         labels: torch.Tensor,
         class_weights: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """
+        Args:
+            embeddings (`torch.FloatTensor` of shape `(M, d)`):
+                The embeddings; normalised inside.
+            labels (`torch.LongTensor` of shape `(M,)`):
+                Class ids.
+            class_weights (`torch.FloatTensor` of shape `(M, C)`, *optional*):
+                Non-negative weights per anchor (rows of a softmax); `None` weighs every pair 1.
+
+        Returns:
+            `torch.FloatTensor` of shape `()`: the loss, computed in float32 whatever the input dtype
+            (a log-sum-exp over the batch at τ = 0.3 is fragile in half precision).
+
+        Raises:
+            `ValueError`: on shapes other than the above (multi-label targets included), or labels
+                outside `class_weights`' columns.
+        """
         if embeddings.dim() != 2 or labels.shape != embeddings.shape[:1]:
             raise ValueError(
                 f"expected embeddings (M, d) and labels (M,) of one class id per row, got {tuple(embeddings.shape)} "

@@ -140,7 +140,8 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
     ) -> LCLOutput | tuple:
         r"""
         Args:
-            input_ids, attention_mask, token_type_ids: `(B, n)`.
+            input_ids, attention_mask, token_type_ids (`torch.LongTensor` of shape `(B, n)`):
+                The input.
             labels (`torch.LongTensor` of shape `(B,)`, *optional*): class ids; single-label only.
             augmented_input_ids, augmented_attention_mask, augmented_token_type_ids (`(B, n')`,
                 *optional*): a token-level augmented second view (see

@@ -54,12 +54,16 @@ def pool_words(hidden: torch.Tensor, word_index: torch.Tensor, num_words: int) -
     """Mean of each rated word's sub-word pieces.
 
     Args:
-        hidden (`(B, n, d)`): token states.
-        word_index (`(B, n)`): the rated-word slot (0..W-1) of each token, -1 elsewhere.
-        num_words: W.
+        hidden (`torch.FloatTensor` of shape `(B, n, d)`):
+            Token states.
+        word_index (`torch.LongTensor` of shape `(B, n)`):
+            The rated-word slot (0..W-1) of each token, -1 elsewhere.
+        num_words (`int`):
+            W.
 
     Returns:
-        `(B, W, d)` word states and `(B, W)` piece counts (0 where a slot has no token).
+        `tuple[torch.FloatTensor, torch.FloatTensor]`: `(B, W, d)` word states and `(B, W)` piece
+        counts (0 where a slot has no token).
     """
     batch, _, dim = hidden.shape
     in_word = word_index >= 0
@@ -94,11 +98,13 @@ class SoftMCLOutput(ModelOutput):
     """Output of [`SoftMCLForPreTraining`].
 
     Args:
-        loss (`()`, *optional*): the weighted total, when any part could be computed.
-        mlm_loss, word_loss, sentence_loss (`()`, *optional*): its parts.
-        logits (`(B, n, V)`, *optional*): the MLM head's scores at every position, without `labels`.
-        masked_logits (`(M, V)`, *optional*): its scores at the M masked positions (row-major),
-            with `labels`.
+        loss (`torch.FloatTensor` of shape `()`, *optional*): the weighted total, when any part
+            could be computed.
+        mlm_loss, word_loss, sentence_loss (`torch.FloatTensor` of shape `()`, *optional*): its parts.
+        logits (`torch.FloatTensor` of shape `(B, n, V)`, *optional*): the MLM head's scores at
+            every position, without `labels`.
+        masked_logits (`torch.FloatTensor` of shape `(M, V)`, *optional*): its scores at the M
+            masked positions (row-major), with `labels`.
         hidden_states, attentions: from the online encoder, when asked for.
     """
 
@@ -294,12 +300,17 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
     ) -> SoftMCLOutput | tuple:
         r"""
         Args:
-            input_ids, attention_mask, token_type_ids (`(B, n)`): the (MLM-masked) input.
-            labels (`(B, n)`, *optional*): MLM targets, -100 where a token was not masked. The key
-                encoder reads the unmasked input, rebuilt from `input_ids` and `labels`.
-            word_index (`(B, n)`, *optional*): the rated-word slot of each token, -1 elsewhere.
-            word_valence (`(B, W)`, *optional*): each slot's valence in [0, 1], -1 for padding.
-            sentence_valence (`(B,)`, *optional*): the sentence valence in [0, 1], -1 if unrated.
+            input_ids, attention_mask, token_type_ids (`torch.LongTensor` of shape `(B, n)`): the
+                (MLM-masked) input.
+            labels (`torch.LongTensor` of shape `(B, n)`, *optional*): MLM targets, -100 where a
+                token was not masked. The key encoder reads the unmasked input, rebuilt from
+                `input_ids` and `labels`.
+            word_index (`torch.LongTensor` of shape `(B, n)`, *optional*): the rated-word slot of
+                each token, -1 elsewhere.
+            word_valence (`torch.FloatTensor` of shape `(B, W)`, *optional*): each slot's valence in
+                [0, 1], -1 for padding.
+            sentence_valence (`torch.FloatTensor` of shape `(B,)`, *optional*): the sentence valence
+                in [0, 1], -1 if unrated.
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         if attention_mask is None:

@@ -88,6 +88,7 @@ class SoftContrastiveLoss(nn.Module):
     ```
     """
 
+    # Copied from hf_sentiment.fckt.boundary_contrastive_loss.BoundaryContrastiveLoss.__init__
     def __init__(self, temperature: float = 0.07) -> None:
         super().__init__()
         if temperature <= 0:
@@ -101,20 +102,7 @@ class SoftContrastiveLoss(nn.Module):
         keys: torch.Tensor,
         key_valence: torch.Tensor,
     ) -> torch.Tensor:
-        """
-        Args:
-            queries (`torch.FloatTensor` of shape `(N, p)`):
-                L2-normalised query representations.
-            query_valence (`torch.FloatTensor` of shape `(N,)`):
-                Their valences in [0, 1].
-            keys (`torch.FloatTensor` of shape `(M, p)`):
-                L2-normalised keys.
-            key_valence (`torch.FloatTensor` of shape `(M,)`):
-                Their valences in [0, 1].
-
-        Returns:
-            `torch.FloatTensor` of shape `()`: the loss (0 with a gradient path without queries).
-        """
+        """The loss at this module's τ: arguments, shapes and result as [`soft_contrastive_loss`]."""
         return soft_contrastive_loss(queries, query_valence, keys, key_valence, self.temperature)
 
 

@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = "hf_sentiment"
-MARKER = re.compile(rf"^(?P<indent>[ \t]*)# Copied from (?P<source>{PACKAGE}(?:\.\w+)+)(?:\s+with\s+(?P<with>.+?))?\s*$")
+MARKER = re.compile(
+    rf"^(?P<indent>[ \t]*)# Copied from (?P<source>{PACKAGE}(?:\.\w+)+)(?:\s+with\s+(?P<with>.+?))?\s*$"
+)
 
 
 @dataclass
