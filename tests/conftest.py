@@ -14,14 +14,17 @@ import pytest
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real-data folder: ``$HF_SENTIMENT_DATA``, else ``<repo>/../shared/data``.
+    """The real-data folder by the package's one rule (`hf_sentiment.data.shared_data.find_data_dir`):
+    `$HF_SENTIMENT_DATA`, else `../shared/data` beside the checkout.
 
     Tests that use it are skipped when the folder is absent.
     """
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    path = Path(os.environ.get("HF_SENTIMENT_DATA") or default)
-    if not path.is_dir():
-        pytest.skip(f"real data not found at {path} (set HF_SENTIMENT_DATA to the shared data folder)")
+    from hf_sentiment.data.shared_data import DATA_ENV, checkout_data_dir, find_data_dir
+
+    path = find_data_dir()
+    if path is None or not path.is_dir():
+        shown = path or checkout_data_dir()
+        pytest.skip(f"real data not found at {shown} (set {DATA_ENV} to the shared data folder)")
     return path
 
 

@@ -299,6 +299,8 @@ def test_train_lcl_with_the_wordnet_synonym_view(models, tmp_path, capsys):
 
 def test_train_lcl_without_a_data_folder(models, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("HF_SENTIMENT_DATA", raising=False)
+    # No checkout beside the package either (as for an installed package).
+    monkeypatch.setattr("hf_sentiment.data.shared_data.checkout_data_dir", lambda: tmp_path / "no-checkout-data")
     argv = ["train", "lcl", "--dataset", "sst2", "--model_name_or_path", str(models["encoder"]),
             "--output_dir", str(tmp_path / "out"), *TRAINING]  # fmt: skip
     assert_in_process_error(main(argv), capsys, "--data_dir", "HF_SENTIMENT_DATA")

@@ -1,5 +1,5 @@
 """What every `hf-sentiment` subcommand shares: the user-error type, the checks on model folders and
-data folders, and the reader of texts for `predict`.
+data folders, the training options read from a config class, and the reader of texts for `predict`.
 
 User mistakes (a missing file, a folder that is not a model, the wrong kind of model for a job, a
 malformed input line) raise `CLIError`, which `hf_sentiment.cli.main` turns into one line on
@@ -13,11 +13,13 @@ import json
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, make_dataclass
+from dataclasses import fields as fields_of
 from pathlib import Path
 from typing import Any
 
-DATA_ENV = "HF_SENTIMENT_DATA"
+from ..data.shared_data import DATA_ENV, find_data_dir
+from ..model_cards.hyperparameters import config_hyperparameters
 
 
 class CLIError(Exception):
@@ -50,24 +52,79 @@ def select_on_dev(parser: Any, metric: str, argv: list[str] | None) -> None:
     )
 
 
-def resolve_data_dir(given: str | os.PathLike[str] | None, fallback: str | os.PathLike[str] | None = None) -> Path:
-    """The shared data folder: `given`, else `$HF_SENTIMENT_DATA`, else `fallback`.
+def resolve_data_dir(given: str | os.PathLike[str] | None) -> Path:
+    """The shared data folder by the one rule of `hf_sentiment.data.shared_data.find_data_dir`:
+    `given` (`--data_dir`), else `$HF_SENTIMENT_DATA`, else `../shared/data` beside a checkout.
 
-    An installed command has no checkout beside it to guess from, so without any of the three the
-    error asks for the folder. The example scripts pass `../shared/data` beside the checkout as
-    `fallback`, which keeps their old default.
+    Args:
+        given (`str` or `os.PathLike`, *optional*): the folder the user passed.
+
+    Returns:
+        `Path`: an existing folder.
 
     Raises:
-        SystemExit: with a message naming `--data_dir` and the variable (the training mains report
-            their user errors this way; the command line prints it as an error).
+        SystemExit: with a message naming `--data_dir` and the variable, when no folder is found or
+            the one named does not exist (the training mains report their user errors this way; the
+            command line prints it as an error).
     """
-    chosen = given or os.environ.get(DATA_ENV) or fallback
-    if not chosen:
+    path = find_data_dir(given)
+    if path is None:
         raise SystemExit(f"this job reads the shared data folder: pass --data_dir DIR or set {DATA_ENV}.")
-    path = Path(chosen)
     if not path.is_dir():
         raise SystemExit(f"data folder {path} does not exist: pass --data_dir DIR or set {DATA_ENV}.")
     return path
+
+
+def config_arguments(config_class: type, *, exclude: Iterable[str] = ()) -> type:
+    """A dataclass for `HfArgumentParser` with one option per hyper-parameter of `config_class`.
+
+    The options come from the config itself (`config_hyperparameters`: its `__init__` signature for
+    names, types and defaults, its docstring's `Args:` for the help), so no default is written twice.
+    Every field defaults to `None`, meaning "not given": `config_overrides` forwards only what the
+    user set, and the config supplies the rest. A `bool` option also takes no value (`--flag` means
+    `True`), as `HfArgumentParser` does for plain `bool` fields; `add_negative_flags` adds the
+    `--no_flag` form for those whose config default is `True`.
+
+    Args:
+        config_class (`type`): e.g. `FCKTConfig`.
+        exclude (`Iterable[str]`, *optional*): hyper-parameters the script sets itself.
+
+    Returns:
+        `type`: a dataclass named `<ConfigClass>Arguments`.
+    """
+    excluded = set(exclude)
+    fields = []
+    for hyperparameter in config_hyperparameters(config_class):
+        if hyperparameter.name in excluded:
+            continue
+        # argparse %-formats help texts.
+        text = hyperparameter.help.replace("%", "%%") or f"{config_class.__name__}.{hyperparameter.name}."
+        metadata: dict[str, Any] = {"help": f"{text} [{config_class.__name__} default: {hyperparameter.default!r}]"}
+        if hyperparameter.type is bool:
+            metadata.update(nargs="?", const=True)
+        fields.append((hyperparameter.name, hyperparameter.type | None, field(default=None, metadata=metadata)))
+    arguments = make_dataclass(f"{config_class.__name__}Arguments", fields)
+    arguments.__module__ = __name__
+    arguments.__doc__ = f"The hyper-parameters of `{config_class.__name__}` as command-line options (`None`: not given)."
+    arguments.config_class = config_class
+    return arguments
+
+
+def add_negative_flags(parser: Any, arguments: type) -> None:
+    """Add `--no_NAME` for each `bool` option of `arguments` (from `config_arguments`) whose config
+    default is `True`, as `HfArgumentParser` does for a `bool` field that defaults to `True`."""
+    defaults = {h.name: h.default for h in config_hyperparameters(arguments.config_class)}
+    for option in fields_of(arguments):
+        if option.type == bool | None and defaults.get(option.name) is True:
+            parser.add_argument(
+                f"--no_{option.name}", f"--no-{option.name.replace('_', '-')}", action="store_const", const=False,
+                dest=option.name, default=None, help=f"Set {option.name} to False.",
+            )  # fmt: skip
+
+
+def config_overrides(arguments: Any) -> dict[str, Any]:
+    """The options of a `config_arguments` instance that the user gave, as config keyword arguments."""
+    return {option.name: value for option in fields_of(arguments) if (value := getattr(arguments, option.name)) is not None}
 
 
 @dataclass(frozen=True)
@@ -209,6 +266,9 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
 __all__ = [
     "DATA_ENV",
     "CLIError",
+    "add_negative_flags",
+    "config_arguments",
+    "config_overrides",
     "InputText",
     "ModelFolder",
     "input_file",

@@ -19,16 +19,15 @@ teacher only for what is missing. Each stage saves the LoRA adapter in `--output
 format: `peft.AutoPeftModelForCausalLM.from_pretrained(output_dir)`), the merged student in
 `<output_dir>/merged`, and with `--eval_tasks`, SentiBench results next to them.
 
-SentiBench is read from `--data_dir` (default `$HF_SENTIMENT_DATA`; the example script falls back to
-`../shared/data` beside the checkout). This is the body of `hf-sentiment train distill` and of
-`examples/run_distill.py` (which re-exports it).
+SentiBench is read from `--data_dir` (else `$HF_SENTIMENT_DATA`, else `../shared/data` beside a
+checkout: `hf_sentiment.data.shared_data`). This is the body of `hf-sentiment train distill`;
+`examples/distill/distill_student.py` is the KnowDist flow written out with the public API, to copy.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import sys
 from dataclasses import dataclass, field
@@ -76,8 +75,8 @@ class DistillArguments:
     data_dir: str | None = field(
         default=None,
         metadata={
-            "help": "The shared data folder, SentiBench in its sentibench/ (default: $HF_SENTIMENT_DATA; the "
-            "example script falls back to ../shared/data beside the checkout)."
+            "help": "The shared data folder, SentiBench in its sentibench/ (default: $HF_SENTIMENT_DATA, else "
+            "../shared/data beside a checkout)."
         },
     )
     teacher_batch_size: int = field(default=8, metadata={"help": "Prompts per teacher forward pass."})
@@ -127,13 +126,15 @@ def unlabelled_texts(data_dir: str, count: int, seed: int) -> list[str]:
     return random.Random(seed).sample(pool, min(count, len(pool)))
 
 
-def main(
-    argv: list[str] | None = None, *, prog: str | None = None, default_data_dir: str | os.PathLike[str] | None = None
-) -> dict:
+def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict:
     """Run one distillation stage (see the module docstring); returns the metrics.
 
-    `prog` names the command in `--help` and usage errors; `default_data_dir` is used when neither
-    `--data_dir` nor `$HF_SENTIMENT_DATA` is given (the example script passes the checkout's).
+    Args:
+        argv (`list[str]`, *optional*): the options (default: `sys.argv[1:]`).
+        prog (`str`, *optional*): names the command in `--help` and usage errors.
+
+    Returns:
+        `dict`: the training metrics, the row counts and, with `--eval_tasks`, `sentibench_mean`.
     """
     parser = HfArgumentParser((DistillArguments, DistillationConfig), prog=prog)
     args, training_args = parser.parse_args_into_dataclasses(argv)
@@ -145,7 +146,7 @@ def main(
     if (args.teacher is None) == (args.teacher_url is None):
         raise SystemExit("Give exactly one of --teacher or --teacher_url.")
     # Both stages read SentiBench; fail here rather than after the teacher has loaded.
-    args.data_dir = str(resolve_data_dir(args.data_dir, default_data_dir))
+    args.data_dir = str(resolve_data_dir(args.data_dir))
 
     if args.teacher_url:
         teacher = EndpointTeacher(args.teacher_url, max_new_tokens=args.teacher_max_new_tokens)

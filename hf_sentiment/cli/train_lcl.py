@@ -9,23 +9,28 @@ PNG, and saves a lean classifier (the weighting network stripped) that loads wit
     hf-sentiment train lcl --dataset sst5 --output_dir runs/lcl-sst5 \
         --contrastive_loss label_aware --weighting_network shared --num_train_epochs 3
 
-Datasets (read from `--data_dir`, default `$HF_SENTIMENT_DATA`; the example script falls back to
-`../shared/data` beside the checkout): sst2, sst5, goemotions (the
+Datasets (read from `--data_dir`, else `$HF_SENTIMENT_DATA`, else `../shared/data` beside a checkout:
+`hf_sentiment.data.shared_data`): sst2, sst5, goemotions (the
 single-label subset, 28 classes), tweeteval_emotion (4), empathetic_dialogues (32; only the
 validation split exists offline, so it runs stratified cross-validation: `--fold i` of
 `--num_folds`, with 10% of the training folds held out as dev).
 
-This is the body of `hf-sentiment train lcl` and of `examples/run_lcl.py` (which re-exports it).
+The model's options (`--contrastive_loss`, `--weighting_network`, `--view_dropout`, ...) are
+`LCLConfig`'s arguments, read from the config class with their docstrings; an option left out keeps
+the config's default.
+
+This is the body of `hf-sentiment train lcl`; `examples/lcl/train_lcl.py` is the same flow written
+out with the public API, to copy.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 import transformers
@@ -42,6 +47,7 @@ from transformers import (
 
 from hf_sentiment import (
     DataCollatorWithAugmentedView,
+    LCLConfig,
     LCLForSequenceClassification,
     classification_scores,
     compute_classification_metrics,
@@ -57,7 +63,7 @@ from hf_sentiment.model_cards import DATASET_TERMS, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
-from .common import resolve_data_dir, select_on_dev
+from .common import add_negative_flags, config_arguments, config_overrides, resolve_data_dir, select_on_dev
 
 logger = logging.getLogger(__name__)
 #: What the card records of the test evaluation: metric key -> (Hub metric type, readable name).
@@ -75,19 +81,6 @@ class ModelArguments:
     model_name_or_path: str | None = field(
         default=None, metadata={"help": "Encoder folder or Hub id. Default: the offline MiniLM."}
     )
-    contrastive_loss: str = field(default="label_aware", metadata={"help": "label_aware, supcon or none (CE only)."})
-    weighting_network: str = field(
-        default="separate", metadata={"help": "separate (second encoder) or shared (light head)."}
-    )
-    ce_weight: float = field(default=0.5, metadata={"help": "λ in λ·CE + (1 − λ)·contrastive."})
-    contrastive_temperature: float = field(default=0.3, metadata={"help": "τ of the contrastive loss."})
-    weighting_gradient: bool = field(
-        default=True, metadata={"help": "Let the contrastive gradient reach the weighting network."}
-    )
-    weighting_ce_weight: float = field(default=0.5, metadata={"help": "Weight of the weighting network's own CE."})
-    second_view: str = field(default="embedding_dropout", metadata={"help": "embedding_dropout or encoder_dropout."})
-    view_dropout: float = field(default=0.1, metadata={"help": "Dropout of the embedding_dropout view."})
-    pooling: str = field(default="cls", metadata={"help": "cls or mean."})
     augmentation: str = field(
         default="none",
         metadata={
@@ -100,15 +93,18 @@ class ModelArguments:
     )
 
 
+#: One option per hyper-parameter of `LCLConfig` (`--contrastive_loss`, `--weighting_network`,
+#: `--weighting_gradient` / `--no_weighting_gradient`, ...), with its docstring as help; `None`
+#: means "the config's default".
+LCLConfigArguments = config_arguments(LCLConfig)
+
+
 @dataclass
 class DataArguments:
     dataset: str = field(metadata={"help": f"One of {DATASETS}."})
     data_dir: str | None = field(
         default=None,
-        metadata={
-            "help": "The shared data folder (default: $HF_SENTIMENT_DATA; the example script falls back to "
-            "../shared/data beside the checkout)."
-        },
+        metadata={"help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside a checkout)."},
     )
     max_length: int = field(default=128, metadata={"help": "Tokens per text."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
@@ -142,20 +138,35 @@ def load_splits(args: DataArguments) -> dict[str, Dataset]:
     raise SystemExit(f"--dataset must be one of {DATASETS}, got {args.dataset!r}")
 
 
-def main(
-    argv: list[str] | None = None, *, prog: str | None = None, default_data_dir: str | os.PathLike[str] | None = None
-) -> dict[str, float]:
+def build_parser(prog: str | None = None) -> HfArgumentParser:
+    """The parser of `main`: `ModelArguments`, `LCLConfigArguments`, `DataArguments`, `TrainingArguments`."""
+    parser = HfArgumentParser((ModelArguments, LCLConfigArguments, DataArguments, TrainingArguments), prog=prog)
+    add_negative_flags(parser, LCLConfigArguments)
+    return parser
+
+
+def config_kwargs(config_args: Any) -> dict[str, Any]:
+    """The `LCLConfig` keyword arguments of a command line: the hyper-parameters the user gave (the
+    config's defaults stand for the rest; `id2label` comes from the dataset)."""
+    return config_overrides(config_args)
+
+
+def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str, float]:
     """Train, select, test and save (see the module docstring); returns the metrics.
 
-    `prog` names the command in `--help` and usage errors; `default_data_dir` is used when neither
-    `--data_dir` nor `$HF_SENTIMENT_DATA` is given (the example script passes the checkout's).
+    Args:
+        argv (`list[str]`, *optional*): the options (default: `sys.argv[1:]`).
+        prog (`str`, *optional*): names the command in `--help` and usage errors.
+
+    Returns:
+        `dict[str, float]`: the dev and test metrics.
     """
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
+    parser = build_parser(prog)
     select_on_dev(parser, "macro_f1", argv)
-    model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    model_args, config_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
     if model_args.augmentation not in AUGMENTATIONS:
         raise SystemExit(f"--augmentation must be one of {AUGMENTATIONS}, got {model_args.augmentation!r}")
-    data_args.data_dir = str(resolve_data_dir(data_args.data_dir, default_data_dir))
+    data_args.data_dir = str(resolve_data_dir(data_args.data_dir))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
     transformers.utils.logging.set_verbosity_warning()
     set_seed(training_args.seed)
@@ -179,17 +190,7 @@ def main(
         augmenter = augmenters[model_args.augmentation](model_args.augmentation_probability)
         collator = DataCollatorWithAugmentedView(tokenizer, augmenter, seed=training_args.seed)
     model = LCLForSequenceClassification.from_pretrained_encoder(
-        encoder,
-        id2label=dict(enumerate(names)),
-        contrastive_loss=model_args.contrastive_loss,
-        weighting_network=model_args.weighting_network,
-        ce_weight=model_args.ce_weight,
-        contrastive_temperature=model_args.contrastive_temperature,
-        weighting_gradient=model_args.weighting_gradient,
-        weighting_ce_weight=model_args.weighting_ce_weight,
-        second_view=model_args.second_view,
-        view_dropout=model_args.view_dropout,
-        pooling=model_args.pooling,
+        encoder, id2label=dict(enumerate(names)), **config_kwargs(config_args)
     )
 
     def tokenize(batch: dict) -> dict:
@@ -223,8 +224,8 @@ def main(
         + {
             "none": "CE",
             "supcon": "CE + SupCon",
-            "label_aware": f"CE + LCL ({model_args.weighting_network} weighting network)",
-        }[model_args.contrastive_loss]
+            "label_aware": f"CE + LCL ({model.config.weighting_network} weighting network)",
+        }[model.config.contrastive_loss]
         + (f", {model_args.augmentation} view" if model_args.augmentation != "none" else ""),
     )
 
@@ -283,4 +284,13 @@ def _check_saved_predictions(
     return len(sample)
 
 
-__all__ = ["DATASETS", "DataArguments", "ModelArguments", "load_splits", "main"]
+__all__ = [
+    "DATASETS",
+    "DataArguments",
+    "LCLConfigArguments",
+    "ModelArguments",
+    "build_parser",
+    "config_kwargs",
+    "load_splits",
+    "main",
+]

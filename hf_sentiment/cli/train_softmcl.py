@@ -4,10 +4,10 @@ then export it as a plain encoder checkpoint of its own type.
     hf-sentiment train softmcl --corpus benchmark --lexicon warriner --output_dir runs/softmcl \
         --max_steps 1000 --per_device_train_batch_size 32
     hf-sentiment train softmcl --train_file my_texts.txt --lexicon vader --output_dir runs/softmcl ...
-    accelerate launch examples/run_softmcl.py ...   # several processes: keys are gathered across them
+    accelerate launch -m hf_sentiment.cli train softmcl ...   # several processes: keys are gathered across them
 
-Corpus (`--corpus benchmark`, read from `--data_dir`, default `$HF_SENTIMENT_DATA`; the example
-script falls back to `../shared/data` beside the checkout): unlabelled sentences from *train* splits
+Corpus (`--corpus benchmark`, read from `--data_dir`, else `$HF_SENTIMENT_DATA`, else `../shared/data`
+beside a checkout: `hf_sentiment.data.shared_data`): unlabelled sentences from *train* splits
 only (SST-5 train, EmoBank train, SemEval-2014 Laptop and Restaurant train, TweetEval emotion
 train); labels are dropped, and only EmoBank brings sentence valences. `--train_file` takes a
 `.txt` file (one text a line) or a `.csv` / `.json` / `.jsonl` file with a `text` column and an
@@ -18,26 +18,29 @@ Lexicon (`--lexicon`): `vader` (embedded, default), `warriner` (Warriner et al. 
 CSV path with `--lexicon_word_column`, `--lexicon_rating_column` and `--lexicon_scale low high`.
 
 The exported encoder (`<output_dir>/encoder`, with the tokenizer) loads with any `AutoModel*`
-class and fine-tunes like the original.
+class and fine-tunes like the original. The model's options (`--mlm_weight`, `--word_queue_size`,
+...) are `SoftMCLConfig`'s arguments, read from the config class with their docstrings; an option
+left out keeps the config's default.
 
-This is the body of `hf-sentiment train softmcl` and of `examples/run_softmcl.py` (which re-exports
-it).
+This is the body of `hf-sentiment train softmcl`; `examples/softmcl/pretrain_softmcl.py` is the same
+flow written out with the public API, to copy.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import transformers
 from datasets import Dataset, Value, concatenate_datasets, load_dataset
 from transformers import AutoModel, AutoTokenizer, HfArgumentParser, set_seed
 
 from hf_sentiment import (
+    SoftMCLConfig,
     SoftMCLForPreTraining,
     SoftMCLTrainer,
     SoftMCLTrainingArguments,
@@ -51,7 +54,7 @@ from hf_sentiment import (
 from hf_sentiment.model_cards import dataset_terms
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 
-from .common import resolve_data_dir
+from .common import add_negative_flags, config_arguments, config_overrides, resolve_data_dir
 
 logger = logging.getLogger(__name__)
 
@@ -61,21 +64,11 @@ class ModelArguments:
     model_name_or_path: str | None = field(
         default=None, metadata={"help": "Encoder folder or Hub id. Default: the offline MiniLM."}
     )
-    mlm_weight: float = field(default=1.0, metadata={"help": "Weight of the MLM loss."})
-    word_weight: float = field(
-        default=1.0, metadata={"help": "Weight of the word-level soft contrastive loss (0: off)."}
-    )
-    sentence_weight: float = field(
-        default=1.0, metadata={"help": "Weight of the sentence-level soft contrastive loss (0: off)."}
-    )
-    word_temperature: float = field(default=0.07, metadata={"help": "τ at the word level."})
-    sentence_temperature: float = field(default=0.07, metadata={"help": "τ at the sentence level."})
-    momentum: float = field(default=0.999, metadata={"help": "μ of the key encoder's EMA."})
-    word_queue_size: int = field(default=4096, metadata={"help": "Word keys kept in the queue (0: batch keys only)."})
-    sentence_queue_size: int = field(
-        default=1024, metadata={"help": "Sentence keys kept in the queue (0: batch keys only)."}
-    )
-    projection_dim: int = field(default=128, metadata={"help": "Size of the contrastive projections."})
+
+
+#: One option per hyper-parameter of `SoftMCLConfig` (`--mlm_weight`, `--word_queue_size`, ...), with
+#: its docstring as help; `None` means "the config's default".
+SoftMCLConfigArguments = config_arguments(SoftMCLConfig)
 
 
 @dataclass
@@ -84,10 +77,7 @@ class DataArguments:
     train_file: str | None = field(default=None, metadata={"help": ".txt, .csv, .json or .jsonl file of texts."})
     data_dir: str | None = field(
         default=None,
-        metadata={
-            "help": "The shared data folder (default: $HF_SENTIMENT_DATA; the example script falls back to "
-            "../shared/data beside the checkout)."
-        },
+        metadata={"help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside a checkout)."},
     )
     lexicon: str = field(default="vader", metadata={"help": "vader, warriner or a CSV path."})
     lexicon_word_column: str = field(default="word", metadata={"help": "CSV lexicon: the word column."})
@@ -155,21 +145,38 @@ def load_lexicon(args: DataArguments) -> ValenceLexicon:
     )
 
 
-def main(
-    argv: list[str] | None = None, *, prog: str | None = None, default_data_dir: str | os.PathLike[str] | None = None
-) -> dict[str, float]:
+def build_parser(prog: str | None = None) -> HfArgumentParser:
+    """The parser of `main`: `ModelArguments`, `SoftMCLConfigArguments`, `DataArguments`,
+    `SoftMCLTrainingArguments`."""
+    parser = HfArgumentParser(
+        (ModelArguments, SoftMCLConfigArguments, DataArguments, SoftMCLTrainingArguments), prog=prog
+    )
+    add_negative_flags(parser, SoftMCLConfigArguments)
+    return parser
+
+
+def config_kwargs(config_args: Any) -> dict[str, Any]:
+    """The `SoftMCLConfig` keyword arguments of a command line: the hyper-parameters the user gave
+    (the config's defaults stand for the rest)."""
+    return config_overrides(config_args)
+
+
+def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str, float]:
     """Pre-train, save and export the encoder (see the module docstring); returns the metrics.
 
-    `prog` names the command in `--help` and usage errors; `default_data_dir` is used when the
-    corpus or lexicon needs the shared data folder and neither `--data_dir` nor
-    `$HF_SENTIMENT_DATA` is given (the example script passes the checkout's).
+    Args:
+        argv (`list[str]`, *optional*): the options (default: `sys.argv[1:]`).
+        prog (`str`, *optional*): names the command in `--help` and usage errors.
+
+    Returns:
+        `dict[str, float]`: the training metrics and the corpus counts.
     """
-    parser = HfArgumentParser((ModelArguments, DataArguments, SoftMCLTrainingArguments), prog=prog)
-    model_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    parser = build_parser(prog)
+    model_args, config_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
     # Only the built-in corpus and the Warriner lexicon read the shared folder; a user's own
     # --train_file with VADER must work without one.
     if data_args.corpus == "benchmark" or data_args.lexicon == "warriner":
-        data_args.data_dir = str(resolve_data_dir(data_args.data_dir, default_data_dir))
+        data_args.data_dir = str(resolve_data_dir(data_args.data_dir))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
     transformers.utils.logging.set_verbosity_warning()
     set_seed(training_args.seed)
@@ -190,9 +197,7 @@ def main(
         len(encoded), rated_words, rated_sentences, report, lexicon.name, lexicon.report,
     )  # fmt: skip
 
-    model = SoftMCLForPreTraining.from_pretrained_encoder(
-        encoder, **{name: getattr(model_args, name) for name in vars(model_args) if name != "model_name_or_path"}
-    )
+    model = SoftMCLForPreTraining.from_pretrained_encoder(encoder, **config_kwargs(config_args))
     trainer = SoftMCLTrainer(model=model, args=training_args, train_dataset=encoded, processing_class=tokenizer)
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model()
@@ -223,4 +228,14 @@ def main(
     return metrics
 
 
-__all__ = ["DataArguments", "ModelArguments", "benchmark_corpus", "load_corpus", "load_lexicon", "main"]
+__all__ = [
+    "DataArguments",
+    "ModelArguments",
+    "SoftMCLConfigArguments",
+    "benchmark_corpus",
+    "build_parser",
+    "config_kwargs",
+    "load_corpus",
+    "load_lexicon",
+    "main",
+]

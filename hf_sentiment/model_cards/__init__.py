@@ -33,27 +33,22 @@ import transformers
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
+from .hyperparameters import config_hyperparameters, hyperparameter_values
+
 TEMPLATES = Path(__file__).with_name("templates")
 
-#: Per kind: pipeline tag, Hub tags, the paper it implements, and the config attributes that are
-#: the method's own hyper-parameters (recorded in the card beside the training arguments).
+#: Per kind: pipeline tag, Hub tags and the paper it implements. The method's own hyper-parameters
+#: (recorded in the card beside the training arguments) are read from the model's config class
+#: (`hyperparameters.config_hyperparameters`), not listed here.
 KINDS: dict[str, dict[str, Any]] = {
     "fckt": {"pipeline_tag": "token-classification", "tags": ["targeted-sentiment", "absa", "fckt"],
-             "method": "FCKT", "paper": "Chen et al., IJCAI 2025, arXiv:2505.21040",
-             "settings": ("contrastive_weight", "contrastive_temperature", "gold_span_ratio", "expectation_max_width",
-                          "max_span_length", "span_threshold")},
+             "method": "FCKT", "paper": "Chen et al., IJCAI 2025, arXiv:2505.21040"},
     "softmcl": {"pipeline_tag": "fill-mask", "tags": ["sentiment", "pretraining", "softmcl"],
-                "method": "SoftMCL-style pre-training", "paper": "Wang, Yu & Zhang, LREC-COLING 2024, arXiv:2405.01827",
-                "settings": ("mlm_weight", "word_weight", "sentence_weight", "word_temperature", "sentence_temperature",
-                             "momentum", "word_queue_size", "sentence_queue_size", "projection_dim")},
+                "method": "SoftMCL-style pre-training", "paper": "Wang, Yu & Zhang, LREC-COLING 2024, arXiv:2405.01827"},
     "lcl": {"pipeline_tag": "text-classification", "tags": ["emotion", "sentiment", "label-aware-contrastive-loss"],
-            "method": "label-aware contrastive loss", "paper": "Suresh & Ong, EMNLP 2021, arXiv:2109.05427",
-            "settings": ("contrastive_loss", "weighting_network", "ce_weight", "contrastive_temperature",
-                         "weighting_ce_weight", "weighting_gradient", "second_view", "view_dropout",
-                         "pooling")},
+            "method": "label-aware contrastive loss", "paper": "Suresh & Ong, EMNLP 2021, arXiv:2109.05427"},
     "distilled": {"pipeline_tag": "text-generation", "tags": ["sentiment", "distillation", "peft", "lora", "sentibench"],
-                  "method": "targeted distillation (KnowDist + ICLDist)", "paper": "Zhang et al., EMNLP 2025, arXiv:2503.03225",
-                  "settings": ()},
+                  "method": "targeted distillation (KnowDist + ICLDist)", "paper": "Zhang et al., EMNLP 2025, arXiv:2503.03225"},
 }  # fmt: skip
 
 #: The licence or terms of the data our commands train on, as `../shared/data/SOURCES.md` records them.
@@ -76,12 +71,12 @@ class CardResult:
     """One evaluation number of the run, as the `model-index` records it.
 
     Args:
-        task_type: Hub task id, e.g. `"text-classification"`.
-        dataset_name: the dataset as the card names it.
-        dataset_split: e.g. `"test"`.
-        metric_type: e.g. `"f1"`, `"accuracy"`, `"pearsonr"`.
-        value: the number, as computed.
-        metric_name: a readable name, e.g. `"joint F1"`.
+        task_type (`str`): Hub task id, e.g. `"text-classification"`.
+        dataset_name (`str`): the dataset as the card names it.
+        dataset_split (`str`): e.g. `"test"`.
+        metric_type (`str`): e.g. `"f1"`, `"accuracy"`, `"pearsonr"`.
+        value (`float`): the number, as computed.
+        metric_name (`str`, *optional*): a readable name, e.g. `"joint F1"`.
     """
 
     task_type: str
@@ -116,15 +111,27 @@ def build_model_card(
     """The filled card of one model.
 
     Args:
-        kind: `"fckt"`, `"softmcl"`, `"lcl"` or `"distilled"`.
-        model_name: the name the card and its `model-index` use.
-        base_model: the model it started from (a Hub id or a description), `None` if none.
-        datasets: dataset name -> its licence or terms, as the run saw it.
-        hyperparameters: what the run used (learning rate, epochs, the method's settings, ...).
-        results: the evaluation numbers the run computed.
-        repo_id: where the loading snippets point (default: `model_name`).
-        license: the card's licence field; `"other"` by default because the training data's
-            terms (research-only for several sets) bind the weights.
+        kind (`str`): `"fckt"`, `"softmcl"`, `"lcl"` or `"distilled"`.
+        model_name (`str`): the name the card and its `model-index` use.
+        base_model (`str`, *optional*): the model it started from (a Hub id or a description),
+            `None` if none.
+        datasets (`dict[str, str]`): dataset name -> its licence or terms, as the run saw it.
+        hyperparameters (`dict[str, Any]`): what the run used (learning rate, epochs, the method's
+            settings, ...).
+        results (`list[CardResult]`): the evaluation numbers the run computed.
+        repo_id (`str`, *optional*): where the loading snippets point (default: `model_name`).
+        license (`str`, *optional*, defaults to `"other"`): the card's licence field; `"other"`
+            because the training data's terms (research-only for several sets) bind the weights.
+        data_note (`str`, *optional*): a sentence on the data, shown under the datasets.
+        evaluation_note (`str`, *optional*): appended to the results' "Computed by the run that trained
+            this model" sentence.
+        extra_limitations (`str`, *optional*): limitations of this run beyond the kind's own.
+
+    Returns:
+        `huggingface_hub.ModelCard`: the rendered card.
+
+    Raises:
+        ValueError: `kind` is not one of `KINDS`.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown model kind {kind!r}; choose one of {sorted(KINDS)}.")
@@ -185,9 +192,17 @@ def model_kind(model: Any) -> str:
 
 
 def training_hyperparameters(args: transformers.TrainingArguments, model: Any) -> dict[str, Any]:
-    """What a card records of a run: the Trainer's schedule plus the method's own settings
-    (`KINDS[kind]["settings"]` from the config; LoRA rank, alpha and target modules for a PEFT
-    student; any label-KD weight in the arguments)."""
+    """What a card records of a run: the Trainer's schedule plus the method's own settings (the
+    hyper-parameters of the model's config class, `hyperparameter_values`; LoRA rank, alpha and
+    target modules for a PEFT student; any label-KD weight in the arguments).
+
+    Args:
+        args (`transformers.TrainingArguments`): the run's arguments.
+        model (`PreTrainedModel` or `PeftModel`): the trained model.
+
+    Returns:
+        `dict[str, Any]`: name -> value, in the order the card lists them.
+    """
     schedule = {"max_steps": args.max_steps} if args.max_steps > 0 else {"num_train_epochs": args.num_train_epochs}
     recorded: dict[str, Any] = {
         "learning_rate": args.learning_rate,
@@ -201,8 +216,9 @@ def training_hyperparameters(args: transformers.TrainingArguments, model: Any) -
         "seed": args.seed,
     }
     kind = model_kind(model)
-    recorded.update({key: getattr(model.config, key) for key in KINDS[kind]["settings"] if hasattr(model.config, key)})
-    if kind == "distilled":
+    if kind != "distilled":
+        recorded.update(hyperparameter_values(model.config))
+    else:
         adapter = next(iter(model.peft_config.values()))
         recorded.update({"peft_type": str(getattr(adapter.peft_type, "value", adapter.peft_type))})
         for key in ("r", "lora_alpha", "lora_dropout", "target_modules"):
@@ -290,8 +306,10 @@ __all__ = [
     "KINDS",
     "CardResult",
     "build_model_card",
+    "config_hyperparameters",
     "dataset_terms",
     "exported_card",
+    "hyperparameter_values",
     "is_hub_id",
     "model_kind",
     "results_from_metrics",
