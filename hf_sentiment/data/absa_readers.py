@@ -1,35 +1,37 @@
 """Readers for targeted (aspect-based) sentiment data.
 
-Every reader turns one file into a ``datasets.Dataset`` with the same schema,
-``ABSA_FEATURES``::
+Every reader turns one file into a `datasets.Dataset` with the same schema,
+`ABSA_FEATURES`:
 
-    id:      string
-    text:    string
-    aspects: list of {"term": string, "from": int64, "to": int64, "polarity": string}
+```text
+id:      string
+text:    string
+aspects: list of {"term": string, "from": int64, "to": int64, "polarity": string}
+```
 
 and these guarantees, checked while reading:
 
-* ``text`` is not empty or whitespace-only (nor holds a lone surrogate);
-* ``id`` is unique within the file;
-* ``from``/``to`` are character offsets with ``0 <= from < to <= len(text)`` and
-  ``text[from:to] == term`` for every aspect;
-* ``polarity`` is one of ``POLARITIES`` (lower case); the inputs' spellings
-  (``"POS"``, ``"T-POS"``, ``"1"``, ``"-1"``, ``"0"``, ...) are normalised;
-* sentences without aspects are kept, with ``aspects == []``.
+* `text` is not empty or whitespace-only (nor holds a lone surrogate);
+* `id` is unique within the file;
+* `from`/`to` are character offsets with `0 <= from < to <= len(text)` and
+  `text[from:to] == term` for every aspect;
+* `polarity` is one of `POLARITIES` (lower case); the inputs' spellings
+  (`"POS"`, `"T-POS"`, `"1"`, `"-1"`, `"0"`, ...) are normalised;
+* sentences without aspects are kept, with `aspects == []`.
 
 Supported inputs:
 
-* ``read_semeval14_xml``: SemEval-2014 Task 4 XML (``conflict`` is kept).
-* ``read_e2e_absa``: token-tagged ``sentence####tok=TAG ...`` lines (Li et al., 2019).
-* ``read_dong2014``: Dong et al. (2014) ``.raw`` files, three lines per instance.
-* ``read_sentibench_atsa``: SentiBench ``atsa_rest16`` JSON.
-* ``read_absa_file``: user files in JSON, JSONL or CSV.
-* ``load_absa``: picks one of the above from a format name or the file.
+* `read_semeval14_xml`: SemEval-2014 Task 4 XML (`conflict` is kept).
+* `read_e2e_absa`: token-tagged `sentence####tok=TAG ...` lines (Li et al., 2019).
+* `read_dong2014`: Dong et al. (2014) `.raw` files, three lines per instance.
+* `read_sentibench_atsa`: SentiBench `atsa_rest16` JSON.
+* `read_absa_file`: user files in JSON, JSONL or CSV.
+* `load_absa`: picks one of the above from a format name or the file.
 
-Any input that breaks the format raises ``DataFormatError`` naming the file, the
+Any input that breaks the format raises `DataFormatError` naming the file, the
 row and the field. Items a reader has to leave out (or change) are counted in a
-``ReadReport``, which is logged as a warning and returned with
-``return_report=True``.
+`ReadReport`, which is logged as a warning and returned with
+`return_report=True`.
 """
 
 from __future__ import annotations
@@ -135,15 +137,17 @@ _ATSA_DUPLICATE = "duplicate aspects (same from/to/polarity)"
 
 
 def normalize_polarity(value: Any, field: str = "polarity") -> str:
-    """Map a polarity spelling to one of ``POLARITIES``.
+    """Map a polarity spelling to one of `POLARITIES`.
 
-    Accepts any case and the spellings of the supported formats: ``positive``/
-    ``POS``/``T-POS``/``1``/``+1``, ``negative``/``NEG``/``T-NEG``/``-1``,
-    ``neutral``/``NEU``/``T-NEU``/``0`` and ``conflict``; integers too.
+    Accepts any case and the spellings of the supported formats: `positive`/
+    `POS`/`T-POS`/`1`/`+1`, `negative`/`NEG`/`T-NEG`/`-1`,
+    `neutral`/`NEU`/`T-NEU`/`0` and `conflict`; integers too.
 
     Args:
-        value: The polarity as found in the input.
-        field: The field name used in the error message.
+        value (`Any`):
+            The polarity as found in the input.
+        field (`str`, *optional*, defaults to `"polarity"`):
+            The field name used in the error message.
 
     Returns:
         The lower-case polarity.
@@ -167,9 +171,9 @@ def _aspect(
     prefix: str = "",
     term_key: str = "term",
 ) -> Row:
-    """Validate one aspect of ``text`` and return it in the schema's form.
+    """Validate one aspect of `text` and return it in the schema's form.
 
-    ``prefix`` + key names the fields in errors (e.g. ``"aspects[0].from"``).
+    `prefix` + key names the fields in errors (e.g. `"aspects[0].from"`).
     """
     term_field = f"{prefix}{term_key}"
     require_type(term, str, term_field, "a string")
@@ -185,7 +189,7 @@ def _aspect(
 
 
 def _locate(text: str, term: str, field: str) -> tuple[int, int]:
-    """The span of ``term`` in ``text``; it must occur exactly once."""
+    """The span of `term` in `text`; it must occur exactly once."""
     starts = [match.start() for match in re.finditer(f"(?={re.escape(term)})", text)] if term else []
     if len(starts) != 1:
         found = "does not occur" if not starts else f"occurs {len(starts)} times"
@@ -202,7 +206,7 @@ def _aspect_from_record(
 ) -> Row:
     """An aspect from a mapping with term, from, to and polarity keys.
 
-    With ``locate=True`` a record without both ``from`` and ``to`` is placed by
+    With `locate=True` a record without both `from` and `to` is placed by
     finding its term in the text (which must then occur exactly once).
     """
     term = require(record, term_key, f"{prefix}{term_key}")
@@ -220,20 +224,22 @@ def _aspect_from_record(
 
 
 def read_semeval14_xml(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
-    """Read a SemEval-2014 Task 4 XML file (e.g. ``Laptop_Train_v2.xml``).
+    """Read a SemEval-2014 Task 4 XML file (e.g. `Laptop_Train_v2.xml`).
 
-    One row per ``<sentence>``; its ``<aspectTerm>`` elements become the aspects
-    (``conflict`` polarity is kept). ``<aspectCategory>`` elements have no span
+    One row per `<sentence>`; its `<aspectTerm>` elements become the aspects
+    (`conflict` polarity is kept). `<aspectCategory>` elements have no span
     and are counted in the report, not read. The XML is parsed with
-    ``defusedxml``: entity declarations and external references are refused.
+    `defusedxml`: entity declarations and external references are refused.
 
     Args:
-        path: The XML file.
-        return_report: Also return the ``ReadReport``.
+        path (`str` or `os.PathLike`):
+            The XML file.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        A ``Dataset`` with ``ABSA_FEATURES`` (row ``id`` = the sentence id), or
-        ``(dataset, report)`` with ``return_report=True``.
+        A `Dataset` with `ABSA_FEATURES` (row `id` = the sentence id), or
+        `(dataset, report)` with `return_report=True`.
 
     Raises:
         DataFormatError: Malformed or unsafe XML, or a bad sentence (row = its
@@ -297,24 +303,26 @@ def _semeval_sentence(sentence: Element) -> Row:
 
 
 def read_e2e_absa(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
-    """Read an E2E-ABSA file: lines ``raw sentence####tok=TAG tok=TAG ...``.
+    """Read an E2E-ABSA file: lines `raw sentence####tok=TAG tok=TAG ...`.
 
-    Tags are ``O``, ``T-POS``, ``T-NEG`` and ``T-NEU``; a maximal run of tokens
-    with the same ``T-`` tag is one aspect. Tokens are placed in the raw
+    Tags are `O`, `T-POS`, `T-NEG` and `T-NEU`; a maximal run of tokens
+    with the same `T-` tag is one aspect. Tokens are placed in the raw
     sentence to get character offsets: first token by token (only whitespace
     may lie between tokens); if that fails (the tokeniser changed some
     characters), by a character alignment of the joined tokens with the
     sentence, which must reproduce every aspect term exactly and not cut a
-    word; if that fails too, the row's text becomes ``" ".join(tokens)``, so
+    word; if that fails too, the row's text becomes `" ".join(tokens)`, so
     that the offsets stay exact. Such rows are counted in the report.
 
     Args:
-        path: The ``.txt`` file.
-        return_report: Also return the ``ReadReport``.
+        path (`str` or `os.PathLike`):
+            The `.txt` file.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        A ``Dataset`` with ``ABSA_FEATURES``, ids ``"{file stem}-{line number}"``,
-        or ``(dataset, report)`` with ``return_report=True``. Blank lines are
+        A `Dataset` with `ABSA_FEATURES`, ids `"{file stem}-{line number}"`,
+        or `(dataset, report)` with `return_report=True`. Blank lines are
         not rows; the report counts them.
 
     Raises:
@@ -356,7 +364,7 @@ def _e2e_line(line: str, row_id: str) -> tuple[Row, bool]:
 
 
 def _e2e_tokens(tagged: str) -> tuple[list[str], list[str | None]]:
-    """Tokens and their polarities (``None`` for ``O``) from ``tok=TAG ...``."""
+    """Tokens and their polarities (`None` for `O`) from `tok=TAG ...`."""
     tokens: list[str] = []
     polarities: list[str | None] = []
     for index, item in enumerate(tagged.split(" ")):
@@ -371,7 +379,7 @@ def _e2e_tokens(tagged: str) -> tuple[list[str], list[str | None]]:
 
 
 def _tag_runs(polarities: list[str | None]) -> list[tuple[int, int, str]]:
-    """``(first, last, polarity)`` of each maximal run of one aspect tag."""
+    """`(first, last, polarity)` of each maximal run of one aspect tag."""
     runs: list[tuple[int, int, str]] = []
     for index, polarity in enumerate(polarities):
         if polarity is None:
@@ -384,7 +392,7 @@ def _tag_runs(polarities: list[str | None]) -> list[tuple[int, int, str]]:
 
 
 def _place_runs(raw: str, tokens: list[str], runs: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]], bool]:
-    """Char spans of token runs: ``(text, spans, rebuilt_from_tokens)``."""
+    """Char spans of token runs: `(text, spans, rebuilt_from_tokens)`."""
     token_spans = _token_spans(raw, tokens)
     if token_spans is not None:
         return (
@@ -408,7 +416,7 @@ def _place_runs(raw: str, tokens: list[str], runs: list[tuple[int, int]]) -> tup
 
 
 def _token_spans(text: str, tokens: list[str]) -> list[tuple[int, int]] | None:
-    """Spans of ``tokens`` found in order in ``text`` with only whitespace between."""
+    """Spans of `tokens` found in order in `text` with only whitespace between."""
     spans = []
     position = 0
     for token in tokens:
@@ -422,11 +430,11 @@ def _token_spans(text: str, tokens: list[str]) -> list[tuple[int, int]] | None:
 
 
 def _project_spans(source: str, spans: list[tuple[int, int]], target: str) -> list[tuple[int, int]] | None:
-    """Map spans of ``source`` onto ``target`` through a character alignment.
+    """Map spans of `source` onto `target` through a character alignment.
 
-    Returns ``None`` unless every span lands on exactly the same characters in
-    ``target`` and does not cut a word there (e.g. the token ``order`` must not
-    land inside ``ordered``).
+    Returns `None` unless every span lands on exactly the same characters in
+    `target` and does not cut a word there (e.g. the token `order` must not
+    land inside `ordered`).
     """
     matcher = SequenceMatcher(None, source, target, autojunk=False)
     char_map = {
@@ -446,7 +454,7 @@ def _project_spans(source: str, spans: list[tuple[int, int]], target: str) -> li
 
 
 def _cuts_word(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` begins or ends inside an alphanumeric word."""
+    """Whether `text[start:end]` begins or ends inside an alphanumeric word."""
     cuts_start = 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
     cuts_end = 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
     return cuts_start or cuts_end
@@ -456,20 +464,22 @@ def _cuts_word(text: str, start: int, end: int) -> bool:
 
 
 def read_dong2014(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
-    """Read a Dong et al. (2014) ``.raw`` file: three lines per instance.
+    """Read a Dong et al. (2014) `.raw` file: three lines per instance.
 
-    The lines are the sentence with ``$T$`` for the target, the target, and the
-    polarity (``-1``/``0``/``1``). The target is put back at every ``$T$``; the
-    first one becomes the row's single aspect. Further ``$T$`` mentions are not
+    The lines are the sentence with `$T$` for the target, the target, and the
+    polarity (`-1`/`0`/`1`). The target is put back at every `$T$`; the
+    first one becomes the row's single aspect. Further `$T$` mentions are not
     marked as aspects and are counted in the report.
 
     Args:
-        path: The ``.raw`` file.
-        return_report: Also return the ``ReadReport``.
+        path (`str` or `os.PathLike`):
+            The `.raw` file.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        A ``Dataset`` with ``ABSA_FEATURES``, ids ``"{file stem}-{line number of
-        the sentence}"``, or ``(dataset, report)`` with ``return_report=True``.
+        A `Dataset` with `ABSA_FEATURES`, ids `"{file stem}-{line number of
+        the sentence}"`, or `(dataset, report)` with `return_report=True`.
 
     Raises:
         DataFormatError: A bad instance (row = the line number of the bad line).
@@ -510,21 +520,23 @@ def _dong_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
 
 
 def read_sentibench_atsa(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
-    """Read SentiBench ``absa/atsa_rest16/{train,test}.json``.
+    """Read SentiBench `absa/atsa_rest16/{train,test}.json`.
 
-    A JSON list (UTF-8 with BOM) of ``{"ID", "sentence", "aspects": [{"from",
-    "to", "target", "category", "polarity"}]}`` with string offsets. Implicit
-    aspects (``target == "NULL"``) have no span and are left out; an aspect
+    A JSON list (UTF-8 with BOM) of `{"ID", "sentence", "aspects": [{"from",
+    "to", "target", "category", "polarity"}]}` with string offsets. Implicit
+    aspects (`target == "NULL"`) have no span and are left out; an aspect
     with the same (from, to, polarity) as an earlier one in the sentence (one
     term with several categories) is kept once. Both are counted in the report.
 
     Args:
-        path: The ``.json`` file.
-        return_report: Also return the ``ReadReport``.
+        path (`str` or `os.PathLike`):
+            The `.json` file.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        A ``Dataset`` with ``ABSA_FEATURES`` (``id`` = ``ID``), or
-        ``(dataset, report)`` with ``return_report=True``.
+        A `Dataset` with `ABSA_FEATURES` (`id` = `ID`), or
+        `(dataset, report)` with `return_report=True`.
 
     Raises:
         DataFormatError: Malformed JSON or a bad element (row = its 1-based index).
@@ -583,30 +595,35 @@ def read_absa_file(
 ) -> DatasetOrPair:
     """Read a user file in JSON, JSONL or CSV.
 
-    * ``json``: a list of objects; ``jsonl``: one object per line. Each object
-      has ``text_field`` (the sentence), ``aspects_field`` (a list of
-      ``{"term", "from", "to", "polarity"}``) and optionally ``id`` (default:
+    * `json`: a list of objects; `jsonl`: one object per line. Each object
+      has `text_field` (the sentence), `aspects_field` (a list of
+      `{"term", "from", "to", "polarity"}`) and optionally `id` (default:
       the 1-based row number).
-    * ``csv``: one row per aspect, columns ``id``, ``text_field``, ``term``,
-      ``from``, ``to``, ``polarity``; the rows of one sentence share its id
-      (and text). A row with empty ``term``, ``from`` and ``to`` is a sentence
+    * `csv`: one row per aspect, columns `id`, `text_field`, `term`,
+      `from`, `to`, `polarity`; the rows of one sentence share its id
+      (and text). A row with empty `term`, `from` and `to` is a sentence
       without aspects.
 
-    An aspect with a ``term`` but without ``from`` and ``to`` is placed where the
+    An aspect with a `term` but without `from` and `to` is placed where the
     term occurs in the text, which it must do exactly once.
 
     Blank JSONL lines are not rows; the report counts them.
 
     Args:
-        path: The file.
-        text_field: Name of the text field / column.
-        aspects_field: Name of the aspects field (JSON, JSONL).
-        format: ``"json"``, ``"jsonl"`` or ``"csv"``; default: from the suffix.
-        return_report: Also return the ``ReadReport``.
+        path (`str` or `os.PathLike`):
+            The file.
+        text_field (`str`, *optional*, defaults to `"text"`):
+            Name of the text field / column.
+        aspects_field (`str`, *optional*, defaults to `"aspects"`):
+            Name of the aspects field (JSON, JSONL).
+        format (`str`, *optional*):
+            `"json"`, `"jsonl"` or `"csv"`; default: from the suffix.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        A ``Dataset`` with ``ABSA_FEATURES``, or ``(dataset, report)`` with
-        ``return_report=True``.
+        A `Dataset` with `ABSA_FEATURES`, or `(dataset, report)` with
+        `return_report=True`.
 
     Raises:
         DataFormatError: A bad file or row (row = element index for JSON, line
@@ -677,7 +694,7 @@ def _add_csv_record(record: dict[str, str | None], sentences: dict[str, Row], te
 
 
 def _csv_cell(value: str | None) -> str | None:
-    """A CSV cell, ``None`` when empty; not stripped (offsets depend on the term)."""
+    """A CSV cell, `None` when empty; not stripped (offsets depend on the term)."""
     return value if value and value.strip() else None
 
 
@@ -685,22 +702,25 @@ def _csv_cell(value: str | None) -> str | None:
 
 
 def load_absa(path: PathLike, format: str | None = None, *, return_report: bool = False) -> DatasetOrPair:
-    """Read any supported targeted-sentiment file into ``ABSA_FEATURES``.
+    """Read any supported targeted-sentiment file into `ABSA_FEATURES`.
 
-    Without ``format`` it is told from the file: ``.xml`` is ``semeval14``,
-    ``.raw`` is ``dong2014``, a ``.txt`` whose first line holds ``####`` is
-    ``e2e``, a ``.json`` list whose first object has ``ID`` and ``sentence`` is
-    ``sentibench_atsa``; other ``.json``/``.jsonl``/``.csv`` files are user files
-    (see ``read_absa_file``).
+    Without `format` it is told from the file: `.xml` is `semeval14`,
+    `.raw` is `dong2014`, a `.txt` whose first line holds `####` is
+    `e2e`, a `.json` list whose first object has `ID` and `sentence` is
+    `sentibench_atsa`; other `.json`/`.jsonl`/`.csv` files are user files
+    (see `read_absa_file`).
 
     Args:
-        path: The file.
-        format: One of ``ABSA_FORMATS``, or ``None`` to tell from the file.
-        return_report: Also return the ``ReadReport``.
+        path (`str` or `os.PathLike`):
+            The file.
+        format (`str`, *optional*):
+            One of `ABSA_FORMATS`, or `None` to tell from the file.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        A ``Dataset`` with ``ABSA_FEATURES``, or ``(dataset, report)`` with
-        ``return_report=True``.
+        A `Dataset` with `ABSA_FEATURES`, or `(dataset, report)` with
+        `return_report=True`.
 
     Raises:
         DataFormatError: The file breaks its format.
@@ -721,7 +741,7 @@ def load_absa(path: PathLike, format: str | None = None, *, return_report: bool 
 
 
 def _detect_format(path: PathLike) -> str:
-    """The ``ABSA_FORMATS`` name for a file, from its suffix and first item."""
+    """The `ABSA_FORMATS` name for a file, from its suffix and first item."""
     suffix = Path(path).suffix.lower()
     if suffix == ".xml":
         return "semeval14"

@@ -1,30 +1,32 @@
 """Token-level augmentation: a second view of each sentence for contrastive training.
 
-An augmenter is any callable with the ``TextAugmenter`` signature::
+An augmenter is any callable with the `TextAugmenter` signature:
 
-    augmenter(input_ids: list[int], special_tokens_mask: list[int], rng: random.Random) -> list[int]
+```python
+augmenter(input_ids: list[int], special_tokens_mask: list[int], rng: random.Random) -> list[int]
+```
 
 It gets one tokenised sequence (special tokens included, marked with 1 in
-``special_tokens_mask``) and returns a new list of ids. The built-in ones follow
+`special_tokens_mask`) and returns a new list of ids. The built-in ones follow
 two rules:
 
-* special tokens (``[CLS]``, ``[SEP]``, padding, ...) are never changed, moved
+* special tokens (`[CLS]`, `[SEP]`, padding, ...) are never changed, moved
   or deleted, so they keep their order;
 * at least one real token is left as it was, so the view never loses all of
   its content (a sequence without real tokens comes back unchanged).
 
 Built in:
 
-* ``RandomTokenMasking``: replace real tokens by the mask token;
-* ``RandomTokenDeletion``: delete real tokens;
-* ``RandomTokenSwap``: swap the positions of pairs of real tokens;
-* ``SynonymReplacement``: replace whole words by a WordNet synonym (the view of
+* `RandomTokenMasking`: replace real tokens by the mask token;
+* `RandomTokenDeletion`: delete real tokens;
+* `RandomTokenSwap`: swap the positions of pairs of real tokens;
+* `SynonymReplacement`: replace whole words by a WordNet synonym (the view of
   the label-aware contrastive loss's official code).
 
 The first three act on the tokenizer's ids, i.e. on sub-word pieces, not whole
-words; ``SynonymReplacement`` decodes, replaces words and re-encodes.
-``DataCollatorWithAugmentedView`` pads a batch like ``DataCollatorWithPadding``
-and adds the augmented view (``augmented_input_ids``, ...) built from each row.
+words; `SynonymReplacement` decodes, replaces words and re-encodes.
+`DataCollatorWithAugmentedView` pads a batch like `DataCollatorWithPadding`
+and adds the augmented view (`augmented_input_ids`, ...) built from each row.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def _check_probability(probability: float) -> float:
 class TextAugmenter(abc.ABC):
     """Base class of the token-level augmenters (subclass it, or pass any callable of this shape).
 
-    Subclasses implement ``augment``; ``__call__`` checks the input and hands
+    Subclasses implement `augment`; `__call__` checks the input and hands
     over the positions of the real (non-special) tokens.
 
     Example:
@@ -87,12 +89,15 @@ class TextAugmenter(abc.ABC):
         special_tokens_mask: Sequence[int],
         rng: random.Random,
     ) -> list[int]:
-        """Return an augmented copy of ``input_ids`` (the input is not changed).
+        """Return an augmented copy of `input_ids` (the input is not changed).
 
         Args:
-            input_ids: One tokenised sequence, special tokens included.
-            special_tokens_mask: 1 for a special token, 0 for a real one; same length.
-            rng: The source of randomness (pass a seeded one for reproducible views).
+            input_ids (`Sequence[int]`):
+                One tokenised sequence, special tokens included.
+            special_tokens_mask (`Sequence[int]`):
+                1 for a special token, 0 for a real one; same length.
+            rng (`random.Random`):
+                The source of randomness (pass a seeded one for reproducible views).
         """
         if len(input_ids) != len(special_tokens_mask):
             raise ValueError(
@@ -105,11 +110,11 @@ class TextAugmenter(abc.ABC):
 
     @abc.abstractmethod
     def augment(self, input_ids: list[int], real_positions: list[int], rng: random.Random) -> list[int]:
-        """Augment ``input_ids`` (a copy, may be changed in place); ``real_positions`` is not empty."""
+        """Augment `input_ids` (a copy, may be changed in place); `real_positions` is not empty."""
 
 
 def _pick(real_positions: list[T], probability: float, rng: random.Random, out_of: int | None = None) -> set[T]:
-    """Each position with ``probability``, but never all ``out_of`` real items (default: all the
+    """Each position with `probability`, but never all `out_of` real items (default: all the
     positions given): if every one is drawn, one is spared at random."""
     chosen = [position for position in real_positions if rng.random() < probability]
     if chosen and len(chosen) == (len(real_positions) if out_of is None else out_of):
@@ -119,7 +124,7 @@ def _pick(real_positions: list[T], probability: float, rng: random.Random, out_o
 
 @dataclass
 class RandomTokenMasking(TextAugmenter):
-    """Replace each real token by ``mask_token_id`` with ``probability``.
+    """Replace each real token by `mask_token_id` with `probability`.
 
     If every real token is drawn, one of them (chosen at random) keeps its id.
 
@@ -149,7 +154,7 @@ class RandomTokenMasking(TextAugmenter):
 
 @dataclass
 class RandomTokenDeletion(TextAugmenter):
-    """Delete each real token with ``probability``; at least one real token is kept.
+    """Delete each real token with `probability`; at least one real token is kept.
 
     Example:
         >>> deletion = RandomTokenDeletion(probability=1.0)
@@ -173,9 +178,9 @@ class RandomTokenSwap(TextAugmenter):
 
     Give exactly one of:
 
-    * ``n_swaps``: that many swaps of two real positions drawn at random (as in
+    * `n_swaps`: that many swaps of two real positions drawn at random (as in
       EDA's random swap);
-    * ``probability``: each real position, in turn, is swapped with another
+    * `probability`: each real position, in turn, is swapped with another
       real position drawn at random with that probability.
 
     A sequence with fewer than two real tokens comes back unchanged.
@@ -219,32 +224,37 @@ _WORD = re.compile(r"^(\W*)(.*?)(\W*)$")
 
 @dataclass
 class SynonymReplacement(TextAugmenter):
-    """Replace each word that has synonyms by a random one of them with ``probability``.
+    """Replace each word that has synonyms by a random one of them with `probability`.
 
     EDA's synonym replacement, which the label-aware contrastive loss's official code uses for its
     second view. It works on whole words: each run of real tokens between special tokens is decoded
-    with ``tokenizer``, split on whitespace, and re-encoded (without special tokens) only if a word
+    with `tokenizer`, split on whitespace, and re-encoded (without special tokens) only if a word
     in it was replaced, so a run left alone keeps its exact ids. Punctuation around a word stays; a
     capitalised word gets a capitalised synonym.
 
-    Never replaced: words in ``stop_words`` (WordNet lists "in" as indium and "a" as vitamin A),
+    Never replaced: words in `stop_words` (WordNet lists "in" as indium and "a" as vitamin A),
     words of fewer than 3 letters or not all letters (a WordPiece decode leaves contractions as
     "it ' s", and WordNet reads "s" as a second or sulfur) and words without synonyms. At least
-    ``min_words`` words are replaced where the sentence has that many candidates (EDA replaces
-    ``max(1, α·words)``, so every sentence with a candidate changes; at 0.1 per word alone, two
+    `min_words` words are replaced where the sentence has that many candidates (EDA replaces
+    `max(1, α·words)`, so every sentence with a candidate changes; at 0.1 per word alone, two
     thirds of short GoEmotions comments would come back unchanged). If
     every word of the sequence is drawn, one is spared, so the view always keeps part of the
-    original. A view that would grow past the tokenizer's ``model_max_length`` (when the original
+    original. A view that would grow past the tokenizer's `model_max_length` (when the original
     fits) comes back unchanged instead.
 
     Args:
-        tokenizer: Decodes and re-encodes the words.
-        probability: Probability of replacement per candidate word (0.1 by default; EDA's α_sr
+        tokenizer (`PreTrainedTokenizerBase`):
+            Decodes and re-encodes the words.
+        probability (`float`, *optional*, defaults to `0.1`):
+            Probability of replacement per candidate word (0.1 by default; EDA's α_sr
             is a share of *all* words, so at the same value this view changes fewer words).
-        min_words: Words replaced at the least, drawn at random among the candidates (1 by default).
-        synonyms: ``word -> synonyms`` (lower-case keys); defaults to `WordNetSynonyms` (WordNet
-            3.0 from the ``hf-sentiment[synonyms]`` extra, read in 1-3 s).
-        stop_words: Lower-case words never replaced; defaults to scikit-learn's English list.
+        min_words (`int`, *optional*, defaults to `1`):
+            Words replaced at the least, drawn at random among the candidates (1 by default).
+        synonyms (`Mapping[str, Sequence[str]]`, *optional*):
+            `word -> synonyms` (lower-case keys); defaults to `WordNetSynonyms` (WordNet
+            3.0 from the `hf-sentiment[synonyms]` extra, read in 1-3 s).
+        stop_words (`frozenset[str]`, *optional*, defaults to `ENGLISH_STOP_WORDS`):
+            Lower-case words never replaced; defaults to scikit-learn's English list.
 
     Example:
         >>> replace = SynonymReplacement(tokenizer, probability=1.0, synonyms={"film": ["movie"]})  # doctest: +SKIP
@@ -324,14 +334,14 @@ def _augmented_token_type_ids(
     token_type_ids: list[int],
     augmented: list[int],
 ) -> list[int]:
-    """Token type ids for ``augmented``, derived from the original's.
+    """Token type ids for `augmented`, derived from the original's.
 
     Special tokens where they were (masking, swapping): the original ids
     position by position. Otherwise (deletion, or synonyms that lengthen one
     segment and shorten another): a special token keeps its own type
     (augmenters keep special tokens in order) and a real token takes the type
     of the next special token, which closes its segment
-    (``[CLS] A [SEP] B [SEP]``); after the last special token, the type of the
+    (`[CLS] A [SEP] B [SEP]`); after the last special token, the type of the
     original's last token.
     """
     if len(augmented) == len(input_ids) and all(
@@ -359,34 +369,37 @@ def _augmented_token_type_ids(
 
 @dataclass
 class DataCollatorWithAugmentedView:
-    """Pad a batch like ``DataCollatorWithPadding`` and add an augmented view of each row.
+    """Pad a batch like `DataCollatorWithPadding` and add an augmented view of each row.
 
-    Each feature holds ``input_ids`` (and optionally ``attention_mask``,
-    ``token_type_ids``, ``special_tokens_mask``) and a label under ``label``,
-    ``labels`` or ``label_ids``; other keys are ignored. The batch has:
+    Each feature holds `input_ids` (and optionally `attention_mask`,
+    `token_type_ids`, `special_tokens_mask`) and a label under `label`,
+    `labels` or `label_ids`; other keys are ignored. The batch has:
 
-    * ``input_ids``, ``attention_mask`` (, ``token_type_ids``): padded by the tokenizer;
-    * ``labels``: a tensor of the labels (when the features have them);
-    * ``augmented_input_ids``, ``augmented_attention_mask`` (and
-      ``augmented_token_type_ids`` when the features have token types): each
-      row's ids passed through ``augmenter``, padded on their own (the two
+    * `input_ids`, `attention_mask` (, `token_type_ids`): padded by the tokenizer;
+    * `labels`: a tensor of the labels (when the features have them);
+    * `augmented_input_ids`, `augmented_attention_mask` (and
+      `augmented_token_type_ids` when the features have token types): each
+      row's ids passed through `augmenter`, padded on their own (the two
       views may have different lengths).
 
-    Special tokens come from a ``special_tokens_mask`` column when there is one
+    Special tokens come from a `special_tokens_mask` column when there is one
     (it is not passed on to the batch), else from
-    ``tokenizer.get_special_tokens_mask``. Positions whose ``attention_mask`` is
+    `tokenizer.get_special_tokens_mask`. Positions whose `attention_mask` is
     0 (rows padded in advance) are dropped before augmenting.
 
-    Randomness: a ``random.Random(seed)`` in the main process, so the same seed
-    gives the same views for the same batches. In a ``DataLoader`` worker each
-    worker makes its own generator from ``seed`` and the worker's torch seed,
+    Randomness: a `random.Random(seed)` in the main process, so the same seed
+    gives the same views for the same batches. In a `DataLoader` worker each
+    worker makes its own generator from `seed` and the worker's torch seed,
     so workers do not repeat each other's views.
 
     Args:
-        tokenizer: Pads both views.
-        augmenter: A ``TextAugmenter`` (or any callable of its shape).
-        seed: Seed of the generator; ``None`` for a random one.
-        padding, max_length, pad_to_multiple_of: As in ``DataCollatorWithPadding``.
+        tokenizer (`PreTrainedTokenizerBase`):
+            Pads both views.
+        augmenter (`Any`):
+            A `TextAugmenter` (or any callable of its shape).
+        seed (`int`, *optional*):
+            Seed of the generator; `None` for a random one.
+        padding, max_length, pad_to_multiple_of: As in `DataCollatorWithPadding`.
 
     Example:
         >>> collator = DataCollatorWithAugmentedView(

@@ -1,40 +1,42 @@
 """Readers for sentence-level sentiment and emotion classification data.
 
-Every reader turns one file (or one TweetEval split) into a ``datasets.Dataset``
-with the same schema::
+Every reader turns one file (or one TweetEval split) into a `datasets.Dataset`
+with the same schema:
 
-    id:    string
-    text:  string
-    label: ClassLabel(names=[...])   # the data set's class names, in id order
+```text
+id:    string
+text:  string
+label: ClassLabel(names=[...])   # the data set's class names, in id order
+```
 
-(see ``classification_features``). ``dataset.features["label"].names`` gives
-the class names and ``.int2str`` / ``.str2int`` convert. The one exception is
-``read_goemotions(..., multi_label="keep")``, which returns
-``labels: Sequence(ClassLabel(names=[...]))`` instead of ``label`` (all the gold
+(see `classification_features`). `dataset.features["label"].names` gives
+the class names and `.int2str` / `.str2int` convert. The one exception is
+`read_goemotions(..., multi_label="keep")`, which returns
+`labels: Sequence(ClassLabel(names=[...]))` instead of `label` (all the gold
 emotions of a comment, in file order).
 
 Guarantees, checked while reading:
 
-* ``text`` is not empty or whitespace-only;
+* `text` is not empty or whitespace-only;
 * every label is one of the data set's class ids (or names);
 * single-label data has exactly one label per row; several labels are an
   error unless the reader is told what to do with them.
 
 Supported inputs:
 
-* ``read_sst``: SST-2 (``stsa.binary.*``) and SST-5 (``stsa.fine.*``), lines
-  ``<label> <sentence>``.
-* ``read_goemotions``: GoEmotions ``{train,dev,test}.tsv`` with ``labels.txt``.
-* ``read_tweeteval``: one TweetEval task folder and split (``emotion``,
-  ``hate``, ..., ``stance/<target>``).
-* ``read_empathetic_dialogues``: EmpatheticDialogues utterances, one row per
+* `read_sst`: SST-2 (`stsa.binary.*`) and SST-5 (`stsa.fine.*`), lines
+  `<label> <sentence>`.
+* `read_goemotions`: GoEmotions `{train,dev,test}.tsv` with `labels.txt`.
+* `read_tweeteval`: one TweetEval task folder and split (`emotion`,
+  `hate`, ..., `stance/<target>`).
+* `read_empathetic_dialogues`: EmpatheticDialogues utterances, one row per
   conversation. Only the validation split is labelled and available offline,
-  so ``stratified_folds`` gives cross-validation folds over it.
+  so `stratified_folds` gives cross-validation folds over it.
 
-Any input that breaks its format raises ``DataFormatError`` naming the file, the
+Any input that breaks its format raises `DataFormatError` naming the file, the
 row (line number, 1-based) and the field. Items a reader leaves out are counted
-in a ``ReadReport``, which is logged as a warning and returned with
-``return_report=True``.
+in a `ReadReport`, which is logged as a warning and returned with
+`return_report=True`.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ SST5_LABELS: tuple[str, ...] = (
     "very positive",
 )
 
-# The label ids of the EmpatheticDialogues copy in SOURCES.md section 8 (not LCL's ``emo_map`` order).
+# The label ids of the EmpatheticDialogues copy in SOURCES.md section 8 (not LCL's `emo_map` order).
 EMPATHETIC_DIALOGUES_LABELS: tuple[str, ...] = (
     "sad", "trusting", "terrified", "caring", "disappointed", "faithful", "joyful", "jealous",
     "disgusted", "surprised", "ashamed", "afraid", "impressed", "sentimental", "devastated", "excited",
@@ -119,11 +121,13 @@ _ED_COLUMNS = ("conv_id", "utterance_idx", "utterance", "label")
 
 
 def classification_features(label_names: Sequence[str], *, multi_label: bool = False) -> Features:
-    """The readers' schema for ``label_names`` (class names in id order).
+    """The readers' schema for `label_names` (class names in id order).
 
     Args:
-        label_names: The class names; id ``i`` is ``label_names[i]``.
-        multi_label: ``labels: Sequence(ClassLabel)`` instead of ``label: ClassLabel``.
+        label_names (`Sequence[str]`):
+            The class names; id `i` is `label_names[i]`.
+        multi_label (`bool`, *optional*, defaults to `False`):
+            `labels: Sequence(ClassLabel)` instead of `label: ClassLabel`.
 
     Example:
         >>> classification_features(["negative", "positive"])["label"].names
@@ -171,26 +175,29 @@ def _class_id(value: Any, n_classes: int, field: str, names: Sequence[str] | Non
 
 
 def read_sst(path: PathLike, num_classes: int | None = None, *, return_report: bool = False) -> DatasetOrPair:
-    """Read an SST sentence file: lines ``<label> <sentence>``.
+    """Read an SST sentence file: lines `<label> <sentence>`.
 
-    ``stsa.binary.*`` is SST-2 (``SST2_LABELS``: negative, positive);
-    ``stsa.fine.*`` is SST-5 (``SST5_LABELS``: very negative .. very positive).
+    `stsa.binary.*` is SST-2 (`SST2_LABELS`: negative, positive);
+    `stsa.fine.*` is SST-5 (`SST5_LABELS`: very negative .. very positive).
 
     Args:
-        path: The file (e.g. ``sst/stsa.fine.train``).
-        num_classes: 2 or 5; default: told from the file name (``binary`` or
-            ``fine``), which it must then contain.
-        return_report: Also return the ``ReadReport`` (blank lines are counted
+        path (`str` or `os.PathLike`):
+            The file (e.g. `sst/stsa.fine.train`).
+        num_classes (`int`, *optional*):
+            2 or 5; default: told from the file name (`binary` or
+            `fine`), which it must then contain.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport` (blank lines are counted
             there).
 
     Returns:
-        A ``Dataset`` (``id`` = ``"{file name}-{line number}"``, text unchanged),
-        or ``(dataset, report)`` with ``return_report=True``.
+        A `Dataset` (`id` = `"{file name}-{line number}"`, text unchanged),
+        or `(dataset, report)` with `return_report=True`.
 
     Raises:
-        DataFormatError: A bad line (row = its line number; field ``label`` or
-            ``sentence``) or non-UTF-8 bytes.
-        ValueError: ``num_classes`` is not 2 or 5, cannot be told from the file
+        DataFormatError: A bad line (row = its line number; field `label` or
+            `sentence`) or non-UTF-8 bytes.
+        ValueError: `num_classes` is not 2 or 5, cannot be told from the file
             name, or contradicts it.
 
     Example:
@@ -247,36 +254,40 @@ def read_goemotions(
     multi_label: str = "error",
     return_report: bool = False,
 ) -> DatasetOrPair:
-    """Read a GoEmotions ``{train,dev,test}.tsv`` file.
+    """Read a GoEmotions `{train,dev,test}.tsv` file.
 
-    Lines are ``text \\t comma-separated label ids \\t comment id`` with no
-    header and no quoting (read with ``csv.QUOTE_NONE``: quotes are text).
+    Lines are `text \\t comma-separated label ids \\t comment id` with no
+    header and no quoting (read with `csv.QUOTE_NONE`: quotes are text).
     GoEmotions is multi-label (about 16 % of the rows have 2 to 5 labels), so
     rows with several labels must be handled explicitly:
 
-    * ``"error"`` (default): raise ``DataFormatError`` for the first such row;
-    * ``"skip"``: leave them out, counted in the report. The rest is the
-      single-label subset, 28 classes with ``neutral``: 36308 / 4548 / 4590 rows
+    * `"error"` (default): raise `DataFormatError` for the first such row;
+    * `"skip"`: leave them out, counted in the report. The rest is the
+      single-label subset, 28 classes with `neutral`: 36308 / 4548 / 4590 rows
       of train / dev / test (Suresh & Ong (2021) report 27 GoEmotions classes,
       so their figures are not directly comparable);
-    * ``"keep"``: return every row with ``labels: Sequence(ClassLabel)``
-      instead of ``label``.
+    * `"keep"`: return every row with `labels: Sequence(ClassLabel)`
+      instead of `label`.
 
     Args:
-        path: The ``.tsv`` file.
-        labels_path: The label names, one a line in id order; default:
-            ``labels.txt`` beside ``path`` (28 names, ``neutral`` last).
-        multi_label: ``"error"``, ``"skip"`` or ``"keep"`` (see above).
-        return_report: Also return the ``ReadReport``.
+        path (`str` or `os.PathLike`):
+            The `.tsv` file.
+        labels_path (`str` or `os.PathLike`, *optional*):
+            The label names, one a line in id order; default:
+            `labels.txt` beside `path` (28 names, `neutral` last).
+        multi_label (`str`, *optional*, defaults to `"error"`):
+            `"error"`, `"skip"` or `"keep"` (see above).
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        A ``Dataset`` (``id`` = the comment id, text unchanged), or
-        ``(dataset, report)`` with ``return_report=True``.
+        A `Dataset` (`id` = the comment id, text unchanged), or
+        `(dataset, report)` with `return_report=True`.
 
     Raises:
-        DataFormatError: A bad line (row = its line number; fields ``text``,
-            ``labels``, ``id``), a bad label file, or non-UTF-8 bytes.
-        ValueError: An unknown ``multi_label`` value.
+        DataFormatError: A bad line (row = its line number; fields `text`,
+            `labels`, `id`), a bad label file, or non-UTF-8 bytes.
+        ValueError: An unknown `multi_label` value.
 
     Example:
         >>> train, report = read_goemotions("data/goemotions/train.tsv", multi_label="skip",
@@ -310,7 +321,7 @@ def read_goemotions(
 
 
 def _goemotions_record(record: list[str], names: list[str], multi_label: str) -> Row | None:
-    """The row for one TSV line; ``None`` for a multi-label row to skip."""
+    """The row for one TSV line; `None` for a multi-label row to skip."""
     fields = ("text", "labels", "id")
     if len(record) < len(fields):
         raise FieldError(
@@ -351,32 +362,36 @@ def read_tweeteval(
 ) -> DatasetOrPair:
     """Read one split of a TweetEval task folder.
 
-    The folder (e.g. ``tweeteval/emotion`` or ``tweeteval/stance/abortion``)
-    holds ``{split}_text.txt`` (one tweet a line) and ``{split}_labels.txt``
+    The folder (e.g. `tweeteval/emotion` or `tweeteval/stance/abortion`)
+    holds `{split}_text.txt` (one tweet a line) and `{split}_labels.txt`
     (one class id a line, aligned with the text); the class names are in
-    ``mapping.txt`` (lines ``id \\t name``) in the folder or, for the stance
+    `mapping.txt` (lines `id \\t name`) in the folder or, for the stance
     targets, its parent. Every tweet in the files ends with a space: trailing
     whitespace is stripped from the text.
 
     Args:
-        folder: The task folder.
-        split: ``"train"``, ``"val"`` (or ``"validation"``/``"dev"``) or ``"test"``.
-        empty_text: ``"error"`` (default) raises for a line of empty text;
-            ``"skip"`` leaves such rows out, counted in the report (the ``hate``
+        folder (`str` or `os.PathLike`):
+            The task folder.
+        split (`str`):
+            `"train"`, `"val"` (or `"validation"`/`"dev"`) or `"test"`.
+        empty_text (`str`, *optional*, defaults to `"error"`):
+            `"error"` (default) raises for a line of empty text;
+            `"skip"` leaves such rows out, counted in the report (the `hate`
             task has 7 in train and 1 in val).
-        return_report: Also return the ``ReadReport``.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        A ``Dataset`` (``id`` = ``"{folder name}-{split}-{line number}"``), or
-        ``(dataset, report)`` with ``return_report=True``.
+        A `Dataset` (`id` = `"{folder name}-{split}-{line number}"`), or
+        `(dataset, report)` with `return_report=True`.
 
     Raises:
         DataFormatError: Text and label files with different line counts (path =
             the longer file, row = its first line without a partner), a bad line
-            (fields ``text``, ``label``), a bad ``mapping.txt`` (fields ``id``,
-            ``name``), or non-UTF-8 bytes.
+            (fields `text`, `label`), a bad `mapping.txt` (fields `id`,
+            `name`), or non-UTF-8 bytes.
         FileNotFoundError: A missing file.
-        ValueError: An unknown ``split`` or ``empty_text`` value.
+        ValueError: An unknown `split` or `empty_text` value.
 
     Example:
         >>> emotion = read_tweeteval("data/tweeteval/emotion", "train")  # doctest: +SKIP
@@ -429,7 +444,7 @@ def read_tweeteval(
 
 
 def _read_mapping(path: Path) -> list[str]:
-    """Class names from a TweetEval ``mapping.txt``: lines ``id \\t name``, ids 0, 1, ... in order."""
+    """Class names from a TweetEval `mapping.txt`: lines `id \\t name`, ids 0, 1, ... in order."""
     names = []
     for line_number, line in enumerate(read_lines(path), start=1):
         if not line.strip():
@@ -449,31 +464,33 @@ def _read_mapping(path: Path) -> list[str]:
 
 
 def read_empathetic_dialogues(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
-    """Read EmpatheticDialogues ``valid_utterances.csv``: one row per conversation.
+    """Read EmpatheticDialogues `valid_utterances.csv`: one row per conversation.
 
-    The CSV has one row per utterance with columns ``conv_id``,
-    ``utterance_idx``, ``prompt``, ``utterance`` and ``label`` (0..31, names in
-    ``EMPATHETIC_DIALOGUES_LABELS``). A conversation's text is its utterances
-    in ``utterance_idx`` order, each stripped and joined with one space, with the
-    ``_comma_`` escape turned back into ``","``; the situation ``prompt`` is not
+    The CSV has one row per utterance with columns `conv_id`,
+    `utterance_idx`, `prompt`, `utterance` and `label` (0..31, names in
+    `EMPATHETIC_DIALOGUES_LABELS`). A conversation's text is its utterances
+    in `utterance_idx` order, each stripped and joined with one space, with the
+    `_comma_` escape turned back into `","`; the situation `prompt` is not
     part of the text. All utterances of a conversation must share one label.
 
     Only the validation split is labelled and available offline (no train
-    split): use ``stratified_folds`` for cross-validation over it.
+    split): use `stratified_folds` for cross-validation over it.
 
     Args:
-        path: The ``.csv`` file.
-        return_report: Also return the ``ReadReport``.
+        path (`str` or `os.PathLike`):
+            The `.csv` file.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        A ``Dataset`` (``id`` = ``conv_id``, in order of first appearance), or
-        ``(dataset, report)`` with ``return_report=True``.
+        A `Dataset` (`id` = `conv_id`, in order of first appearance), or
+        `(dataset, report)` with `return_report=True`.
 
     Raises:
         DataFormatError: A missing column (row 1), a bad row (row = its line
-            number; fields ``conv_id``, ``utterance_idx``, ``utterance``,
-            ``label``), a conversation with two labels or a repeated
-            ``utterance_idx``, or non-UTF-8 bytes.
+            number; fields `conv_id`, `utterance_idx`, `utterance`,
+            `label`), a conversation with two labels or a repeated
+            `utterance_idx`, or non-UTF-8 bytes.
 
     Example:
         >>> ed = read_empathetic_dialogues("data/empathetic_dialogues/valid_utterances.csv")  # doctest: +SKIP
@@ -564,9 +581,9 @@ def read_classification_file(
         `(dataset, report)` with `return_report=True`.
 
     Raises:
-        `DataFormatError`: A bad file or row: the row is the line number for CSV and JSONL and the
+        DataFormatError: A bad file or row: the row is the line number for CSV and JSONL and the
             element's number for a JSON list; the field is `text_field`, `label_field` or `id`.
-        `ValueError`: The format is unknown or cannot be told from the suffix.
+        ValueError: The format is unknown or cannot be told from the suffix.
 
     Example:
 
@@ -605,21 +622,25 @@ def read_classification_file(
 def stratified_folds(
     dataset: Dataset, k: int = 5, seed: int = 42, *, label_column: str = "label"
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``k`` stratified cross-validation folds (scikit-learn's ``StratifiedKFold``, shuffled).
+    """`k` stratified cross-validation folds (scikit-learn's `StratifiedKFold`, shuffled).
 
     Meant for EmpatheticDialogues, whose only labelled split offline is the
-    validation split: train on ``dataset.select(train)``, test on
-    ``dataset.select(test)`` for each fold. The test parts are disjoint and
-    together cover every row once; each class needs at least ``k`` rows.
+    validation split: train on `dataset.select(train)`, test on
+    `dataset.select(test)` for each fold. The test parts are disjoint and
+    together cover every row once; each class needs at least `k` rows.
 
     Args:
-        dataset: A single-label dataset.
-        k: The number of folds (at least 2).
-        seed: The shuffling seed.
-        label_column: The column to stratify on.
+        dataset (`Dataset`):
+            A single-label dataset.
+        k (`int`, *optional*, defaults to `5`):
+            The number of folds (at least 2).
+        seed (`int`, *optional*, defaults to `42`):
+            The shuffling seed.
+        label_column (`str`, *optional*, defaults to `"label"`):
+            The column to stratify on.
 
     Returns:
-        ``k`` pairs ``(train_indices, test_indices)`` of sorted int64 arrays.
+        `k` pairs `(train_indices, test_indices)` of sorted int64 arrays.
 
     Example:
         >>> folds = stratified_folds(ed, k=5)  # doctest: +SKIP

@@ -1,7 +1,7 @@
 """Errors and reports shared by the data readers and encoders.
 
-``DataFormatError`` says exactly where an input file is wrong (file, row, field).
-``ReadReport`` counts what a reader or encoder had to leave out or change, by
+`DataFormatError` says exactly where an input file is wrong (file, row, field).
+`ReadReport` counts what a reader or encoder had to leave out or change, by
 reason, so that nothing is ever dropped silently.
 """
 
@@ -20,15 +20,19 @@ class DataFormatError(ValueError):
     """An input file does not follow its format.
 
     Attributes:
-        path: The file that is wrong.
-        row: 1-based position of the bad item: the line number for line-based
-            formats (E2E ``.txt``, Dong ``.raw``, JSONL, CSV), the element index
-            for JSON lists and the sentence index for XML. ``None`` when the file
+        path (`str`):
+            The file that is wrong.
+        row (`int` or `None`):
+            1-based position of the bad item: the line number for line-based
+            formats (E2E `.txt`, Dong `.raw`, JSONL, CSV), the element index
+            for JSON lists and the sentence index for XML. `None` when the file
             as a whole is bad (e.g. truncated XML or JSON).
-        field: The field's name in the source format, with a 0-based index for
-            list items (e.g. ``"aspects[2].from"``). ``None`` when no single
+        field (`str` or `None`):
+            The field's name in the source format, with a 0-based index for
+            list items (e.g. `"aspects[2].from"`). `None` when no single
             field is to blame.
-        message: What is wrong.
+        message (`str`):
+            What is wrong.
     """
 
     def __init__(
@@ -53,8 +57,8 @@ class DataFormatError(ValueError):
         return f"{', '.join(where)}: {self.message}"
 
     def __reduce__(self):
-        # ValueError pickles only ``args``; keep all four so the error survives
-        # multiprocessing (e.g. ``datasets.map(num_proc=...)``).
+        # ValueError pickles only `args`; keep all four so the error survives
+        # multiprocessing (e.g. `datasets.map(num_proc=...)`).
         return (type(self), (self.path, self.row, self.field, self.message))
 
 
@@ -63,21 +67,22 @@ class ReadReport:
     """Counts of the items a reader or encoder left out or changed, by reason.
 
     Attributes:
-        skipped: How many items were left out (or changed), keyed by a short,
+        skipped (`collections.Counter[str]`, *optional*, defaults to an empty `Counter`):
+            How many items were left out (or changed), keyed by a short,
             human-readable reason.
     """
 
     skipped: Counter[str] = dataclass_field(default_factory=Counter)
 
     def add(self, reason: str, n: int = 1) -> None:
-        """Count ``n`` more items for ``reason`` (``n == 0`` is a no-op)."""
+        """Count `n` more items for `reason` (`n == 0` is a no-op)."""
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
         if n:
             self.skipped[reason] += n
 
     def update(self, other: ReadReport) -> None:
-        """Add all counts of ``other`` to this report."""
+        """Add all counts of `other` to this report."""
         for reason, n in other.skipped.items():
             self.add(reason, n)
 
@@ -92,6 +97,6 @@ class ReadReport:
         return ", ".join(f"{n} {reason}" for reason, n in self.skipped.most_common())
 
     def log(self, logger: logging.Logger, what: str) -> None:
-        """Warn on ``logger`` with the counts, if any; ``what`` names the source."""
+        """Warn on `logger` with the counts, if any; `what` names the source."""
         if self.total:
             logger.warning("%s: left out or changed: %s", what, self)

