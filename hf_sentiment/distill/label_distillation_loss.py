@@ -105,6 +105,7 @@ class LabelDistillationLoss(nn.Module):
     ```
     """
 
+    # Copied from hf_sentiment.fckt.boundary_contrastive_loss.BoundaryContrastiveLoss.__init__ with 0.07->1.0
     def __init__(self, temperature: float = 1.0) -> None:
         super().__init__()
         if temperature <= 0:
