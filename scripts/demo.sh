@@ -9,7 +9,7 @@ bash scripts/setup_env.sh
 export HF_HUB_OFFLINE=1
 DATA="${HF_SENTIMENT_DATA:-../shared/data}"
 LAPTOP="$DATA/semeval14/e2e_absa/laptop14"
-python examples/run_fckt.py \
+python -m hf_sentiment.cli train fckt \
   --train_file "$LAPTOP/train.txt" --validation_file "$LAPTOP/dev.txt" --test_file "$LAPTOP/test.txt" \
   --output_dir "${OUTPUT_DIR:-runs/fckt-laptop14}" \
   --num_train_epochs 3 --learning_rate 1e-4 --warmup_steps 0.1 \

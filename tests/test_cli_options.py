@@ -95,7 +95,8 @@ def test_only_given_options_are_forwarded():
         "view_dropout": 0.2,
         "weighting_gradient": False,
     }
-    assert config_kwargs_now("fckt", ["--n_best", "4", "--polarities", "a, b"]) == {"n_best": 4, "id2label": {0: "a", 1: "b"}}
+    given = config_kwargs_now("fckt", ["--n_best", "4", "--polarities", "a, b"])
+    assert given == {"n_best": 4, "id2label": {0: "a", 1: "b"}}
 
 
 @pytest.mark.parametrize("kind", ["fckt", "lcl", "softmcl"])
@@ -132,4 +133,7 @@ def test_docstring_arguments_reads_both_entry_layouts():
     Returns:
         nothing: not an argument.
     """
-    assert docstring_arguments(doc) == {"alpha": "first line and its continuation.", "beta": "On the next line (with `code`)."}
+    assert docstring_arguments(doc) == {
+        "alpha": "first line and its continuation.",
+        "beta": "On the next line (with `code`).",
+    }

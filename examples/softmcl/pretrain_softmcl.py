@@ -4,9 +4,10 @@ word and sentence valences), then export it as a plain encoder to fine-tune like
 
     python examples/softmcl/pretrain_softmcl.py --output_dir runs/softmcl --max_steps 1000 \
         --per_device_train_batch_size 32 --learning_rate 5e-5 --report_to none
-    # several processes: each step's keys are gathered across them into one set of negatives
-    accelerate launch --config_file examples/accelerate/cpu_two_processes.yaml \
-        examples/softmcl/pretrain_softmcl.py --output_dir runs/softmcl --max_steps 1000 --report_to none
+    # several processes, each step's keys gathered across them into one set of negatives (GPUs:
+    # examples/accelerate/ddp.yaml; two CPU processes as below need --use_cpu True)
+    CUDA_VISIBLE_DEVICES= accelerate launch --config_file examples/accelerate/cpu_two_processes.yaml \
+        examples/softmcl/pretrain_softmcl.py --use_cpu True --output_dir runs/softmcl --max_steps 1000 --report_to none
 
 Corpus: EmoBank's train sentences (`emobank/emobank.csv` in the shared data folder: `--data_dir`,
 else `$HF_SENTIMENT_DATA`, else `../shared/data` beside a checkout), whose valences are the

@@ -9,8 +9,8 @@
 `main(argv)` returns the exit status: 0 on success, 2 for a user error. User errors (missing files,
 a folder that is not a model, the wrong kind of model, a malformed line, an unknown task) print one
 line, `hf-sentiment: error: ...`, on stderr and never a traceback; anything else is a bug and keeps
-its traceback. The training subcommands are the bodies of `examples/run_*.py`, moved here so that
-the scripts and the command cannot drift apart.
+its traceback. The training subcommands (`hf_sentiment.cli.train_*.main(argv)`, which return their
+metrics) are the full jobs; `examples/` holds the same flows as short scripts to copy.
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def config_arguments(config_class: type, *, exclude: Iterable[str] = ()) -> type
         fields.append((hyperparameter.name, hyperparameter.type | None, field(default=None, metadata=metadata)))
     arguments = make_dataclass(f"{config_class.__name__}Arguments", fields)
     arguments.__module__ = __name__
-    arguments.__doc__ = f"The hyper-parameters of `{config_class.__name__}` as command-line options (`None`: not given)."
+    arguments.__doc__ = f"`{config_class.__name__}`'s hyper-parameters as command-line options (`None`: not given)."
     arguments.config_class = config_class
     return arguments
 
@@ -124,7 +124,8 @@ def add_negative_flags(parser: Any, arguments: type) -> None:
 
 def config_overrides(arguments: Any) -> dict[str, Any]:
     """The options of a `config_arguments` instance that the user gave, as config keyword arguments."""
-    return {option.name: value for option in fields_of(arguments) if (value := getattr(arguments, option.name)) is not None}
+    given = {option.name: getattr(arguments, option.name) for option in fields_of(arguments)}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 @dataclass(frozen=True)

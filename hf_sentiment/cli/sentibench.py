@@ -21,7 +21,7 @@ Markdown table (scores in %, mean ± std over seeds).
 
   --model DIR          a causal LM folder, or with --adapter a LoRA adapter folder (from `train distill`)
   --data_dir DIR       the shared data folder holding sentibench/, or the SentiBench folder itself
-                       (default: ${DATA_ENV})
+                       (default: ${DATA_ENV}, else ../shared/data beside a checkout)
   --tasks ...          task names, space- or comma-separated, or 'all' (the 12 datasets)
 
 Example:
@@ -39,7 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--model", required=True, metavar="DIR", help="causal LM folder (or adapter, with --adapter)")
     parser.add_argument("--adapter", action="store_true", help="--model is a PEFT adapter folder")
-    parser.add_argument("--data_dir", default=None, metavar="DIR", help=f"SentiBench data (default: ${DATA_ENV})")
+    parser.add_argument(
+        "--data_dir",
+        default=None,
+        metavar="DIR",
+        help=f"SentiBench data (default: ${DATA_ENV}, else ../shared/data beside a checkout)",
+    )
     parser.add_argument("--tasks", nargs="+", default=["all"], metavar="TASK", help="tasks to run (default: all)")
     parser.add_argument(
         "--seeds", nargs="+", type=int, default=[42, 52, 62], metavar="SEED", help="one score per seed (42 52 62)"

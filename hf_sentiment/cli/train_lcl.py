@@ -104,7 +104,9 @@ class DataArguments:
     dataset: str = field(metadata={"help": f"One of {DATASETS}."})
     data_dir: str | None = field(
         default=None,
-        metadata={"help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside a checkout)."},
+        metadata={
+            "help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside a checkout)."
+        },
     )
     max_length: int = field(default=128, metadata={"help": "Tokens per text."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})

@@ -77,7 +77,9 @@ class DataArguments:
     train_file: str | None = field(default=None, metadata={"help": ".txt, .csv, .json or .jsonl file of texts."})
     data_dir: str | None = field(
         default=None,
-        metadata={"help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside a checkout)."},
+        metadata={
+            "help": "The shared data folder (default: $HF_SENTIMENT_DATA, else ../shared/data beside a checkout)."
+        },
     )
     lexicon: str = field(default="vader", metadata={"help": "vader, warriner or a CSV path."})
     lexicon_word_column: str = field(default="word", metadata={"help": "CSV lexicon: the word column."})
