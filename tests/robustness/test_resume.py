@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tiny_trainers import KINDS, build_trainer
+from tests.utils.tiny_trainers import KINDS, build_trainer
 from transformers import TrainerCallback
 
 

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from conftest import run_clean
+from tests.utils import run_clean
 from transformers import AutoModelForSequenceClassification, BertConfig
 
 from hf_sentiment import (

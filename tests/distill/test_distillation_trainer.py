@@ -9,11 +9,11 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from conftest import assert_error, run_clean, write
+from tests.utils import assert_error, run_clean, write
 from datasets import Dataset
 from huggingface_hub import ModelCard
 from peft import AutoPeftModelForCausalLM, PeftModel
-from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from transformers import AutoModelForCausalLM
 
 import hf_sentiment.losses

@@ -5,7 +5,7 @@ would get; Trainer checkpoints carry their code."""
 from __future__ import annotations
 
 import pytest
-from conftest import assert_carries_its_code
+from tests.utils import assert_carries_its_code
 from huggingface_hub import ModelCard
 from transformers import AutoModelForSequenceClassification, BertConfig
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import assert_error, write
+from tests.utils import assert_error, write
 from datasets import Dataset
 from transformers import AutoTokenizer
 

@@ -2,8 +2,8 @@
 on a dozen synthetic rows, for the multi-process and resume tests; run as a script, it trains them
 and writes what each run logged.
 
-    python tests/tiny_trainers.py OUT KINDS PER_DEVICE_BATCH ACCUMULATION
-    accelerate launch --multi_gpu --num_processes 2 tests/tiny_trainers.py OUT KINDS 2 1
+    python tests/utils/tiny_trainers.py OUT KINDS PER_DEVICE_BATCH ACCUMULATION
+    accelerate launch --multi_gpu --num_processes 2 tests/utils/tiny_trainers.py OUT KINDS 2 1
 
 KINDS: comma-separated, from `KINDS` (trained one after another). The script switches off every
 source of randomness that would differ between processes (dropout, FCKT's gold/predicted span
@@ -42,8 +42,8 @@ from hf_sentiment.distill.trainer_distill import DistillationConfig, Distillatio
 from hf_sentiment.offline import offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
-sys.path.insert(0, str(Path(__file__).parent))  # run as a script, the tests folder is not on the path
-from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script, the checkout is not on the path
+from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 
 STEPS = 3
 KINDS = ("fckt", "lcl_shared", "lcl_separate", "softmcl", "distill")

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 import torch
-from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 
 from hf_sentiment.causal_lm import first_label_token_ids, label_token_ids, last_logits, left_pad, with_padding_token
 

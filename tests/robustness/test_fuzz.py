@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 import torch
-from conftest import write
+from tests.utils import write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer, BertConfig

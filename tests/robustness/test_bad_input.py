@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import assert_error, write
+from tests.utils import assert_error, write
 
 from hf_sentiment.cli.common import CLIError
 from hf_sentiment.cli.predict import _read_input

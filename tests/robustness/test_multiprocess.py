@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tiny_trainers import KINDS
+from tests.utils.tiny_trainers import KINDS
 
-WORKER = Path(__file__).with_name("tiny_trainers.py")
-CONFIG = Path(__file__).resolve().parents[1] / "examples" / "accelerate" / "cpu_two_processes.yaml"
+WORKER = Path(__file__).resolve().parents[1] / "utils" / "tiny_trainers.py"
+CONFIG = Path(__file__).resolve().parents[2] / "examples" / "accelerate" / "cpu_two_processes.yaml"
 
 
 def run(command: list[str]) -> None:

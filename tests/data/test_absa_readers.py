@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import assert_error, write
+from tests.utils import assert_error, write
 
 from hf_sentiment.data.absa_readers import (
     ABSA_FEATURES,

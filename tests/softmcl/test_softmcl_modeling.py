@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from conftest import assert_carries_its_code, run_clean
+from tests.utils import assert_carries_its_code, run_clean
 from datasets import Dataset
 from transformers import (
     AutoModel,

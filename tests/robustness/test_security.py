@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_carries_its_code, write
-from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
-from tiny_encoders import tiny_bert_config
+from tests.utils import assert_carries_its_code, write
+from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from tests.utils.tiny_encoders import tiny_bert_config
 from transformers import (
     AutoConfig,
     AutoModel,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_error, write
-from tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from tests.utils import assert_error, write
+from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from hf_sentiment.causal_lm import generate_answers, label_token_ids, score_labels
