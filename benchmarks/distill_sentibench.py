@@ -9,9 +9,9 @@ Rows (the same capped test subsets and demonstration seeds 42 / 52 / 62 for ever
     icldist     the KnowDist student after ICLDist (LoRA, merged)
 
 Training goes through `hf_sentiment.cli.train_distill.main` (the job behind `hf-sentiment train
-distill`); teacher answers go to one cache, so an
-interrupted benchmark resumes without paying for them twice, and finished rows are kept in
-`--results` (one JSON file per row) and skipped on the next run.
+distill`); teacher answers go to one cache, so an interrupted benchmark resumes without paying for
+them twice, and finished rows are kept in `--results` (one JSON file per row) and skipped on the
+next run.
 
     pip install 'hf-sentiment[distill]'
     python benchmarks/distill_sentibench.py --results docs/distill_runs --max_examples 20 --num_texts 60 --per_task 10

@@ -2,10 +2,10 @@
 """FCKT vs the span baseline on Laptop-14 and Restaurant-14, with ablations and dev sweeps.
 
 Every run goes through `hf_sentiment.cli.train_fckt.main` (the job behind `hf-sentiment train
-fckt`, the path users take): MiniLM-L6 encoder, the E2E
-splits (train / dev / test), the same epochs and learning rate for every arm, the best epoch chosen
-on dev joint F1, and test scored once, on character-level gold. Runs are appended to a JSON-lines
-file as they finish, so an interrupted benchmark resumes where it stopped.
+fckt`, the path users take): MiniLM-L6 encoder, the E2E splits (train / dev / test), the same
+epochs and learning rate for every arm, the best epoch chosen on dev joint F1, and test scored
+once, on character-level gold. Runs are appended to a JSON-lines file as they finish, so an
+interrupted benchmark resumes where it stopped.
 
 Arms:
     fckt            λ = 0.1, ξ = 0.7, h = 3

@@ -2,11 +2,10 @@
 """Does SoftMCL-style continued pre-training help downstream sentiment tasks? Six arms, five tasks.
 
 Pre-training (`hf_sentiment.cli.train_softmcl.main`, the job behind `hf-sentiment train softmcl`;
-the same step budget for every arm): the offline MiniLM-L6
-on the train-split corpus (`--corpus benchmark`: SST-5, EmoBank, SemEval-14 Laptop and Restaurant
-and TweetEval-emotion *train* sentences, 25,949 texts; EmoBank train gives sentence valences, the
-others fall back to the mean of their rated words), words rated by Warriner et al. restricted to
-XANEW's *train* split. Arms:
+the same step budget for every arm): the offline MiniLM-L6 on the train-split corpus
+(`--corpus benchmark`: SST-5, EmoBank, SemEval-14 Laptop and Restaurant and TweetEval-emotion *train*
+sentences, 25,949 texts; EmoBank train gives sentence valences, the others fall back to the mean of
+their rated words), words rated by Warriner et al. restricted to XANEW's *train* split. Arms:
 
     none           no continued pre-training (the MiniLM as shipped)
     mlm            MLM only

@@ -106,6 +106,18 @@ def test_reproduce_compares_every_score_exactly(helpers, capsys):
     assert helpers.report_reproduction(recorded, same) == 0
 
 
+def test_reproduce_shows_a_loss_that_moved_without_failing(helpers, capsys):
+    # A mean loss one float32 step away, every score equal: shown, with its size, not a failure.
+    recorded = {**RUNS[0], "dev_eval_loss": 0.6399174928665161}
+    now = {**RUNS[0], "dev_eval_loss": 0.6399175524711609}
+    rows, equal = helpers.compare(recorded, now)
+    assert equal and ("dev_eval_loss", 0.6399174928665161, 0.6399175524711609, "NO (loss)") in rows
+    assert helpers.report_reproduction(recorded, now) == 0
+    assert "dev_eval_loss differs by 9.3e-08 (relative); a loss" in capsys.readouterr().out
+    # A loss never hides a score that moved.
+    assert helpers.report_reproduction(recorded, {**now, "test_accuracy": 50.1}) == 1
+
+
 def test_reproduce_compares_nested_records_and_ignores_paths(helpers):
     # The distillation rows are nested JSON: scores per task and seed, and the model's folder.
     recorded = {"settings": {"model": "/a/merged", "k": 4}, "tasks": {"sst2": {"scores": {"42": 0.5}}}}
