@@ -85,6 +85,8 @@ class FCKTPreTrainedModel(PreTrainedModel):
     # No `_init_weights` here: `PreTrainedModel`'s own gives the heads' `nn.Linear` layers
     # N(0, `config.initializer_range`), the backbone's value, and zero biases; the encoder, a
     # `PreTrainedModel` too, initialises itself.
+    # No `get_input_embeddings` / `set_input_embeddings` either: `PreTrainedModel`'s own reach the
+    # encoder's through `base_model_prefix` (`resize_token_embeddings` and PEFT use them).
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
         """`PreTrainedModel.save_pretrained`, plus the `targeted-sentiment` pipeline's code beside the
@@ -149,12 +151,6 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
                 f"missing {missing}, unexpected {unexpected}."
             )
         return model
-
-    def get_input_embeddings(self) -> nn.Module:
-        return self.encoder.get_input_embeddings()
-
-    def set_input_embeddings(self, value: nn.Module) -> None:
-        self.encoder.set_input_embeddings(value)
 
     # ------------------------------------------------------------------ spans
 

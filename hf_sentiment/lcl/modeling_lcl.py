@@ -58,6 +58,8 @@ class LCLPreTrainedModel(PreTrainedModel):
     # No `_init_weights` here: `PreTrainedModel`'s own gives the heads' `nn.Linear` layers
     # N(0, `config.initializer_range`), the backbone's value, and zero biases; the encoder, a
     # `PreTrainedModel` too, initialises itself.
+    # No `get_input_embeddings` / `set_input_embeddings` either: `PreTrainedModel`'s own reach the
+    # encoder's through `base_model_prefix` (`resize_token_embeddings` and PEFT use them).
 
 
 class LCLForSequenceClassification(LCLPreTrainedModel):
@@ -103,12 +105,6 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
                 delattr(self, name)
         self.config.include_weighting_network = False
         return self
-
-    def get_input_embeddings(self) -> nn.Module:
-        return self.encoder.get_input_embeddings()
-
-    def set_input_embeddings(self, value: nn.Module) -> None:
-        self.encoder.set_input_embeddings(value)
 
     def pool(
         self, encoder: nn.Module, inputs: dict[str, torch.Tensor | None], **kwargs
