@@ -192,7 +192,14 @@ def report_reproduction(recorded: dict, now: dict, ignore: tuple[str, ...] = ())
         ignore (`tuple[str, ...]`, *optional*, defaults to `()`):
             Passed on to `compare`.
     """
+    import torch
+    import transformers
+
     rows, same = compare(recorded, now, ignore)
+    # The floats depend on these: CPU reductions split work by thread, so a rerun with another thread
+    # count moves continuous scores (Pearson r) in their last digits. docs/benchmarks.md records one
+    # thread per process for the LCL, SoftMCL and distillation runs; it does not say so for FCKT's.
+    print(f"torch {torch.__version__}, transformers {transformers.__version__}, {torch.get_num_threads()} thread(s)\n")
     print("| metric | recorded | now | equal? |\n|---|---|---|---|")
     for key, old, new, verdict in rows:
         print(f"| {key} | {old} | {new} | {verdict} |")
