@@ -22,8 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import evaluate, export, predict, sentibench
-from .common import CLIError
+from .common import CLIError, add_command
 
 PROG = "hf-sentiment"
 DEBUG_ENV = "HF_SENTIMENT_DEBUG"
@@ -33,6 +32,22 @@ TRAIN_METHODS = {
     "lcl": "a sentence classifier with label-aware contrastive loss on a built-in dataset",
     "softmcl": "SoftMCL-style sentiment-aware continued pre-training of an encoder",
     "distill": "targeted distillation (KnowDist / ICLDist) of a teacher LLM into a LoRA student",
+}
+
+#: The commands beside `train`: name -> (the line `hf-sentiment --help` shows, the help of its
+#: `--model DIR`). Each is a module of this package with `DESCRIPTION` (its own `--help`),
+#: `add_options(parser)` (its options beside `--model`) and `run(args)` (the exit status).
+COMMANDS = {
+    "evaluate": ("score a saved FCKT or LCL model on a labelled file (JSON out)", "the saved model folder"),
+    "predict": (
+        "predict with an FCKT or classifier folder; texts in, JSON lines out",
+        "a saved FCKT or sequence-classifier folder",
+    ),
+    "export": ("export a SoftMCL encoder or merge a distilled LoRA adapter", "the training folder (see above)"),
+    "sentibench": (
+        "few-shot SentiBench evaluation of a causal LM or LoRA adapter",
+        "causal LM folder (or adapter, with --adapter)",
+    ),
 }
 
 DESCRIPTION = """\
@@ -63,20 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
-    train = subparsers.add_parser(
+    train = add_command(
+        subparsers,
         "train",
+        run_train,
         help="train FCKT, LCL, SoftMCL or a distilled student",
         description=TRAIN_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument("method", choices=tuple(TRAIN_METHODS), metavar="METHOD", help=", ".join(TRAIN_METHODS))
     # The method's own HfArgumentParser reads the rest, its --help included.
     train.add_argument("options", nargs=argparse.REMAINDER, help="the method's options (see METHOD --help)")
-    train.set_defaults(handler=run_train)
-    evaluate.add_parser(subparsers)
-    predict.add_parser(subparsers)
-    export.add_parser(subparsers)
-    sentibench.add_parser(subparsers)
+    for name, (summary, model_help) in COMMANDS.items():
+        command = importlib.import_module(f".{name}", __name__)
+        options = add_command(
+            subparsers, name, command.run, help=summary, description=command.DESCRIPTION, model_help=model_help
+        )
+        command.add_options(options)
     return parser
 
 
@@ -121,4 +138,4 @@ def _fail(message: str) -> int:
     return 2
 
 
-__all__ = ["PROG", "TRAIN_METHODS", "build_parser", "main"]
+__all__ = ["COMMANDS", "PROG", "TRAIN_METHODS", "build_parser", "main"]

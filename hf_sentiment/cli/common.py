@@ -1,5 +1,6 @@
-"""What every `hf-sentiment` subcommand shares: the user-error type, the checks on model folders and
-data folders, the training options read from a config class, and the reader of texts for `predict`.
+"""What every `hf-sentiment` subcommand shares: the user-error type, the subcommand parser with its
+`--model` option, the checks on options, model folders, adapter folders and data folders, the
+training options read from a config class, and the reader of texts for `predict`.
 
 User mistakes (a missing file, a folder that is not a model, the wrong kind of model for a job, a
 malformed input line) raise `CLIError`, which `hf_sentiment.cli.main` turns into one line on
@@ -9,21 +10,82 @@ costs nothing.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, make_dataclass
 from dataclasses import fields as fields_of
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.shared_data import DATA_ENV, find_data_dir
 from ..model_cards.hyperparameters import config_hyperparameters
 
+if TYPE_CHECKING:
+    from transformers import HfArgumentParser
+
 
 class CLIError(Exception):
     """A mistake the user can fix; the message says what to do."""
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+    description: str,
+    model_help: str | None = None,
+) -> argparse.ArgumentParser:
+    """Add the subcommand `name`, run by `handler(args)`, and return its parser for its own options.
+
+    The description is shown as written (its tables and examples are laid out by hand). Every
+    command but `train` works on one saved folder, so `model_help` adds the required `--model DIR`.
+
+    Args:
+        subparsers (`argparse._SubParsersAction`): the `hf-sentiment` parser's subcommands.
+        name (`str`): the subcommand, e.g. `"evaluate"`.
+        handler (`Callable[[argparse.Namespace], int]`): runs the parsed command; returns the exit status.
+        help (`str`): the one line the top-level `--help` shows for the command.
+        description (`str`): the command's own `--help` text.
+        model_help (`str`, *optional*): the help of `--model DIR`; `None` for a command without one.
+
+    Returns:
+        `argparse.ArgumentParser`: the subcommand's parser.
+    """
+    parser = subparsers.add_parser(
+        name, help=help, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    if model_help is not None:
+        parser.add_argument("--model", required=True, metavar="DIR", help=model_help)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_batch_size(parser: argparse.ArgumentParser, default: int, items: str) -> None:
+    """Add `--batch_size N`: how many `items` (texts, prompts) one forward pass takes."""
+    parser.add_argument(
+        "--batch_size", type=int, default=default, metavar="N", help=f"{items} per forward pass (default {default})"
+    )
+
+
+def check_at_least(args: argparse.Namespace, **minimums: int) -> None:
+    """Refuse an option below its minimum (an option left at `None` is not given), before any model loads.
+
+    Args:
+        args (`argparse.Namespace`): the parsed command line.
+        minimums (`int`): the smallest value of each option, by its name, e.g. `batch_size=1`.
+
+    Raises:
+        CLIError: `--NAME must be at least M, got V.` for the first option below its minimum.
+    """
+    for name, minimum in minimums.items():
+        value = getattr(args, name)
+        if value is not None and value < minimum:
+            raise CLIError(f"--{name} must be at least {minimum}, got {value}.")
 
 
 #: The options by which a user takes model selection into their own hands.
@@ -122,6 +184,27 @@ def add_negative_flags(parser: Any, arguments: type) -> None:
             )  # fmt: skip
 
 
+def training_parser(dataclass_types: Iterable[type], prog: str | None = None) -> HfArgumentParser:
+    """The `HfArgumentParser` of a training script: one over `dataclass_types`, with the `--no_NAME`
+    flags (`add_negative_flags`) of each `config_arguments` dataclass among them.
+
+    Args:
+        dataclass_types (`Iterable[type]`): the script's argument dataclasses, in `--help` order.
+        prog (`str`, *optional*): names the command in `--help` and usage errors.
+
+    Returns:
+        `HfArgumentParser`: the parser.
+    """
+    from transformers import HfArgumentParser  # here, so that `hf-sentiment --help` stays quick
+
+    types = tuple(dataclass_types)
+    parser = HfArgumentParser(types, prog=prog)
+    for arguments in types:
+        if getattr(arguments, "config_class", None) is not None:
+            add_negative_flags(parser, arguments)
+    return parser
+
+
 def config_overrides(arguments: Any) -> dict[str, Any]:
     """The options of a `config_arguments` instance that the user gave, as config keyword arguments."""
     given = {option.name: getattr(arguments, option.name) for option in fields_of(arguments)}
@@ -166,30 +249,69 @@ def model_folder(path: str | os.PathLike[str], option: str = "--model") -> Model
 
     Raises:
         CLIError: the folder is missing, is a file, has no `config.json` (with a hint when it is a
-            PEFT adapter), or its `config.json` is not JSON.
+            PEFT adapter), or its `config.json` is not a JSON object.
     """
     folder = Path(path)
     if not folder.exists():
         raise CLIError(f"{option} {folder}: no such folder.")
     if not folder.is_dir():
         raise CLIError(f"{option} {folder}: expected a model folder (from save_pretrained), got a file.")
-    config_file = folder / "config.json"
-    if not config_file.is_file():
-        if (folder / "adapter_config.json").is_file():
-            raise CLIError(
-                f"{option} {folder} is a PEFT adapter, not a full model: merge it first with "
-                f"`hf-sentiment export distilled --model {folder} --output DIR` (or pass --adapter where offered)."
-            )
-        raise CLIError(
-            f"{option} {folder} is not a model folder: it has no config.json (save it with save_pretrained)."
-        )
+    config_file = expect_file(
+        folder,
+        option,
+        "config.json",
+        instead=(
+            "adapter_config.json",
+            "is a PEFT adapter, not a full model: merge it first with "
+            f"`hf-sentiment export distilled --model {folder} --output DIR` (or pass --adapter where offered).",
+        ),
+        otherwise="is not a model folder: it has no config.json (save it with save_pretrained).",
+    )
+    return ModelFolder(folder, read_json_object(config_file))
+
+
+def expect_file(folder: Path, option: str, name: str, *, instead: tuple[str, str], otherwise: str) -> Path:
+    """`folder / name`, the file that makes `folder` what a command needs (`config.json` for a model,
+    `adapter_config.json` for a PEFT adapter), or a `CLIError` that says what the folder is instead.
+
+    Args:
+        folder (`Path`): the folder the user named.
+        option (`str`): the option that named it, e.g. `--model`.
+        name (`str`): the file the folder must hold.
+        instead (`tuple[str, str]`): `(file, what)`: a folder holding `file` but not `name` is the
+            other kind (an adapter where a model is needed, or the reverse), and the error says `what`.
+        otherwise (`str`): what the error says of a folder holding neither file.
+
+    Returns:
+        `Path`: `folder / name`, an existing file.
+
+    Raises:
+        CLIError: `{option} {folder} {what}` or `{option} {folder} {otherwise}`.
+    """
+    file = folder / name
+    if not file.is_file():
+        other, what = instead
+        raise CLIError(f"{option} {folder} {what if (folder / other).is_file() else otherwise}")
+    return file
+
+
+#: What `expect_file` says of a folder where a PEFT adapter is needed and none is.
+NOT_AN_ADAPTER = "is not a PEFT adapter folder: it has no adapter_config.json"
+
+
+def read_json_object(file: Path) -> dict[str, Any]:
+    """The JSON object in `file` (a `config.json` or `adapter_config.json`).
+
+    Raises:
+        CLIError: the file is not UTF-8 JSON, or holds something other than an object.
+    """
     try:
-        config = json.loads(config_file.read_text(encoding="utf-8"))
+        value = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CLIError(f"{config_file}: not valid JSON ({error}).") from error
-    if not isinstance(config, dict):
-        raise CLIError(f"{config_file}: expected a JSON object.")
-    return ModelFolder(folder, config)
+        raise CLIError(f"{file}: not valid JSON ({error}).") from None
+    if not isinstance(value, dict):
+        raise CLIError(f"{file}: expected a JSON object.")
+    return value
 
 
 def require_kind(folder: ModelFolder, kinds: Iterable[str], job: str, hint: str = "") -> None:
@@ -266,15 +388,22 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
 
 __all__ = [
     "DATA_ENV",
+    "NOT_AN_ADAPTER",
     "CLIError",
+    "add_batch_size",
+    "add_command",
     "add_negative_flags",
+    "check_at_least",
     "config_arguments",
     "config_overrides",
+    "expect_file",
     "InputText",
     "ModelFolder",
     "input_file",
     "model_folder",
+    "read_json_object",
     "read_texts",
     "require_kind",
     "resolve_data_dir",
+    "training_parser",
 ]

@@ -19,7 +19,15 @@ import json
 import sys
 from pathlib import Path
 
-from .common import CLIError, ModelFolder, input_file, model_folder, require_kind
+from .common import (
+    CLIError,
+    ModelFolder,
+    add_batch_size,
+    check_at_least,
+    input_file,
+    model_folder,
+    require_kind,
+)
 
 DESCRIPTION = """\
 Score a saved model on a labelled file and print the scores as one JSON object.
@@ -37,29 +45,21 @@ Examples:
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "evaluate",
-        help="score a saved FCKT or LCL model on a labelled file (JSON out)",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `hf-sentiment evaluate` beside `--model` (the parser comes from `hf_sentiment.cli.COMMANDS`)."""
     parser.add_argument("method", choices=("fckt", "lcl"), help="which kind of model and file")
-    parser.add_argument("--model", required=True, metavar="DIR", help="the saved model folder")
     parser.add_argument("--file", required=True, metavar="PATH", help="the labelled file (formats above)")
-    parser.add_argument("--batch_size", type=int, default=32, metavar="N", help="texts per forward pass (default 32)")
+    add_batch_size(parser, 32, "texts")
     parser.add_argument(
         "--labels",
         default=None,
         metavar="A,B,...",
         help="fckt: the polarities to score (default: the model's); gold aspects with others are left out and counted",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch_size < 1:
-        raise CLIError(f"--batch_size must be at least 1, got {args.batch_size}.")
+    check_at_least(args, batch_size=1)
     folder = model_folder(args.model)
     file = input_file(args.file)
     if args.method == "fckt":
@@ -136,4 +136,4 @@ def _evaluate_classifier(folder: ModelFolder, file: Path, batch_size: int) -> di
     return {"examples": float(len(texts)), **classification_scores(gold, predicted, names)}
 
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_options", "run"]

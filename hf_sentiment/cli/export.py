@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import CLIError, model_folder, require_kind
+from .common import NOT_AN_ADAPTER, CLIError, expect_file, model_folder, read_json_object, require_kind
 
 DESCRIPTION = """\
 Export a training folder as a plain checkpoint (prints one JSON line with the output folder).
@@ -37,20 +37,13 @@ Examples:
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "export",
-        help="export a SoftMCL encoder or merge a distilled LoRA adapter",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `hf-sentiment export` beside `--model` (the parser comes from `hf_sentiment.cli.COMMANDS`)."""
     parser.add_argument("what", choices=("softmcl", "distilled"), help="which kind of folder to export")
-    parser.add_argument("--model", required=True, metavar="DIR", help="the training folder (see above)")
     parser.add_argument("--output", required=True, metavar="DIR", help="where to write the checkpoint")
     parser.add_argument(
         "--tokenizer", default=None, metavar="DIR", help="take the tokenizer from here (default: the --model folder)"
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,18 +96,17 @@ def _export_softmcl(source: Path, output: Path, tokenizer: str | None) -> dict[s
 def _export_distilled(source: Path, output: Path, tokenizer: str | None) -> dict[str, Any]:
     if not source.is_dir():
         raise CLIError(f"--model {source}: no such folder.")
-    adapter_config = source / "adapter_config.json"
-    if not adapter_config.is_file():
-        if (source / "config.json").is_file():
-            raise CLIError(
-                f"--model {source} is a full model, not a LoRA adapter (no adapter_config.json): there is nothing "
-                "to merge; use it as it is."
-            )
-        raise CLIError(f"--model {source} is not a PEFT adapter folder: it has no adapter_config.json.")
-    try:
-        base = json.loads(adapter_config.read_text(encoding="utf-8")).get("base_model_name_or_path")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CLIError(f"{adapter_config}: not valid JSON ({error}).") from None
+    adapter_config = expect_file(
+        source,
+        "--model",
+        "adapter_config.json",
+        instead=(
+            "config.json",
+            "is a full model, not a LoRA adapter (no adapter_config.json): there is nothing to merge; use it as it is.",
+        ),
+        otherwise=f"{NOT_AN_ADAPTER}.",
+    )
+    base = read_json_object(adapter_config).get("base_model_name_or_path")
     # Offline, the base weights must be a local folder; say so before PEFT tries the Hub.
     if not base or not (Path(base) / "config.json").is_file():
         raise CLIError(
@@ -161,4 +153,4 @@ def _write_card(source: Path, output: Path, note: str) -> str | None:
     return str(output / "README.md")
 
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_options", "run"]

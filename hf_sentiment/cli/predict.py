@@ -17,7 +17,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import CLIError, InputText, input_file, model_folder, read_texts, require_kind
+from .common import (
+    CLIError,
+    InputText,
+    add_batch_size,
+    check_at_least,
+    input_file,
+    model_folder,
+    read_texts,
+    require_kind,
+)
 
 DESCRIPTION = """\
 Predict with a saved model, one JSON line per input text on standard output.
@@ -35,24 +44,16 @@ Example:
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "predict",
-        help="predict with an FCKT or classifier folder; texts in, JSON lines out",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--model", required=True, metavar="DIR", help="a saved FCKT or sequence-classifier folder")
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `hf-sentiment predict` beside `--model` (the parser comes from `hf_sentiment.cli.COMMANDS`)."""
     parser.add_argument(
         "--input", default="-", metavar="FILE", help="texts to predict on; '-' (the default) reads standard input"
     )
-    parser.add_argument("--batch_size", type=int, default=32, metavar="N", help="texts per forward pass (default 32)")
-    parser.set_defaults(handler=run)
+    add_batch_size(parser, 32, "texts")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch_size < 1:
-        raise CLIError(f"--batch_size must be at least 1, got {args.batch_size}.")
+    check_at_least(args, batch_size=1)
     folder = model_folder(args.model)
     require_kind(
         folder,
@@ -96,4 +97,4 @@ def _predict(path: Path, kind: str, texts: list[str], batch_size: int) -> list[d
     ]
 
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_options", "run"]

@@ -13,7 +13,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import DATA_ENV, CLIError, model_folder, require_kind, resolve_data_dir
+from .common import (
+    DATA_ENV,
+    NOT_AN_ADAPTER,
+    CLIError,
+    add_batch_size,
+    check_at_least,
+    expect_file,
+    model_folder,
+    require_kind,
+    resolve_data_dir,
+)
 
 DESCRIPTION = f"""\
 Evaluate a causal LM on SentiBench with the few-shot protocol of Zhang et al. (2025) and print the
@@ -30,14 +40,8 @@ Example:
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "sentibench",
-        help="few-shot SentiBench evaluation of a causal LM or LoRA adapter",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--model", required=True, metavar="DIR", help="causal LM folder (or adapter, with --adapter)")
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `hf-sentiment sentibench` beside `--model` (the parser comes from `hf_sentiment.cli.COMMANDS`)."""
     parser.add_argument("--adapter", action="store_true", help="--model is a PEFT adapter folder")
     parser.add_argument(
         "--data_dir",
@@ -51,11 +55,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--k", type=int, default=4, help="demonstrations per prompt (default 4; 0 for zero-shot)")
     parser.add_argument("--max_examples", type=int, default=None, metavar="N", help="first N test rows per dataset")
-    parser.add_argument("--batch_size", type=int, default=8, metavar="N", help="prompts per forward pass (default 8)")
+    add_batch_size(parser, 8, "prompts")
     parser.add_argument("--max_new_tokens", type=int, default=64, metavar="N", help="extraction answer budget (64)")
     parser.add_argument("--chat_template", action="store_true", help="wrap prompts in the tokenizer's chat template")
     parser.add_argument("--output", default=None, metavar="DIR", help="write results JSON / Markdown / predictions")
-    parser.set_defaults(handler=run)
 
 
 def task_list(specs: list[str]) -> list[str]:
@@ -79,10 +82,7 @@ def task_list(specs: list[str]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     tasks = task_list(args.tasks)
-    for name in ("k", "max_examples", "batch_size", "max_new_tokens"):
-        value = getattr(args, name)
-        if value is not None and value < (0 if name == "k" else 1):
-            raise CLIError(f"--{name} must be at least {0 if name == 'k' else 1}, got {value}.")
+    check_at_least(args, k=0, max_examples=1, batch_size=1, max_new_tokens=1)
     if len(set(args.seeds)) != len(args.seeds):
         raise CLIError(f"--seeds repeats a seed: {args.seeds}.")
     try:
@@ -121,9 +121,13 @@ def run(args: argparse.Namespace) -> int:
 def _load(path: Path, adapter: bool) -> tuple[Any, Any]:
     """The model in eval mode and its tokenizer, after checking the folder is the right kind."""
     if adapter:
-        if not (path / "adapter_config.json").is_file():
-            hint = " (drop --adapter for a full model)" if (path / "config.json").is_file() else ""
-            raise CLIError(f"--model {path} is not a PEFT adapter folder: it has no adapter_config.json{hint}.")
+        expect_file(
+            path,
+            "--model",
+            "adapter_config.json",
+            instead=("config.json", f"{NOT_AN_ADAPTER} (drop --adapter for a full model)."),
+            otherwise=f"{NOT_AN_ADAPTER}.",
+        )
         from peft import AutoPeftModelForCausalLM
         from transformers import AutoTokenizer
 
@@ -135,4 +139,4 @@ def _load(path: Path, adapter: bool) -> tuple[Any, Any]:
     return AutoModelForCausalLM.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)
 
 
-__all__ = ["add_parser", "run", "task_list"]
+__all__ = ["add_options", "run", "task_list"]

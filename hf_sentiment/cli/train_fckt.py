@@ -54,7 +54,7 @@ from hf_sentiment.model_cards import dataset_terms, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
-from .common import add_negative_flags, config_arguments, config_overrides, select_on_dev
+from .common import config_arguments, config_overrides, select_on_dev, training_parser
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +106,7 @@ class DataArguments:
 
 def build_parser(prog: str | None = None) -> HfArgumentParser:
     """The parser of `main`: `ModelArguments`, `FCKTConfigArguments`, `DataArguments`, `TrainingArguments`."""
-    parser = HfArgumentParser((ModelArguments, FCKTConfigArguments, DataArguments, TrainingArguments), prog=prog)
-    add_negative_flags(parser, FCKTConfigArguments)
-    return parser
+    return training_parser((ModelArguments, FCKTConfigArguments, DataArguments, TrainingArguments), prog)
 
 
 def config_kwargs(model_args: ModelArguments, config_args: Any) -> dict[str, Any]:

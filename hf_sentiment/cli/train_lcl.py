@@ -30,7 +30,6 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 import transformers
@@ -63,7 +62,7 @@ from hf_sentiment.model_cards import DATASET_TERMS, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
-from .common import add_negative_flags, config_arguments, config_overrides, resolve_data_dir, select_on_dev
+from .common import config_arguments, config_overrides, resolve_data_dir, select_on_dev, training_parser
 
 logger = logging.getLogger(__name__)
 #: What the card records of the test evaluation: metric key -> (Hub metric type, readable name).
@@ -97,6 +96,9 @@ class ModelArguments:
 #: `--weighting_gradient` / `--no_weighting_gradient`, ...), with its docstring as help; `None`
 #: means "the config's default".
 LCLConfigArguments = config_arguments(LCLConfig)
+#: The `LCLConfig` keyword arguments of a command line: the hyper-parameters the user gave (the
+#: config's defaults stand for the rest; `id2label` comes from the dataset).
+config_kwargs = config_overrides
 
 
 @dataclass
@@ -142,15 +144,8 @@ def load_splits(args: DataArguments) -> dict[str, Dataset]:
 
 def build_parser(prog: str | None = None) -> HfArgumentParser:
     """The parser of `main`: `ModelArguments`, `LCLConfigArguments`, `DataArguments`, `TrainingArguments`."""
-    parser = HfArgumentParser((ModelArguments, LCLConfigArguments, DataArguments, TrainingArguments), prog=prog)
-    add_negative_flags(parser, LCLConfigArguments)
-    return parser
+    return training_parser((ModelArguments, LCLConfigArguments, DataArguments, TrainingArguments), prog)
 
-
-def config_kwargs(config_args: Any) -> dict[str, Any]:
-    """The `LCLConfig` keyword arguments of a command line: the hyper-parameters the user gave (the
-    config's defaults stand for the rest; `id2label` comes from the dataset)."""
-    return config_overrides(config_args)
 
 
 def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str, float]:

@@ -33,7 +33,6 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import transformers
 from datasets import Dataset, Value, concatenate_datasets, load_dataset
@@ -54,7 +53,7 @@ from hf_sentiment import (
 from hf_sentiment.model_cards import dataset_terms
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 
-from .common import add_negative_flags, config_arguments, config_overrides, resolve_data_dir
+from .common import config_arguments, config_overrides, resolve_data_dir, training_parser
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +68,9 @@ class ModelArguments:
 #: One option per hyper-parameter of `SoftMCLConfig` (`--mlm_weight`, `--word_queue_size`, ...), with
 #: its docstring as help; `None` means "the config's default".
 SoftMCLConfigArguments = config_arguments(SoftMCLConfig)
+#: The `SoftMCLConfig` keyword arguments of a command line: the hyper-parameters the user gave (the
+#: config's defaults stand for the rest).
+config_kwargs = config_overrides
 
 
 @dataclass
@@ -150,17 +152,8 @@ def load_lexicon(args: DataArguments) -> ValenceLexicon:
 def build_parser(prog: str | None = None) -> HfArgumentParser:
     """The parser of `main`: `ModelArguments`, `SoftMCLConfigArguments`, `DataArguments`,
     `SoftMCLTrainingArguments`."""
-    parser = HfArgumentParser(
-        (ModelArguments, SoftMCLConfigArguments, DataArguments, SoftMCLTrainingArguments), prog=prog
-    )
-    add_negative_flags(parser, SoftMCLConfigArguments)
-    return parser
+    return training_parser((ModelArguments, SoftMCLConfigArguments, DataArguments, SoftMCLTrainingArguments), prog)
 
-
-def config_kwargs(config_args: Any) -> dict[str, Any]:
-    """The `SoftMCLConfig` keyword arguments of a command line: the hyper-parameters the user gave
-    (the config's defaults stand for the rest)."""
-    return config_overrides(config_args)
 
 
 def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str, float]:
