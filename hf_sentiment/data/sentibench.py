@@ -373,23 +373,52 @@ def _classification_row(task: SentiBenchTask, item: Mapping[str, Any], report: R
     return SentiBenchExample(sentence=sentence, label=label, target=target)
 
 
+def _extraction_row(
+    item: Mapping[str, Any],
+    key: str,
+    parse_tuple: Callable[[str, str, Mapping[str, Any]], tuple[str, ...] | None],
+    report: ReadReport,
+    row_id: str | None = None,
+) -> SentiBenchExample:
+    """An extraction row: its `sentence` and the gold tuple of each object in the list `item[key]`.
+
+    Args:
+        item (`Mapping[str, Any]`): the row, a JSON object.
+        key (`str`): the list of the row's gold objects (`"aspects"`, `"quards"`, `"opinions"`).
+        parse_tuple (`Callable[[str, str, Mapping[str, Any]], tuple[str, ...] | None]`):
+            `parse_tuple(sentence, prefix, record)`: the tuple of one object (`prefix` names it in
+            errors, e.g. `aspects[0]`), or `None` for an object with nothing to extract (it counts
+            those itself).
+        report (`ReadReport`): counts the repeated tuples, kept once.
+        row_id (`str`, *optional*): the row's own id, where the format has one.
+
+    Returns:
+        `SentiBenchExample`: with `tuples` set.
+    """
+    sentence = _string(item, "sentence", "sentence")
+    tuples = []
+    for prefix, record in _records(item, key):
+        found = parse_tuple(sentence, prefix, record)
+        if found is not None:
+            tuples.append(found)
+    return SentiBenchExample(sentence=sentence, tuples=_unique(tuples, report), id=row_id)
+
+
 def _aspect_rows(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
     """`atsa_rest16` and `acsa_rest16`: the same file format, different gold tuples."""
     row_id = require(item, "ID", "ID")
-    sentence = _string(item, "sentence", "sentence")
-    tuples = []
-    for prefix, record in _records(item, "aspects"):
+
+    def aspect_tuple(sentence: str, prefix: str, record: Mapping[str, Any]) -> tuple[str, str] | None:
         term = _string(record, "target", f"{prefix}.target")
         category = _string(record, "category", f"{prefix}.category")
         polarity = _polarity(record, "polarity", prefix)
         if task.name == "acsa_rest16":
-            tuples.append((normalize_answer_text(category.replace("#", " ")), polarity))
-            continue
+            return (normalize_answer_text(category.replace("#", " ")), polarity)
         if term == "NULL":
             # Implicit aspects have no term to extract; a few of them carry a non-zero span in
             # the released files, which is why offsets are only checked for explicit terms.
             report.add(_IMPLICIT_ASPECT)
-            continue
+            return None
         check_span(
             sentence,
             term,
@@ -399,22 +428,19 @@ def _aspect_rows(task: SentiBenchTask, item: Mapping[str, Any], report: ReadRepo
             to_field=f"{prefix}.to",
             term_field=f"{prefix}.target",
         )
-        tuples.append((normalize_answer_text(term), polarity))
-    return SentiBenchExample(sentence=sentence, tuples=_unique(tuples, report), id=str(row_id))
+        return (normalize_answer_text(term), polarity)
+
+    return _extraction_row(item, "aspects", aspect_tuple, report, str(row_id))
 
 
 def _asqp_row(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
-    sentence = _string(item, "sentence", "sentence")
-    tuples = []
-    for prefix, record in _records(item, "quards"):
-        aspect = _string(record, "aspect", f"{prefix}.aspect")
-        category = _string(record, "category", f"{prefix}.category")
-        opinion = _string(record, "opinion", f"{prefix}.opinion")
-        polarity = _polarity(record, "sentiment", prefix)
-        tuples.append(
-            (normalize_answer_text(aspect), normalize_answer_text(category), normalize_answer_text(opinion), polarity)
-        )
-    return SentiBenchExample(sentence=sentence, tuples=_unique(tuples, report))
+    return _extraction_row(item, "quards", _asqp_tuple, report)
+
+
+def _asqp_tuple(sentence: str, prefix: str, record: Mapping[str, Any]) -> tuple[str, ...]:
+    """`(aspect, category, opinion, polarity)` of one ASQP quadruple, normalised."""
+    parts = (_string(record, key, f"{prefix}.{key}") for key in ("aspect", "category", "opinion"))
+    return (*map(normalize_answer_text, parts), _polarity(record, "sentiment", prefix))
 
 
 def _opener_part(sentence: str, record: Mapping[str, Any], key: str, field: str) -> str:
@@ -437,15 +463,13 @@ def _opener_part(sentence: str, record: Mapping[str, Any], key: str, field: str)
 
 def _opener_row(task: SentiBenchTask, item: Mapping[str, Any], report: ReadReport) -> SentiBenchExample:
     row_id = _string(item, "sent_id", "sent_id")
-    sentence = _string(item, "sentence", "sentence")
-    tuples = []
-    for prefix, record in _records(item, "opinions"):
-        holder = _opener_part(sentence, record, "Source", f"{prefix}.Source")
-        target = _opener_part(sentence, record, "Target", f"{prefix}.Target")
-        expression = _opener_part(sentence, record, "Polar_expression", f"{prefix}.Polar_expression")
-        polarity = _polarity(record, "Polarity", prefix)
-        tuples.append((holder, target, expression, polarity))
-    return SentiBenchExample(sentence=sentence, tuples=_unique(tuples, report), id=row_id)
+    return _extraction_row(item, "opinions", _opener_tuple, report, row_id)
+
+
+def _opener_tuple(sentence: str, prefix: str, record: Mapping[str, Any]) -> tuple[str, ...]:
+    """`(holder, target, expression, polarity)` of one OpeNER opinion; a part with no text is `"null"`."""
+    parts = (_opener_part(sentence, record, key, f"{prefix}.{key}") for key in ("Source", "Target", "Polar_expression"))
+    return (*parts, _polarity(record, "Polarity", prefix))
 
 
 _ROW_PARSERS: dict[str, Callable[[SentiBenchTask, Mapping[str, Any], ReadReport], SentiBenchExample]] = {
