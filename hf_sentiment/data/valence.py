@@ -28,6 +28,7 @@ from datasets import Dataset, Features, Value
 
 from .errors import DataFormatError, ReadReport
 from .validation import DatasetOrPair, PathLike, StrictCSV, read_lines, read_text
+from .word_mapping import WordMapping
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def _rating(value: object, scale: tuple[float, float], field: str, where: tuple[
     return rescale(number, scale)
 
 
-class ValenceLexicon(Mapping[str, float]):
+class ValenceLexicon(WordMapping[float]):
     """A read-only mapping from lower-cased words to valence in [0, 1].
 
     Args:
@@ -100,7 +101,7 @@ class ValenceLexicon(Mapping[str, float]):
         if not low < high:
             raise ValueError(f"ValenceLexicon {name!r}: scale must be (low, high) with low < high, got {scale}.")
         self.name, self.scale, self.report = name, (low, high), ReadReport()
-        self._ratings: dict[str, float] = {}
+        self._entries: dict[str, float] = {}
         for row, (word, value) in enumerate(ratings.items(), start=1):
             self._add(word, value, "rating", (name, row))
         self.report.log(logger, name)
@@ -112,11 +113,11 @@ class ValenceLexicon(Mapping[str, float]):
         if rating is None:
             self.report.add(_MISSING)
             return
-        key = word.strip().lower()
-        if key in self._ratings:
+        key = self._key(word)
+        if key in self._entries:
             self.report.add("duplicate words after lower-casing (first kept)")
             return
-        self._ratings[key] = rating
+        self._entries[key] = rating
 
     @classmethod
     def _from_rows(
@@ -197,26 +198,18 @@ class ValenceLexicon(Mapping[str, float]):
         if isinstance(words, (str, os.PathLike)):
             words = [line.strip() for line in read_lines(words) if line.strip()]
         keep = {word.lower() for word in words}
-        lexicon.report.add("listed words without a rating", len(keep - lexicon._ratings.keys()))
-        lexicon.report.add("rated words outside the word list", len(lexicon._ratings.keys() - keep))
-        lexicon._ratings = {word: value for word, value in lexicon._ratings.items() if word in keep}
+        lexicon.report.add("listed words without a rating", len(keep - lexicon._entries.keys()))
+        lexicon.report.add("rated words outside the word list", len(lexicon._entries.keys() - keep))
+        lexicon._entries = {word: value for word, value in lexicon._entries.items() if word in keep}
         lexicon.report.log(logger, f"{lexicon.name} (restricted to a word list)")
         return lexicon
 
-    def __getitem__(self, word: str) -> float:
-        return self._ratings[word.strip().lower()]
-
-    def get(self, word: str, default: float | None = None) -> float | None:
-        return self._ratings.get(word.strip().lower(), default)
+    def _key(self, word: str) -> str:
+        """Words are matched stripped and lower-cased."""
+        return word.strip().lower()
 
     def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and word.strip().lower() in self._ratings
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._ratings)
-
-    def __len__(self) -> int:
-        return len(self._ratings)
+        return isinstance(word, str) and self._key(word) in self._entries
 
     def __repr__(self) -> str:
         return f"ValenceLexicon({self.name!r}, {len(self)} words, scale={self.scale})"

@@ -24,10 +24,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import DataFormatError
+from .word_mapping import WordMapping
 
 __all__ = ["WordNetSynonyms", "wordnet_folder"]
 
@@ -57,7 +58,7 @@ def wordnet_folder() -> Path:
     )
 
 
-class WordNetSynonyms(Mapping[str, tuple[str, ...]]):
+class WordNetSynonyms(WordMapping[tuple[str, ...]]):
     """A read-only mapping from a lower-cased word to its WordNet synonyms.
 
     A word's synonyms are the other lemmas of every synset it belongs to, over all parts of speech
@@ -95,16 +96,7 @@ class WordNetSynonyms(Mapping[str, tuple[str, ...]]):
                 if len(lemmas) > 1:
                     for lemma in lemmas:
                         found.setdefault(lemma, set()).update(lemmas)
-        self._synonyms = {word: tuple(sorted(others - {word})) for word, others in found.items()}
-
-    def __getitem__(self, word: str) -> tuple[str, ...]:
-        return self._synonyms[word]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._synonyms)
-
-    def __len__(self) -> int:
-        return len(self._synonyms)
+        self._entries = {word: tuple(sorted(others - {word})) for word, others in found.items()}
 
     def __repr__(self) -> str:
         return f"WordNetSynonyms({len(self)} words from {self.folder})"
