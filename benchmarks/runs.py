@@ -144,8 +144,9 @@ def compare(
     (a metric added since the run was recorded) is listed as `new` and is not. A loss (a field
     ending in `loss`) that differs is listed as `NO (loss)` but does not count against the
     reproduction: our reading is that the scores are what a run records, while a mean loss can move
-    in its last float32 bit without any prediction changing (the recorded tweeteval_emotion CE run,
-    seed 42, reruns with its dev loss one float32 step away and all its scores equal).
+    in its last bits without any prediction changing (the recorded tweeteval_emotion CE run, seed
+    42, reruns with its dev loss one float32 step away and all its scores equal; Laptop-14 FCKT
+    seed 42 with its dev loss 1e-4 away, relative, and all its scores equal).
     `report_reproduction` prints the relative difference, so a real drift still shows.
 
     Args:
@@ -197,8 +198,8 @@ def report_reproduction(recorded: dict, now: dict, ignore: tuple[str, ...] = ())
 
     rows, same = compare(recorded, now, ignore)
     # The floats depend on these: CPU reductions split work by thread, so a rerun with another thread
-    # count moves continuous scores (Pearson r) in their last digits. docs/benchmarks.md records one
-    # thread per process for the LCL, SoftMCL and distillation runs; it does not say so for FCKT's.
+    # count moves the floats (Pearson r in its last digits, a near-tied prediction now and then). The
+    # LCL, SoftMCL and distillation runs were recorded with one thread per process, FCKT's with two.
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, {torch.get_num_threads()} thread(s)\n")
     print("| metric | recorded | now | equal? |\n|---|---|---|---|")
     for key, old, new, verdict in rows:
