@@ -114,6 +114,27 @@ def select_on_dev(parser: Any, metric: str, argv: list[str] | None) -> None:
     )
 
 
+def selected_checkpoint(state: Any) -> dict[str, Any]:
+    """What model selection reloaded, for a run's record: `selected_step` (the best checkpoint's
+    global step), `selected_epoch` (the epoch of the dev evaluation logged at that step),
+    `selected_dev_score` (its value of `metric_for_best_model`) and `last_epoch` (where training
+    stopped). `trainer.evaluate()`'s own `epoch` is the last counter, not the reloaded checkpoint's,
+    which is why both are kept. The three `selected_*` values are `None` when nothing was selected.
+
+    Args:
+        state (`transformers.TrainerState`): the trainer's state after `train()`.
+    """
+    step = state.best_global_step
+    evaluations = [entry for entry in state.log_history if any(key.startswith("eval_") for key in entry)]
+    epoch = next((entry.get("epoch") for entry in evaluations if step and entry.get("step") == step), None)
+    return {
+        "selected_step": step or None,
+        "selected_epoch": epoch,
+        "selected_dev_score": state.best_metric,
+        "last_epoch": state.epoch,
+    }
+
+
 def resolve_data_dir(given: str | os.PathLike[str] | None) -> Path:
     """The shared data folder by the one rule of `hf_sentiment.data.shared_data.find_data_dir`:
     `given` (`--data_dir`), else `$HF_SENTIMENT_DATA`, else `../shared/data` beside a checkout.
@@ -397,6 +418,8 @@ __all__ = [
     "config_arguments",
     "config_overrides",
     "expect_file",
+    "select_on_dev",
+    "selected_checkpoint",
     "InputText",
     "ModelFolder",
     "input_file",

@@ -54,7 +54,7 @@ from hf_sentiment.model_cards import dataset_terms, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
-from .common import config_arguments, config_overrides, select_on_dev, training_parser
+from .common import config_arguments, config_overrides, select_on_dev, selected_checkpoint, training_parser
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     trainer.save_model()
     metrics = {f"dev_{k}": v for k, v in trainer.evaluate().items()}
     metrics["span_threshold"] = model.config.span_threshold
+    metrics.update(selected_checkpoint(trainer.state))
 
     # Reload exactly what was saved, the way users will.
     reloaded = AutoModel.from_pretrained(training_args.output_dir)

@@ -62,7 +62,14 @@ from hf_sentiment.model_cards import DATASET_TERMS, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
-from .common import config_arguments, config_overrides, resolve_data_dir, select_on_dev, training_parser
+from .common import (
+    config_arguments,
+    config_overrides,
+    resolve_data_dir,
+    select_on_dev,
+    selected_checkpoint,
+    training_parser,
+)
 
 logger = logging.getLogger(__name__)
 #: What the card records of the test evaluation: metric key -> (Hub metric type, readable name).
@@ -207,6 +214,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     trainer.save_metrics("train", train_result.metrics)
     trainer.save_state()  # trainer_state.json: every dev evaluation and the checkpoint selected
     metrics = {f"dev_{k}": v for k, v in trainer.evaluate().items()}
+    metrics.update(selected_checkpoint(trainer.state))
 
     prediction = trainer.predict(encoded["test"])
     predicted = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions

@@ -54,13 +54,18 @@ TRAINING = ["--max_steps", "1", "--per_device_train_batch_size", "4", "--report_
 TWO_EPOCHS = ["--max_steps", "-1", "--num_train_epochs", "2"]  # after TRAINING: the last value wins
 
 
-def assert_selected_on_dev(out: Path, metric: str) -> None:
+def assert_selected_on_dev(out: Path, metric: str, metrics: dict) -> None:
     """The default selection ran over two epochs: the best dev `metric` (the first of equals, as
-    Trainer keeps a new best only when it is strictly better) chose the checkpoint."""
+    Trainer keeps a new best only when it is strictly better) chose the checkpoint, and the run's
+    metrics record that checkpoint's step and epoch, not the last epoch counter."""
     state = json.loads((out / "trainer_state.json").read_text())
-    evaluations = [(log["step"], log[f"eval_{metric}"]) for log in state["log_history"] if f"eval_{metric}" in log]
+    evaluations = [
+        (log["step"], log["epoch"], log[f"eval_{metric}"]) for log in state["log_history"] if f"eval_{metric}" in log
+    ]
     assert len(evaluations) >= 2  # one per epoch, then the final evaluation of the reloaded best
-    best_step, best = max(evaluations[:2], key=lambda evaluation: evaluation[1])
+    best_step, best_epoch, best = max(evaluations[:2], key=lambda evaluation: evaluation[2])
+    assert (metrics["selected_step"], metrics["selected_epoch"]) == (best_step, best_epoch)
+    assert metrics["selected_dev_score"] == best and metrics["last_epoch"] == 2
     assert state["best_metric"] == best
     assert state["best_model_checkpoint"] == str(out / f"checkpoint-{best_step}")
     assert [path.name for path in out.glob("checkpoint-*")] == [f"checkpoint-{best_step}"]  # save_total_limit 1
@@ -213,7 +218,7 @@ def test_train_fckt(models, tmp_path):
         ("joint (aspect, polarity) F1 (%)", metrics["test_joint_f1"]), ("aspect extraction F1 (%)", metrics["test_aspect_f1"])
     ]  # fmt: skip
     assert "| contrastive_weight | 0.1 |" in card.text
-    assert_selected_on_dev(out, "joint_f1")
+    assert_selected_on_dev(out, "joint_f1", metrics)
 
 
 def test_train_fckt_missing_file(models, tmp_path):
@@ -255,7 +260,7 @@ def test_train_lcl(models, tmp_path):
     ]  # fmt: skip
     assert "`sst2`: SST" in card.text and "| weighting_network | shared |" in card.text
     assert "| weighting_ce_weight | 0.25 |" in card.text and "| view_dropout | 0.2 |" in card.text
-    assert_selected_on_dev(out, "macro_f1")
+    assert_selected_on_dev(out, "macro_f1", metrics)
     assert "the same logits on 4 test rows" in stdout
 
 
