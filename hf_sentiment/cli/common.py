@@ -205,9 +205,78 @@ def add_negative_flags(parser: Any, arguments: type) -> None:
             )  # fmt: skip
 
 
+@dataclass
+class OutputFolderArguments:
+    """The one option every `hf-sentiment train` command adds to `TrainingArguments`."""
+
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={
+            "help": "Train into an --output_dir that already holds files: its model, checkpoints, card and results "
+            "are replaced. Without it such a folder is refused, unless --resume_from_checkpoint continues the run "
+            "it holds."
+        },
+    )
+
+
+def check_output_dir(output_dir: str | os.PathLike[str], resume_from_checkpoint: str | None, overwrite: bool) -> None:
+    """Refuse to train where a run would be lost, and to resume from a checkpoint that is not there.
+
+    transformers v5 dropped `overwrite_output_dir` and `Trainer` writes into any folder, deleting
+    older checkpoints under `save_total_limit`; a finished run is worth more than the keystroke
+    that confirms replacing it.
+
+    Args:
+        output_dir (`str` or `os.PathLike`): the run's `--output_dir`.
+        resume_from_checkpoint (`str`, *optional*): `--resume_from_checkpoint`; it must be a
+            checkpoint folder (one with `trainer_state.json`).
+        overwrite (`bool`): `--overwrite_output_dir`.
+
+    Raises:
+        `CLIError`: for a missing checkpoint, or an `output_dir` that holds files when neither
+            `overwrite` nor `resume_from_checkpoint` is given.
+    """
+    if resume_from_checkpoint is not None:
+        checkpoint = Path(resume_from_checkpoint)
+        if not (checkpoint / "trainer_state.json").is_file():
+            what = "is not a checkpoint folder (no trainer_state.json)" if checkpoint.is_dir() else "does not exist"
+            raise CLIError(f"--resume_from_checkpoint {checkpoint} {what}; give a checkpoint-N folder of an earlier run")
+        return
+    folder = Path(output_dir)
+    if overwrite or not folder.exists():
+        return
+    if not folder.is_dir():
+        raise CLIError(f"--output_dir {folder} is a file, not a folder")
+    held = sorted(path.name for path in folder.iterdir())
+    if held:
+        shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
+        raise CLIError(
+            f"--output_dir {folder} already holds files ({shown}): pass --overwrite_output_dir to replace them, "
+            f"or --resume_from_checkpoint {folder}/checkpoint-N to continue that run"
+        )
+
+
+def parse_training_arguments(parser: HfArgumentParser, argv: list[str] | None) -> tuple[Any, ...]:
+    """Parse a `training_parser`'s options and check the output folder (`check_output_dir`).
+
+    Args:
+        parser (`HfArgumentParser`): from `training_parser`; its last dataclass is a
+            `TrainingArguments` (or a subclass), as in every training script.
+        argv (`list[str]`, *optional*): the options (default: `sys.argv[1:]`).
+
+    Returns:
+        `tuple`: one instance per dataclass given to `training_parser`, in that order.
+    """
+    *parsed, folder = parser.parse_args_into_dataclasses(argv)
+    training_args = parsed[-1]
+    check_output_dir(training_args.output_dir, training_args.resume_from_checkpoint, folder.overwrite_output_dir)
+    return tuple(parsed)
+
+
 def training_parser(dataclass_types: Iterable[type], prog: str | None = None) -> HfArgumentParser:
-    """The `HfArgumentParser` of a training script: one over `dataclass_types`, with the `--no_NAME`
-    flags (`add_negative_flags`) of each `config_arguments` dataclass among them.
+    """The `HfArgumentParser` of a training script: one over `dataclass_types` and
+    `OutputFolderArguments`, with the `--no_NAME` flags (`add_negative_flags`) of each
+    `config_arguments` dataclass among them. `parse_training_arguments` parses it.
 
     Args:
         dataclass_types (`Iterable[type]`): the script's argument dataclasses, in `--help` order.
@@ -218,7 +287,7 @@ def training_parser(dataclass_types: Iterable[type], prog: str | None = None) ->
     """
     from transformers import HfArgumentParser  # here, so that `hf-sentiment --help` stays quick
 
-    types = tuple(dataclass_types)
+    types = (*dataclass_types, OutputFolderArguments)
     parser = HfArgumentParser(types, prog=prog)
     for arguments in types:
         if getattr(arguments, "config_class", None) is not None:
@@ -417,7 +486,10 @@ __all__ = [
     "check_at_least",
     "config_arguments",
     "config_overrides",
+    "check_output_dir",
     "expect_file",
+    "OutputFolderArguments",
+    "parse_training_arguments",
     "select_on_dev",
     "selected_checkpoint",
     "InputText",

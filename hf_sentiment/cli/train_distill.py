@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import transformers
-from transformers import AutoModelForCausalLM, AutoTokenizer, HfArgumentParser, set_seed
+from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
 from hf_sentiment import evaluate_sentibench
 from hf_sentiment.data.sentibench import SENTIBENCH_TASKS, read_sentibench, resolve_sentibench_root
@@ -56,7 +56,7 @@ from hf_sentiment.distill.knowdist import KNOWDIST_TEMPLATES, answer_knowdist_pr
 from hf_sentiment.model_cards import DATASET_TERMS, CardResult
 from hf_sentiment.offline import OFFLINE_LLMS, hub_id_of, offline_llm_folder
 
-from .common import resolve_data_dir
+from .common import parse_training_arguments, resolve_data_dir, training_parser
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +136,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict:
     Returns:
         `dict`: the training metrics, the row counts and, with `--eval_tasks`, `sentibench_mean`.
     """
-    parser = HfArgumentParser((DistillArguments, DistillationConfig), prog=prog)
-    args, training_args = parser.parse_args_into_dataclasses(argv)
+    args, training_args = parse_training_arguments(training_parser((DistillArguments, DistillationConfig), prog), argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
     transformers.utils.logging.set_verbosity_warning()
     set_seed(training_args.seed)

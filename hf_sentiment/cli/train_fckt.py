@@ -54,7 +54,14 @@ from hf_sentiment.model_cards import dataset_terms, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 
-from .common import config_arguments, config_overrides, select_on_dev, selected_checkpoint, training_parser
+from .common import (
+    config_arguments,
+    config_overrides,
+    parse_training_arguments,
+    select_on_dev,
+    selected_checkpoint,
+    training_parser,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +132,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     """
     parser = build_parser(prog)
     select_on_dev(parser, "joint_f1", argv)
-    model_args, config_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    model_args, config_args, data_args, training_args = parse_training_arguments(parser, argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
     transformers.utils.logging.set_verbosity_warning()
     # The model's gold lives in these inputs; Trainer must hand them to compute_metrics.
@@ -155,7 +162,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         processing_class=tokenizer,
         compute_metrics=compute_targeted_sentiment_metrics,
     )
-    train_result = trainer.train()
+    train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_metrics("train", train_result.metrics)
     trainer.save_state()  # trainer_state.json: every dev evaluation and the checkpoint selected
     if data_args.tune_span_threshold:

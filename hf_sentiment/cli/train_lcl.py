@@ -65,6 +65,7 @@ from hf_sentiment.training import LossPartsTrainer
 from .common import (
     config_arguments,
     config_overrides,
+    parse_training_arguments,
     resolve_data_dir,
     select_on_dev,
     selected_checkpoint,
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     """
     parser = build_parser(prog)
     select_on_dev(parser, "macro_f1", argv)
-    model_args, config_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    model_args, config_args, data_args, training_args = parse_training_arguments(parser, argv)
     if model_args.augmentation not in AUGMENTATIONS:
         raise SystemExit(f"--augmentation must be one of {AUGMENTATIONS}, got {model_args.augmentation!r}")
     data_args.data_dir = str(resolve_data_dir(data_args.data_dir))
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         processing_class=tokenizer,
         compute_metrics=compute_classification_metrics,
     )
-    train_result = trainer.train()
+    train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_metrics("train", train_result.metrics)
     trainer.save_state()  # trainer_state.json: every dev evaluation and the checkpoint selected
     metrics = {f"dev_{k}": v for k, v in trainer.evaluate().items()}

