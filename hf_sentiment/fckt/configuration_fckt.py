@@ -6,6 +6,8 @@ as remote code.
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 from transformers import AutoConfig, BertConfig, PreTrainedConfig
@@ -41,7 +43,23 @@ def _backbone_config(backbone_config: PreTrainedConfig | dict[str, Any] | None) 
         backbone_config = AutoConfig.for_model(**backbone_config)
     elif backbone_config is None:
         backbone_config = BertConfig()
+    # A size of 0 or below builds an encoder that returns nothing useful (0 layers) or fails deep in
+    # torch ("negative dimension"): name the field here instead.
+    for name in ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size"):
+        value = getattr(backbone_config, name, None)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"FCKTConfig: backbone_config.{name} must be a whole number >= 1, got {value!r}.")
     return backbone_config
+
+
+def _check_labels(config: PreTrainedConfig) -> None:
+    """`label2id` must be `id2label` inverted: the data encoder reads one and the metrics the other,
+    so a mismatch would score every gold label as wrong instead of failing."""
+    inverse = {label: index for index, label in config.id2label.items()}
+    if config.label2id != inverse:
+        raise ValueError(
+            f"{type(config).__name__}: label2id {config.label2id} is not id2label {config.id2label} inverted."
+        )
 
 
 class FCKTConfig(PreTrainedConfig):
@@ -119,6 +137,11 @@ class FCKTConfig(PreTrainedConfig):
             raise ValueError(f"FCKTConfig: gold_span_ratio (ξ) must lie in [0, 1], got {gold_span_ratio}.")
         if contrastive_temperature <= 0:
             raise ValueError(f"FCKTConfig: contrastive_temperature (τ) must be > 0, got {contrastive_temperature}.")
+        # NaN fails every comparison, so a NaN γ would keep no span at all and report nothing.
+        if not math.isfinite(span_threshold):
+            raise ValueError(f"FCKTConfig: span_threshold (γ) must be a finite number, got {span_threshold}.")
+        if not 0.0 <= classifier_dropout < 1.0:
+            raise ValueError(f"FCKTConfig: classifier_dropout must lie in [0, 1), got {classifier_dropout}.")
         for name, value in (
             ("expectation_max_width", expectation_max_width),
             ("max_span_length", max_span_length),
@@ -142,6 +165,7 @@ class FCKTConfig(PreTrainedConfig):
         if not self.label2id:
             # transformers v5 no longer derives it; the data encoder and the metrics need it.
             self.label2id = {label: index for index, label in self.id2label.items()}
+        _check_labels(self)
 
     @property
     def hidden_size(self) -> int:

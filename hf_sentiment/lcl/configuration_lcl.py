@@ -26,7 +26,24 @@ def _backbone_config(backbone_config: PreTrainedConfig | dict[str, Any] | None) 
         backbone_config = AutoConfig.for_model(**backbone_config)
     elif backbone_config is None:
         backbone_config = BertConfig()
+    # A size of 0 or below builds an encoder that returns nothing useful (0 layers) or fails deep in
+    # torch ("negative dimension"): name the field here instead.
+    for name in ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size"):
+        value = getattr(backbone_config, name, None)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"LCLConfig: backbone_config.{name} must be a whole number >= 1, got {value!r}.")
     return backbone_config
+
+
+# Copied from hf_sentiment.fckt.configuration_fckt._check_labels
+def _check_labels(config: PreTrainedConfig) -> None:
+    """`label2id` must be `id2label` inverted: the data encoder reads one and the metrics the other,
+    so a mismatch would score every gold label as wrong instead of failing."""
+    inverse = {label: index for index, label in config.id2label.items()}
+    if config.label2id != inverse:
+        raise ValueError(
+            f"{type(config).__name__}: label2id {config.label2id} is not id2label {config.id2label} inverted."
+        )
 
 
 class LCLConfig(PreTrainedConfig):
@@ -121,6 +138,7 @@ class LCLConfig(PreTrainedConfig):
         if not self.label2id:
             # transformers v5 no longer derives it.
             self.label2id = {label: index for index, label in self.id2label.items()}
+        _check_labels(self)
 
     # Copied from hf_sentiment.fckt.configuration_fckt.FCKTConfig.hidden_size
     @property

@@ -21,6 +21,12 @@ def _backbone_config(backbone_config: PreTrainedConfig | dict[str, Any] | None) 
         backbone_config = AutoConfig.for_model(**backbone_config)
     elif backbone_config is None:
         backbone_config = BertConfig()
+    # A size of 0 or below builds an encoder that returns nothing useful (0 layers) or fails deep in
+    # torch ("negative dimension"): name the field here instead.
+    for name in ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size"):
+        value = getattr(backbone_config, name, None)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"SoftMCLConfig: backbone_config.{name} must be a whole number >= 1, got {value!r}.")
     return backbone_config
 
 
