@@ -40,6 +40,7 @@ import json
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -127,6 +128,9 @@ _POLARITY_SPELLINGS: dict[str, str] = {
 
 _E2E_MAX_ALIGNED_CHARS = 1000
 _E2E_FALLBACK = "e2e rows with text rebuilt from the tokens (tokens do not align with the raw sentence)"
+# The least share of word tokens of a real SemEval-14 row found in its own sentence is 0.67 ("$999.00
+# Tax free." tokenised as "$ 999.00 Tax free"): below half, the tags belong to another sentence.
+_E2E_MIN_SHARED_WORDS = 0.5
 _SEMEVAL_CATEGORIES = "aspectCategory elements (no span)"
 _DONG_EXTRA_MENTIONS = "further $T$ mentions of the target not marked as aspects"
 _ATSA_IMPLICIT = "implicit aspects (target NULL)"
@@ -314,6 +318,12 @@ def read_e2e_absa(path: PathLike, *, return_report: bool = False) -> DatasetOrPa
     word; if that fails too, the row's text becomes `" ".join(tokens)`, so
     that the offsets stay exact. Such rows are counted in the report.
 
+    Tags are separated by any whitespace (tokens hold none). A row whose tags cannot be its own
+    is refused: tags that stop while the sentence goes on with a word (a tag list cut short;
+    closing punctuation may stay untagged, as in the real files), or tags most of whose words are
+    not in the sentence, or the sentence's words not among the tags (compared without case or
+    accents; the real SemEval-14 rows share at least two thirds).
+
     Args:
         path (`str` or `os.PathLike`):
             The `.txt` file.
@@ -354,6 +364,8 @@ def _e2e_line(line: str, row_id: str) -> tuple[Row, bool]:
         )
     raw = require_text(parts[0], "text")
     tokens, polarities = _e2e_tokens(parts[1])
+    _check_no_untagged_words(raw, tokens)
+    _check_tokens_belong(raw, tokens)
     runs = _tag_runs(polarities)
     text, spans, rebuilt = _place_runs(raw, tokens, [(first, last) for first, last, _ in runs])
     aspects = [
@@ -363,11 +375,45 @@ def _e2e_line(line: str, row_id: str) -> tuple[Row, bool]:
     return {"id": row_id, "text": text, "aspects": aspects}, rebuilt
 
 
+def _check_tokens_belong(raw: str, tokens: list[str]) -> None:
+    """Refuse tags that are not this sentence's: most of their word tokens must occur in the
+    sentence, and most of the sentence's words among the tokens (a tag list cut short, or copied
+    from another line, would otherwise give aspects of the wrong text or none)."""
+    # Compared without case or accents: tokenisers lower-case and strip accents ("café" -> "cafe").
+    words = [_fold(token) for token in tokens if any(c.isalnum() for c in token)]
+    sentence_words = [_fold(word) for word in re.findall(r"\w+", raw)]
+    sentence, joined = _fold(raw), _fold(" ".join(tokens))
+    in_sentence = sum(word in sentence for word in words)
+    in_tags = sum(word in joined for word in sentence_words)
+    if in_sentence < _E2E_MIN_SHARED_WORDS * len(words) or in_tags < _E2E_MIN_SHARED_WORDS * len(sentence_words):
+        raise FieldError(
+            "tags",
+            f"the tags do not belong to the sentence: {in_sentence} of their {len(words)} word tokens occur in it "
+            f"and {in_tags} of its {len(sentence_words)} words among them ({len(tokens)} tags for {raw!r})",
+        )
+
+
+def _fold(text: str) -> str:
+    """`text` case-folded, with its accents and other combining marks removed."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+
+
+def _check_no_untagged_words(raw: str, tokens: list[str]) -> None:
+    """Where the tokens sit in `raw` one by one, only punctuation may follow the last one (the
+    real files leave a closing `..` or `)` untagged now and then); a word means the tag list was
+    cut short."""
+    spans = _token_spans(raw, tokens)
+    tail = raw[spans[-1][1] :].strip() if spans else ""
+    if any(c.isalnum() for c in tail):
+        raise FieldError("tags", f"the tags end at token {len(tokens) - 1} ({tokens[-1]!r}) but the sentence goes on: {tail!r}")
+
+
 def _e2e_tokens(tagged: str) -> tuple[list[str], list[str | None]]:
     """Tokens and their polarities (`None` for `O`) from `tok=TAG ...`."""
     tokens: list[str] = []
     polarities: list[str | None] = []
-    for index, item in enumerate(tagged.split(" ")):
+    # Tokens hold no whitespace: a tab between two items separates them as a space does.
+    for index, item in enumerate(tagged.split()):
         field = f"tags[{index}]"
         # Split on the last '=': tokens may contain '=' themselves.
         token, sep, tag = item.rpartition("=")

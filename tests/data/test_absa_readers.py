@@ -263,6 +263,24 @@ def test_e2e_aligns_tokens_and_groups_runs(tmp_path):
     assert dict(report.skipped) == {"blank lines": 1}
 
 
+def test_e2e_tabs_between_tags_read_as_spaces(tmp_path):
+    # Before, the tab-joined items were one token: no aspects, and a last T- tag made the tag string the text.
+    tags = "The=O battery=T-POS life=T-POS is=O great=O .=T-NEG"
+    spaced = write(tmp_path, "spaced.txt", f"The battery life is great.####{tags}\n")
+    tabbed = write(tmp_path, "tabbed.txt", f"The battery life is great.####{tags.replace(' ', chr(9))}\n")
+    expected = read_e2e_absa(spaced)[0]
+    assert read_e2e_absa(tabbed)[0] | {"id": expected["id"]} == expected
+    assert [a["term"] for a in expected["aspects"]] == ["battery life", "."]
+
+
+def test_e2e_tags_that_leave_closing_punctuation_untagged_keep_the_text(tmp_path):
+    # The real files do this now and then ("..", ")"): nothing is lost, no aspect can change.
+    path = write(tmp_path, "t.txt", "The battery life is great..####The=O battery=T-POS life=T-POS is=O great=O .=O\n")
+    dataset, report = read_e2e_absa(path, return_report=True)
+    assert dataset[0]["text"] == "The battery life is great.." and dataset[0]["aspects"] == [BATTERY]
+    assert not report.skipped
+
+
 def test_e2e_same_tag_run_is_one_aspect_and_tag_change_splits(tmp_path):
     path = write(tmp_path, "dev.txt", "a b c d####a=T-POS b=T-POS c=T-NEG d=T-NEG\n")
     aspects = read_e2e_absa(path)[0]["aspects"]

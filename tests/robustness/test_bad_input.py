@@ -491,6 +491,20 @@ ABSA_CASES: list[Case] = [
         {"e.txt": f"{E2E_LINE}\n \t ####The=O\n"},
         Raises("e.txt", 2, "text", "empty or whitespace-only"),
     ),
+    # Tabs separate tags as spaces do (tokens hold no whitespace): before, the row had no aspects.
+    Case("e2e", "tab_separated_tags", {"e.txt": f"{E2E_LINE}\n{TEXT}####" + "\t".join(E2E_TAGS[4:].split(" ")) + "\n"}, Reads(2)),
+    Case(
+        "e2e",
+        "tags_cut_short",
+        {"e.txt": f"{E2E_LINE}\n{TEXT}####The=O battery=T-POS\n"},
+        Raises("e.txt", 2, "tags", "the tags end at token 1 ('battery') but the sentence goes on: 'life is great.'"),
+    ),
+    Case(
+        "e2e",
+        "tags_of_another_sentence",
+        {"e.txt": f"{E2E_LINE}\nThe screen is awful.{E2E_TAGS}\n"},
+        Raises("e.txt", 2, "tags", "the tags do not belong to the sentence: 2 of their 5 word tokens occur in it"),
+    ),
     Case("e2e", "very_long_text", {"e.txt": E2E_LONG + "\n"}, Reads(1, longest=len(LONG))),
     Case("e2e", "blank_line", {"e.txt": f"{E2E_LINE}\n \t \n{E2E_LINE}\n"}, Reads(2, {"blank lines": 1})),
     Case(
