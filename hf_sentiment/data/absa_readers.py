@@ -135,6 +135,7 @@ _SEMEVAL_CATEGORIES = "aspectCategory elements (no span)"
 _DONG_EXTRA_MENTIONS = "further $T$ mentions of the target not marked as aspects"
 _ATSA_IMPLICIT = "implicit aspects (target NULL)"
 _ATSA_DUPLICATE = "duplicate aspects (same from/to/polarity)"
+_USER_DUPLICATE = "aspects given twice in one row (same from/to/polarity; kept once)"
 
 
 # --- aspects -------------------------------------------------------------------------
@@ -679,36 +680,43 @@ def read_absa_file(
     format = format or _USER_SUFFIXES.get(Path(path).suffix.lower())
     report = ReadReport()
     if format == "json":
-        rows = _user_rows(path, enumerate(load_json_list(path), start=1), text_field, aspects_field)
+        rows = _user_rows(path, enumerate(load_json_list(path), start=1), text_field, aspects_field, report)
     elif format == "jsonl":
-        rows = _user_rows(path, json_lines(path, report), text_field, aspects_field)
+        rows = _user_rows(path, json_lines(path, report), text_field, aspects_field, report)
     elif format == "csv":
-        rows = _csv_rows(path, text_field)
+        rows = _csv_rows(path, text_field, report)
     else:
         raise ValueError(f"{os.fspath(path)}: unknown format {format!r}; expected json, jsonl or csv")
     return finish_dataset(path, rows, ABSA_FEATURES, report, return_report, logger)
 
 
-def _user_rows(path: PathLike, items: Iterable[tuple[int, Any]], text_field: str, aspects_field: str) -> list[Row]:
+def _user_rows(
+    path: PathLike, items: Iterable[tuple[int, Any]], text_field: str, aspects_field: str, report: ReadReport
+) -> list[Row]:
     """The rows of `(row number, JSON value)` pairs: a JSON list's elements or a JSONL file's lines."""
     rows = []
     seen: dict[str, int] = {}
     for row, item in items:
         with at_row(path, row):
-            rows.append(_user_object(item, row, text_field, aspects_field))
+            rows.append(_user_object(item, row, text_field, aspects_field, report))
             unique_id(seen, rows[-1]["id"], row, "id")
     return rows
 
 
-def _user_object(item: Any, row: int, text_field: str, aspects_field: str) -> Row:
+def _user_object(item: Any, row: int, text_field: str, aspects_field: str, report: ReadReport) -> Row:
     require_type(item, dict, None, "a JSON object")
     text = require_text(item.get(text_field), text_field)
     records = require_type(require(item, aspects_field, aspects_field), list, aspects_field, "a list")
-    aspects = []
+    aspects: list[Row] = []
     for index, record in enumerate(records):
-        require_type(record, dict, f"{aspects_field}[{index}]", "a JSON object")
-        aspects.append(_aspect_from_record(text, record, f"{aspects_field}[{index}].", locate=True))
+        field = f"{aspects_field}[{index}]"
+        require_type(record, dict, field, "a JSON object")
+        aspect = _aspect_from_record(text, record, f"{field}.", locate=True)
+        _add_user_aspect(aspects, aspect, f"{field}.polarity", report)
     row_id = item.get("id")
+    # str() would turn {"a": 1}, [1], NaN or true into an id nobody wrote.
+    if row_id is not None and (isinstance(row_id, bool) or not isinstance(row_id, (str, int))):
+        raise FieldError("id", f"expected a string or a whole number, got {json.dumps(row_id)}")
     return {
         "id": no_surrogates(str(row if row_id is None else row_id), "id"),
         "text": text,
@@ -716,15 +724,33 @@ def _user_object(item: Any, row: int, text_field: str, aspects_field: str) -> Ro
     }
 
 
-def _csv_rows(path: PathLike, text_field: str) -> list[Row]:
+def _add_user_aspect(aspects: list[Row], aspect: Row, polarity_field: str, report: ReadReport) -> None:
+    """Append `aspect` to its row's `aspects` unless the row already holds it (counted in
+    `report`); the same span with another polarity is a contradiction, so an error."""
+    for index, earlier in enumerate(aspects):
+        if (earlier["from"], earlier["to"]) == (aspect["from"], aspect["to"]):
+            if earlier["polarity"] == aspect["polarity"]:
+                report.add(_USER_DUPLICATE)
+                return
+            raise FieldError(
+                polarity_field,
+                f"{aspect['term']!r} at {aspect['from']}-{aspect['to']} is {aspect['polarity']} here and "
+                f"{earlier['polarity']} in the row's aspect {index + 1}",
+            )
+    aspects.append(aspect)
+
+
+def _csv_rows(path: PathLike, text_field: str, report: ReadReport) -> list[Row]:
     sentences: dict[str, Row] = {}
     for line_number, record in csv_records(path, ("id", text_field, *_CSV_ASPECT_COLUMNS)):
         with at_row(path, line_number):
-            _add_csv_record(record, sentences, text_field)
+            _add_csv_record(record, sentences, text_field, report)
     return list(sentences.values())
 
 
-def _add_csv_record(record: dict[str, str | None], sentences: dict[str, Row], text_field: str) -> None:
+def _add_csv_record(
+    record: dict[str, str | None], sentences: dict[str, Row], text_field: str, report: ReadReport
+) -> None:
     """Add one CSV row to the sentence with its id (made on first sight)."""
     row_id = _csv_cell(record.get("id"))
     if row_id is None:
@@ -736,7 +762,7 @@ def _add_csv_record(record: dict[str, str | None], sentences: dict[str, Row], te
     cells = {key: _csv_cell(record.get(key)) for key in _CSV_ASPECT_COLUMNS}
     if cells["term"] is None and cells["from"] is None and cells["to"] is None:
         return
-    sentence["aspects"].append(_aspect_from_record(text, cells, locate=True))
+    _add_user_aspect(sentence["aspects"], _aspect_from_record(text, cells, locate=True), "polarity", report)
 
 
 def _csv_cell(value: str | None) -> str | None:

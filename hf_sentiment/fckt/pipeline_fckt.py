@@ -20,6 +20,7 @@ names it in `config.custom_pipelines`, so where hf_sentiment is not installed
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -231,12 +232,20 @@ def _polarities_of_given_spans(
 
 def _as_char_span(aspect: Any) -> tuple[int, int]:
     if isinstance(aspect, dict) and "start" in aspect and "end" in aspect:
-        return int(aspect["start"]), int(aspect["end"])
-    if isinstance(aspect, (tuple, list)) and len(aspect) == 2:
-        return int(aspect[0]), int(aspect[1])
-    raise ValueError(
-        f"targeted-sentiment: an aspect must be (start, end) or {{'start': ..., 'end': ...}}, got {aspect!r}."
-    )
+        start, end = aspect["start"], aspect["end"]
+    elif isinstance(aspect, (tuple, list)) and len(aspect) == 2:
+        start, end = aspect
+    else:
+        raise ValueError(
+            f"targeted-sentiment: an aspect must be (start, end) or {{'start': ..., 'end': ...}}, got {aspect!r}."
+        )
+    # int() would read True as 1 and cut 4.7 to 4: a span the caller did not mean.
+    for offset in (start, end):
+        if isinstance(offset, bool) or not isinstance(offset, numbers.Integral):  # NumPy integers are Integral
+            raise ValueError(
+                f"targeted-sentiment: aspect offsets must be whole numbers (character positions), got {aspect!r}."
+            )
+    return int(start), int(end)
 
 
 __all__ = ["TargetedSentimentPipeline"]

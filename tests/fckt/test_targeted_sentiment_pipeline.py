@@ -214,6 +214,10 @@ def test_gold_span_mode_with_no_aspects(classifier):
         ("The screen.", {"aspects": [(5, 5)]}, ValueError, "is not inside the text"),
         ("The screen.", {"aspects": [(-1, 3)]}, ValueError, "is not inside the text"),
         ("The screen.", {"aspects": [(0, 1, 2)]}, ValueError, "an aspect must be"),
+        # Before, int() read True as 1 and cut 4.7 to 4.
+        ("The screen.", {"aspects": [(True, 10)]}, ValueError, r"offsets must be whole numbers .*\(True, 10\)"),
+        ("The screen.", {"aspects": [(4.7, 10)]}, ValueError, "offsets must be whole numbers"),
+        ("The screen.", {"aspects": [{"start": 4, "end": "10"}]}, ValueError, "offsets must be whole numbers"),
         (
             "The screen.",
             {"max_length": 32, "stride": 30},
@@ -226,6 +230,12 @@ def test_gold_span_mode_with_no_aspects(classifier):
 def test_errors(classifier, inputs, kwargs, error, message):
     with pytest.raises(error, match=message):
         classifier(inputs, **kwargs)
+
+
+def test_numpy_offsets_are_whole_numbers(classifier):
+    import numpy as np
+
+    assert classifier("The screen.", aspects=[(np.int64(4), np.int32(10))]) == classifier("The screen.", aspects=[(4, 10)])
 
 
 def test_save_and_reload_from_a_folder(classifier, model, tokenizer, tmp_path):

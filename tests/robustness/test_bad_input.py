@@ -777,6 +777,36 @@ ABSA_CASES: list[Case] = [
         {"u.jsonl": user_jsonl(*GOOD_USER)[:-10]},
         Raises("u.jsonl", 2, None, "malformed JSON"),
     ),
+    Case(
+        "user_jsonl",
+        "duplicate_aspect",
+        {"u.jsonl": user_jsonl({**user_item(id="a"), "aspects": user_item()["aspects"] * 2}, GOOD_USER[1])},
+        Reads(2, {"aspects given twice in one row": 1}),
+    ),
+    Case(
+        "user_jsonl",
+        "id_object",
+        {"u.jsonl": user_jsonl(GOOD_USER[0], {**GOOD_USER[1], "id": {"a": 1}})},
+        Raises("u.jsonl", 2, "id", "expected a string or a whole number, got {\"a\": 1}"),
+    ),
+    Case(
+        "user_jsonl",
+        "id_list",
+        {"u.jsonl": user_jsonl(GOOD_USER[0], {**GOOD_USER[1], "id": [1]})},
+        Raises("u.jsonl", 2, "id", "expected a string or a whole number, got [1]"),
+    ),
+    Case(
+        "user_jsonl",
+        "id_boolean",
+        {"u.jsonl": user_jsonl(GOOD_USER[0], {**GOOD_USER[1], "id": True})},
+        Raises("u.jsonl", 2, "id", "expected a string or a whole number, got true"),
+    ),
+    Case(
+        "user_jsonl",
+        "id_nan",
+        {"u.jsonl": user_jsonl(GOOD_USER[0], {**GOOD_USER[1], "id": float("nan")})},
+        Raises("u.jsonl", 2, "id", "expected a string or a whole number, got NaN"),
+    ),
     Case("user_jsonl", "bom", {"u.jsonl": BOM + user_jsonl(*GOOD_USER)}, Reads(2)),
     Case(
         "user_jsonl",
@@ -857,6 +887,19 @@ ABSA_CASES: list[Case] = [
         "stray_quote",
         {"u.csv": csv_file(CSV_ROW, 's2,"The battery" life,,,,\n')},
         Raises("u.csv", 3, None, "cannot parse the CSV record"),
+    ),
+    # The same aspect twice is kept once and counted; the same span with two polarities is refused.
+    Case(
+        "user_csv",
+        "duplicate_aspect",
+        {"u.csv": csv_file(CSV_ROW, CSV_ROW)},
+        Reads(1, {"aspects given twice in one row": 1}),
+    ),
+    Case(
+        "user_csv",
+        "contradicting_aspect",
+        {"u.csv": csv_file(CSV_ROW, CSV_ROW.replace("positive", "negative"))},
+        Raises("u.csv", 3, "polarity", "'battery life' at 4-16 is negative here and positive in the row's aspect 1"),
     ),
     Case("user_csv", "bom", {"u.csv": BOM + csv_file(CSV_ROW)}, Reads(1)),
     Case("user_csv", "utf16", {"u.csv": utf16(csv_file(CSV_ROW))}, Raises("u.csv", 1, None, "not UTF-8")),
