@@ -132,6 +132,8 @@ _E2E_FALLBACK = "e2e rows with text rebuilt from the tokens (tokens do not align
 # Tax free." tokenised as "$ 999.00 Tax free"): below half, the tags belong to another sentence.
 _E2E_MIN_SHARED_WORDS = 0.5
 _SEMEVAL_CATEGORIES = "aspectCategory elements (no span)"
+_SEMEVAL_IMPLICIT = "Opinion elements with target NULL (no span)"
+_SEMEVAL_REPEATED = "Opinion elements repeating an earlier one's target span and polarity (kept once)"
 _DONG_EXTRA_MENTIONS = "further $T$ mentions of the target not marked as aspects"
 _ATSA_IMPLICIT = "implicit aspects (target NULL)"
 _ATSA_DUPLICATE = "duplicate aspects (same from/to/polarity)"
@@ -229,12 +231,18 @@ def _aspect_from_record(
 
 
 def read_semeval14_xml(path: PathLike, *, return_report: bool = False) -> DatasetOrPair:
-    """Read a SemEval-2014 Task 4 XML file (e.g. `Laptop_Train_v2.xml`).
+    """Read a SemEval ABSA XML file: the 2014 Task 4 layout (e.g. `Laptop_Train_v2.xml`) or the
+    2015 / 2016 one (`<Reviews>` of `<Review>`s).
 
-    One row per `<sentence>`; its `<aspectTerm>` elements become the aspects
-    (`conflict` polarity is kept). `<aspectCategory>` elements have no span
-    and are counted in the report, not read. The XML is parsed with
-    `defusedxml`: entity declarations and external references are refused.
+    One row per `<sentence>`. In the 2014 layout its `<aspectTerm>` elements become the aspects
+    (`conflict` polarity is kept); `<aspectCategory>` elements have no span and are counted in
+    the report, not read. In the 2015 / 2016 layout each `<Opinion>` with a `target` becomes an
+    aspect; opinions with `target="NULL"` (no span) are counted and left out, and an opinion that
+    repeats an earlier one's span and polarity (the same target under another category) is kept
+    once and counted. An element the layout does not hold (e.g. an `<aspectTerm>` outside
+    `<aspectTerms>`, a lower-case `<aspectterm>`, a namespaced `<sentence>`) is an error naming
+    it, never skipped. The XML is parsed with `defusedxml`: entity declarations and external
+    references are refused.
 
     Args:
         path (`str` or `os.PathLike`):
@@ -247,29 +255,54 @@ def read_semeval14_xml(path: PathLike, *, return_report: bool = False) -> Datase
         `(dataset, report)` with `return_report=True`.
 
     Raises:
-        DataFormatError: Malformed or unsafe XML, or a bad sentence (row = its
-            1-based index).
+        DataFormatError: Malformed or unsafe XML, an unknown element, or a bad sentence (row = its
+            1-based index in the file).
     """
     rows, report = _semeval_rows(path)
     return finish_dataset(path, rows, ABSA_FEATURES, report, return_report, logger)
 
 
+# The elements each layout holds, by parent: anything else is refused by name.
+_SEMEVAL14_CHILDREN = {"sentence": {"text", "aspectTerms", "aspectCategories"}}
+_SEMEVAL16_CHILDREN = {"sentence": {"text", "Opinions"}}
+
+
 def _semeval_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
     root = _parse_xml(path)
-    if root.tag != "sentences":
-        raise DataFormatError(path, None, None, f"root element is <{root.tag}>, expected <sentences>")
+    if root.tag == "sentences":
+        sentences = _children(path, root, "sentence")
+    elif root.tag == "Reviews":
+        reviews = _children(path, root, "Review")
+        blocks = [block for review in reviews for block in _children(path, review, "sentences")]
+        sentences = [sentence for block in blocks for sentence in _children(path, block, "sentence")]
+    else:
+        raise DataFormatError(
+            path, None, None, f"root element is <{root.tag}>, expected <sentences> (SemEval-2014) or <Reviews> (2015/16)"
+        )
     report = ReadReport()
     rows = []
     seen: dict[str, int] = {}
-    for row, sentence in enumerate(root.findall("sentence"), start=1):
+    for row, sentence in enumerate(sentences, start=1):
         with at_row(path, row):
-            rows.append(_semeval_sentence(sentence))
+            rows.append(_semeval_sentence(sentence, root.tag == "Reviews", report))
             unique_id(seen, rows[-1]["id"], row, "id")
-        report.add(
-            _SEMEVAL_CATEGORIES,
-            len(sentence.findall("aspectCategories/aspectCategory")),
-        )
     return rows, report
+
+
+def _children(path: PathLike, parent: Element, tag: str) -> list[Element]:
+    """The children of `parent`, which must all be `<tag>` (a file-level error names any other)."""
+    for child in parent:
+        if child.tag != tag:
+            message = f"<{parent.tag}> holds a <{child.tag}> element; expected only <{tag}>"
+            raise DataFormatError(path, None, None, message)
+    return list(parent)
+
+
+def _only(parent: Element, allowed: set[str]) -> None:
+    for child in parent:
+        if child.tag not in allowed:
+            expected = ", ".join(f"<{tag}>" for tag in sorted(allowed))
+            raise FieldError(child.tag, f"<{parent.tag}> holds a <{child.tag}> element; expected {expected}")
 
 
 def _parse_xml(path: PathLike) -> Element:
@@ -288,8 +321,10 @@ def _parse_xml(path: PathLike) -> Element:
         raise DataFormatError(path, None, None, f"malformed XML: {err}") from None
 
 
-def _semeval_sentence(sentence: Element) -> Row:
+def _semeval_sentence(sentence: Element, opinions: bool, report: ReadReport) -> Row:
+    """One `<sentence>`: 2014 `<aspectTerms>`, or with `opinions` the 2015/16 `<Opinions>`."""
     sentence_id = require(sentence.attrib, "id", "id")
+    _only(sentence, (_SEMEVAL16_CHILDREN if opinions else _SEMEVAL14_CHILDREN)["sentence"])
     text_element = sentence.find("text")
     if text_element is None:
         raise FieldError("text", "missing")
@@ -297,11 +332,39 @@ def _semeval_sentence(sentence: Element) -> Row:
         # The offsets count characters of plain text; markup inside <text> has no agreed reading.
         raise FieldError("text", f"holds a <{text_element[0].tag}> element; expected plain text")
     text = require_text(text_element.text or "", "text")
-    aspects = [
-        _aspect_from_record(text, term.attrib, prefix=f"aspectTerm[{index}].")
-        for index, term in enumerate(sentence.findall("aspectTerms/aspectTerm"))
-    ]
+    if opinions:
+        return {"id": sentence_id, "text": text, "aspects": _semeval_opinions(sentence, text, report)}
+    aspects = []
+    for terms in sentence.findall("aspectTerms"):
+        _only(terms, {"aspectTerm"})
+        aspects += [
+            _aspect_from_record(text, term.attrib, prefix=f"aspectTerm[{len(aspects) + index}].")
+            for index, term in enumerate(terms)
+        ]
+    for categories in sentence.findall("aspectCategories"):
+        _only(categories, {"aspectCategory"})
+        report.add(_SEMEVAL_CATEGORIES, len(categories))
     return {"id": sentence_id, "text": text, "aspects": aspects}
+
+
+def _semeval_opinions(sentence: Element, text: str, report: ReadReport) -> list[Row]:
+    aspects: list[Row] = []
+    seen: set[tuple[int, int, str]] = set()
+    for block in sentence.findall("Opinions"):
+        _only(block, {"Opinion"})
+        for index, opinion in enumerate(block):
+            prefix = f"Opinion[{index}]."
+            if require(opinion.attrib, "target", f"{prefix}target") == "NULL":
+                report.add(_SEMEVAL_IMPLICIT)
+                continue
+            aspect = _aspect_from_record(text, opinion.attrib, prefix=prefix, term_key="target")
+            key = (aspect["from"], aspect["to"], aspect["polarity"])
+            if key in seen:
+                report.add(_SEMEVAL_REPEATED)
+                continue
+            seen.add(key)
+            aspects.append(aspect)
+    return aspects
 
 
 # --- E2E-ABSA token tags ---------------------------------------------------------

@@ -208,6 +208,20 @@ def xml(*sentences: str) -> str:
 
 
 GOOD_XML = xml(xml_sentence("1"), xml_sentence("2"))
+TERM = '<aspectTerm term="battery life" polarity="positive" from="4" to="16"/>'
+
+
+# SemEval-2015/16 XML: <Reviews> of <Review>s, <Opinions> with targets
+def opinion(target: str = "battery life", start: str = "4", end: str = "16", polarity: str = "positive") -> str:
+    return f'<Opinion target="{target}" category="LAPTOP#BATTERY" polarity="{polarity}" from="{start}" to="{end}"/>'
+
+
+def reviews(*opinion_lists: list[str]) -> str:
+    sentences = "".join(
+        f'<sentence id="r1:{i}"><text>{TEXT}</text><Opinions>{"".join(opinions)}</Opinions></sentence>'
+        for i, opinions in enumerate(opinion_lists)
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<Reviews><Review rid="r1"><sentences>{sentences}</sentences></Review></Reviews>\n'
 CATEGORIES = "<aspectCategories><aspectCategory category='food'/><aspectCategory category='price'/></aspectCategories>"
 
 # E2E-ABSA token tags
@@ -353,6 +367,51 @@ LINE_1, LINE_2 = cache_line("prompt one"), cache_line("prompt two")
 ABSA_CASES: list[Case] = [
     # SemEval-2014 XML (rows: sentence index)
     Case("semeval14", "truncated", {"a.xml": GOOD_XML[:-40]}, Raises("a.xml", None, None, "malformed XML")),
+    # The 2015/16 layout is read; before, it gave zero rows and an empty report.
+    Case(
+        "semeval14",
+        "semeval16_layout",
+        {"a.xml": reviews([opinion()], [opinion(), opinion(), opinion("NULL", "0", "0")])},
+        Reads(2, {"target NULL": 1, "repeating an earlier one": 1}),
+    ),
+    Case(
+        "semeval14",
+        "semeval16_bad_offset",
+        {"a.xml": reviews([opinion()], [opinion(end="15")])},
+        Raises("a.xml", 2, "Opinion[0].target", "not the term"),
+    ),
+    # Elements a layout does not hold are refused by name; before, each gave empty aspects or no rows.
+    Case(
+        "semeval14",
+        "aspect_term_outside_aspect_terms",
+        {"a.xml": xml(xml_sentence("1"), f'<sentence id="2"><text>{TEXT}</text>{TERM}</sentence>')},
+        Raises("a.xml", 2, "aspectTerm", "<sentence> holds a <aspectTerm> element; expected <aspectCategories>"),
+    ),
+    Case(
+        "semeval14",
+        "lower_case_elements",
+        {"a.xml": xml(xml_sentence("1"), xml_sentence("2").replace("aspectTerm", "aspectterm"))},
+        Raises("a.xml", 2, "aspectterms", "<sentence> holds a <aspectterms> element"),
+    ),
+    Case(
+        "semeval14",
+        "lower_case_term_inside_terms",
+        {"a.xml": xml(xml_sentence("1"), xml_sentence("2").replace("<aspectTerm ", "<aspectterm "))},
+        Raises("a.xml", 2, "aspectterm", "<aspectTerms> holds a <aspectterm> element; expected <aspectTerm>"),
+    ),
+    Case(
+        "semeval14",
+        "sentence_inside_review",
+        {"a.xml": xml(xml_sentence("1"), f"<review>{xml_sentence('2')}</review>")},
+        Raises("a.xml", None, None, "<sentences> holds a <review> element; expected only <sentence>"),
+    ),
+    Case(
+        "semeval14",
+        "namespaced_sentence",
+        {"a.xml": xml(xml_sentence("1")).replace("<sentences>", '<sentences xmlns:s="urn:x">').replace(
+            "<sentence ", "<s:sentence ").replace("</sentence>", "</s:sentence>")},
+        Raises("a.xml", None, None, "<sentences> holds a <{urn:x}sentence> element; expected only <sentence>"),
+    ),
     Case("semeval14", "empty_file", {"a.xml": ""}, Raises("a.xml", None, None, "malformed XML")),
     Case("semeval14", "bom", {"a.xml": BOM + GOOD_XML}, Reads(2)),
     Case("semeval14", "utf16", {"a.xml": utf16(GOOD_XML)}, Raises("a.xml", None, None, "not UTF-8: byte 0xff")),
