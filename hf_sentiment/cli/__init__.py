@@ -5,6 +5,7 @@
     hf-sentiment predict --model DIR [--input FILE|-]         # texts in, JSON lines out
     hf-sentiment export {softmcl,distilled} --model DIR --output DIR
     hf-sentiment sentibench --model DIR --tasks ... --seeds ...
+    hf-sentiment cache repair FILE                            # keep the valid lines of a teacher cache
 
 `main(argv)` returns the exit status: 0 on success, 2 for a user error. User errors (missing files,
 a folder that is not a model, the wrong kind of model, a malformed line, an unknown task) print one
@@ -35,7 +36,7 @@ TRAIN_METHODS = {
 }
 
 #: The commands beside `train`: name -> (the line `hf-sentiment --help` shows, the help of its
-#: `--model DIR`). Each is a module of this package with `DESCRIPTION` (its own `--help`),
+#: `--model DIR`, or `None` for a command that takes none). Each is a module of this package with `DESCRIPTION` (its own `--help`),
 #: `add_options(parser)` (its options beside `--model`) and `run(args)` (the exit status).
 COMMANDS = {
     "evaluate": ("score a saved FCKT or LCL model on a labelled file (JSON out)", "the saved model folder"),
@@ -48,6 +49,7 @@ COMMANDS = {
         "few-shot SentiBench evaluation of a causal LM or LoRA adapter",
         "causal LM folder (or adapter, with --adapter)",
     ),
+    "cache": ("repair a damaged teacher cache file (keeps every valid entry)", None),
 }
 
 DESCRIPTION = """\

@@ -7,7 +7,14 @@ from .icldist import FORMATS, ICLTask, answer_icl_prompts, build_icl_prompts, se
 from .knowdist import KNOWDIST_TEMPLATES, answer_knowdist_prompts, build_knowdist_prompts
 from .label_distillation_loss import LabelDistillationLoss, label_kd_loss
 from .prompts import PromptTemplate, load_templates, save_templates
-from .teacher_cache import CachedTeacher, TeacherCache, cached_generate, cached_label_distribution
+from .teacher_cache import (
+    CachedTeacher,
+    RepairReport,
+    TeacherCache,
+    cached_generate,
+    cached_label_distribution,
+    repair_cache,
+)
 from .teachers import EndpointTeacher, LocalTeacher, Teacher, TeacherConnectionError
 from .trainer_distill import (
     DataCollatorForDistillation,
@@ -29,6 +36,7 @@ __all__ = [
     "LabelDistillationLoss",
     "LocalTeacher",
     "PromptTemplate",
+    "RepairReport",
     "Teacher",
     "TeacherCache",
     "TeacherConnectionError",
@@ -39,6 +47,7 @@ __all__ = [
     "cached_generate",
     "cached_label_distribution",
     "default_lora_config",
+    "repair_cache",
     "gguf_to_folder",
     "label_kd_loss",
     "load_templates",

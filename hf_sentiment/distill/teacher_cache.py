@@ -15,11 +15,15 @@ from the file and continues where the first run stopped.
 ```
 
 The file is plain JSON lines (`format`, `key`, `teacher`, `call`, `settings`, `prompt`, `answer`),
-readable with `datasets.load_dataset("json", ...)`. On open, a last line cut off mid-write (the
-process was killed while appending) is counted, reported with a warning and cut from the file;
-any other line that is not a complete entry of this format raises a
-[`~hf_sentiment.data.DataFormatError`] naming the file and line, so a wrong path never gets
-mixed with, or appended to, some other file. One process writes a cache file at a time.
+readable with `datasets.load_dataset("json", ...)`. Opening a cache never changes its file: a
+last line cut off mid-write (a killed writer, or a live one seen mid-line) is counted, reported
+with a warning and skipped. Only a writer repairs: the first `put` takes an exclusive lock on
+`<file>.lock` (one writer at a time; a second is refused while the first runs) and then cuts such a
+line off before appending. Any other line that is not a complete entry of this format raises a
+[`~hf_sentiment.data.DataFormatError`] naming the file and line, so a wrong path never gets mixed
+with, or appended to, some other file; [`repair_cache`] (`hf-sentiment cache repair FILE`) keeps
+every valid line of a damaged cache (a line cut in the middle, a NUL tail after a power loss),
+saves the original beside it and reports what it dropped.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ import logging
 import math
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +65,56 @@ def _canonical(value: Any, what: str) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{what} must be JSON-serialisable to key the teacher cache, got {value!r}: {error}") from error
+
+
+def _is_cut_short(raw: bytes) -> bool:
+    """Whether `raw` (a last line without its newline) can be the start of one of our entries."""
+    return raw.startswith(_SIGNATURE) or _SIGNATURE.startswith(raw)
+
+
+def _lock_for_writing(path: Path) -> Any:
+    """An exclusive lock on `path`'s `.lock` file, held while the returned file stays open.
+
+    Raises:
+        `RuntimeError`: another process holds it (two writers would interleave their lines).
+    """
+    handle = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115 - held until close()
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; one writer at a time stays the user's rule
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise RuntimeError(f"teacher cache {path}: another process is writing it; run one writer at a time") from None
+    return handle
+
+
+def _end_on_a_line_of_its_own(path: Path) -> None:
+    """Before a writer's first append: cut a last line that a killed writer left half-written, or
+    end a complete last entry whose newline was lost, so the next entry starts a line."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return
+    start = data.rfind(b"\n") + 1
+    last = data[start:]
+    try:
+        json.loads(last.decode("utf-8"))
+        complete = True
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        complete = False
+    with path.open("r+b") as handle:
+        if complete:
+            handle.seek(0, os.SEEK_END)
+            handle.write(b"\n")
+        elif _is_cut_short(last):
+            handle.truncate(start)
+            logger.warning("teacher cache %s: the cut-off last line removed before writing.", path)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def cache_key(
@@ -126,6 +181,53 @@ class CacheReport:
         )
 
 
+def _entry_from_record(path: Path, record: Any, number: int) -> CacheEntry:
+    """The entry a parsed line holds, checked field by field.
+
+    Raises:
+        `DataFormatError`: naming `path`, the line `number` and the field.
+    """
+
+    def fail(field_name: str | None, message: str) -> DataFormatError:
+        return DataFormatError(path, number, field_name, f"line {number} {message}")
+
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        found = record.get("format") if isinstance(record, dict) else type(record).__name__
+        raise fail("format", f"is not a teacher cache entry (format {found!r}, expected {FORMAT!r}).")
+    for name, kind in (("key", str), ("teacher", str), ("call", str), ("prompt", str), ("settings", dict)):
+        if not isinstance(record.get(name), kind):
+            raise fail(name, f"has no {kind.__name__} {name!r}.")
+    if "answer" not in record:
+        raise fail("answer", "has no 'answer'.")
+    if record["call"] not in _CALLS:
+        raise fail("call", f"has an unknown call {record['call']!r} (expected one of {list(_CALLS)}).")
+    # JSON's NaN / Infinity (never written by `put`) would reach the distillation loss as teacher
+    # probabilities, and a non-string `generate` answer would become a training target.
+    answer = record["answer"]
+    if record["call"] == "label_distribution" and not (
+        isinstance(answer, list)
+        and all(
+            isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p) and p >= 0 for p in answer
+        )
+    ):
+        raise fail(
+            "answer", f"has label probabilities that are not a list of finite, non-negative numbers: {answer!r}."
+        )
+    if record["call"] == "generate" and not isinstance(answer, str):
+        raise fail("answer", f"has a generated answer that is not a string: {answer!r}.")
+    # A lone surrogate (a JSON escape such as "\ud800") or a NaN in the settings would make
+    # computing the key fail with a bare UnicodeEncodeError / TypeError.
+    for name in ("teacher", "prompt", "settings", "answer"):
+        try:
+            _canonical(record[name], name).encode("utf-8")
+        except (TypeError, UnicodeEncodeError) as error:
+            raise fail(name, f"is not valid UTF-8 text or JSON: {error}.") from None
+    entry = CacheEntry(record["teacher"], record["call"], record["prompt"], record["settings"], record["answer"])
+    if entry.key != record["key"]:
+        raise fail("key", "has a key that does not match its teacher, call, prompt and settings (edited by hand?).")
+    return entry
+
+
 class TeacherCache:
     """Teacher answers in a JSON-lines file, loaded on open and appended to as they arrive.
 
@@ -134,8 +236,8 @@ class TeacherCache:
 
     Attributes:
         path (`Path`): the file.
-        truncated_lines (`int`): cut-off last lines found (and removed) on open: 0, or 1 after a
-            kill.
+        truncated_lines (`int`): cut-off last lines found (and skipped) on open: 0, or 1 after a
+            kill; the first write removes it from the file.
         last_report (`CacheReport`, *optional*): the [`CacheReport`] of the last cached call through
             this cache.
     """
@@ -147,6 +249,7 @@ class TeacherCache:
         self._entries: dict[str, CacheEntry] = {}
         self._lock = threading.Lock()
         self._file: Any = None
+        self._writer_lock: Any = None
         self._load()
 
     # -- reading ---------------------------------------------------------------------------
@@ -157,85 +260,33 @@ class TeacherCache:
             return
         data = self.path.read_bytes()
         lines = data.split(b"\n")
-        offset = 0  # byte offset of the current line's start
-        cut_at: int | None = None
         for number, raw in enumerate(lines, start=1):
-            last = number == len(lines)
-            if raw.strip():
-                try:
-                    record = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                    # Only a line without its newline can be a write cut short, and only if it starts
-                    # like ours; anything else is a file we did not write (or that was damaged).
-                    if last and (raw.startswith(_SIGNATURE) or _SIGNATURE.startswith(raw)):
-                        cut_at = offset
-                        break
-                    raise DataFormatError(
-                        self.path, number, None, f"line {number} is not JSON ({error}); not a teacher cache file?"
-                    ) from error
-                entry = self._entry_from_record(record, number)
-                self._entries[entry.key] = entry
-            offset += len(raw) + 1
-        if cut_at is not None:
-            self.truncated_lines = 1
-            logger.warning(
-                "teacher cache %s: %d cut-off last line (a write interrupted mid-line) removed; its answer "
-                "will be asked again. %d complete entries kept.",
-                self.path,
-                self.truncated_lines,
-                len(self._entries),
-            )
-            with self.path.open("r+b") as handle:
-                handle.truncate(cut_at)
-                handle.flush()
-                os.fsync(handle.fileno())
-        elif data and not data.endswith(b"\n"):
-            # A complete last entry whose newline was not written: add it so the next entry starts
-            # on a line of its own.
-            with self.path.open("ab") as handle:
-                handle.write(b"\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-
-    def _entry_from_record(self, record: Any, number: int) -> CacheEntry:
-        def fail(field_name: str | None, message: str) -> DataFormatError:
-            return DataFormatError(self.path, number, field_name, f"line {number} {message}")
-
-        if not isinstance(record, dict) or record.get("format") != FORMAT:
-            found = record.get("format") if isinstance(record, dict) else type(record).__name__
-            raise fail("format", f"is not a teacher cache entry (format {found!r}, expected {FORMAT!r}).")
-        for name, kind in (("key", str), ("teacher", str), ("call", str), ("prompt", str), ("settings", dict)):
-            if not isinstance(record.get(name), kind):
-                raise fail(name, f"has no {kind.__name__} {name!r}.")
-        if "answer" not in record:
-            raise fail("answer", "has no 'answer'.")
-        if record["call"] not in _CALLS:
-            raise fail("call", f"has an unknown call {record['call']!r} (expected one of {list(_CALLS)}).")
-        # JSON's NaN / Infinity (never written by `put`) would reach the distillation loss as teacher
-        # probabilities, and a non-string `generate` answer would become a training target.
-        answer = record["answer"]
-        if record["call"] == "label_distribution" and not (
-            isinstance(answer, list)
-            and all(
-                isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p) and p >= 0 for p in answer
-            )
-        ):
-            raise fail(
-                "answer", f"has label probabilities that are not a list of finite, non-negative numbers: {answer!r}."
-            )
-        if record["call"] == "generate" and not isinstance(answer, str):
-            raise fail("answer", f"has a generated answer that is not a string: {answer!r}.")
-        # A lone surrogate (a JSON escape such as "\ud800") or a NaN in the settings would make
-        # computing the key fail with a bare UnicodeEncodeError / TypeError.
-        for name in ("teacher", "prompt", "settings", "answer"):
+            if not raw.strip():
+                continue
             try:
-                _canonical(record[name], name).encode("utf-8")
-            except (TypeError, UnicodeEncodeError) as error:
-                raise fail(name, f"is not valid UTF-8 text or JSON: {error}.") from None
-        entry = CacheEntry(record["teacher"], record["call"], record["prompt"], record["settings"], record["answer"])
-        if entry.key != record["key"]:
-            raise fail("key", "has a key that does not match its teacher, call, prompt and settings (edited by hand?).")
-        return entry
+                record = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                # Only a line without its newline can be a write cut short (or one a live writer is
+                # still appending), and only if it starts like ours; anything else is a file we did
+                # not write, or one that was damaged.
+                if number == len(lines) and _is_cut_short(raw):
+                    self.truncated_lines = 1
+                    logger.warning(
+                        "teacher cache %s: a cut-off last line (a write interrupted mid-line, or in progress) "
+                        "skipped; its answer will be asked again. %d complete entries read.",
+                        self.path,
+                        len(self._entries),
+                    )
+                    break
+                raise DataFormatError(
+                    self.path,
+                    number,
+                    None,
+                    f"line {number} is not JSON ({error}); not a teacher cache file? If it is one that was "
+                    f"damaged, `hf-sentiment cache repair {self.path}` keeps its valid lines",
+                ) from error
+            entry = _entry_from_record(self.path, record, number)
+            self._entries[entry.key] = entry
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -290,6 +341,8 @@ class TeacherCache:
             return
         with self._lock:
             if self._file is None or self._file.closed:
+                self._writer_lock = _lock_for_writing(self.path)
+                _end_on_a_line_of_its_own(self.path)
                 self._file = self.path.open("ab")
             self._file.write(payload)
             self._file.flush()
@@ -302,6 +355,9 @@ class TeacherCache:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+            if self._writer_lock is not None:
+                self._writer_lock.close()  # closing the descriptor releases the lock
+                self._writer_lock = None
 
     def __enter__(self) -> Self:
         return self
@@ -313,6 +369,87 @@ class TeacherCache:
 
     def __repr__(self) -> str:
         return f"TeacherCache({str(self.path)!r}, entries={len(self)})"
+
+
+@dataclass
+class RepairReport:
+    """What [`repair_cache`] did.
+
+    Attributes:
+        path (`Path`): the repaired cache.
+        kept (`int`): the valid entries kept, in their order.
+        dropped (`dict[int, str]`): line number -> why it was dropped.
+        backup (`Path`, *optional*): the original file, kept beside it (`None` when nothing was
+            dropped and the file was left as it was).
+    """
+
+    path: Path
+    kept: int = 0
+    dropped: dict[int, str] = field(default_factory=dict)
+    backup: Path | None = None
+
+
+def repair_cache(path: str | os.PathLike) -> RepairReport:
+    """Keep every valid entry of a damaged teacher cache file and drop the rest.
+
+    A line cut in the middle of the file, a NUL tail after a power loss or a line edited into
+    something else makes [`TeacherCache`] refuse the whole file (mixing a foreign file into a cache
+    must not pass silently). Once the user has seen that the file is theirs, this keeps each line
+    that is a complete entry, moves the original to `<file>.damaged` (`.damaged.1`, ... when
+    taken) and writes the kept lines in its place. It takes the writer's lock, so it does not run
+    beside a live writer.
+
+    Args:
+        path (`str` or `os.PathLike`): the cache file.
+
+    Returns:
+        [`RepairReport`]: the count kept and each dropped line with its reason.
+
+    Raises:
+        `FileNotFoundError`: no such file.
+        `RuntimeError`: another process is writing the cache.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"teacher cache {path}: no such file")
+    report = RepairReport(path)
+    lock = _lock_for_writing(path)
+    try:
+        kept = []
+        for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+            if not raw.strip():
+                continue
+            try:
+                _entry_from_record(path, json.loads(raw.decode("utf-8")), number)
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                report.dropped[number] = "NUL bytes" if not raw.strip(b"\x00") else f"not JSON ({error})"
+                continue
+            except DataFormatError as error:
+                report.dropped[number] = error.message
+                continue
+            kept.append(raw + b"\n")
+        report.kept = len(kept)
+        if not report.dropped:
+            return report
+        backup = path.with_name(path.name + ".damaged")
+        suffix = 0
+        while backup.exists():
+            suffix += 1
+            backup = path.with_name(f"{path.name}.damaged.{suffix}")
+        repaired = path.with_name(path.name + ".repairing")
+        with repaired.open("wb") as handle:
+            handle.writelines(kept)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(path, backup)  # the original stays whole under its new name
+        os.replace(repaired, path)
+        report.backup = backup
+        reasons = Counter(reason.split(" (")[0] for reason in report.dropped.values())
+        logger.warning("teacher cache %s: kept %d entries, dropped %d lines (%s); the original is %s",
+                       path, report.kept, len(report.dropped), dict(reasons), backup)  # fmt: skip
+    finally:
+        lock.close()
+    return report
 
 
 # ----------------------------------------------------------------------------------------------

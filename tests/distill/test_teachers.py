@@ -28,6 +28,7 @@ import torch
 from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 
 from hf_sentiment.data.errors import DataFormatError
+from hf_sentiment.cli import main
 from hf_sentiment.distill.teacher_cache import (
     CachedTeacher,
     TeacherCache,
@@ -35,6 +36,7 @@ from hf_sentiment.distill.teacher_cache import (
     cache_report,
     cached_generate,
     cached_label_distribution,
+    repair_cache,
 )
 from hf_sentiment.distill.teachers import (
     EndpointTeacher,
@@ -296,7 +298,7 @@ def test_cached_label_distribution(tmp_path, teacher):
     assert len(TeacherCache(cache.path)) == len(PROMPTS) + 2 + 2
 
 
-def test_cut_off_last_line_is_reported_and_repaired(tmp_path, caplog):
+def test_cut_off_last_line_is_skipped_on_open_and_repaired_by_the_writer(tmp_path, caplog):
     path = tmp_path / "cache.jsonl"
     with TeacherCache(path) as cache:
         for index in range(3):
@@ -308,24 +310,71 @@ def test_cut_off_last_line_is_reported_and_repaired(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="hf_sentiment.distill.teacher_cache"):
         cache = TeacherCache(path)
     assert cache.truncated_lines == 1
-    assert "1 cut-off last line" in caplog.text and str(path) in caplog.text
+    assert "a cut-off last line" in caplog.text and str(path) in caplog.text
     assert len(cache) == 2
     assert cache.get("t", "prompt 1", {"max_new_tokens": 4}) == "answer 1"
     assert cache.get("t", "prompt 2", {"max_new_tokens": 4}) is None
-    assert path.read_bytes() == data[:last_line_start]
+    # Opening only reads: the half line may be a live writer's, so it stays until a writer repairs.
+    assert path.read_bytes() == data[: last_line_start + 25]
 
     cache.put("t", "prompt 2", {"max_new_tokens": 4}, "answer 2")
+    assert path.read_bytes() == data  # the half line cut, the whole entry appended
+    cache.close()
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="hf_sentiment.distill.teacher_cache"):
         reopened = TeacherCache(path)
     assert (len(reopened), reopened.truncated_lines, caplog.text) == (3, 0, "")
 
-    # A complete last entry that lost only its newline is kept, and the newline is added.
+    # A complete last entry that lost only its newline is kept, and the writer adds the newline.
     path.write_bytes(path.read_bytes().rstrip(b"\n"))
     kept = TeacherCache(path)
     assert (len(kept), kept.truncated_lines) == (3, 0)
     kept.put("t", "prompt 3", None, "answer 3")
+    kept.close()
     assert len(TeacherCache(path)) == 4
+
+
+def test_a_reader_beside_a_live_writer_changes_nothing_and_a_second_writer_is_refused(tmp_path):
+    path = tmp_path / "cache.jsonl"
+    writer = TeacherCache(path)
+    writer.put("t", "p", None, "a")
+    with path.open("ab") as handle:  # the writer's next line, seen half-written by a reader
+        handle.write(b'{"format":"hf_sentiment.teacher_cache/1","key":"ab')
+    before = path.read_bytes()
+    reader = TeacherCache(path)
+    assert (len(reader), reader.truncated_lines, path.read_bytes()) == (1, 1, before)
+    with pytest.raises(RuntimeError, match="another process is writing it"):
+        reader.put("t", "q", None, "b")
+    assert path.read_bytes() == before
+    writer.close()
+    reader.put("t", "q", None, "b")  # the lock is free again: the reader may write now
+    reader.close()
+    assert len(TeacherCache(path)) == 2
+
+
+def test_repair_keeps_every_valid_line_and_reports_the_rest(tmp_path):
+    path = tmp_path / "cache.jsonl"
+    with TeacherCache(path) as cache:
+        for index in range(4):
+            cache.put("t", f"prompt {index}", None, f"answer {index}")
+    lines = path.read_bytes().splitlines(keepends=True)
+    # A line cut in the middle of the file, then a NUL tail after a power loss.
+    damaged = lines[0] + lines[1][:30] + b"\n" + lines[2] + lines[3] + b"\x00" * 64
+    path.write_bytes(damaged)
+    with pytest.raises(DataFormatError, match=r"line 2 is not JSON.*hf-sentiment cache repair"):
+        TeacherCache(path)
+
+    report = repair_cache(path)
+    assert report.kept == 3 and sorted(report.dropped) == [2, 5] and report.dropped[5] == "NUL bytes"
+    assert report.backup.read_bytes() == damaged  # nothing is lost: the original stays beside it
+    repaired = TeacherCache(path)
+    assert [entry.prompt for entry in repaired.entries()] == ["prompt 0", "prompt 2", "prompt 3"]
+    assert repair_cache(path).dropped == {} and repair_cache(path).backup is None  # a sound file is left alone
+
+    assert main(["cache", "repair", str(tmp_path / "missing.jsonl")]) == 2
+    path.write_bytes(damaged)
+    assert main(["cache", "repair", str(path)]) == 0
+    assert (tmp_path / "cache.jsonl.damaged.1").read_bytes() == damaged
 
 
 @pytest.mark.parametrize(
