@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..data.shared_data import DATA_ENV, find_data_dir
+from ..data.validation import is_blank
 from ..model_cards.hyperparameters import config_hyperparameters
 
 if TYPE_CHECKING:
@@ -444,7 +445,9 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
 
     A line starting with `{` is a JSON object with a non-empty string `text` (and optionally an
     `id`, copied to the output); any other non-blank line is the text itself. Blank lines are
-    skipped; a byte-order mark starting the first line is dropped. All lines are checked first so that a bad line 900 fails before line 1 is predicted.
+    skipped (`is_blank`: invisible characters only count as blank); a byte-order mark starting the
+    first line is dropped. All lines are checked first so that a bad line 900 fails before line 1
+    is predicted.
 
     Raises:
         CLIError: naming `source` and the 1-based line number of a malformed line.
@@ -456,7 +459,7 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
             # A byte-order mark (files and pipes alike) would stay in the first text, and a first
             # line of JSON behind one would be taken as plain text, braces and all.
             line = line.removeprefix("\ufeff")
-        if not line.strip():
+        if is_blank(line):
             continue
         if not line.lstrip().startswith("{"):
             texts.append(InputText(line, number))
@@ -468,7 +471,7 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
         if not isinstance(record, dict):
             raise CLIError(f"{source}, line {number}: expected a JSON object with a 'text' field.")
         text = record.get("text")
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or is_blank(text):
             raise CLIError(f"{source}, line {number}: the JSON object needs a non-empty string 'text' field.")
         texts.append(InputText(text, number, record.get("id")))
     if not texts:

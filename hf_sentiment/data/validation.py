@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,8 +66,9 @@ DatasetOrPair = Dataset | tuple[Dataset, ReadReport]
 #: The report's reason for blank lines of line-based files (they are not rows).
 BLANK_LINES = "blank lines"
 
-# U+FEFF and U+200B are invisible but not whitespace to `str.strip`.
-_INVISIBLE = {0xFEFF: None, 0x200B: None}
+#: Unicode categories a reader cannot see on their own: format characters (U+200B, U+FEFF, joiners,
+#: bidi marks, soft hyphens), controls, and combining marks with nothing to combine with.
+BLANK_CATEGORIES = ("Cf", "Cc", "Mn", "Me")
 
 
 # --- field errors ------------------------------------------------------------------------------
@@ -120,12 +122,17 @@ def require_type(value: Any, kind: type, field: str | None, what: str) -> Any:
     return value
 
 
-def require_text(value: Any, field: str) -> str:
-    """A text, which must be a non-blank string; returned unchanged.
+def is_blank(text: str) -> bool:
+    """Whether `text` shows nothing to a reader: only whitespace and characters of
+    `BLANK_CATEGORIES` (`str.strip` keeps U+200B, U+FEFF, U+2060 and their kin)."""
+    return all(c.isspace() or unicodedata.category(c) in BLANK_CATEGORIES for c in text)
 
-    Our reading: a text of nothing but U+FEFF and U+200B is as empty as a blank one, though
-    `str.strip` keeps them. Inside a text they are kept (TweetEval has tweets starting with
-    U+FEFF), since removing them would shift the character offsets of the row's aspects.
+
+def require_text(value: Any, field: str) -> str:
+    """A text, which must be a non-blank string (`is_blank`); returned unchanged.
+
+    Inside a text, invisible characters are kept (TweetEval has tweets starting with U+FEFF),
+    since removing them would shift the character offsets of the row's aspects.
 
     Raises:
         FieldError: missing, not a string, blank, or holding a lone surrogate.
@@ -133,8 +140,8 @@ def require_text(value: Any, field: str) -> str:
     if value is None:
         raise FieldError(field, "missing")
     require_type(value, str, field, "a string")
-    if not value.translate(_INVISIBLE).strip():
-        raise FieldError(field, "empty or whitespace-only text (U+FEFF and U+200B count as blank)")
+    if is_blank(value):
+        raise FieldError(field, "empty or whitespace-only text (invisible characters such as U+200B count as blank)")
     return no_surrogates(value, field)
 
 

@@ -5,6 +5,7 @@ Self-contained (standard library only) so that it can be shipped as remote code 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 Offsets = Sequence[Sequence[int]]
@@ -84,5 +85,28 @@ def char_span_to_token_span(offsets: Offsets, start: int, end: int) -> tuple[int
         return None
     return inside[0], inside[-1]
 
+# The categories of hf_sentiment.data.validation.BLANK_CATEGORIES (this folder loads alone as remote code).
+BLANK_CATEGORIES = ("Cf", "Cc", "Mn", "Me")
 
-__all__ = ["boundary_candidate_masks", "char_span_to_token_span", "word_char_spans"]
+
+# Copied from hf_sentiment.data.validation.is_blank
+def is_blank(text: str) -> bool:
+    """Whether `text` shows nothing to a reader: only whitespace and characters of
+    `BLANK_CATEGORIES` (`str.strip` keeps U+200B, U+FEFF, U+2060 and their kin)."""
+    return all(c.isspace() or unicodedata.category(c) in BLANK_CATEGORIES for c in text)
+
+
+# Zero-width joiner and the variation selectors: they belong to the character before them.
+_JOINERS = frozenset("\u200d" + "".join(chr(c) for c in range(0xFE00, 0xFE10)))
+
+
+def end_of_grapheme(text: str, end: int) -> int:
+    """`end` moved past the combining marks, zero-width joiners and variation selectors that
+    follow it. Tokenisers leave them out of their offsets ("cafe" + U+0301 maps to "cafe"), which
+    would cut the accent off a decomposed (not NFC) aspect."""
+    while end < len(text) and (unicodedata.category(text[end]).startswith("M") or text[end] in _JOINERS):
+        end += 1
+    return end
+
+
+__all__ = ["boundary_candidate_masks", "char_span_to_token_span", "end_of_grapheme", "is_blank", "word_char_spans"]

@@ -30,6 +30,8 @@ from transformers.pipelines.base import ChunkPipeline
 from .alignment import (
     boundary_candidate_masks,
     char_span_to_token_span,
+    end_of_grapheme,
+    is_blank,
     word_char_spans,
 )
 from .configuration_fckt import IGNORE_INDEX
@@ -90,7 +92,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
     ) -> Iterator[dict[str, Any]]:
         if not isinstance(inputs, str):
             raise TypeError(f"targeted-sentiment takes a string or a list of strings, got {type(inputs).__name__}.")
-        if not inputs.strip():
+        if is_blank(inputs):  # invisible characters only (e.g. U+200B) are as empty as ""
             raise ValueError("targeted-sentiment: the input text is empty.")
         max_length = max_length or self._model_max_length()
         if stride >= max_length - 2:
@@ -181,7 +183,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
                     (
                         span_score,
                         offsets[start][0],
-                        offsets[end][1],
+                        end_of_grapheme(text, offsets[end][1]),
                         polarity,
                         polarity_score,
                     )

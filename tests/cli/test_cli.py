@@ -306,6 +306,7 @@ def test_train_lcl_with_the_wordnet_synonym_view(models, tmp_path, capsys):
     assert main(argv) == 0
     assert "Second view: synonym augmentation, probability 0.5 per word (WordNet 3.0" in (out / "README.md").read_text()
     argv[argv.index("synonym")] = "synonyms"
+    argv[argv.index(str(out))] = str(tmp_path / "another")
     assert_in_process_error(main(argv), capsys, "--augmentation must be one of", "'synonyms'")
 
 

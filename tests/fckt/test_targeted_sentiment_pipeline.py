@@ -203,6 +203,10 @@ def test_gold_span_mode_with_no_aspects(classifier):
     [
         ("", {}, ValueError, "input text is empty"),
         ("   \n\t", {}, ValueError, "input text is empty"),
+        # Blank to a reader, so blank to the pipeline (before, these returned []).
+        ("\u200b\u200b", {}, ValueError, "input text is empty"),
+        ("\u2060\u00ad\u200d \ufeff", {}, ValueError, "input text is empty"),
+        ("\u0301", {}, ValueError, "input text is empty"),
         (123, {}, TypeError, "takes a string or a list of strings, got int"),
         (["fine text", 4.5], {}, TypeError, "got float"),
         (
@@ -236,6 +240,34 @@ def test_numpy_offsets_are_whole_numbers(classifier):
     import numpy as np
 
     assert classifier("The screen.", aspects=[(np.int64(4), np.int32(10))]) == classifier("The screen.", aspects=[(4, 10)])
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [
+        ("The cafe\u0301 is great", "cafe\u0301"),  # decomposed: the tokenizer's offsets stop before U+0301
+        ("The caf\u00e9 is great", "caf\u00e9"),
+        ("The ba\u00adttery is great", "ba\u00adttery"),
+        ("The \ufb01le is great", "\ufb01le"),
+    ],
+)
+def test_extracted_offsets_keep_every_character_of_the_span(classifier, tokenizer, text, aspect):
+    """Decode a span over the aspect's tokens from the tokenizer's own offsets: the returned
+    offsets must cover the aspect as the text writes it, combining marks included."""
+    start = text.index(aspect)
+    encoded = tokenizer(text, return_offsets_mapping=True)
+    offsets = encoded["offset_mapping"]
+    tokens = [i for i, (s, e) in enumerate(offsets) if e > s and s >= start and e <= start + len(aspect)]
+    window = {
+        "text": text,
+        "offset_mapping": torch.tensor([offsets]),
+        "predicted_spans": torch.tensor([[[tokens[0], tokens[-1]]]]),
+        "predicted_span_scores": torch.tensor([[2.0]]),
+        "predicted_polarities": torch.tensor([[0]]),
+        "predicted_polarity_scores": torch.tensor([[0.9]]),
+    }
+    (result,) = classifier.postprocess([window])
+    assert (result["aspect"], result["start"], result["end"]) == (aspect, start, start + len(aspect))
 
 
 def test_save_and_reload_from_a_folder(classifier, model, tokenizer, tmp_path):

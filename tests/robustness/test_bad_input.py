@@ -793,6 +793,12 @@ ABSA_CASES: list[Case] = [
         {"u.json": user_json(user_item(), {"text": "\n \t", "aspects": []})},
         Raises("u.json", 2, "text", "empty or whitespace-only"),
     ),
+    Case(  # word joiner, soft hyphen, a lone combining mark: before, only U+FEFF and U+200B counted as blank
+        "user_json",
+        "invisible_text",
+        {"u.json": user_json(user_item(), {"text": "\u2060\u00ad \u0301", "aspects": []})},
+        Raises("u.json", 2, "text", "empty or whitespace-only"),
+    ),
     Case(
         "user_json",
         "very_long_text",
