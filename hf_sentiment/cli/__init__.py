@@ -116,6 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except CLIError as error:
         return _fail(str(error))
+    except BrokenPipeError:  # before OSError, its base class
+        # The reader stopped reading (`hf-sentiment predict ... | head`): not an error of ours. Point
+        # stdout at /dev/null so the interpreter's final flush does not raise again, and exit as
+        # a process killed by SIGPIPE does (128 + 13), silently.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except SystemExit as error:
         # The training mains report user errors as SystemExit("message"); argparse exits with a code.
         if isinstance(error.code, str):

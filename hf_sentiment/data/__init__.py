@@ -38,13 +38,14 @@ from .classification_readers import (
     read_tweeteval,
     stratified_folds,
 )
-from .errors import DataFormatError, ReadReport
+from .errors import DataFileNotFoundError, DataFormatError, ReadReport
 from .sentibench import SENTIBENCH_TASKS, SentiBenchExample, SentiBenchTask, read_sentibench
 from .valence import ValenceLexicon, read_emobank, rescale
 from .valence_encoding import DataCollatorForSoftMCL, encode_valence_corpus
 from .wordnet import WordNetSynonyms
 
 __all__ = [
+    "DataFileNotFoundError",
     "ABSA_FEATURES",
     "ABSA_FORMATS",
     "EMPATHETIC_DIALOGUES_LABELS",

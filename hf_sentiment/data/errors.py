@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
-__all__ = ["DataFormatError", "ReadReport"]
+__all__ = ["DataFileNotFoundError", "DataFormatError", "ReadReport"]
 
 
 class DataFormatError(ValueError):
@@ -60,6 +60,11 @@ class DataFormatError(ValueError):
         # ValueError pickles only `args`; keep all four so the error survives
         # multiprocessing (e.g. `datasets.map(num_proc=...)`).
         return (type(self), (self.path, self.row, self.field, self.message))
+
+
+class DataFileNotFoundError(DataFormatError, FileNotFoundError):
+    """The input path names no file, or a folder: a `DataFormatError` (one message style, file
+    first) that `except FileNotFoundError` still catches."""
 
 
 @dataclass

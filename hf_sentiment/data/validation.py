@@ -32,7 +32,7 @@ from typing import Any
 
 from datasets import Dataset, Features
 
-from .errors import DataFormatError, ReadReport
+from .errors import DataFileNotFoundError, DataFormatError, ReadReport
 
 __all__ = [
     "BLANK_LINES",
@@ -256,8 +256,12 @@ def read_text(path: PathLike, *, line_rows: bool) -> str:
             Whether the format's rows are lines, so that the line of a bad byte is the error's row.
 
     Raises:
+        DataFileNotFoundError: there is no file at `path` (nothing, or a folder).
         DataFormatError: the bytes are not UTF-8 (the message gives the byte, its offset and line).
     """
+    if not Path(path).is_file():
+        what = "is a folder, not a file" if Path(path).is_dir() else "no such file"
+        raise DataFileNotFoundError(path, None, None, what)
     data = Path(path).read_bytes()
     skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..data.errors import DataFormatError
+from ..data.validation import read_text
 
 
 def instruction_slots(instruction: str) -> set[str]:
@@ -88,13 +89,12 @@ def save_templates(templates: Iterable[PromptTemplate], path: str | Path) -> Non
 
 def load_templates(path: str | Path) -> list[PromptTemplate]:
     """Read templates from a JSON list of `{"name", "instruction", "examples"?}` objects."""
+    text = read_text(path, line_rows=False)  # the readers' checks: a file, UTF-8, BOM dropped
     try:
-        items = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        items = json.loads(text)
     except json.JSONDecodeError as error:
         raise DataFormatError(path, None, None, f"malformed JSON at line {error.lineno}: {error.msg}") from None
-    # Both would otherwise escape as bare library tracebacks.
-    except UnicodeDecodeError as error:
-        raise DataFormatError(path, None, None, f"not UTF-8: byte offset {error.start} ({error.reason})") from None
+    # It would otherwise escape as a bare library traceback.
     except RecursionError:
         raise DataFormatError(path, None, None, "malformed JSON: nested too deeply") from None
     if not isinstance(items, list):

@@ -85,6 +85,7 @@ def char_span_to_token_span(offsets: Offsets, start: int, end: int) -> tuple[int
         return None
     return inside[0], inside[-1]
 
+
 # The categories of hf_sentiment.data.validation.BLANK_CATEGORIES (this folder loads alone as remote code).
 BLANK_CATEGORIES = ("Cf", "Cc", "Mn", "Me")
 

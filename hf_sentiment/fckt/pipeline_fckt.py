@@ -58,6 +58,12 @@ class TargetedSentimentPipeline(ChunkPipeline):
         super().__init__(*args, **kwargs)
         self.model.eval()  # decoding runs in eval mode only
 
+    def __call__(self, inputs: str | list[str], **kwargs: Any) -> list[dict[str, Any]] | list[list[dict[str, Any]]]:
+        """Aspects of one text (a list of dicts) or of each text of a list (a list of lists)."""
+        if isinstance(inputs, list) and not inputs:
+            return []  # transformers' Pipeline.__call__ fails on an empty batch with an IndexError
+        return super().__call__(inputs, **kwargs)
+
     def _sanitize_parameters(
         self,
         aspects: Sequence[Any] | None = None,
@@ -95,6 +101,8 @@ class TargetedSentimentPipeline(ChunkPipeline):
         if is_blank(inputs):  # invisible characters only (e.g. U+200B) are as empty as ""
             raise ValueError("targeted-sentiment: the input text is empty.")
         max_length = max_length or self._model_max_length()
+        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 0:
+            raise ValueError(f"targeted-sentiment: stride must be a whole number >= 0, got {stride!r}.")
         if stride >= max_length - 2:
             raise ValueError(
                 f"targeted-sentiment: stride ({stride}) must be smaller than max_length - 2 ({max_length - 2})."
@@ -103,6 +111,10 @@ class TargetedSentimentPipeline(ChunkPipeline):
             if not 0 <= start < end <= len(inputs):
                 raise ValueError(
                     f"targeted-sentiment: aspect span ({start}, {end}) is not inside the text of length {len(inputs)}."
+                )
+            if is_blank(inputs[start:end]):  # no token covers it, so no window can hold it
+                raise ValueError(
+                    f"targeted-sentiment: aspect span ({start}, {end}) holds no word: {inputs[start:end]!r}."
                 )
         encoded = self.tokenizer(
             inputs,

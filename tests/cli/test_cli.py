@@ -527,6 +527,21 @@ def test_predict_fckt_from_a_file(models, tmp_path):
             assert set(aspect) == {"aspect", "start", "end", "polarity", "score", "aspect_score"}
 
 
+def test_predict_into_a_reader_that_stops_reading(models, tmp_path):
+    """`hf-sentiment predict ... | head -1`: the closed pipe ends the command quietly, with the
+    status of a process that SIGPIPE stopped (before: a 'Broken pipe' error line and status 2)."""
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(SENTENCES * 50) + "\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hf_sentiment.cli", "predict", "--model", str(models["fckt"]), "--input", str(texts)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_environment(), cwd=ROOT,
+    )  # fmt: skip
+    process.stdout.close()  # the reader is gone before the first line is written
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=600) == 141
+    assert "Traceback" not in stderr and "error" not in stderr, stderr
+
+
 def test_predict_classifier_from_stdin(models):
     # A byte-order mark before the first JSON line (as some Windows tools pipe) is dropped.
     stdin = "\ufeff" + "".join(json.dumps({"id": i, "text": text}) + "\n" for i, text in enumerate(SENTENCES))

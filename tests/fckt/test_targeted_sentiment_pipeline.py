@@ -217,6 +217,8 @@ def test_gold_span_mode_with_no_aspects(classifier):
         ),
         ("The screen.", {"aspects": [(5, 5)]}, ValueError, "is not inside the text"),
         ("The screen.", {"aspects": [(-1, 3)]}, ValueError, "is not inside the text"),
+        # Before: "do not fit in one window", though the span covers no token at all.
+        ("The screen.", {"aspects": [(3, 4)]}, ValueError, r"aspect span \(3, 4\) holds no word: ' '"),
         ("The screen.", {"aspects": [(0, 1, 2)]}, ValueError, "an aspect must be"),
         # Before, int() read True as 1 and cut 4.7 to 4.
         ("The screen.", {"aspects": [(True, 10)]}, ValueError, r"offsets must be whole numbers .*\(True, 10\)"),
@@ -229,11 +231,17 @@ def test_gold_span_mode_with_no_aspects(classifier):
             r"stride \(30\) must be smaller than max_length - 2 \(30\)",
         ),
         ("The screen.", {"max_length": 32, "stride": 31}, ValueError, "stride"),
+        # Before, a negative stride reached the tokenizer and failed deep inside it.
+        ("The screen.", {"stride": -4}, ValueError, r"stride must be a whole number >= 0, got -4"),
     ],
 )
 def test_errors(classifier, inputs, kwargs, error, message):
     with pytest.raises(error, match=message):
         classifier(inputs, **kwargs)
+
+
+def test_an_empty_batch_gives_an_empty_list(classifier):
+    assert classifier([]) == []
 
 
 def test_numpy_offsets_are_whole_numbers(classifier):

@@ -32,6 +32,7 @@ from tests.utils import assert_error, write
 from hf_sentiment.cli.common import CLIError
 from hf_sentiment.cli.predict import _read_input
 from hf_sentiment.data import (
+    DataFileNotFoundError,
     POLARITIES,
     DataFormatError,
     ValenceLexicon,
@@ -1774,6 +1775,22 @@ def test_bad_input(tmp_path, case):
         if case.expect.longest is not None:
             assert max(len(row["text"]) for row in rows) == case.expect.longest
     assert time.perf_counter() - started < MAX_SECONDS
+
+
+@pytest.mark.parametrize("reader", sorted(set(READERS) - {"teacher_cache"}))  # a missing cache is a new one
+def test_a_missing_file_is_an_error_in_the_readers_style(tmp_path, reader):
+    """Before, the readers raised a bare `FileNotFoundError` / `IsADirectoryError` from `open`."""
+    with pytest.raises(FileNotFoundError) as error:
+        READERS[reader](tmp_path)
+    assert str(tmp_path) in str(error.value)
+    if not reader.startswith("sentibench_"):  # those name the data folder they looked in
+        assert isinstance(error.value, DataFileNotFoundError) and error.value.message == "no such file"
+
+
+def test_a_folder_given_as_a_file_is_an_error_in_the_readers_style(tmp_path):
+    (tmp_path / "e.txt").mkdir()
+    with pytest.raises(DataFileNotFoundError, match=r"e\.txt: is a folder, not a file"):
+        READERS["e2e"](tmp_path)
 
 
 def test_long_text_keeps_the_aspect_at_its_end(tmp_path):
