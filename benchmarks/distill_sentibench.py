@@ -46,7 +46,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from hf_sentiment import evaluate_sentibench
 from hf_sentiment.data.sentibench import SENTIBENCH_TASKS
 from hf_sentiment.offline import offline_llm_folder
-from runs import ROOT, data_folder, report_reproduction
+from runs import ROOT, data_folder, keep_card, report_reproduction
 
 ROWS = ("teacher", "student", "knowdist", "icldist")
 
@@ -68,13 +68,16 @@ def row_folders(args: argparse.Namespace, work: Path) -> dict:
         "teacher": lambda: offline_llm_folder("gemma-3-270m"),
         "student": lambda: offline_llm_folder("smollm2-135m-instruct"),
     }
-    folders["knowdist"] = lambda: train_stage("knowdist", "smollm2-135m-instruct", work / "knowdist", args)
-    folders["icldist"] = lambda: train_stage("icldist", str(folders["knowdist"]()), work / "icldist", args)
+    # The training commands name the model after its folder (the card's title).
+    knowdist, icldist = work / "smollm2-135m-knowdist", work / "smollm2-135m-knowdist-icldist"
+    folders["knowdist"] = lambda: train_stage("knowdist", "smollm2-135m-instruct", knowdist, args)
+    folders["icldist"] = lambda: train_stage("icldist", str(folders["knowdist"]()), icldist, args)
     return folders
 
 
 def train_stage(stage: str, student: str, out: Path, args: argparse.Namespace) -> Path:
-    """The merged student of `stage` (KnowDist or ICLDist) in `out`, trained unless already there."""
+    """The merged student of `stage` (KnowDist or ICLDist) in `out`, trained unless already there;
+    with `args.card_dir`, the training run's model card is kept there (`keep_card`)."""
     # Imported here so that `--table` works while the training command is being edited.
     from hf_sentiment.cli.train_distill import main as train_distill
 
@@ -84,16 +87,21 @@ def train_stage(stage: str, student: str, out: Path, args: argparse.Namespace) -
         "--teacher_max_new_tokens", "48", "--num_train_epochs", "1", "--per_device_train_batch_size", "4",
         "--gradient_accumulation_steps", "2", "--learning_rate", "2e-4", "--max_length", "768", "--logging_steps", "10",
         "--save_strategy", "no", "--report_to", "none", "--seed", "42",
+        "--overwrite_output_dir",  # an unfinished stage (no merged model yet) is trained again
     ]  # fmt: skip
     if not (out / "merged" / "config.json").exists():
         train_distill(argv)
+        record = {"row": stage, "teacher": "gemma-3-270m", "student": student}
+        record |= {"num_texts": args.num_texts, "per_task": args.per_task}
+        settings = {"learning_rate": 2e-4, "num_train_epochs": 1, "per_device_train_batch_size": 4, "seed": 42}
+        keep_card(out, args.card_dir, record, settings | {"gradient_accumulation_steps": 2})
     return out / "merged"
 
 
 def check_adapter(args: argparse.Namespace) -> None:
     from peft import AutoPeftModelForCausalLM
 
-    adapter = Path(args.work) / "icldist"
+    adapter = Path(args.work) / "smollm2-135m-knowdist-icldist"
     model = AutoPeftModelForCausalLM.from_pretrained(adapter).eval()
     tokenizer = AutoTokenizer.from_pretrained(adapter)
     results = evaluate_sentibench(
@@ -194,6 +202,7 @@ def main() -> None:
         help="--reproduce: score only these datasets (a cheaper slice).",
     )
     parser.add_argument("--scratch", default=None, help="--reproduce: the folder the rerun is written to.")
+    parser.add_argument("--card_dir", default=None, help="Keep each trained student's model card here (e.g. model_cards).")
     args = parser.parse_args()
     if args.reproduce or args.check_adapter or not args.table:  # the table needs no data
         args.data = data_folder(args.data)

@@ -32,10 +32,20 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tempfile
 from pathlib import Path
 
-from runs import ROOT, RunLog, data_folder, mean_std, parse_selector, pick_recorded, report_reproduction, scratch_log
+from runs import (
+    ROOT,
+    RunLog,
+    data_folder,
+    keep_card,
+    mean_std,
+    parse_selector,
+    pick_recorded,
+    report_reproduction,
+    run_folder,
+    scratch_log,
+)
 
 ARMS = {
     "fckt": {"contrastive_weight": 0.1, "gold_span_ratio": 0.7, "expectation_max_width": 3},
@@ -64,14 +74,17 @@ def plan(kind: str, seeds: list[int]) -> list[tuple[str, str, int]]:
     return {"core": core, "ablations": ablations, "sweeps": sweeps, "all": core + ablations + sweeps}[kind]
 
 
-def run_one(data: str, dataset: str, arm: str, seed: int, epochs: float, lr: float) -> dict:
+def run_one(
+    data: str, dataset: str, arm: str, seed: int, epochs: float, lr: float, card_dir: str | None = None
+) -> dict:
     """Train and score one arm on one dataset and seed; the record a benchmark keeps (its key,
-    the arm's hyper-parameters and every metric `train_fckt.main` returns)."""
+    the arm's hyper-parameters and every metric `train_fckt.main` returns). With `card_dir`, the
+    run's model card is kept there (`keep_card`)."""
     # Imported here so that `--table` works while the training command is being edited.
     from hf_sentiment.cli.train_fckt import main as train_fckt
 
     folder = Path(data) / "semeval14" / "e2e_absa" / dataset
-    output = Path(tempfile.mkdtemp(prefix=f"fckt-{dataset}-{arm}-{seed}-"))
+    output = run_folder(f"minilm-l6-{arm.replace('_', '-')}-{dataset}-seed{seed}")
     argv = [
         "--train_file",
         str(folder / "train.txt"),
@@ -113,9 +126,12 @@ def run_one(data: str, dataset: str, arm: str, seed: int, epochs: float, lr: flo
         argv += [f"--{key}", str(value)]
     try:
         metrics = train_fckt(argv)
+        record = {"dataset": dataset, "arm": arm, "seed": seed, "epochs": epochs, "learning_rate": lr, **ARMS[arm]}
+        record |= metrics
+        keep_card(output, card_dir, record, {"learning_rate": lr, "num_train_epochs": epochs, "seed": seed, **ARMS[arm]})
     finally:
-        shutil.rmtree(output, ignore_errors=True)
-    return {"dataset": dataset, "arm": arm, "seed": seed, "epochs": epochs, "learning_rate": lr, **ARMS[arm], **metrics}
+        shutil.rmtree(output.parent, ignore_errors=True)
+    return record
 
 
 def tables(runs: list[dict]) -> str:
@@ -155,6 +171,7 @@ def main() -> None:
         help="Rerun the one recorded run in --results these fields pick (e.g. dataset=laptop14 arm=fckt seed=42).",
     )
     parser.add_argument("--scratch", default=None, help="--reproduce: the JSON-lines file the rerun is written to.")
+    parser.add_argument("--card_dir", default=None, help="Keep each run's model card here (e.g. model_cards).")
     args = parser.parse_args()
 
     log = RunLog(args.results)
@@ -163,7 +180,7 @@ def main() -> None:
         scratch = scratch_log(args.scratch, args.results)
         key = (recorded["dataset"], recorded["arm"], recorded["seed"])
         print(f"== reproduce {' '.join(map(str, key))}", flush=True)
-        now = run_one(data_folder(args.data), *key, recorded["epochs"], recorded["learning_rate"])
+        now = run_one(data_folder(args.data), *key, recorded["epochs"], recorded["learning_rate"], args.card_dir)
         scratch.append(now)
         raise SystemExit(report_reproduction(recorded, now))
     if not args.table:
@@ -172,7 +189,7 @@ def main() -> None:
             if log.has(dataset=dataset, arm=arm, seed=seed, epochs=args.epochs, learning_rate=args.learning_rate):
                 continue
             print(f"== {dataset} {arm} seed {seed}", flush=True)
-            log.append(run_one(data, dataset, arm, seed, args.epochs, args.learning_rate))
+            log.append(run_one(data, dataset, arm, seed, args.epochs, args.learning_rate, args.card_dir))
     runs = log.runs
     print(tables(runs))
 

@@ -32,10 +32,20 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tempfile
 from pathlib import Path
 
-from runs import ROOT, RunLog, data_folder, mean_std, parse_selector, pick_recorded, report_reproduction, scratch_log
+from runs import (
+    ROOT,
+    RunLog,
+    data_folder,
+    keep_card,
+    mean_std,
+    parse_selector,
+    pick_recorded,
+    report_reproduction,
+    run_folder,
+    scratch_log,
+)
 
 ARMS = {
     "ce": {"contrastive_loss": "none"},
@@ -71,13 +81,17 @@ def run_one(
     lr: float,
     cap: int | None,
     confusion_dir: str | None = None,
+    card_dir: str | None = None,
 ) -> dict:
     """Train and score one arm on one dataset, seed and fold; the record a benchmark keeps (its key
-    and every metric `train_lcl.main` returns). `cap` trains on the first `cap` rows."""
+    and every metric `train_lcl.main` returns). `cap` trains on the first `cap` rows; with
+    `card_dir`, the run's model card is kept there (`keep_card`)."""
     # Imported here so that `--table` and `--per_class` work while the training command is edited.
     from hf_sentiment.cli.train_lcl import main as train_lcl
 
-    output = Path(tempfile.mkdtemp(prefix=f"lcl-{dataset}-{arm}-{seed}-"))
+    capped = "" if cap is None else f"-first{cap}"
+    name = f"{dataset}{capped}-{arm}-seed{seed}-fold{fold}"
+    output = run_folder(f"minilm-l6-lcl-{name.replace('_', '-')}")
     argv = [
         "--dataset", dataset, "--data_dir", data, "--output_dir", str(output), "--seed", str(seed),
         "--fold", str(fold), "--num_train_epochs", str(epochs), "--learning_rate", str(lr),
@@ -93,24 +107,17 @@ def run_one(
     try:
         metrics = train_lcl(argv)
         if confusion_dir is not None:
-            name = f"{dataset}{'' if cap is None else f'-first{cap}'}-{arm}-seed{seed}-fold{fold}.png"
             try:  # a figure must not cost the run's metrics
                 Path(confusion_dir).mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(output / "confusion_matrix_test.png", Path(confusion_dir) / name)
+                shutil.copyfile(output / "confusion_matrix_test.png", Path(confusion_dir) / f"{name}.png")
             except OSError as error:
                 print(f"warning: confusion matrix not kept: {error}", flush=True)
+        record = {"dataset": dataset, "arm": arm, "seed": seed, "fold": fold, "epochs": epochs, "learning_rate": lr}
+        record |= {"max_train_samples": cap, **metrics}
+        keep_card(output, card_dir, record, {"learning_rate": lr, "num_train_epochs": epochs, "seed": seed, **ARMS[arm]})
     finally:
-        shutil.rmtree(output, ignore_errors=True)
-    return {
-        "dataset": dataset,
-        "arm": arm,
-        "seed": seed,
-        "fold": fold,
-        "epochs": epochs,
-        "learning_rate": lr,
-        "max_train_samples": cap,
-        **metrics,
-    }
+        shutil.rmtree(output.parent, ignore_errors=True)
+    return record
 
 
 def paired_gain(chosen: list[dict], baseline: list[dict], key: str = "test_macro_f1") -> str:
@@ -195,6 +202,7 @@ def main() -> None:
         help="Rerun the one recorded run in --results these fields pick (e.g. dataset=sst5 arm=ce seed=42).",
     )
     parser.add_argument("--scratch", default=None, help="--reproduce: the JSON-lines file the rerun is written to.")
+    parser.add_argument("--card_dir", default=None, help="Keep each run's model card here (e.g. model_cards).")
     args = parser.parse_args()
     if args.per_class is not None:
         print(per_class_table(RunLog(args.results).runs, args.per_class, args.max_train_samples))
@@ -207,7 +215,7 @@ def main() -> None:
         key = [recorded[k] for k in ("dataset", "arm", "seed", "fold", "epochs", "learning_rate")]
         cap = recorded.get("max_train_samples")
         print(f"== reproduce {' '.join(map(str, key))} max_train_samples={cap}", flush=True)
-        now = run_one(data_folder(args.data), *key, cap)
+        now = run_one(data_folder(args.data), *key, cap, card_dir=args.card_dir)
         scratch.append(now)
         raise SystemExit(report_reproduction(recorded, now))
     if not args.table:
@@ -239,6 +247,7 @@ def main() -> None:
                             args.learning_rate,
                             args.max_train_samples,
                             args.confusion_dir,
+                            args.card_dir,
                         )
                     )
     print(table(log.runs))

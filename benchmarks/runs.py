@@ -8,7 +8,11 @@ Every quality benchmark trains through `hf_sentiment.cli.*.main(argv)` (the job 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import statistics
+import sys
+import tempfile
 from pathlib import Path
 
 from hf_sentiment.data.shared_data import DATA_ENV, find_data_dir
@@ -211,6 +215,32 @@ def report_reproduction(recorded: dict, now: dict, ignore: tuple[str, ...] = ())
             relative = abs(new - old) / max(abs(old), 1e-30)
             print(f"{key} differs by {relative:.1e} (relative); a loss, not counted as a score")
     return 0 if same else 1
+
+
+def run_folder(name: str) -> Path:
+    """A new, empty output folder called `name` (inside a fresh temporary folder): the training
+    commands name the model after their output folder, so a kept card names the run, not a
+    temporary suffix."""
+    return Path(tempfile.mkdtemp(prefix="hf-sentiment-benchmark-")) / name
+
+
+def keep_card(output: Path, card_dir: str | None, record: dict, settings: dict) -> None:
+    """Copy the model card the training command wrote into `output` to `card_dir/<output's
+    name>/README.md`, with `run.json` beside it: the command that made it, the benchmark's record
+    of the run and the settings it gave the training command (under the names the card's
+    hyper-parameter table uses), so that `tests/model_cards/test_rendered_cards.py` can hold the
+    card to the run. Nothing happens when `card_dir` is `None` (the `--card_dir` option).
+    """
+    if card_dir is None:
+        return
+    kept = Path(card_dir) / output.name
+    kept.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(output / "README.md", kept / "README.md")
+    threads = os.environ.get("OMP_NUM_THREADS")
+    command = " ".join(["python", *sys.argv])
+    run = {"command": f"OMP_NUM_THREADS={threads} {command}" if threads else command, "settings": settings}
+    run["record"] = record
+    (kept / "run.json").write_text(json.dumps(run, indent=1) + "\n")
 
 
 def scratch_log(path: str | None, results: str) -> RunLog:

@@ -66,7 +66,17 @@ from transformers import (
 
 from hf_sentiment import ValenceLexicon, read_e2e_absa, read_emobank, read_sst
 from hf_sentiment.offline import offline_minilm_path
-from runs import ROOT, RunLog, data_folder, mean_std, parse_selector, pick_recorded, report_reproduction, scratch_log
+from runs import (
+    ROOT,
+    RunLog,
+    data_folder,
+    keep_card,
+    mean_std,
+    parse_selector,
+    pick_recorded,
+    report_reproduction,
+    scratch_log,
+)
 
 ARMS = {
     "none": None,
@@ -82,7 +92,8 @@ POLARITIES = ("negative", "neutral", "positive")
 
 # ------------------------------------------------------------------------------ pre-training
 def pretrain(data: str, arm: str, args: argparse.Namespace) -> Path:
-    """The exported encoder of `arm`, pre-trained once and cached under `args.cache`."""
+    """The exported encoder of `arm`, pre-trained once and cached under `args.cache`; with
+    `args.card_dir`, the pre-training run's model card is kept there (`keep_card`)."""
     # Imported here so that `--table` works while the training command is being edited.
     from hf_sentiment.cli.train_softmcl import main as train_softmcl
 
@@ -90,7 +101,7 @@ def pretrain(data: str, arm: str, args: argparse.Namespace) -> Path:
         return Path(offline_minilm_path())
     # Every pre-training setting is in the name: a cached encoder is reused only for the same run.
     folder = Path(args.cache) / (
-        f"{arm}-steps{args.pretrain_steps}-bs{args.pretrain_batch_size}"
+        f"minilm-l6-{arm.replace('_', '-')}-steps{args.pretrain_steps}-bs{args.pretrain_batch_size}"
         f"-lr{args.pretrain_learning_rate:g}-mom{args.momentum:g}"
     )
     if (folder / "encoder" / "config.json").exists():
@@ -101,10 +112,15 @@ def pretrain(data: str, arm: str, args: argparse.Namespace) -> Path:
         "--learning_rate", str(args.pretrain_learning_rate), "--warmup_steps", "0.1", "--momentum", str(args.momentum),
         "--max_length", "64", "--seed", "42", "--save_strategy", "no", "--logging_steps", "20",
         "--report_to", "none", "--disable_tqdm", "True",
+        "--overwrite_output_dir",  # an unfinished pre-training (no exported encoder yet) is run again
     ]  # fmt: skip
     for key, value in ARMS[arm].items():
         argv += [f"--{key}", str(value)]
     train_softmcl(argv)
+    record = {"arm": arm, **{name: getattr(args, name) for name in PRETRAIN_SETTING}, "seed": 42}
+    settings = {"learning_rate": args.pretrain_learning_rate, "max_steps": args.pretrain_steps, "seed": 42}
+    settings |= {"per_device_train_batch_size": args.pretrain_batch_size, "momentum": args.momentum, **ARMS[arm]}
+    keep_card(folder, args.card_dir, record, settings)
     return folder / "encoder"
 
 
@@ -383,6 +399,7 @@ def main() -> None:
         help="Rerun the one recorded run in --results these fields pick (e.g. arm=none task=sst2 seed=42).",
     )
     parser.add_argument("--scratch", default=None, help="--reproduce: the JSON-lines file the rerun is written to.")
+    parser.add_argument("--card_dir", default=None, help="Keep each pre-training run's model card here (e.g. model_cards).")
     args = parser.parse_args()
 
     log = RunLog(args.results)
