@@ -348,22 +348,33 @@ def _semeval_sentence(sentence: Element, opinions: bool, report: ReadReport) -> 
 
 
 def _semeval_opinions(sentence: Element, text: str, report: ReadReport) -> list[Row]:
-    aspects: list[Row] = []
-    seen: set[tuple[int, int, str]] = set()
+    records = []
     for block in sentence.findall("Opinions"):
         _only(block, {"Opinion"})
-        for index, opinion in enumerate(block):
-            prefix = f"Opinion[{index}]."
-            if require(opinion.attrib, "target", f"{prefix}target") == "NULL":
-                report.add(_SEMEVAL_IMPLICIT)
-                continue
-            aspect = _aspect_from_record(text, opinion.attrib, prefix=prefix, term_key="target")
-            key = (aspect["from"], aspect["to"], aspect["polarity"])
-            if key in seen:
-                report.add(_SEMEVAL_REPEATED)
-                continue
-            seen.add(key)
-            aspects.append(aspect)
+        records += [(f"Opinion[{index}].", opinion.attrib) for index, opinion in enumerate(block)]
+    return _target_aspects(text, records, report, implicit=_SEMEVAL_IMPLICIT, repeated=_SEMEVAL_REPEATED)
+
+
+def _target_aspects(
+    text: str, records: Iterable[tuple[str, Mapping[str, Any]]], report: ReadReport, *, implicit: str, repeated: str
+) -> list[Row]:
+    """The aspects of `(field prefix, record)` pairs whose term is a `target` (SemEval-2016
+    opinions and the SentiBench ATSA file made from them): a `NULL` target has no span and is
+    counted under `implicit`; a span and polarity given again (the same target under another
+    category) is kept once and counted under `repeated`."""
+    aspects: list[Row] = []
+    seen: set[tuple[int, int, str]] = set()
+    for prefix, record in records:
+        if require(record, "target", f"{prefix}target") == "NULL":
+            report.add(implicit)
+            continue
+        aspect = _aspect_from_record(text, record, prefix, term_key="target")
+        key = (aspect["from"], aspect["to"], aspect["polarity"])
+        if key in seen:
+            report.add(repeated)
+            continue
+        seen.add(key)
+        aspects.append(aspect)
     return aspects
 
 
@@ -671,21 +682,10 @@ def _atsa_item(item: Any, report: ReadReport) -> Row:
     row_id = no_surrogates(str(require(item, "ID", "ID")), "ID")
     text = require_text(item.get("sentence"), "sentence")
     records = require_type(require(item, "aspects", "aspects"), list, "aspects", "a list")
-    aspects = []
-    seen = set()
     for index, record in enumerate(records):
-        prefix = f"aspects[{index}]."
         require_type(record, dict, f"aspects[{index}]", "a JSON object")
-        if require(record, "target", f"{prefix}target") == "NULL":
-            report.add(_ATSA_IMPLICIT)
-            continue
-        aspect = _aspect_from_record(text, record, prefix, term_key="target")
-        key = (aspect["from"], aspect["to"], aspect["polarity"])
-        if key in seen:
-            report.add(_ATSA_DUPLICATE)
-            continue
-        seen.add(key)
-        aspects.append(aspect)
+    prefixed = [(f"aspects[{index}].", record) for index, record in enumerate(records)]
+    aspects = _target_aspects(text, prefixed, report, implicit=_ATSA_IMPLICIT, repeated=_ATSA_DUPLICATE)
     return {"id": row_id, "text": text, "aspects": aspects}
 
 
