@@ -136,6 +136,22 @@ def selected_checkpoint(state: Any) -> dict[str, Any]:
     }
 
 
+def require_rows(dataset: Any, what: str) -> Any:
+    """`dataset`, which must hold a row: training on nothing would otherwise fail deep inside
+    `Trainer` ("No columns in the dataset match the model's forward method signature").
+
+    Args:
+        dataset (`datasets.Dataset`): a split as read.
+        what (`str`): names it in the error, e.g. `"--train_file data/train.txt"`.
+
+    Raises:
+        `CLIError`: when it is empty.
+    """
+    if len(dataset) == 0:
+        raise CLIError(f"{what}: no rows to train or evaluate on (an empty file, or every row left out)")
+    return dataset
+
+
 def resolve_data_dir(given: str | os.PathLike[str] | None) -> Path:
     """The shared data folder by the one rule of `hf_sentiment.data.shared_data.find_data_dir`:
     `given` (`--data_dir`), else `$HF_SENTIMENT_DATA`, else `../shared/data` beside a checkout.
@@ -493,6 +509,7 @@ __all__ = [
     "expect_file",
     "OutputFolderArguments",
     "parse_training_arguments",
+    "require_rows",
     "select_on_dev",
     "selected_checkpoint",
     "InputText",

@@ -58,6 +58,7 @@ from .common import (
     config_arguments,
     config_overrides,
     parse_training_arguments,
+    require_rows,
     select_on_dev,
     selected_checkpoint,
     training_parser,
@@ -143,10 +144,11 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     model = FCKTForTargetedSentiment.from_pretrained_encoder(encoder, **config_kwargs(model_args, config_args))
 
-    train = load_absa(data_args.train_file)
+    train = require_rows(load_absa(data_args.train_file), f"--train_file {data_args.train_file}")
     if data_args.max_train_samples is not None:
         train = train.select(range(min(data_args.max_train_samples, len(train))))
     validation = load_absa(data_args.validation_file)
+    require_rows(validation, f"--validation_file {data_args.validation_file}")
     label2id = model.config.label2id
     train_encoded, _ = encode_aspects(
         train, tokenizer, label2id, data_args.max_length, name="train", one_aspect_per_row=data_args.one_aspect_per_row

@@ -66,6 +66,7 @@ from .common import (
     config_arguments,
     config_overrides,
     parse_training_arguments,
+    require_rows,
     resolve_data_dir,
     select_on_dev,
     selected_checkpoint,
@@ -177,6 +178,8 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     set_seed(training_args.seed)
 
     splits = load_splits(data_args)
+    for name, split in splits.items():
+        require_rows(split, f"{data_args.dataset} {name}")
     if data_args.max_train_samples is not None:
         splits["train"] = splits["train"].select(range(min(data_args.max_train_samples, len(splits["train"]))))
     names = splits["train"].features["label"].names

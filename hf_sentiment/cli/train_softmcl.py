@@ -57,6 +57,7 @@ from .common import (
     config_arguments,
     config_overrides,
     parse_training_arguments,
+    require_rows,
     resolve_data_dir,
     training_parser,
 )
@@ -185,6 +186,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     encoder = model_args.model_name_or_path or offline_minilm_path()
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     corpus = load_corpus(data_args)
+    require_rows(corpus, f"--train_file {data_args.train_file}" if data_args.train_file else "--corpus")
     if data_args.max_train_samples is not None:
         corpus = corpus.select(range(min(data_args.max_train_samples, len(corpus))))
     lexicon = load_lexicon(data_args)

@@ -409,6 +409,17 @@ def test_train_refuses_a_checkpoint_that_is_not_there(models, tmp_path, capsys, 
     assert_in_process_error(main([*argv, *TRAINING]), capsys, "is not a checkpoint folder (no trainer_state.json)")
 
 
+@pytest.mark.parametrize("method", ["fckt", "softmcl"])
+def test_train_on_an_empty_file_is_an_error_naming_it(models, tmp_path, capsys, method):
+    """Before: "No columns in the dataset match the model's forward method signature" from deep in Trainer."""
+    options, _ = train_options(method, models, tmp_path)
+    empty = tmp_path / ("empty.jsonl" if method == "fckt" else "texts.txt")
+    empty.write_text("")
+    options[options.index("--train_file") + 1] = str(empty)
+    status = main(["train", method, *options, "--output_dir", str(tmp_path / "run"), *TRAINING])
+    assert_in_process_error(status, capsys, f"--train_file {empty}: no rows to train or evaluate on")
+
+
 def test_train_overwrites_an_output_dir_when_told(models, tmp_path):
     out = tmp_path / "run"
     out.mkdir()
