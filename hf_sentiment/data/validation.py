@@ -385,7 +385,8 @@ class StrictCSV:
 def csv_records(path: PathLike, columns: Iterable[str]) -> Iterator[tuple[int, dict[str, str | None]]]:
     """`(line number, record)` for the rows of a CSV file with a header naming `columns`.
 
-    The line number is the line the record ends on (a quoted field may span lines).
+    The line number is the line the record starts on: a quoted field may span lines, and an error
+    in such a record must point at where a reader finds it.
 
     Raises:
         DataFormatError: a column missing from the header (row 1, the column as the field), a
@@ -397,11 +398,12 @@ def csv_records(path: PathLike, columns: Iterable[str]) -> Iterator[tuple[int, d
         if column not in (reader.fieldnames or ()):
             raise DataFormatError(path, 1, column, "missing column in the CSV header")
     for record in reader:
+        start = reader.line_num - sum(value.count("\n") for value in record.values() if isinstance(value, str))
         if None in record:
             raise DataFormatError(
-                path, reader.line_num, None, f"more fields than the {len(reader.fieldnames or ())} header columns"
+                path, start, None, f"more fields than the {len(reader.fieldnames or ())} header columns"
             )
-        yield reader.line_num, record
+        yield start, record
 
 
 # --- the end of a read ---------------------------------------------------------------------------

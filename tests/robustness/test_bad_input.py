@@ -967,6 +967,12 @@ ABSA_CASES: list[Case] = [
         {"u.csv": csv_file(CSV_ROW, CSV_ROW.replace("positive", "negative"))},
         Raises("u.csv", 3, "polarity", "'battery life' at 4-16 is negative here and positive in the row's aspect 1"),
     ),
+    Case(  # a text over two lines: the error names the line the record starts on (before: its last line)
+        "user_csv",
+        "multi_line_record",
+        {"u.csv": csv_file(CSV_ROW, 's2,"The battery\nlife is great.",battery life,4,99,positive\n', CSV_ROW.replace("s1", "s3"))},
+        Raises("u.csv", 3, "to", "outside the text"),
+    ),
     Case("user_csv", "bom", {"u.csv": BOM + csv_file(CSV_ROW)}, Reads(1)),
     Case("user_csv", "utf16", {"u.csv": utf16(csv_file(CSV_ROW))}, Raises("u.csv", 1, None, "not UTF-8")),
     Case(
