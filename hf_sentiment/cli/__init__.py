@@ -36,8 +36,9 @@ TRAIN_METHODS = {
 }
 
 #: The commands beside `train`: name -> (the line `hf-sentiment --help` shows, the help of its
-#: `--model DIR`, or `None` for a command that takes none). Each is a module of this package with `DESCRIPTION` (its own `--help`),
-#: `add_options(parser)` (its options beside `--model`) and `run(args)` (the exit status).
+#: `--model DIR`, or `None` for a command that takes none). Each is a module of this package with
+#: `DESCRIPTION` (its own `--help`), `add_options(parser)` (its options beside `--model`) and
+#: `run(args)` (the exit status).
 COMMANDS = {
     "evaluate": ("score a saved FCKT or LCL model on a labelled file (JSON out)", "the saved model folder"),
     "predict": (

@@ -257,7 +257,9 @@ def check_output_dir(output_dir: str | os.PathLike[str], resume_from_checkpoint:
         checkpoint = Path(resume_from_checkpoint)
         if not (checkpoint / "trainer_state.json").is_file():
             what = "is not a checkpoint folder (no trainer_state.json)" if checkpoint.is_dir() else "does not exist"
-            raise CLIError(f"--resume_from_checkpoint {checkpoint} {what}; give a checkpoint-N folder of an earlier run")
+            raise CLIError(
+                f"--resume_from_checkpoint {checkpoint} {what}; give a checkpoint-N folder of an earlier run"
+            )
         return
     folder = Path(output_dir)
     if overwrite or not folder.exists():
@@ -377,6 +379,72 @@ def model_folder(path: str | os.PathLike[str], option: str = "--model") -> Model
     return ModelFolder(folder, read_json_object(config_file))
 
 
+#: The files one of which a saved tokenizer writes.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "tokenizer.model")
+#: Weight files that unpickle when loaded (they can run code): refused, safetensors only.
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+
+
+def load_model_and_tokenizer(folder: ModelFolder, auto_class: Any, option: str = "--model") -> tuple[Any, Any]:
+    """The model (with `auto_class`, e.g. `AutoModel`) and the tokenizer saved in `folder`, each
+    checked so that a bad folder ends in one line instead of a library traceback or, worse, a
+    model with freshly initialised weights that predicts noise with exit status 0.
+
+    Raises:
+        CLIError: the folder holds no safetensors weights (only pickles, or none), weights that
+            cannot be read (corrupt), weights that do not fit the model its `config.json` names
+            (missing parameters), or no tokenizer that loads.
+    """
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    path = folder.path
+    if not list(path.glob("*.safetensors")):
+        pickles = sorted(p.name for p in path.iterdir() if p.suffix in PICKLE_SUFFIXES)
+        if pickles:
+            raise CLIError(
+                f"{option} {path} holds only pickle weights ({', '.join(pickles)}); hf-sentiment loads safetensors "
+                "only (a pickle can run code when loaded): load it yourself if you trust it and re-save it with "
+                "save_pretrained, which writes model.safetensors."
+            )
+        raise CLIError(
+            f"{option} {path} holds no weights (no *.safetensors file); save the model with save_pretrained."
+        )
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the load report table: our one line below says what matters
+    try:
+        model, info = auto_class.from_pretrained(path, output_loading_info=True)
+    except Exception as error:  # safetensors' SafetensorError, OSError, ...: a damaged file
+        if os.environ.get("HF_SENTIMENT_DEBUG"):
+            raise
+        raise CLIError(f"{option} {path}: its weights could not be read ({type(error).__name__}: {error}).") from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    missing, unexpected = sorted(info["missing_keys"]), sorted(info["unexpected_keys"])
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        extra = f"; {len(unexpected)} it does not know (e.g. {unexpected[0]})" if unexpected else ""
+        raise CLIError(
+            f"{option} {path}: its weights do not fit the {type(model).__name__} its config.json names: "
+            f"{len(missing)} parameters missing ({shown}){extra}."
+        )
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        raise CLIError(
+            f"{option} {path} holds no tokenizer (none of {', '.join(TOKENIZER_FILES)}); "
+            "save it beside the model with tokenizer.save_pretrained."
+        )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except Exception as error:  # OSError (no files), tokenizers' own Exception (a broken tokenizer.json)
+        if os.environ.get("HF_SENTIMENT_DEBUG"):
+            raise
+        raise CLIError(
+            f"{option} {path}: its tokenizer could not be loaded ({type(error).__name__}: {error}); "
+            "save it beside the model with tokenizer.save_pretrained."
+        ) from None
+    return model.eval(), tokenizer
+
+
 def expect_file(folder: Path, option: str, name: str, *, instead: tuple[str, str], otherwise: str) -> Path:
     """`folder / name`, the file that makes `folder` what a command needs (`config.json` for a model,
     `adapter_config.json` for a PEFT adapter), or a `CLIError` that says what the folder is instead.
@@ -489,6 +557,12 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
         text = record.get("text")
         if not isinstance(text, str) or is_blank(text):
             raise CLIError(f"{source}, line {number}: the JSON object needs a non-empty string 'text' field.")
+        lone = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+        if lone is not None:  # a JSON escape such as "\ud800": not text, and the tokenizer fails on it
+            raise CLIError(
+                f"{source}, line {number}: the text holds a lone surrogate (U+{ord(lone):04X}), "
+                "which is not Unicode text."
+            )
         texts.append(InputText(text, number, record.get("id")))
     if not texts:
         raise CLIError(f"{source}: no texts to predict on (give one text a line, or JSON lines with a 'text' field).")
@@ -507,6 +581,7 @@ __all__ = [
     "config_overrides",
     "check_output_dir",
     "expect_file",
+    "load_model_and_tokenizer",
     "OutputFolderArguments",
     "parse_training_arguments",
     "require_rows",

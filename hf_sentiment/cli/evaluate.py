@@ -25,6 +25,7 @@ from .common import (
     add_batch_size,
     check_at_least,
     input_file,
+    load_model_and_tokenizer,
     model_folder,
     require_kind,
 )
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _evaluate_fckt(folder: ModelFolder, file: Path, batch_size: int, labels: str | None) -> dict[str, float]:
-    from transformers import pipeline
+    from transformers import AutoModel, pipeline
 
     from ..data import DataFormatError, load_absa
     from ..evaluation import evaluate_targeted_sentiment
@@ -84,7 +85,8 @@ def _evaluate_fckt(folder: ModelFolder, file: Path, batch_size: int, labels: str
         raise  # already names the file, the row and the field
     except ValueError as error:  # the format cannot be told from the file
         raise CLIError(f"--file {file}: {error}") from None
-    classifier = pipeline("targeted-sentiment", model=str(folder.path))
+    model, tokenizer = load_model_and_tokenizer(folder, AutoModel)
+    classifier = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer)
     known = set(classifier.model.config.label2id)
     chosen = None
     if labels is not None:
@@ -117,15 +119,14 @@ def _read_scored_file(file: Path, names: list[str]) -> tuple[list[str], list[int
 
 def _evaluate_classifier(folder: ModelFolder, file: Path, batch_size: int) -> dict[str, float]:
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
     from ..evaluation import classification_scores
 
     id2label = {int(k): str(v) for k, v in (folder.config.get("id2label") or {}).items()}
     names = [id2label[i] for i in sorted(id2label)]
     texts, gold = _read_scored_file(file, names)
-    tokenizer = AutoTokenizer.from_pretrained(folder.path)
-    model = AutoModelForSequenceClassification.from_pretrained(folder.path).eval()
+    model, tokenizer = load_model_and_tokenizer(folder, AutoModelForSequenceClassification)
     predicted: list[int] = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):

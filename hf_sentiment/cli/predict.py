@@ -20,9 +20,11 @@ from typing import Any
 from .common import (
     CLIError,
     InputText,
+    ModelFolder,
     add_batch_size,
     check_at_least,
     input_file,
+    load_model_and_tokenizer,
     model_folder,
     read_texts,
     require_kind,
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         hint="Train one with `hf-sentiment train fckt` or `hf-sentiment train lcl`.",
     )
     texts = _read_input(args.input)
-    predictions = _predict(folder.path, folder.kind, [item.text for item in texts], args.batch_size)
+    predictions = _predict(folder, [item.text for item in texts], args.batch_size)
     for item, prediction in zip(texts, predictions):
         record: dict[str, Any] = {} if item.id is None else {"id": item.id}
         record["text"] = item.text
@@ -82,14 +84,16 @@ def _read_input(spec: str) -> list[InputText]:
         raise CLIError(f"--input {path}: not UTF-8 text ({error.reason} at byte {error.start}).") from None
 
 
-def _predict(path: Path, kind: str, texts: list[str], batch_size: int) -> list[dict[str, Any]]:
+def _predict(folder: ModelFolder, texts: list[str], batch_size: int) -> list[dict[str, Any]]:
     """One result dict per text, in order; the pipelines are imported here so `--help` stays quick."""
-    from transformers import pipeline
+    from transformers import AutoModel, AutoModelForSequenceClassification, pipeline
 
-    if kind == "fckt":
-        classifier = pipeline("targeted-sentiment", model=str(path))
+    if folder.kind == "fckt":
+        model, tokenizer = load_model_and_tokenizer(folder, AutoModel)
+        classifier = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer)
         return [{"aspects": found} for found in classifier(texts, batch_size=batch_size)]
-    classifier = pipeline("text-classification", model=str(path))
+    model, tokenizer = load_model_and_tokenizer(folder, AutoModelForSequenceClassification)
+    classifier = pipeline("text-classification", model=model, tokenizer=tokenizer)
     # Truncate rather than fail on texts longer than the encoder takes; one label per text.
     return [
         {"label": result["label"], "score": float(result["score"])}

@@ -23,7 +23,7 @@ import torch
 from datasets import Dataset
 from huggingface_hub import ModelCard
 from peft import LoraConfig, get_peft_model
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from tests.utils.tiny_encoders import tiny_bert_config, write_jsonl
 from transformers import (
@@ -536,6 +536,58 @@ def test_predict_fckt_from_a_file(models, tmp_path):
         ]
         for aspect in record["aspects"]:
             assert set(aspect) == {"aspect", "start", "end", "polarity", "score", "aspect_score"}
+
+
+def _no_tokenizer(folder: Path) -> None:
+    for path in folder.iterdir():
+        if "token" in path.name or path.name in ("vocab.txt", "special_tokens_map.json"):
+            path.unlink()
+
+
+# Before: a SafetensorError traceback, exit 0 with freshly initialised weights (a pickle or foreign
+# safetensors file), and "Pipeline without tokenizer or feature_extractor cannot do batching".
+DAMAGED_FOLDERS = {
+    "corrupt_weights": (
+        lambda f: (f / "model.safetensors").write_bytes(b"not safetensors" * 8),
+        "its weights could not be read (SafetensorError",
+    ),
+    "pickle_only": (
+        lambda f: ((f / "model.safetensors").unlink(), torch.save({"w": torch.zeros(1)}, f / "pytorch_model.bin")),
+        "holds only pickle weights (pytorch_model.bin); hf-sentiment loads safetensors only",
+    ),
+    "no_weights": (lambda f: (f / "model.safetensors").unlink(), "holds no weights (no *.safetensors file)"),
+    "foreign_weights": (
+        lambda f: save_file({"w": torch.zeros(2)}, str(f / "model.safetensors")),
+        "its weights do not fit the FCKTForTargetedSentiment its config.json names",
+    ),
+    "no_tokenizer": (_no_tokenizer, "holds no tokenizer (none of tokenizer.json"),
+    "broken_tokenizer": (
+        lambda f: (f / "tokenizer.json").write_text("{broken"),
+        "its tokenizer could not be loaded (JSONDecodeError",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGED_FOLDERS))
+def test_predict_on_a_damaged_folder_is_one_error_line(models, tmp_path, capsys, damage):
+    folder = tmp_path / "model"
+    shutil.copytree(models["fckt"], folder)
+    change, message = DAMAGED_FOLDERS[damage]
+    change(folder)
+    texts = tmp_path / "texts.txt"
+    texts.write_text("the battery is great\n")
+    assert_in_process_error(main(["predict", "--model", str(folder), "--input", str(texts)]), capsys, str(folder), message)
+    if damage == "corrupt_weights":  # evaluate loads through the same check
+        gold = write_jsonl(tmp_path / "gold.jsonl", absa_rows(2))
+        status = main(["evaluate", "fckt", "--model", str(folder), "--file", str(gold)])
+        assert_in_process_error(status, capsys, message)
+
+
+def test_predict_refuses_a_lone_surrogate_by_line(models, tmp_path, capsys):
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('{"text": "fine"}\n{"text": "bad \\ud800 text"}\n')
+    status = main(["predict", "--model", str(models["fckt"]), "--input", str(texts)])
+    assert_in_process_error(status, capsys, f"{texts}, line 2: the text holds a lone surrogate (U+D800)")
 
 
 def test_predict_into_a_reader_that_stops_reading(models, tmp_path):
