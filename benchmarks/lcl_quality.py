@@ -21,6 +21,15 @@ fold per seed, so its spread mixes seeds and folds).
 
 `--confusion_dir DIR` keeps each new run's test confusion matrix as a PNG.
 
+`--summary` prints one JSON line per (dataset, arm): the seeds and folds, mean and std of
+accuracy, macro-F1 and weighted-F1, and the paired macro-F1 difference to CE with its 95% CI.
+`--folds` runs several EmpatheticDialogues folds per seed (issue 21's powered design, 5 folds x
+2 seeds, 5 epochs, in its own results file):
+
+    python benchmarks/lcl_quality.py --results docs/lcl_ed_runs.jsonl --datasets empathetic_dialogues \
+        --arms ce ce_supcon lcl_separate lcl_separate_synonym --seeds 42 43 --folds 0 1 2 3 4 --epochs 5
+    python benchmarks/lcl_quality.py --results docs/lcl_ed_runs.jsonl --summary
+
 `--reproduce FIELD=VALUE ...` reruns the one recorded run those fields pick (with its recorded
 fold, epochs, learning rate and training cap) into `--scratch FILE`, prints recorded against new
 for every metric, and exits non-zero when a score differs:
@@ -31,6 +40,8 @@ for every metric, and exits non-zero when a score differs:
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
 import shutil
 from pathlib import Path
 
@@ -40,6 +51,7 @@ from runs import (
     data_folder,
     keep_card,
     mean_std,
+    paired_difference,
     parse_selector,
     pick_recorded,
     report_reproduction,
@@ -173,6 +185,35 @@ def table(runs: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def summary(runs: list[dict]) -> list[dict]:
+    """One record per (dataset, training cap, arm): the seeds and folds, mean and std of each test
+    metric, and the arm's paired macro-F1 difference to CE on the same seeds and folds with its
+    95% CI (the `--summary` lines)."""
+    lines = []
+    caps = sorted({r.get("max_train_samples") for r in runs}, key=lambda cap: cap or 0)
+    for dataset in DATASETS:
+        for cap in caps:
+            control = {(r["seed"], r["fold"]): r for r in runs_of(runs, dataset, cap, "ce")}
+            for arm in ARMS:
+                chosen = sorted(runs_of(runs, dataset, cap, arm), key=lambda r: (r["seed"], r["fold"]))
+                if not chosen:
+                    continue
+                line: dict[str, object] = {"dataset": dataset, "max_train_samples": cap, "arm": arm, "n": len(chosen)}
+                line["seeds_folds"] = [[r["seed"], r["fold"]] for r in chosen]
+                for key, _ in METRICS:
+                    values = [r[f"test_{key}"] for r in chosen]
+                    spread = statistics.stdev(values) if len(values) > 1 else None
+                    line[key] = {"mean": statistics.fmean(values), "std": spread}
+                if arm != "ce":
+                    paired = [r for r in chosen if (r["seed"], r["fold"]) in control]
+                    line["macro_f1_minus_ce"] = paired_difference(
+                        [r["test_macro_f1"] for r in paired],
+                        [control[r["seed"], r["fold"]]["test_macro_f1"] for r in paired],
+                    )
+                lines.append(line)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
@@ -188,7 +229,17 @@ def main() -> None:
     parser.add_argument(
         "--confusion_dir", default=None, help="Keep each run's test confusion-matrix PNG in this folder."
     )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="empathetic_dialogues: the test folds to run for every seed (default: one fold per seed, its index).",
+    )
     parser.add_argument("--table", action="store_true", help="Only print the table of the runs recorded so far.")
+    parser.add_argument(
+        "--summary", action="store_true", help="Only print one JSON line per (dataset, arm) of the recorded runs."
+    )
     parser.add_argument(
         "--per_class",
         choices=DATASETS,
@@ -209,6 +260,10 @@ def main() -> None:
         return
 
     log = RunLog(args.results)
+    if args.summary:
+        for line in summary(log.runs):
+            print(json.dumps(line))
+        return
     if args.reproduce:
         recorded = pick_recorded(log.runs, parse_selector(args.reproduce))
         scratch = scratch_log(args.scratch, args.results)
@@ -222,8 +277,10 @@ def main() -> None:
         data = data_folder(args.data)
         for seed_index, seed in enumerate(args.seeds):
             for dataset in args.datasets:
-                for arm in args.arms:
-                    fold = seed_index if dataset == "empathetic_dialogues" else 0
+                folds = [0]
+                if dataset == "empathetic_dialogues":
+                    folds = args.folds if args.folds is not None else [seed_index]
+                for fold, arm in [(fold, arm) for fold in folds for arm in args.arms]:
                     key = {
                         "dataset": dataset,
                         "arm": arm,
@@ -235,7 +292,7 @@ def main() -> None:
                     }
                     if log.has(**key):
                         continue
-                    print(f"== {dataset} {arm} seed {seed}", flush=True)
+                    print(f"== {dataset} {arm} seed {seed} fold {fold}", flush=True)
                     log.append(
                         run_one(
                             data,

@@ -69,6 +69,25 @@ def mean_std(values: list[float], signed: bool = False) -> str:
 
 
 # ------------------------------------------------------------------------------ reproduction
+def paired_difference(treated: list[float], control: list[float]) -> dict[str, object]:
+    """The mean paired difference `treated - control` (lists aligned by seed / fold), its sample
+    std and its 95% confidence interval (Student's t with n - 1 degrees of freedom); the interval
+    is `None` below two pairs.
+
+    Args:
+        treated (`list[float]`): the arm's scores.
+        control (`list[float]`): the control's scores on the same seeds and folds, in the same order.
+    """
+    from scipy.stats import t
+
+    differences = [a - b for a, b in zip(treated, control, strict=True)]
+    n = len(differences)
+    mean = statistics.fmean(differences) if n else None
+    std = statistics.stdev(differences) if n > 1 else None
+    half = t.ppf(0.975, n - 1) * std / n**0.5 if n > 1 else None
+    return {"n": n, "mean": mean, "std": std, "ci95": None if half is None else [mean - half, mean + half]}
+
+
 def parse_selector(items: list[str]) -> dict[str, object]:
     """`["dataset=laptop14", "seed=42", "max_train_samples=null"]` -> `{"dataset": "laptop14",
     "seed": 42, "max_train_samples": None}`: values are read as JSON where they parse, so numbers
