@@ -45,7 +45,7 @@ import csv
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,15 +218,17 @@ def read_sst(path: PathLike, num_classes: int | None = None, *, return_report: b
     if from_name is not None and from_name != num_classes:
         raise ValueError(f"{os.fspath(path)}: the file name says SST-{from_name} but num_classes={num_classes}")
     report = ReadReport()
-    rows = []
+    features = classification_features(SST2_LABELS if num_classes == 2 else SST5_LABELS)
+    return finish_dataset(path, _sst_rows(path, name, num_classes, report), features, report, return_report, logger)
+
+
+def _sst_rows(path: PathLike, name: str, num_classes: int, report: ReadReport) -> Iterator[Row]:
     for line_number, line in numbered_lines(path, report):
         with at_row(path, line_number):
             parts = line.split(maxsplit=1)
             label = _class_id(parts[0], num_classes, "label")
             text = require_text(parts[1] if len(parts) == 2 else None, "sentence")
-        rows.append({"id": f"{name}-{line_number}", "text": text, "label": label})
-    features = classification_features(SST2_LABELS if num_classes == 2 else SST5_LABELS)
-    return finish_dataset(path, rows, features, report, return_report, logger)
+        yield {"id": f"{name}-{line_number}", "text": text, "label": label}
 
 
 # --- GoEmotions -------------------------------------------------------------------------
@@ -605,7 +607,13 @@ def read_classification_file(
         records = enumerate(load_json_list(path), start=1)
     else:
         raise ValueError(f"{os.fspath(path)}: unknown format {format!r}; expected csv, jsonl or json")
-    rows = []
+    rows = _classification_rows(path, records, text_field, label_field, names)
+    return finish_dataset(path, rows, features, report, return_report, logger)
+
+
+def _classification_rows(
+    path: PathLike, records: Iterable[tuple[int, Any]], text_field: str, label_field: str, names: Sequence[str]
+) -> Iterator[Row]:
     seen: dict[str, int] = {}
     for row, record in records:
         with at_row(path, row):
@@ -615,8 +623,7 @@ def read_classification_file(
             given = record.get("id")
             row_id = no_surrogates(str(row if given is None or given == "" else given), "id")
             unique_id(seen, row_id, row, "id")
-        rows.append({"id": row_id, "text": text, "label": label})
-    return finish_dataset(path, rows, features, report, return_report, logger)
+        yield {"id": row_id, "text": text, "label": label}
 
 
 def stratified_folds(

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from datasets import Dataset, Features
+from datasets import Dataset, Features, concatenate_datasets
 
 from .errors import DataFileNotFoundError, DataFormatError, ReadReport
 
@@ -51,6 +51,7 @@ __all__ = [
     "no_surrogates",
     "numbered_lines",
     "parse_json",
+    "iter_lines",
     "read_lines",
     "read_text",
     "require",
@@ -277,13 +278,21 @@ def read_text(path: PathLike, *, line_rows: bool) -> str:
         ) from None
 
 
-def read_lines(path: PathLike) -> list[str]:
-    """The file's lines, without line ends; only `\\n` ends a line (a `\\r` before it is dropped)."""
+def iter_lines(path: PathLike) -> Iterator[str]:
+    """The file's lines, one at a time, without line ends; only `\\n` ends a line (a `\\r` before
+    it is dropped). Slicing the decoded text as it goes keeps no second copy of the file as a list."""
     text = read_text(path, line_rows=True)
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    if lines and not lines[-1]:
-        lines.pop()
-    return lines
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        yield text[start:end].removesuffix("\r")
+        start = end + 1
+
+
+def read_lines(path: PathLike) -> list[str]:
+    """`iter_lines` as a list, for the formats that need their length or pair two files by line."""
+    return list(iter_lines(path))
 
 
 def numbered_lines(path: PathLike, report: ReadReport) -> Iterator[tuple[int, str]]:
@@ -292,7 +301,7 @@ def numbered_lines(path: PathLike, report: ReadReport) -> Iterator[tuple[int, st
     Blank (empty or whitespace-only) lines are not rows of a line-based format; each one is
     counted in `report` under `BLANK_LINES`.
     """
-    for line_number, line in enumerate(read_lines(path), start=1):
+    for line_number, line in enumerate(iter_lines(path), start=1):
         if not line.strip():
             report.add(BLANK_LINES)
             continue
@@ -409,20 +418,39 @@ def csv_records(path: PathLike, columns: Iterable[str]) -> Iterator[tuple[int, d
 # --- the end of a read ---------------------------------------------------------------------------
 
 
+#: Rows turned into Arrow at a time: a reader that yields its rows holds at most this many dicts.
+CHUNK_ROWS = 10_000
+
+
 def finish_dataset(
     path: PathLike,
-    rows: list[Row],
+    rows: Iterable[Row],
     features: Features,
     report: ReadReport,
     return_report: bool,
     logger: logging.Logger,
 ) -> DatasetOrPair:
-    """Log the report on the reader's `logger` and build the dataset of `rows` with `features`.
+    """Build the dataset of `rows` with `features`, then log the report on the reader's `logger`.
+
+    `rows` may be a generator that fills `report` as it goes: it is read `CHUNK_ROWS` rows at a
+    time, each chunk turned into Arrow at once, so Python dicts (several times the size of the
+    text they hold) never pile up for the whole file.
 
     Returns:
         The `Dataset`, or `(dataset, report)` when `return_report` is true.
     """
+    chunks, pending = [], []
+    for row in rows:
+        pending.append(row)
+        if len(pending) == CHUNK_ROWS:
+            chunks.append(_arrow_chunk(pending, features))
+            pending = []
+    if pending or not chunks:
+        chunks.append(_arrow_chunk(pending, features))
+    dataset = chunks[0] if len(chunks) == 1 else concatenate_datasets(chunks)
     report.log(logger, os.fspath(path))
-    columns = {name: [row[name] for row in rows] for name in features}
-    dataset = Dataset.from_dict(columns, features=features)
     return (dataset, report) if return_report else dataset
+
+
+def _arrow_chunk(rows: list[Row], features: Features) -> Dataset:
+    return Dataset.from_dict({name: [row[name] for row in rows] for name in features}, features=features)
