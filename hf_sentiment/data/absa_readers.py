@@ -42,7 +42,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
@@ -468,10 +468,13 @@ def _check_tokens_belong(raw: str, tokens: list[str]) -> None:
 
 
 _WORD = re.compile(r"\w+")
+_ITEM = re.compile(r"\S+")
 
 
 def _fold(text: str) -> str:
     """`text` case-folded, with its accents and other combining marks removed."""
+    if text.isascii():  # the common case, without a list of every character of a long line
+        return text.lower()
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
 
 
@@ -479,18 +482,22 @@ def _check_no_untagged_words(raw: str, tokens: list[str]) -> None:
     """Where the tokens sit in `raw` one by one, only punctuation may follow the last one (the
     real files leave a closing `..` or `)` untagged now and then); a word means the tag list was
     cut short."""
-    spans = _token_spans(raw, tokens)
-    tail = raw[spans[-1][1] :].strip() if spans else ""
+    placed = _token_spans(raw, tokens, keep=()) if tokens else None
+    tail = raw[placed[1] :].strip() if placed else ""
     if any(c.isalnum() for c in tail):
-        raise FieldError("tags", f"the tags end at token {len(tokens) - 1} ({tokens[-1]!r}) but the sentence goes on: {tail!r}")
+        raise FieldError(
+            "tags", f"the tags end at token {len(tokens) - 1} ({tokens[-1]!r}) but the sentence goes on: {tail!r}"
+        )
 
 
 def _e2e_tokens(tagged: str) -> tuple[list[str], list[str | None]]:
     """Tokens and their polarities (`None` for `O`) from `tok=TAG ...`."""
     tokens: list[str] = []
     polarities: list[str | None] = []
-    # Tokens hold no whitespace: a tab between two items separates them as a space does.
-    for index, item in enumerate(tagged.split()):
+    # Tokens hold no whitespace: a tab between two items separates them as a space does. One item
+    # at a time (not `split()`), so a long line never holds all its items and tokens at once.
+    for index, match in enumerate(_ITEM.finditer(tagged)):
+        item = match.group()
         field = f"tags[{index}]"
         # Split on the last '=': tokens may contain '=' themselves.
         token, sep, tag = item.rpartition("=")
@@ -516,16 +523,15 @@ def _tag_runs(polarities: list[str | None]) -> list[tuple[int, int, str]]:
 
 def _place_runs(raw: str, tokens: list[str], runs: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]], bool]:
     """Char spans of token runs: `(text, spans, rebuilt_from_tokens)`."""
-    token_spans = _token_spans(raw, tokens)
-    if token_spans is not None:
-        return (
-            raw,
-            [(token_spans[first][0], token_spans[last][1]) for first, last in runs],
-            False,
-        )
+    ends = {index for run in runs for index in run}
+    placed = _token_spans(raw, tokens, keep=ends)
+    if placed is not None:
+        token_spans, _ = placed
+        return raw, [(token_spans[first][0], token_spans[last][1]) for first, last in runs], False
     joined = " ".join(tokens)
-    joined_spans = _token_spans(joined, tokens)
-    assert joined_spans is not None  # the tokens rebuild their own join
+    rebuilt = _token_spans(joined, tokens, keep=ends)
+    assert rebuilt is not None  # the tokens rebuild their own join
+    joined_spans, _ = rebuilt
     spans = [(joined_spans[first][0], joined_spans[last][1]) for first, last in runs]
     # SequenceMatcher is up to cubic in the line length: one misaligned 8000-character line takes
     # minutes. Longer lines (the real files' longest is 464 characters)
@@ -538,18 +544,24 @@ def _place_runs(raw: str, tokens: list[str], runs: list[tuple[int, int]]) -> tup
     return joined, spans, True
 
 
-def _token_spans(text: str, tokens: list[str]) -> list[tuple[int, int]] | None:
-    """Spans of `tokens` found in order in `text` with only whitespace between."""
-    spans = []
+def _token_spans(
+    text: str, tokens: list[str], keep: Collection[int]
+) -> tuple[dict[int, tuple[int, int]], int] | None:
+    """Where `tokens` sit in order in `text` with only whitespace between: `(spans, end)`, the
+    spans of the tokens whose indices are in `keep` and the end of the last token; `None` when
+    they do not sit so. Only the spans asked for are kept: a line of a million tokens would
+    otherwise hold a million tuples."""
+    spans = {}
     position = 0
-    for token in tokens:
+    for index, token in enumerate(tokens):
         while position < len(text) and text[position].isspace():
             position += 1
         if not text.startswith(token, position):
             return None
-        spans.append((position, position + len(token)))
+        if index in keep:
+            spans[index] = (position, position + len(token))
         position += len(token)
-    return spans
+    return spans, position
 
 
 def _project_spans(source: str, spans: list[tuple[int, int]], target: str) -> list[tuple[int, int]] | None:
