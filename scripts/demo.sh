@@ -17,4 +17,6 @@ python -m hf_sentiment.cli train fckt \
   --train_sampling_strategy group_by_length \
   --eval_strategy epoch --save_strategy epoch --save_total_limit 1 \
   --load_best_model_at_end --metric_for_best_model joint_f1 \
-  --seed 42 --report_to none --disable_tqdm True "$@"
+  --seed 42 --report_to none --disable_tqdm True \
+  --overwrite_output_dir `# the demo's own folder: a second run replaces the first` \
+  "$@"
