@@ -9,6 +9,7 @@ bash scripts/setup_env.sh
 export HF_HUB_OFFLINE=1
 DATA="${HF_SENTIMENT_DATA:-../shared/data}"
 LAPTOP="$DATA/semeval14/e2e_absa/laptop14"
+# --overwrite_output_dir: the folder is the demo's own, so a second run replaces the first.
 python -m hf_sentiment.cli train fckt \
   --train_file "$LAPTOP/train.txt" --validation_file "$LAPTOP/dev.txt" --test_file "$LAPTOP/test.txt" \
   --output_dir "${OUTPUT_DIR:-runs/fckt-laptop14}" \
@@ -18,5 +19,5 @@ python -m hf_sentiment.cli train fckt \
   --eval_strategy epoch --save_strategy epoch --save_total_limit 1 \
   --load_best_model_at_end --metric_for_best_model joint_f1 \
   --seed 42 --report_to none --disable_tqdm True \
-  --overwrite_output_dir `# the demo's own folder: a second run replaces the first` \
+  --overwrite_output_dir \
   "$@"
