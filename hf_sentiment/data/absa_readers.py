@@ -36,6 +36,7 @@ row and the field. Items a reader has to leave out (or change) are counted in a
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -260,8 +261,8 @@ def read_semeval14_xml(path: PathLike, *, return_report: bool = False) -> Datase
         DataFormatError: Malformed or unsafe XML, an unknown element, or a bad sentence (row = its
             1-based index in the file).
     """
-    rows, report = _semeval_rows(path)
-    return finish_dataset(path, rows, ABSA_FEATURES, report, return_report, logger)
+    report = ReadReport()
+    return finish_dataset(path, _semeval_rows(path, report), ABSA_FEATURES, report, return_report, logger)
 
 
 # The elements each layout holds, by parent: anything else is refused by name.
@@ -269,35 +270,54 @@ _SEMEVAL14_CHILDREN = {"sentence": {"text", "aspectTerms", "aspectCategories"}}
 _SEMEVAL16_CHILDREN = {"sentence": {"text", "Opinions"}}
 
 
-def _semeval_rows(path: PathLike) -> tuple[list[Row], ReadReport]:
-    root = _parse_xml(path)
-    if root.tag == "sentences":
-        sentences = _children(path, root, "sentence")
-    elif root.tag == "Reviews":
-        reviews = _children(path, root, "Review")
-        blocks = [block for review in reviews for block in _children(path, review, "sentences")]
-        sentences = [sentence for block in blocks for sentence in _children(path, block, "sentence")]
-    else:
-        raise DataFormatError(
-            path, None, None, f"root element is <{root.tag}>, expected <sentences> (SemEval-2014) or <Reviews> (2015/16)"
-        )
-    report = ReadReport()
-    rows = []
+def _semeval_rows(path: PathLike, report: ReadReport) -> Iterator[Row]:
     seen: dict[str, int] = {}
-    for row, sentence in enumerate(sentences, start=1):
+    for row, (sentence, opinions) in enumerate(_semeval_sentences(path), start=1):
         with at_row(path, row):
-            rows.append(_semeval_sentence(sentence, root.tag == "Reviews", report))
-            unique_id(seen, rows[-1]["id"], row, "id")
-    return rows, report
+            parsed = _semeval_sentence(sentence, opinions, report)
+            unique_id(seen, parsed["id"], row, "id")
+        yield parsed
 
 
-def _children(path: PathLike, parent: Element, tag: str) -> list[Element]:
-    """The children of `parent`, which must all be `<tag>` (a file-level error names any other)."""
-    for child in parent:
-        if child.tag != tag:
-            message = f"<{parent.tag}> holds a <{child.tag}> element; expected only <{tag}>"
-            raise DataFormatError(path, None, None, message)
-    return list(parent)
+# The tags from the root down to a `<sentence>`, by layout (the root's tag tells which).
+_SENTENCE_PATHS = {"sentences": ("sentences", "sentence"), "Reviews": ("Reviews", "Review", "sentences", "sentence")}
+
+
+def _semeval_sentences(path: PathLike) -> Iterator[tuple[Element, bool]]:
+    """Each `<sentence>` element, complete, as the parser reaches its end, and whether the file has
+    the 2015/16 layout. The file is parsed incrementally and each sentence dropped once read, so
+    its whole tree is never in memory; an element off the layout's path to a sentence is a
+    file-level error naming it."""
+    data = read_text(path, line_rows=False).encode("utf-8")  # the readers' UTF-8 check and BOM rule
+    open_elements: list[Element] = []
+    layout: tuple[str, ...] = ()
+    try:
+        for event, element in safe_etree.iterparse(io.BytesIO(data), events=("start", "end")):
+            if event == "start":
+                if not layout:
+                    if element.tag not in _SENTENCE_PATHS:
+                        expected = "<sentences> (SemEval-2014) or <Reviews> (2015/16)"
+                        message = f"root element is <{element.tag}>, expected {expected}"
+                        raise DataFormatError(path, None, None, message)
+                    layout = _SENTENCE_PATHS[element.tag]
+                elif len(open_elements) < len(layout) and element.tag != layout[len(open_elements)]:
+                    parent, expected = open_elements[-1].tag, layout[len(open_elements)]
+                    message = f"<{parent}> holds a <{element.tag}> element; expected only <{expected}>"
+                    raise DataFormatError(path, None, None, message)
+                open_elements.append(element)
+                continue
+            open_elements.pop()
+            if len(open_elements) == len(layout) - 1:  # a sentence just ended
+                yield element, layout[0] == "Reviews"
+                del open_elements[-1][-1]  # it is its parent's last child: drop it, read
+    except defusedxml.DefusedXmlException as err:
+        message = (
+            f"unsafe XML refused ({type(err).__name__}: {err}); "
+            "entity declarations and external references are not allowed"
+        )
+        raise DataFormatError(path, None, None, message) from None
+    except safe_etree.ParseError as err:
+        raise DataFormatError(path, None, None, f"malformed XML: {err}") from None
 
 
 def _only(parent: Element, allowed: set[str]) -> None:
@@ -305,22 +325,6 @@ def _only(parent: Element, allowed: set[str]) -> None:
         if child.tag not in allowed:
             expected = ", ".join(f"<{tag}>" for tag in sorted(allowed))
             raise FieldError(child.tag, f"<{parent.tag}> holds a <{child.tag}> element; expected {expected}")
-
-
-def _parse_xml(path: PathLike) -> Element:
-    text = read_text(path, line_rows=False)
-    try:
-        return safe_etree.fromstring(text)
-    except defusedxml.DefusedXmlException as err:
-        raise DataFormatError(
-            path,
-            None,
-            None,
-            f"unsafe XML refused ({type(err).__name__}: {err}); "
-            "entity declarations and external references are not allowed",
-        ) from None
-    except safe_etree.ParseError as err:
-        raise DataFormatError(path, None, None, f"malformed XML: {err}") from None
 
 
 def _semeval_sentence(sentence: Element, opinions: bool, report: ReadReport) -> Row:
