@@ -290,7 +290,8 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """All aspects of each sentence, batched (the SpanABSA heuristic).
 
-        Pairs the top-`n_best` starts with the top-`n_best` ends, keeps pairs with
+        Pairs each row's top-`k` starts with its top-`k` ends, `k = max(n_best, ceil(n_best · w /
+        n_best_words))` for a row of `w` start candidates (a long text gets more), keeps pairs with
         `start <= end`, length `<= max_span_length` and a score (`start + end logit`, minus the
         same sum at the null position) `>= γ`, ranks them by `start + end logit − length`, and
         applies greedy non-maximum suppression (a span overlapping a kept one is dropped).
@@ -307,10 +308,17 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         """
         config = self.config
         batch, seq_len = start_logits.shape
-        k = min(config.n_best, seq_len)
+        # Each row's own k, from its own length: a short row batched with a long one decodes as it
+        # would alone (candidates past its k are ruled out below).
+        words = start_mask.sum(-1)
+        row_k = torch.maximum(
+            torch.full_like(words, config.n_best), torch.ceil(words * config.n_best / config.n_best_words).long()
+        ).clamp(max=seq_len)
+        k = int(row_k.max()) if batch else min(config.n_best, seq_len)
         neg_inf = torch.finfo(start_logits.dtype).min
         top_start, start_idx = start_logits.masked_fill(~start_mask, neg_inf).topk(k, dim=-1)
         top_end, end_idx = end_logits.masked_fill(~end_mask, neg_inf).topk(k, dim=-1)
+        in_row_k = torch.arange(k, device=start_logits.device).unsqueeze(0) < row_k.unsqueeze(1)  # (B, k)
         null = start_logits[:, NULL_POSITION] + end_logits[:, NULL_POSITION]
 
         cand_start = start_idx.unsqueeze(2).expand(-1, -1, k).reshape(batch, -1)  # (B, k·k)
@@ -323,6 +331,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
             & start_mask.gather(1, cand_start)
             & end_mask.gather(1, cand_end)
             & (score >= config.span_threshold)
+            & (in_row_k.unsqueeze(2) & in_row_k.unsqueeze(1)).reshape(batch, -1)
         )
         rank = (score - length).masked_fill(~ok, float("-inf"))
         rank, order = rank.sort(dim=-1, descending=True)

@@ -237,6 +237,36 @@ def test_other_backbones_train(backbone, batch):
     assert torch.isfinite(out.loss)
 
 
+def test_decode_gives_a_long_text_candidates_in_proportion():
+    """30 one-token aspects among 300 words: a fixed n_best = 4 kept at most 4 of them (a long
+    review read in one window lost most of its aspects); k = ceil(4 * 300 / 40) = 30 keeps all."""
+    model = FCKTForTargetedSentiment(tiny_config(n_best=4, n_best_words=40, max_span_length=2))
+    start, end = torch.full((1, 302), -5.0), torch.full((1, 302), -5.0)
+    start[0, 0] = end[0, 0] = 0.0
+    aspects = list(range(5, 300, 10))
+    start[0, aspects] = end[0, aspects] = 3.0
+    mask = torch.ones(1, 302, dtype=torch.bool)
+    mask[0, 0] = mask[0, 301] = False
+    spans, _ = model.decode(start, end, mask, mask)
+    assert sorted(s for s, _ in spans[0].tolist() if s >= 0) == aspects
+
+    # A short row batched beside the long one decodes as it would alone: its own k, not the batch's.
+    short_start, short_end = torch.full((1, 302), -5.0), torch.full((1, 302), -5.0)
+    short_start[0, 0] = short_end[0, 0] = 0.0
+    short_start[0, 1:11] = short_end[0, 1:11] = torch.arange(10, 0, -1, dtype=torch.float)  # 10 one-token spans
+    short_mask = torch.zeros(1, 302, dtype=torch.bool)
+    short_mask[0, 1:11] = True  # 10 words: k = n_best = 4
+    alone, _ = model.decode(short_start, short_end, short_mask, short_mask)
+    both_masks = torch.cat([short_mask, mask])
+    together, _ = model.decode(torch.cat([short_start, start]), torch.cat([short_end, end]), both_masks, both_masks)
+    kept_alone = [tuple(s) for s in alone[0].tolist() if s[0] >= 0]
+    assert len(kept_alone) <= 4 and [tuple(s) for s in together[0].tolist() if s[0] >= 0] == kept_alone
+
+    model.config.n_best_words = 10_000  # the fixed n_best of before
+    spans, _ = model.decode(start, end, mask, mask)
+    assert len([s for s, _ in spans[0].tolist() if s >= 0]) == 4
+
+
 def test_bf16_autocast_trains_and_decodes(batch):
     torch.manual_seed(6)
     model = FCKTForTargetedSentiment(tiny_config(gold_span_ratio=0.5))
