@@ -5,6 +5,7 @@ Self-contained (standard library only) so that it can be shipped as remote code 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -110,4 +111,26 @@ def end_of_grapheme(text: str, end: int) -> int:
     return end
 
 
-__all__ = ["boundary_candidate_masks", "char_span_to_token_span", "end_of_grapheme", "is_blank", "word_char_spans"]
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """`(start, end)` of each sentence of `text`: cut after `.`, `!` or `?` followed by white
+    space (the white space belongs to no sentence; blank pieces are left out). A simple rule: an
+    abbreviation such as "e.g. " cuts too, which costs a span only if an aspect spans the cut."""
+    spans, start = [], 0
+    for gap in _SENTENCE_BREAK.finditer(text):
+        spans.append((start, gap.start()))
+        start = gap.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if not is_blank(text[a:b])]
+
+
+__all__ = [
+    "boundary_candidate_masks",
+    "char_span_to_token_span",
+    "end_of_grapheme",
+    "is_blank",
+    "sentence_spans",
+    "word_char_spans",
+]

@@ -14,6 +14,7 @@ from hf_sentiment import FCKTConfig, FCKTForTargetedSentiment, TargetedSentiment
 from hf_sentiment.fckt.alignment import (
     boundary_candidate_masks,
     char_span_to_token_span,
+    sentence_spans,
     word_char_spans,
 )
 
@@ -238,6 +239,25 @@ def test_gold_span_mode_with_no_aspects(classifier):
 def test_errors(classifier, inputs, kwargs, error, message):
     with pytest.raises(error, match=message):
         classifier(inputs, **kwargs)
+
+
+def test_a_long_text_is_decoded_sentence_by_sentence(classifier):
+    """Above `sentence_split_words` words, each sentence is read on its own: the spans are those of
+    the sentences predicted one by one, moved to their place in the text."""
+    sentences = ["The battery life is great.", "The screen is dim!", "Keys feel cheap?", "Fine."]
+    text = "  ".join(sentences)
+    expected, offset = [], 0
+    for sentence in sentences:
+        for found in classifier(sentence):
+            expected.append({**found, "start": found["start"] + offset, "end": found["end"] + offset})
+        offset += len(sentence) + 2
+    assert expected, "the tiny model must find something for the check to mean anything"
+    split = classifier(text, sentence_split_words=3)
+    spans = [(r["start"], r["end"], r["polarity"]) for r in split]
+    assert spans == [(r["start"], r["end"], r["polarity"]) for r in expected]
+    assert all(text[r["start"] : r["end"]] == r["aspect"] for r in split)
+    assert sentence_spans(text) == [(text.index(s), text.index(s) + len(s)) for s in sentences]
+    assert sentence_spans("No break here") == [(0, 13)] and sentence_spans("Ends. \u200b ") == [(0, 5)]
 
 
 def test_an_empty_batch_gives_an_empty_list(classifier):
