@@ -48,9 +48,9 @@ class TargetedSentimentPipeline(ChunkPipeline):
             extracting aspects (one sentence at a time).
         max_length (`int`, *optional*): tokens per window; defaults to the model's limit (at most 512).
         stride (`int`, *optional*, defaults to 32): tokens shared by consecutive windows.
-        sentence_split_words (`int`, *optional*, defaults to 128): a text of more words than this is
-            cut into sentences (after `.`, `!` or `?` and white space) and each decoded on its own,
-            as the model was trained; shorter texts (every SemEval sentence) are read whole.
+        split_sentences (`bool`, *optional*, defaults to `True`): cut a text into sentences (after
+            `.`, `!` or `?` and white space) and decode each on its own, as the model was trained;
+            `False` reads the text whole. Spans given with `aspects` are always scored in the whole text.
 
     Returns:
         Per sentence, a list of `{"aspect", "start", "end", "polarity", "score"}` sorted by `start`
@@ -73,7 +73,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
         aspects: Sequence[Any] | None = None,
         max_length: int | None = None,
         stride: int | None = None,
-        sentence_split_words: int | None = None,
+        split_sentences: bool | None = None,
         **kwargs,
     ) -> tuple[dict, dict, dict]:
         preprocess: dict[str, Any] = {}
@@ -83,8 +83,8 @@ class TargetedSentimentPipeline(ChunkPipeline):
             preprocess["max_length"] = max_length
         if stride is not None:
             preprocess["stride"] = stride
-        if sentence_split_words is not None:
-            preprocess["sentence_split_words"] = sentence_split_words
+        if split_sentences is not None:
+            preprocess["split_sentences"] = split_sentences
         return preprocess, {}, {}
 
     def _model_max_length(self) -> int:
@@ -102,7 +102,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
         aspects: list[tuple[int, int]] | None = None,
         max_length: int | None = None,
         stride: int = 32,
-        sentence_split_words: int = 128,
+        split_sentences: bool = True,
     ) -> Iterator[dict[str, Any]]:
         if not isinstance(inputs, str):
             raise TypeError(f"targeted-sentiment takes a string or a list of strings, got {type(inputs).__name__}.")
@@ -124,11 +124,10 @@ class TargetedSentimentPipeline(ChunkPipeline):
                 raise ValueError(
                     f"targeted-sentiment: aspect span ({start}, {end}) holds no word: {inputs[start:end]!r}."
                 )
-        # A long text is decoded sentence by sentence: the model learned to score spans within a
-        # sentence, and a 400-word review read as one window kept 53% of the aspects its sentences
-        # give one by one (69%). Given spans are scored in the whole text's windows.
-        split = aspects is None and len(inputs.split()) > sentence_split_words
-        pieces = sentence_spans(inputs) if split else [(0, len(inputs))]
+        # Sentence by sentence: the model learned to score spans within a sentence, and a 400-word
+        # review read as one window kept 53% of the aspects its sentences give one by one (69%).
+        # Given spans are scored in the whole text's windows.
+        pieces = sentence_spans(inputs) if split_sentences and aspects is None else [(0, len(inputs))]
         for number, (begin, finish) in enumerate(pieces):
             last_piece = number == len(pieces) - 1
             yield from self._windows(inputs, begin, finish, aspects, max_length, stride, last_piece)

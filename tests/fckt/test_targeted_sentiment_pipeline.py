@@ -242,8 +242,8 @@ def test_errors(classifier, inputs, kwargs, error, message):
 
 
 def test_a_long_text_is_decoded_sentence_by_sentence(classifier):
-    """Above `sentence_split_words` words, each sentence is read on its own: the spans are those of
-    the sentences predicted one by one, moved to their place in the text."""
+    """Each sentence is read on its own: the spans are those of the sentences predicted one by one,
+    moved to their place in the text (and `split_sentences=False` reads the text whole)."""
     sentences = ["The battery life is great.", "The screen is dim!", "Keys feel cheap?", "Fine."]
     text = "  ".join(sentences)
     expected, offset = [], 0
@@ -252,10 +252,12 @@ def test_a_long_text_is_decoded_sentence_by_sentence(classifier):
             expected.append({**found, "start": found["start"] + offset, "end": found["end"] + offset})
         offset += len(sentence) + 2
     assert expected, "the tiny model must find something for the check to mean anything"
-    split = classifier(text, sentence_split_words=3)
+    split = classifier(text)
     spans = [(r["start"], r["end"], r["polarity"]) for r in split]
     assert spans == [(r["start"], r["end"], r["polarity"]) for r in expected]
     assert all(text[r["start"] : r["end"]] == r["aspect"] for r in split)
+    whole = classifier(text, split_sentences=False)
+    assert all(text[r["start"] : r["end"]] == r["aspect"] for r in whole)
     assert sentence_spans(text) == [(text.index(s), text.index(s) + len(s)) for s in sentences]
     assert sentence_spans("No break here") == [(0, 13)] and sentence_spans("Ends. \u200b ") == [(0, 5)]
 
@@ -267,7 +269,8 @@ def test_an_empty_batch_gives_an_empty_list(classifier):
 def test_numpy_offsets_are_whole_numbers(classifier):
     import numpy as np
 
-    assert classifier("The screen.", aspects=[(np.int64(4), np.int32(10))]) == classifier("The screen.", aspects=[(4, 10)])
+    given = classifier("The screen.", aspects=[(np.int64(4), np.int32(10))])
+    assert given == classifier("The screen.", aspects=[(4, 10)])
 
 
 @pytest.mark.parametrize(
