@@ -59,13 +59,3 @@ def compare_step_times(
         p90 = sorted(times)[int(0.9 * (len(times) - 1))]
         rows.append(f"| {name} | {median:.3f} | {p90:.3f} | {median / base:.2f} |")
     return "\n".join(rows)
-
-
-def median_rate(function: Callable[[], None], items: int, repeats: int) -> float:
-    """Median items per second of `function` over `repeats` calls."""
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        rates.append(items / (time.perf_counter() - start))
-    return statistics.median(rates)

@@ -262,6 +262,11 @@ def test_a_long_text_is_decoded_sentence_by_sentence(classifier):
     assert sentence_spans("No break here") == [(0, 13)] and sentence_spans("Ends. \u200b ") == [(0, 5)]
 
 
+def test_a_list_is_run_by_length_and_answered_in_input_order(classifier):
+    texts = ["Short.", "A much longer sentence about the battery life and the screen of this laptop.", "Mid one here."]
+    assert classifier(texts, batch_size=2) == [classifier(text) for text in texts]
+
+
 def test_an_empty_batch_gives_an_empty_list(classifier):
     assert classifier([]) == []
 
