@@ -52,6 +52,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "--input", default="-", metavar="FILE", help="texts to predict on; '-' (the default) reads standard input"
     )
     add_batch_size(parser, 32, "texts")
+    parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="FCKT: run the encoder in dynamic int8 on CPU (faster; scores move slightly, see docs/benchmarks.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         hint="Train one with `hf-sentiment train fckt` or `hf-sentiment train lcl`.",
     )
     texts = _read_input(args.input)
-    predictions = _predict(folder, [item.text for item in texts], args.batch_size)
+    if args.int8 and folder.kind != "fckt":
+        raise CLIError("--int8 is for FCKT folders (the targeted-sentiment pipeline).")
+    predictions = _predict(folder, [item.text for item in texts], args.batch_size, args.int8)
     for item, prediction in zip(texts, predictions):
         record: dict[str, Any] = {} if item.id is None else {"id": item.id}
         record["text"] = item.text
@@ -84,13 +91,13 @@ def _read_input(spec: str) -> list[InputText]:
         raise CLIError(f"--input {path}: not UTF-8 text ({error.reason} at byte {error.start}).") from None
 
 
-def _predict(folder: ModelFolder, texts: list[str], batch_size: int) -> list[dict[str, Any]]:
+def _predict(folder: ModelFolder, texts: list[str], batch_size: int, int8: bool = False) -> list[dict[str, Any]]:
     """One result dict per text, in order; the pipelines are imported here so `--help` stays quick."""
     from transformers import AutoModel, AutoModelForSequenceClassification, pipeline
 
     if folder.kind == "fckt":
         model, tokenizer = load_model_and_tokenizer(folder, AutoModel)
-        classifier = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer)
+        classifier = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer, int8=int8)
         return [{"aspects": found} for found in classifier(texts, batch_size=batch_size)]
     model, tokenizer = load_model_and_tokenizer(folder, AutoModelForSequenceClassification)
     classifier = pipeline("text-classification", model=model, tokenizer=tokenizer)

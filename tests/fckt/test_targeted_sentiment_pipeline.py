@@ -267,6 +267,17 @@ def test_a_list_is_run_by_length_and_answered_in_input_order(classifier):
     assert classifier(texts, batch_size=2) == [classifier(text) for text in texts]
 
 
+def test_int8_runs_the_encoder_quantised_and_keeps_the_output(model, tokenizer):
+    import copy
+
+    quantised = pipeline("targeted-sentiment", model=copy.deepcopy(model), tokenizer=tokenizer, int8=True)
+    linears = [m for m in quantised.model.encoder.modules() if type(m).__name__ == "Linear"]
+    assert linears and all("quantized.dynamic" in type(m).__module__ for m in linears)
+    assert "quantized" not in type(quantised.model.start_head).__module__  # the heads stay in float
+    for text, found in zip(SENTENCES, quantised(SENTENCES)):
+        check_extracted(text, found, model.config.id2label)
+
+
 def test_an_empty_batch_gives_an_empty_list(classifier):
     assert classifier([]) == []
 
