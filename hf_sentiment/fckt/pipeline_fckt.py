@@ -301,7 +301,8 @@ def quantize_encoder_int8(model: Any) -> Any:
         raise ValueError(f"targeted-sentiment: int8 runs on CPU (dynamic quantisation), the model is on {model.device}.")
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    model.encoder = quantize_dynamic(model.encoder, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+    per_channel = {torch.nn.Linear: per_channel_dynamic_qconfig}
+    model.encoder = quantize_dynamic(model.encoder, per_channel, dtype=torch.qint8)
     return model
 
 

@@ -583,6 +583,16 @@ def test_predict_on_a_damaged_folder_is_one_error_line(models, tmp_path, capsys,
         assert_in_process_error(status, capsys, message)
 
 
+def test_predict_int8(models, tmp_path, capsys):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(SENTENCES) + "\n")
+    assert main(["predict", "--model", str(models["fckt"]), "--input", str(texts), "--int8"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [json.loads(line)["text"] for line in lines] == SENTENCES
+    status = main(["predict", "--model", str(models["lcl"]), "--input", str(texts), "--int8"])
+    assert_in_process_error(status, capsys, "--int8 is for FCKT folders")
+
+
 def test_predict_refuses_a_lone_surrogate_by_line(models, tmp_path, capsys):
     texts = tmp_path / "texts.jsonl"
     texts.write_text('{"text": "fine"}\n{"text": "bad \\ud800 text"}\n')
