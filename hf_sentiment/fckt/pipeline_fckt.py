@@ -298,7 +298,9 @@ def quantize_encoder_int8(model: Any) -> Any:
     `int8=True`, `hf-sentiment predict --int8`) rather than being saved.
     """
     if model.device.type != "cpu":
-        raise ValueError(f"targeted-sentiment: int8 runs on CPU (dynamic quantisation), the model is on {model.device}.")
+        raise ValueError(
+            f"targeted-sentiment: int8 runs on CPU (dynamic quantisation), the model is on {model.device}."
+        )
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     per_channel = {torch.nn.Linear: per_channel_dynamic_qconfig}
