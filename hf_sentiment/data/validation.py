@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import logging
 import os
@@ -346,6 +345,20 @@ def json_lines(path: PathLike, report: ReadReport) -> Iterator[tuple[int, Any]]:
         yield line_number, parse_json(line, path, line_number)
 
 
+def _physical_lines(text: str) -> Iterator[str]:
+    """`text`'s lines with their endings, as `io.StringIO(text, newline="")` gives them to `csv`
+    (`\r\n`, `\r` and `\n` end a line), sliced one at a time instead of copying the file."""
+    start = 0
+    for match in _LINE_END.finditer(text):
+        yield text[start : match.end()]
+        start = match.end()
+    if start < len(text):
+        yield text[start:]
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 class StrictCSV:
     """The records of CSV `text` from `path`: `csv.DictReader` (or `csv.reader` with `header=False`)
     in strict mode, with `fieldnames` and `line_num` as usual.
@@ -369,7 +382,7 @@ class StrictCSV:
     def __init__(self, path: PathLike, text: str, header: bool = True, **options: Any) -> None:
         self.path = path
         make = csv.DictReader if header else csv.reader
-        self._reader = make(io.StringIO(text, newline=""), strict=True, **options)
+        self._reader = make(_physical_lines(text), strict=True, **options)
         self.fieldnames = self._guard(lambda: self._reader.fieldnames) if header else None
 
     @property
