@@ -441,11 +441,11 @@ def _e2e_line(line: str, row_id: str) -> tuple[Row, bool]:
             f"expected one '####' between sentence and tags, found {len(parts) - 1}",
         )
     raw = require_text(parts[0], "text")
-    tokens, polarities = _e2e_tokens(parts[1])
-    _check_no_untagged_words(raw, tokens)
-    _check_tokens_belong(raw, tokens)
-    runs = _tag_runs(polarities)
-    text, spans, rebuilt = _place_runs(raw, tokens, [(first, last) for first, last, _ in runs])
+    tags = _Tags(parts[1])
+    _check_no_untagged_words(raw, tags)
+    _check_tokens_belong(raw, tags)
+    runs = tags.runs
+    text, spans, rebuilt = _place_runs(raw, tags, [(first, last) for first, last, _ in runs])
     aspects = [
         _aspect(text, text[start:end], start, end, polarity, prefix=f"tags[{first}].")
         for (start, end), (first, _, polarity) in zip(spans, runs)
@@ -453,21 +453,21 @@ def _e2e_line(line: str, row_id: str) -> tuple[Row, bool]:
     return {"id": row_id, "text": text, "aspects": aspects}, rebuilt
 
 
-def _check_tokens_belong(raw: str, tokens: list[str]) -> None:
+def _check_tokens_belong(raw: str, tags: _Tags) -> None:
     """Refuse tags that are not this sentence's: most of the tags' words must be the sentence's,
     and most of the sentence's words among the tags (a tag list cut short, or copied from another
     line, would otherwise give aspects of the wrong text or none). Words are the `\\w+` pieces of
     each side without case or accents (tokenisers lower-case, strip accents and split "weren't"
     into "were n't"), counted as multisets: one pass, whatever the length of the line."""
     sentence_words = Counter(match.group() for match in _WORD.finditer(_fold(raw)))
-    tag_words = Counter(match.group() for match in _WORD.finditer(_fold(" ".join(tokens))))
+    tag_words = Counter(word for token in tags.tokens() for word in _WORD.findall(_fold(token)))
     shared = sum((sentence_words & tag_words).values())
     in_sentence, in_tags = sum(tag_words.values()), sum(sentence_words.values())
     if shared < _E2E_MIN_SHARED_WORDS * in_sentence or shared < _E2E_MIN_SHARED_WORDS * in_tags:
         raise FieldError(
             "tags",
             f"the tags do not belong to the sentence: they share {shared} words, of their {in_sentence} and its "
-            f"{in_tags} ({len(tokens)} tags for {raw[:200]!r})",
+            f"{in_tags} ({tags.count} tags for {raw[:200]!r})",
         )
 
 
@@ -482,37 +482,46 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
 
 
-def _check_no_untagged_words(raw: str, tokens: list[str]) -> None:
+def _check_no_untagged_words(raw: str, tags: _Tags) -> None:
     """Where the tokens sit in `raw` one by one, only punctuation may follow the last one (the
     real files leave a closing `..` or `)` untagged now and then); a word means the tag list was
     cut short."""
-    placed = _token_spans(raw, tokens, keep=()) if tokens else None
+    placed = _token_spans(raw, tags.tokens(), keep=()) if tags.count else None
     tail = raw[placed[1] :].strip() if placed else ""
     if any(c.isalnum() for c in tail):
         raise FieldError(
-            "tags", f"the tags end at token {len(tokens) - 1} ({tokens[-1]!r}) but the sentence goes on: {tail!r}"
+            "tags", f"the tags end at token {tags.count - 1} ({tags.last!r}) but the sentence goes on: {tail!r}"
         )
 
 
-def _e2e_tokens(tagged: str) -> tuple[list[str], list[str | None]]:
-    """Tokens and their polarities (`None` for `O`) from `tok=TAG ...`."""
-    tokens: list[str] = []
-    polarities: list[str | None] = []
-    # Tokens hold no whitespace: a tab between two items separates them as a space does. One item
-    # at a time (not `split()`), so a long line never holds all its items and tokens at once.
-    for index, match in enumerate(_ITEM.finditer(tagged)):
-        item = match.group()
-        field = f"tags[{index}]"
-        # Split on the last '=': tokens may contain '=' themselves.
-        token, sep, tag = item.rpartition("=")
-        if not sep or not token:
-            raise FieldError(field, f"expected 'token=TAG', got {item!r}")
-        tokens.append(token)
-        polarities.append(None if tag == "O" else normalize_polarity(tag, field))
-    return tokens, polarities
+class _Tags:
+    """The `tok=TAG` items of one line. They are parsed and checked once, on construction (the
+    aspect runs, the count and the last token are kept), and walked again lazily by `tokens`, so a
+    line of a million tokens is never held as a list of them."""
+
+    def __init__(self, tagged: str) -> None:
+        self.tagged = tagged
+        self.count, self.last = 0, ""
+        self.runs = _tag_runs(self._polarities())
+
+    def _polarities(self) -> Iterator[str | None]:
+        # Tokens hold no whitespace: a tab between two items separates them as a space does.
+        for index, match in enumerate(_ITEM.finditer(self.tagged)):
+            item = match.group()
+            field = f"tags[{index}]"
+            # Split on the last '=': tokens may contain '=' themselves.
+            token, sep, tag = item.rpartition("=")
+            if not sep or not token:
+                raise FieldError(field, f"expected 'token=TAG', got {item!r}")
+            self.count, self.last = index + 1, token
+            yield None if tag == "O" else normalize_polarity(tag, field)
+
+    def tokens(self) -> Iterator[str]:
+        """The tokens, in order (already checked)."""
+        return (match.group().rpartition("=")[0] for match in _ITEM.finditer(self.tagged))
 
 
-def _tag_runs(polarities: list[str | None]) -> list[tuple[int, int, str]]:
+def _tag_runs(polarities: Iterable[str | None]) -> list[tuple[int, int, str]]:
     """`(first, last, polarity)` of each maximal run of one aspect tag."""
     runs: list[tuple[int, int, str]] = []
     for index, polarity in enumerate(polarities):
@@ -525,15 +534,15 @@ def _tag_runs(polarities: list[str | None]) -> list[tuple[int, int, str]]:
     return runs
 
 
-def _place_runs(raw: str, tokens: list[str], runs: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]], bool]:
+def _place_runs(raw: str, tags: _Tags, runs: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]], bool]:
     """Char spans of token runs: `(text, spans, rebuilt_from_tokens)`."""
     ends = {index for run in runs for index in run}
-    placed = _token_spans(raw, tokens, keep=ends)
+    placed = _token_spans(raw, tags.tokens(), keep=ends)
     if placed is not None:
         token_spans, _ = placed
         return raw, [(token_spans[first][0], token_spans[last][1]) for first, last in runs], False
-    joined = " ".join(tokens)
-    rebuilt = _token_spans(joined, tokens, keep=ends)
+    joined = " ".join(tags.tokens())
+    rebuilt = _token_spans(joined, tags.tokens(), keep=ends)
     assert rebuilt is not None  # the tokens rebuild their own join
     joined_spans, _ = rebuilt
     spans = [(joined_spans[first][0], joined_spans[last][1]) for first, last in runs]
@@ -549,7 +558,7 @@ def _place_runs(raw: str, tokens: list[str], runs: list[tuple[int, int]]) -> tup
 
 
 def _token_spans(
-    text: str, tokens: list[str], keep: Collection[int]
+    text: str, tokens: Iterable[str], keep: Collection[int]
 ) -> tuple[dict[int, tuple[int, int]], int] | None:
     """Where `tokens` sit in order in `text` with only whitespace between: `(spans, end)`, the
     spans of the tokens whose indices are in `keep` and the end of the last token; `None` when
