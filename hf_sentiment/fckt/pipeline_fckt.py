@@ -42,7 +42,8 @@ class TargetedSentimentPipeline(ChunkPipeline):
     """Extract aspects and their polarities with an FCKT model (see the module docstring).
 
     Call arguments:
-        inputs (`str` or `list[str]`): the sentences.
+        inputs (`str` or `list[str]`): the texts (a list runs longest first in length-sorted
+            batches and is answered in its own order).
         aspects (`list[tuple[int, int]]` or `list[dict]`, *optional*): character spans
             (`(start, end)` or `{"start": ..., "end": ...}`) whose polarity to predict instead of
             extracting aspects (one sentence at a time).
@@ -55,7 +56,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
             `False` reads the text whole. Spans given with `aspects` are always scored in the whole text.
 
     Returns:
-        Per sentence, a list of `{"aspect", "start", "end", "polarity", "score"}` sorted by `start`
+        Per text, a list of `{"aspect", "start", "end", "polarity", "score"}` sorted by `start`
         (`score`: the polarity's probability); extracted aspects also carry `aspect_score`, the
         sigmoid of the span's score against the null span.
     """
