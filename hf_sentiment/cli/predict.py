@@ -54,8 +54,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     add_batch_size(parser, 32, "texts")
     parser.add_argument(
         "--int8",
-        action="store_true",
-        help="FCKT: run the encoder in dynamic int8 on CPU (faster; scores move slightly, see docs/benchmarks.md)",
+        nargs="?",
+        const="ffn",
+        default=None,
+        choices=("ffn", "all"),
+        help="FCKT: run the encoder in dynamic int8 on CPU, its feed-forward layers (the default) or all its linear "
+        "layers (faster, scores move slightly: see docs/benchmarks.md)",
     )
 
 
@@ -91,13 +95,13 @@ def _read_input(spec: str) -> list[InputText]:
         raise CLIError(f"--input {path}: not UTF-8 text ({error.reason} at byte {error.start}).") from None
 
 
-def _predict(folder: ModelFolder, texts: list[str], batch_size: int, int8: bool = False) -> list[dict[str, Any]]:
+def _predict(folder: ModelFolder, texts: list[str], batch_size: int, int8: str | None = None) -> list[dict[str, Any]]:
     """One result dict per text, in order; the pipelines are imported here so `--help` stays quick."""
     from transformers import AutoModel, AutoModelForSequenceClassification, pipeline
 
     if folder.kind == "fckt":
         model, tokenizer = load_model_and_tokenizer(folder, AutoModel)
-        classifier = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer, int8=int8)
+        classifier = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer, int8=int8 or False)
         return [{"aspects": found} for found in classifier(texts, batch_size=batch_size)]
     model, tokenizer = load_model_and_tokenizer(folder, AutoModelForSequenceClassification)
     classifier = pipeline("text-classification", model=model, tokenizer=tokenizer)

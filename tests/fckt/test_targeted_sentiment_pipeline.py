@@ -267,15 +267,21 @@ def test_a_list_is_run_by_length_and_answered_in_input_order(classifier):
     assert classifier(texts, batch_size=2) == [classifier(text) for text in texts]
 
 
-def test_int8_runs_the_encoder_quantised_and_keeps_the_output(model, tokenizer):
+@pytest.mark.parametrize(("int8", "quantised_count"), [(True, 4), ("all", 12)])  # 2 layers: 2 or 6 linears each
+def test_int8_runs_the_encoder_quantised_and_keeps_the_output(model, tokenizer, int8, quantised_count):
     import copy
 
-    quantised = pipeline("targeted-sentiment", model=copy.deepcopy(model), tokenizer=tokenizer, int8=True)
-    linears = [m for m in quantised.model.encoder.modules() if type(m).__name__ == "Linear"]
-    assert linears and all("quantized.dynamic" in type(m).__module__ for m in linears)
+    quantised = pipeline("targeted-sentiment", model=copy.deepcopy(model), tokenizer=tokenizer, int8=int8)
+    linears = [(n, m) for n, m in quantised.model.encoder.named_modules() if type(m).__name__ == "Linear"]
+    dynamic = [n for n, m in linears if "quantized.dynamic" in type(m).__module__]
+    assert len(dynamic) == quantised_count
+    if int8 is True:  # the feed-forward pair of each layer; attention stays in float
+        assert all("attention" not in n for n in dynamic)
     assert "quantized" not in type(quantised.model.start_head).__module__  # the heads stay in float
     for text, found in zip(SENTENCES, quantised(SENTENCES)):
         check_extracted(text, found, model.config.id2label)
+    with pytest.raises(ValueError, match="int8 takes layers in"):
+        pipeline("targeted-sentiment", model=copy.deepcopy(model), tokenizer=tokenizer, int8="half")
 
 
 def test_an_empty_batch_gives_an_empty_list(classifier):
