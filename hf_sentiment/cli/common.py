@@ -93,6 +93,11 @@ def check_at_least(args: argparse.Namespace, **minimums: int) -> None:
 SELECTION_OPTIONS = ("--eval_strategy", "--save_strategy", "--load_best_model_at_end")
 
 
+def named_options(argv: list[str] | None) -> set[str]:
+    """The `--options` a command line names (`argv`, default `sys.argv[1:]`), `--name=value` included."""
+    return {arg.split("=", 1)[0] for arg in (sys.argv[1:] if argv is None else argv) if arg.startswith("--")}
+
+
 def select_on_dev(parser: Any, metric: str, argv: list[str] | None) -> None:
     """Make the best epoch on dev (by `metric`) the training scripts' default model selection.
 
@@ -103,8 +108,7 @@ def select_on_dev(parser: Any, metric: str, argv: list[str] | None) -> None:
     end. A command line that names one of them gets `TrainingArguments`' own defaults for the rest,
     so e.g. `--save_strategy no` trains without selection instead of failing on a strategy mismatch.
     """
-    given = sys.argv[1:] if argv is None else argv
-    if any(arg.split("=", 1)[0] in SELECTION_OPTIONS for arg in given):
+    if named_options(argv) & set(SELECTION_OPTIONS):
         return
     parser.set_defaults(
         eval_strategy="epoch",
@@ -290,9 +294,7 @@ def parse_training_arguments(parser: HfArgumentParser, argv: list[str] | None) -
     *parsed, folder = parser.parse_args_into_dataclasses(argv)
     training_args = parsed[-1]
     check_output_dir(training_args.output_dir, training_args.resume_from_checkpoint, folder.overwrite_output_dir)
-    given = sys.argv[1:] if argv is None else argv
-    named = any(arg.split("=", 1)[0] == "--dataloader_pin_memory" for arg in given)
-    if not named and training_args.device.type == "cpu":
+    if "--dataloader_pin_memory" not in named_options(argv) and training_args.device.type == "cpu":
         # Pinning needs an accelerator: on CPU torch warns once per DataLoader (every evaluation).
         training_args.dataloader_pin_memory = False
     return tuple(parsed)
