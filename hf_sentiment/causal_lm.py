@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import copy
 import inspect
-import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+from .utils.logging import get_logger
 
 __all__ = [
     "first_label_token_ids",
@@ -36,7 +37,7 @@ __all__ = [
     "with_padding_token",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 # --- tokens ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -23,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 from ..data.shared_data import DATA_ENV, find_data_dir
 from ..data.validation import is_blank
 from ..model_cards.hyperparameters import config_hyperparameters
+from ..utils.logging import set_verbosity
 
 if TYPE_CHECKING:
-    from transformers import HfArgumentParser
+    from transformers import HfArgumentParser, TrainingArguments
 
 
 class CLIError(Exception):
@@ -577,31 +579,48 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
     return texts
 
 
+
+def configure_logging(training_args: TrainingArguments) -> None:
+    """The train commands' logging: hf-sentiment's progress at INFO on stdout, transformers as `--log_level` says.
+
+    With `--log_level` left at "passive", transformers stays at WARNING while hf-sentiment says what
+    it does at INFO (on the main process; replicas follow `--log_level_replica`, WARNING by default).
+    A `--log_level` given sets both.
+    """
+    from transformers.utils import logging as transformers_logging
+
+    process_level = training_args.get_process_log_level()
+    ours = logging.INFO if training_args.log_level == "passive" and training_args.should_log else process_level
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=ours, stream=sys.stdout)
+    transformers_logging.set_verbosity(process_level)
+    set_verbosity(ours)
+
 __all__ = [
     "DATA_ENV",
     "NOT_AN_ADAPTER",
     "CLIError",
+    "InputText",
+    "ModelFolder",
+    "OutputFolderArguments",
     "add_batch_size",
     "add_command",
     "add_negative_flags",
     "check_at_least",
+    "check_output_dir",
     "config_arguments",
     "config_overrides",
-    "check_output_dir",
+    "configure_logging",
     "expect_file",
-    "load_model_and_tokenizer",
-    "OutputFolderArguments",
-    "parse_training_arguments",
-    "require_rows",
-    "select_on_dev",
-    "selected_checkpoint",
-    "InputText",
-    "ModelFolder",
     "input_file",
+    "load_model_and_tokenizer",
     "model_folder",
+    "parse_training_arguments",
     "read_json_object",
     "read_texts",
     "require_kind",
+    "require_rows",
     "resolve_data_dir",
+    "select_on_dev",
+    "selected_checkpoint",
     "training_parser",
 ]

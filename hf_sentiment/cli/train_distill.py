@@ -27,13 +27,10 @@ checkout: `hf_sentiment.data.shared_data`). This is the body of `hf-sentiment tr
 from __future__ import annotations
 
 import json
-import logging
 import random
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
 from hf_sentiment import evaluate_sentibench
@@ -55,10 +52,11 @@ from hf_sentiment.distill.icldist import sentibench_icl_tasks
 from hf_sentiment.distill.knowdist import KNOWDIST_TEMPLATES, answer_knowdist_prompts
 from hf_sentiment.model_cards import DATASET_TERMS, CardResult
 from hf_sentiment.offline import OFFLINE_LLMS, hub_id_of, offline_llm_folder
+from hf_sentiment.utils.logging import get_logger
 
-from .common import parse_training_arguments, resolve_data_dir, training_parser
+from .common import configure_logging, parse_training_arguments, resolve_data_dir, training_parser
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 @dataclass
@@ -137,8 +135,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict:
         `dict`: the training metrics, the row counts and, with `--eval_tasks`, `sentibench_mean`.
     """
     args, training_args = parse_training_arguments(training_parser((DistillArguments, DistillationConfig), prog), argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
-    transformers.utils.logging.set_verbosity_warning()
+    configure_logging(training_args)
     set_seed(training_args.seed)
     if args.stage not in ("knowdist", "icldist"):
         raise SystemExit(f"--stage must be knowdist or icldist, got {args.stage!r}.")

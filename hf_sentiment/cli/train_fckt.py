@@ -23,13 +23,10 @@ written out with the public API, to copy.
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import transformers
 from transformers import (
     AutoModel,
     AutoTokenizer,
@@ -53,10 +50,12 @@ from hf_sentiment.fckt.configuration_fckt import DEFAULT_POLARITIES
 from hf_sentiment.model_cards import dataset_terms, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
+from hf_sentiment.utils.logging import get_logger
 
 from .common import (
     config_arguments,
     config_overrides,
+    configure_logging,
     parse_training_arguments,
     require_rows,
     select_on_dev,
@@ -64,7 +63,7 @@ from .common import (
     training_parser,
 )
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: What the card records of the evaluation: metric key -> (Hub metric type, readable name).
 FCKT_CARD_METRICS = {
@@ -134,8 +133,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     parser = build_parser(prog)
     select_on_dev(parser, "joint_f1", argv)
     model_args, config_args, data_args, training_args = parse_training_arguments(parser, argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
-    transformers.utils.logging.set_verbosity_warning()
+    configure_logging(training_args)
     # The model's gold lives in these inputs; Trainer must hand them to compute_metrics.
     training_args.label_names = ["aspect_spans", "aspect_labels"]
     set_seed(training_args.seed)
@@ -168,8 +166,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     trainer.save_metrics("train", train_result.metrics)
     trainer.save_state()  # trainer_state.json: every dev evaluation and the checkpoint selected
     if data_args.tune_span_threshold:
-        gamma, by_gamma = select_span_threshold(trainer)
-        logger.info("span threshold γ chosen on dev: %s (dev joint F1 by γ: %s)", gamma, by_gamma)
+        select_span_threshold(trainer)  # logs the choice and the dev joint F1 of every γ
     trainer.save_model()
     metrics = {f"dev_{k}": v for k, v in trainer.evaluate().items()}
     metrics["span_threshold"] = model.config.span_threshold

@@ -26,13 +26,10 @@ out with the public API, to copy.
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import transformers
 from datasets import Dataset
 from transformers import (
     AutoModelForSequenceClassification,
@@ -61,10 +58,12 @@ from hf_sentiment.data import RandomTokenDeletion, RandomTokenMasking, RandomTok
 from hf_sentiment.model_cards import DATASET_TERMS, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
+from hf_sentiment.utils.logging import get_logger
 
 from .common import (
     config_arguments,
     config_overrides,
+    configure_logging,
     parse_training_arguments,
     require_rows,
     resolve_data_dir,
@@ -73,7 +72,7 @@ from .common import (
     training_parser,
 )
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 #: What the card records of the test evaluation: metric key -> (Hub metric type, readable name).
 LCL_CARD_METRICS = {
     "accuracy": ("accuracy", "accuracy (%)"),
@@ -173,8 +172,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     if model_args.augmentation not in AUGMENTATIONS:
         raise SystemExit(f"--augmentation must be one of {AUGMENTATIONS}, got {model_args.augmentation!r}")
     data_args.data_dir = str(resolve_data_dir(data_args.data_dir))
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
-    transformers.utils.logging.set_verbosity_warning()
+    configure_logging(training_args)
     set_seed(training_args.seed)
 
     splits = load_splits(data_args)

@@ -29,12 +29,9 @@ flow written out with the public API, to copy.
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import transformers
 from datasets import Dataset, Value, concatenate_datasets, load_dataset
 from transformers import AutoModel, AutoTokenizer, HfArgumentParser, set_seed
 
@@ -52,17 +49,19 @@ from hf_sentiment import (
 )
 from hf_sentiment.model_cards import dataset_terms
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
+from hf_sentiment.utils.logging import get_logger
 
 from .common import (
     config_arguments,
     config_overrides,
+    configure_logging,
     parse_training_arguments,
     require_rows,
     resolve_data_dir,
     training_parser,
 )
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 @dataclass
@@ -179,8 +178,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     # --train_file with VADER must work without one.
     if data_args.corpus == "benchmark" or data_args.lexicon == "warriner":
         data_args.data_dir = str(resolve_data_dir(data_args.data_dir))
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stdout)
-    transformers.utils.logging.set_verbosity_warning()
+    configure_logging(training_args)
     set_seed(training_args.seed)
 
     encoder = model_args.model_name_or_path or offline_minilm_path()

@@ -45,7 +45,6 @@ from .valence_encoding import DataCollatorForSoftMCL, encode_valence_corpus
 from .wordnet import WordNetSynonyms
 
 __all__ = [
-    "DataFileNotFoundError",
     "ABSA_FEATURES",
     "ABSA_FORMATS",
     "EMPATHETIC_DIALOGUES_LABELS",
@@ -56,6 +55,7 @@ __all__ = [
     "DataCollatorForSoftMCL",
     "DataCollatorForTargetedSentiment",
     "DataCollatorWithAugmentedView",
+    "DataFileNotFoundError",
     "DataFormatError",
     "RandomTokenDeletion",
     "RandomTokenMasking",

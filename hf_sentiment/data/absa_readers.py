@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import re
 import unicodedata
@@ -53,6 +52,7 @@ import defusedxml
 import defusedxml.ElementTree as safe_etree
 from datasets import Features, Value
 
+from ..utils.logging import get_logger
 from .errors import DataFormatError, ReadReport
 from .validation import (
     DatasetOrPair,
@@ -88,7 +88,7 @@ __all__ = [
     "read_sentibench_atsa",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 POLARITIES: tuple[str, ...] = ("positive", "negative", "neutral", "conflict")
 

@@ -15,7 +15,6 @@ that `max_length` cuts off, and an aspect whose polarity is not one of the model
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +29,10 @@ from ..fckt.alignment import (
     word_char_spans,
 )
 from ..fckt.configuration_fckt import IGNORE_INDEX
+from ..utils.logging import get_logger
 from .errors import ReadReport
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 def encode_aspects(

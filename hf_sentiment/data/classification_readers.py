@@ -42,7 +42,6 @@ in a `ReadReport`, which is logged as a warning and returned with
 from __future__ import annotations
 
 import csv
-import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -54,6 +53,7 @@ from datasets import ClassLabel, Dataset, Features, Value
 from datasets import Sequence as SequenceFeature
 from sklearn.model_selection import StratifiedKFold
 
+from ..utils.logging import get_logger
 from .errors import DataFormatError, ReadReport
 from .validation import (
     BLANK_LINES,
@@ -89,7 +89,7 @@ __all__ = [
     "stratified_folds",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 SST2_LABELS: tuple[str, ...] = ("negative", "positive")
 SST5_LABELS: tuple[str, ...] = (

@@ -32,13 +32,13 @@ across a file (the real files have a few) are kept as they are: they are separat
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..utils.logging import get_logger
 from .errors import DataFormatError, ReadReport
 from .validation import (
     FieldError,
@@ -58,12 +58,12 @@ __all__ = [
     "SentiBenchTask",
     "get_sentibench_task",
     "normalize_answer_text",
-    "render_answer",
     "read_sentibench",
+    "render_answer",
     "resolve_sentibench_root",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 SENTIBENCH_SPLITS: tuple[str, ...] = ("train", "val", "test")
 

@@ -18,7 +18,6 @@ out, never used. Words are matched lower-cased.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -26,11 +25,12 @@ from pathlib import Path
 
 from datasets import Dataset, Features, Value
 
+from ..utils.logging import get_logger
 from .errors import DataFormatError, ReadReport
 from .validation import DatasetOrPair, PathLike, StrictCSV, read_lines, read_text
 from .word_mapping import WordMapping
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 VADER_SCALE = (-4.0, 4.0)
 WARRINER_SCALE = (1.0, 9.0)

@@ -47,11 +47,11 @@ __all__ = [
     "cached_generate",
     "cached_label_distribution",
     "default_lora_config",
-    "repair_cache",
     "gguf_to_folder",
     "label_kd_loss",
     "load_templates",
     "prepare_distillation_dataset",
+    "repair_cache",
     "save_templates",
     "sentibench_icl_tasks",
 ]

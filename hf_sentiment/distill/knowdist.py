@@ -9,15 +9,15 @@ student is then trained on the bare instruction and the teacher's answer
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable, Sequence
 
 from datasets import Dataset
 
+from ..utils.logging import get_logger
 from .prompts import PromptTemplate
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 KNOWDIST_TEMPLATES: tuple[PromptTemplate, ...] = (
     PromptTemplate(

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
 import os
 import threading
@@ -44,6 +43,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..data.errors import DataFormatError
+from ..utils.logging import get_logger
 from .teachers import Teacher
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 FORMAT = "hf_sentiment.teacher_cache/1"
 # Every line we write starts with these bytes (`format` is the record's first field), which is how a

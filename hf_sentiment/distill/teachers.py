@@ -52,13 +52,11 @@ client); [`EndpointTeacher`] says so when it meets that refusal.
 from __future__ import annotations
 
 import copy
-import logging
 import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -66,8 +64,9 @@ import torch
 from tqdm.auto import tqdm
 
 from ..causal_lm import first_label_token_ids, generate_continuations, last_logits, left_pad, with_padding_token
+from ..utils.logging import get_logger
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _T = TypeVar("_T")
 

@@ -23,7 +23,6 @@ plain checkpoint with the adapter merged into the base weights.
 from __future__ import annotations
 
 import copy
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,9 +35,10 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainingArgum
 from ..causal_lm import first_label_token_ids, padding_token_id
 from ..data.errors import ReadReport
 from ..training import LossPartsTrainer
+from ..utils.logging import get_logger
 from .label_distillation_loss import LabelDistillationLoss, label_kd_loss
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 IGNORE_INDEX = -100
 

@@ -51,7 +51,6 @@ own does not matter). Prompts are not truncated; a warning counts those longer t
 from __future__ import annotations
 
 import json
-import logging
 import os
 import random
 import statistics
@@ -74,6 +73,7 @@ from ..data.sentibench import (
     render_answer,
     resolve_sentibench_root,
 )
+from ..utils.logging import get_logger
 from .classification_metrics import classification_scores
 
 __all__ = [
@@ -89,7 +89,7 @@ __all__ = [
     "render_answer",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 ANSWER_KEY = "Answer:"
 SENTENCE_KEY = "Sentence:"

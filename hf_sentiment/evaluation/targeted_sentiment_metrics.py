@@ -95,21 +95,34 @@ def compute_targeted_sentiment_metrics(
         )
     aspect_logits, predicted_spans, _, predicted_polarities, _ = eval_prediction.predictions[:5]
     gold_spans, gold_labels = eval_prediction.label_ids
-    gold, predicted, on_gold = [], [], []
-    for row in range(len(gold_labels)):
-        present = gold_labels[row] >= 0
-        spans = gold_spans[row][present]
-        labels = gold_labels[row][present]
-        gold.append([(int(s), int(e), int(y)) for (s, e), y in zip(spans, labels)])
-        on_gold.append([int(i) for i in aspect_logits[row][present].argmax(-1)])
-        found = predicted_polarities[row] >= 0
-        predicted.append(
-            [
-                (int(s), int(e), int(y))
-                for (s, e), y in zip(predicted_spans[row][found], predicted_polarities[row][found])
-            ]
-        )
-    return targeted_sentiment_scores(gold, predicted, on_gold)
+    gold, on_gold = gold_rows(gold_spans, gold_labels, aspect_logits)
+    return targeted_sentiment_scores(gold, predicted_rows(predicted_spans, predicted_polarities), on_gold)
 
 
-__all__ = ["compute_targeted_sentiment_metrics", "targeted_sentiment_scores"]
+def gold_rows(
+    gold_spans: np.ndarray, gold_labels: np.ndarray, aspect_logits: np.ndarray
+) -> tuple[list[list[tuple[int, int, int]]], list[list[int]]]:
+    """Per row, the gold `(start, end, polarity)` triples and the polarity predicted on each gold span.
+
+    Args:
+        gold_spans (`np.ndarray` of shape `(B, A, 2)`): gold token spans, padded.
+        gold_labels (`np.ndarray` of shape `(B, A)`): their polarity ids, negative for padding.
+        aspect_logits (`np.ndarray` of shape `(B, A, C)`): the model's polarity logits on the gold spans.
+    """
+    gold, on_gold = [], []
+    for spans, labels, logits in zip(gold_spans, gold_labels, aspect_logits):
+        present = labels >= 0
+        gold.append([(int(s), int(e), int(y)) for (s, e), y in zip(spans[present], labels[present])])
+        on_gold.append([int(i) for i in logits[present].argmax(-1)])
+    return gold, on_gold
+
+
+def predicted_rows(predicted_spans: np.ndarray, predicted_polarities: np.ndarray) -> list[list[tuple[int, int, int]]]:
+    """Per row, the decoded `(start, end, polarity)` triples (`(B, k, 2)` spans, `(B, k)` ids, `-1` pads)."""
+    return [
+        [(int(s), int(e), int(y)) for (s, e), y in zip(spans[found], polarities[found])]
+        for spans, polarities in zip(predicted_spans, predicted_polarities)
+        for found in [polarities >= 0]
+    ]
+
+__all__ = ["compute_targeted_sentiment_metrics", "gold_rows", "predicted_rows", "targeted_sentiment_scores"]

@@ -7,7 +7,6 @@ as remote code.
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 from transformers import AutoConfig, BertConfig, PreTrainedConfig

@@ -287,6 +287,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         end_logits: torch.Tensor,
         start_mask: torch.Tensor,
         end_mask: torch.Tensor,
+        span_threshold: float | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """All aspects of each sentence, batched (the SpanABSA heuristic).
 
@@ -301,12 +302,15 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
                 Boundary logits.
             start_mask, end_mask (`torch.BoolTensor` of shape `(B, n)`):
                 The positions a span may start / end at (e.g. the first / last sub-token of a word).
+            span_threshold (`float`, *optional*): γ; defaults to `config.span_threshold`.
 
         Returns:
             `tuple[torch.LongTensor, torch.FloatTensor]`: spans `(B, k, 2)` (inclusive token
             indices, best first, `-1` pads) and their scores `(B, k)` (`-inf` pads).
         """
         config = self.config
+        if span_threshold is None:
+            span_threshold = config.span_threshold
         batch, seq_len = start_logits.shape
         # Each row's own k, from its own length: a short row batched with a long one decodes as it
         # would alone (candidates past its k are ruled out below).
@@ -330,7 +334,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
             & (length <= config.max_span_length)
             & start_mask.gather(1, cand_start)
             & end_mask.gather(1, cand_end)
-            & (score >= config.span_threshold)
+            & (score >= span_threshold)
             & (in_row_k.unsqueeze(2) & in_row_k.unsqueeze(1)).reshape(batch, -1)
         )
         rank = (score - length).masked_fill(~ok, float("-inf"))
@@ -362,6 +366,30 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         spans = spans.masked_fill(~valid.unsqueeze(-1), -1)
         scores = score.gather(1, pick).masked_fill(~valid, float("-inf"))
         return spans, scores
+
+    def predict_aspects(
+        self,
+        hidden: torch.Tensor,
+        start_logits: torch.Tensor,
+        end_logits: torch.Tensor,
+        start_mask: torch.Tensor,
+        end_mask: torch.Tensor,
+        span_threshold: float | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Decode the aspects (`decode`) and classify each one's polarity.
+
+        Args:
+            hidden (`torch.FloatTensor` of shape `(B, n, d)`): the encoder's last hidden states.
+            start_logits, end_logits, start_mask, end_mask, span_threshold: as for `decode`.
+
+        Returns:
+            `tuple`: spans `(B, k, 2)` and their scores `(B, k)` (as `decode` gives them), polarity
+            ids `(B, k)` (`-1` where no span) and their probabilities `(B, k)` (`0` where no span).
+        """
+        spans, span_scores = self.decode(start_logits, end_logits, start_mask, end_mask, span_threshold)
+        polarity_scores, polarities = self.classify_spans(hidden, spans).softmax(-1).max(-1)
+        missing = spans[..., 0] < 0
+        return spans, span_scores, polarities.masked_fill(missing, -1), polarity_scores.masked_fill(missing, 0.0)
 
     # ---------------------------------------------------------------- forward
 
@@ -459,14 +487,9 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
 
         predicted_spans = span_scores = polarities = polarity_scores = None
         if not self.training:
-            predicted_spans, span_scores = self.decode(
-                start_logits, end_logits, start_candidate_mask, end_candidate_mask
+            predicted_spans, span_scores, polarities, polarity_scores = self.predict_aspects(
+                features, start_logits, end_logits, start_candidate_mask, end_candidate_mask
             )
-            probs = self.classify_spans(features, predicted_spans).softmax(-1)
-            polarity_scores, polarities = probs.max(-1)
-            missing = predicted_spans[..., 0] < 0
-            polarities = polarities.masked_fill(missing, -1)
-            polarity_scores = polarity_scores.masked_fill(missing, 0.0)
 
         output = FCKTOutput(
             loss=loss,

@@ -3,6 +3,7 @@ model and trainer."""
 
 from transformers import AutoModelForPreTraining
 
+from ..utils.logging import get_logger
 from ..utils.registration import register_model
 from .configuration_softmcl import SoftMCLConfig
 from .modeling_softmcl import SoftMCLForPreTraining, SoftMCLOutput, SoftMCLPreTrainedModel
@@ -10,6 +11,9 @@ from .soft_contrastive_loss import SoftContrastiveLoss, soft_contrastive_loss
 from .trainer_softmcl import SoftMCLTrainer, SoftMCLTrainingArguments
 
 register_model(SoftMCLConfig, SoftMCLForPreTraining, AutoModelForPreTraining)
+# The model file is also remote code, so it cannot import our logging helper: its logger gets the
+# verbosity filter here.
+get_logger(SoftMCLForPreTraining.__module__)
 
 __all__ = [
     "SoftContrastiveLoss",

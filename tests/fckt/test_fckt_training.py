@@ -163,6 +163,19 @@ def test_select_span_threshold(trained):
     assert best == 1e3 and config.span_threshold == 1e3
 
 
+def test_select_span_threshold_scores_each_threshold_as_evaluate_does(trained):
+    """One encoding pass, decoded at every γ, scores what `trainer.evaluate()` scores at that γ."""
+    trainer, _ = trained
+    config = trainer.model.config
+    candidates = (-2.0, 0.0, 0.5, 2.0)
+    _, scores = select_span_threshold(trainer, thresholds=candidates, metric="aspect_precision")
+    for threshold in candidates:
+        config.span_threshold = threshold
+        assert scores[threshold] == pytest.approx(trainer.evaluate()["eval_aspect_precision"])
+    with pytest.raises(ValueError, match="at least one"):
+        select_span_threshold(trainer, thresholds=())
+
+
 # ------------------------------------------------------------------------ example script
 
 
