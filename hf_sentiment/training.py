@@ -31,7 +31,9 @@ from .model_cards import (
 
 class LossPartsTrainer(Trainer):
     """A `transformers.Trainer` whose training logs carry the mean of every `*_loss` output field
-    over the optimizer steps since the previous log (averaged over processes too).
+    over the optimizer steps since the previous log (averaged over processes too), and whose
+    `create_model_card` writes hf-sentiment's card for the model's kind. On CPU it turns memory
+    pinning off (it needs an accelerator, and torch warns at every DataLoader without one).
 
     Example:
 
@@ -43,6 +45,10 @@ class LossPartsTrainer(Trainer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.args.dataloader_pin_memory and self.args.device.type == "cpu":
+            # Pinning needs an accelerator; without one torch ignores it and warns at every DataLoader
+            # (each evaluation), a warning the user can do nothing useful about.
+            self.args.dataloader_pin_memory = False
         self._loss_part_sums: dict[str, torch.Tensor] = {}
         self._loss_part_counts: dict[str, int] = {}
 

@@ -282,8 +282,7 @@ def check_output_dir(output_dir: str | os.PathLike[str], resume_from_checkpoint:
 
 
 def parse_training_arguments(parser: HfArgumentParser, argv: list[str] | None) -> tuple[Any, ...]:
-    """Parse a `training_parser`'s options and check the output folder (`check_output_dir`); on
-    CPU, memory pinning is off unless `--dataloader_pin_memory` is given.
+    """Parse a `training_parser`'s options and check the output folder (`check_output_dir`).
 
     Args:
         parser (`HfArgumentParser`): from `training_parser`; its last dataclass is a
@@ -296,9 +295,6 @@ def parse_training_arguments(parser: HfArgumentParser, argv: list[str] | None) -
     *parsed, folder = parser.parse_args_into_dataclasses(argv)
     training_args = parsed[-1]
     check_output_dir(training_args.output_dir, training_args.resume_from_checkpoint, folder.overwrite_output_dir)
-    if "--dataloader_pin_memory" not in named_options(argv) and training_args.device.type == "cpu":
-        # Pinning needs an accelerator: on CPU torch warns once per DataLoader (every evaluation).
-        training_args.dataloader_pin_memory = False
     return tuple(parsed)
 
 

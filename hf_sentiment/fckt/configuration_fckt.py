@@ -169,6 +169,8 @@ class FCKTConfig(PreTrainedConfig):
         self.span_threshold = span_threshold
         self.sentiment_hidden_size = sentiment_hidden_size
         self.classifier_dropout = classifier_dropout
+        # The encoder's padding id, so that Trainer's special-token alignment has nothing to change.
+        kwargs.setdefault("pad_token_id", getattr(backbone_config, "pad_token_id", None))
         super().__init__(**kwargs)
         self.custom_pipelines = TARGETED_SENTIMENT_PIPELINE if custom_pipelines is None else custom_pipelines
         if not self.label2id:

@@ -134,6 +134,8 @@ class LCLConfig(PreTrainedConfig):
         self.view_dropout = view_dropout
         self.pooling = pooling
         self.classifier_dropout = classifier_dropout
+        # The encoder's padding id, so that Trainer's special-token alignment has nothing to change.
+        kwargs.setdefault("pad_token_id", getattr(backbone_config, "pad_token_id", None))
         super().__init__(**kwargs)
         if not self.label2id:
             # transformers v5 no longer derives it.

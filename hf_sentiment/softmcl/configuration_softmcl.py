@@ -112,6 +112,8 @@ class SoftMCLConfig(PreTrainedConfig):
         self.sentence_queue_size = sentence_queue_size
         self.projection_dim = projection_dim
         self.gather_keys = gather_keys
+        # The encoder's padding id, so that Trainer's special-token alignment has nothing to change.
+        kwargs.setdefault("pad_token_id", getattr(backbone_config, "pad_token_id", None))
         super().__init__(**kwargs)
 
     # Copied from hf_sentiment.fckt.configuration_fckt.FCKTConfig.hidden_size

@@ -39,6 +39,7 @@ from torch import nn
 from torch.nn import functional as F
 from transformers import AutoModelForMaskedLM, PreTrainedModel
 from transformers.utils import ModelOutput
+from transformers.utils import logging as transformers_logging
 
 from .configuration_softmcl import SoftMCLConfig
 from .soft_contrastive_loss import soft_contrastive_loss
@@ -182,7 +183,14 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         """Start from a pretrained encoder (folder or Hub id). Its MLM head is used when the
         checkpoint has one; otherwise the head is trained fresh (logged). `config_kwargs` go to
         [`SoftMCLConfig`]."""
-        mlm, info = AutoModelForMaskedLM.from_pretrained(encoder_name_or_path, output_loading_info=True)
+        # transformers' load report lists every head tensor as MISSING (and calls the checkpoint
+        # "corrupted"); the one warning below says what it means here.
+        verbosity = transformers_logging.get_verbosity()
+        transformers_logging.set_verbosity_error()
+        try:
+            mlm, info = AutoModelForMaskedLM.from_pretrained(encoder_name_or_path, output_loading_info=True)
+        finally:
+            transformers_logging.set_verbosity(verbosity)
         head_missing = [key for key in info["missing_keys"] if not key.startswith(mlm.base_model_prefix + ".")]
         if head_missing:
             logger.warning(
