@@ -6,6 +6,9 @@ User mistakes (a missing file, a folder that is not a model, the wrong kind of m
 malformed input line) raise `CLIError`, which `hf_sentiment.cli.main` turns into one line on
 stderr and exit code 2, never a traceback. The checks run before any model is loaded, so a typo
 costs nothing.
+
+The library's own modules are imported inside the functions that use them: `hf-sentiment --help`
+builds every command's parser and must not import torch or transformers (see `hf_sentiment_cli`).
 """
 
 from __future__ import annotations
@@ -21,9 +24,6 @@ from dataclasses import fields as fields_of
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..data.shared_data import DATA_ENV, find_data_dir
-from ..data.validation import is_blank
-from ..model_cards.hyperparameters import config_hyperparameters
 from ..utils.logging import set_verbosity
 
 if TYPE_CHECKING:
@@ -173,6 +173,7 @@ def resolve_data_dir(given: str | os.PathLike[str] | None) -> Path:
             the one named does not exist (the training mains report their user errors this way; the
             command line prints it as an error).
     """
+    from ..data.shared_data import DATA_ENV, find_data_dir
     path = find_data_dir(given)
     if path is None:
         raise SystemExit(f"this job reads the shared data folder: pass --data_dir DIR or set {DATA_ENV}.")
@@ -198,6 +199,7 @@ def config_arguments(config_class: type, *, exclude: Iterable[str] = ()) -> type
     Returns:
         `type`: a dataclass named `<ConfigClass>Arguments`.
     """
+    from ..model_cards.hyperparameters import config_hyperparameters
     excluded = set(exclude)
     fields = []
     for hyperparameter in config_hyperparameters(config_class):
@@ -219,6 +221,7 @@ def config_arguments(config_class: type, *, exclude: Iterable[str] = ()) -> type
 def add_negative_flags(parser: Any, arguments: type) -> None:
     """Add `--no_NAME` for each `bool` option of `arguments` (from `config_arguments`) whose config
     default is `True`, as `HfArgumentParser` does for a `bool` field that defaults to `True`."""
+    from ..model_cards.hyperparameters import config_hyperparameters
     defaults = {h.name: h.default for h in config_hyperparameters(arguments.config_class)}
     for option in fields_of(arguments):
         if option.type == bool | None and defaults.get(option.name) is True:
@@ -401,9 +404,6 @@ def load_model_and_tokenizer(folder: ModelFolder, auto_class: Any, option: str =
             cannot be read (corrupt), weights that do not fit the model its `config.json` names
             (missing parameters), or no tokenizer that loads.
     """
-    from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
     path = folder.path
     if not list(path.glob("*.safetensors")):
         pickles = sorted(p.name for p in path.iterdir() if p.suffix in PICKLE_SUFFIXES)
@@ -416,6 +416,13 @@ def load_model_and_tokenizer(folder: ModelFolder, auto_class: Any, option: str =
         raise CLIError(
             f"{option} {path} holds no weights (no *.safetensors file); save the model with save_pretrained."
         )
+    import hf_sentiment
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    # The entry point deferred the package's import; the folder's model type and our pipelines must
+    # be registered before transformers resolves them.
+    hf_sentiment._import_everything()
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the load report table: our one line below says what matters
     try:
@@ -542,6 +549,7 @@ def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
     Raises:
         CLIError: naming `source` and the 1-based line number of a malformed line.
     """
+    from ..data.validation import is_blank
     texts = []
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
@@ -592,7 +600,6 @@ def configure_logging(training_args: TrainingArguments) -> None:
     set_verbosity(ours)
 
 __all__ = [
-    "DATA_ENV",
     "NOT_AN_ADAPTER",
     "CLIError",
     "InputText",

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from .common import (
-    DATA_ENV,
     NOT_AN_ADAPTER,
     CLIError,
     add_batch_size,
@@ -25,13 +24,13 @@ from .common import (
     resolve_data_dir,
 )
 
-DESCRIPTION = f"""\
+DESCRIPTION = """\
 Evaluate a causal LM on SentiBench with the few-shot protocol of Zhang et al. (2025) and print the
 Markdown table (scores in %, mean ± std over seeds).
 
   --model DIR          a causal LM folder, or with --adapter a LoRA adapter folder (from `train distill`)
   --data_dir DIR       the shared data folder holding sentibench/, or the SentiBench folder itself
-                       (default: ${DATA_ENV}, else ../shared/data beside a checkout)
+                       (default: $HF_SENTIMENT_DATA, else ../shared/data beside a checkout)
   --tasks ...          task names, space- or comma-separated, or 'all' (the 12 datasets)
 
 Example:
@@ -47,7 +46,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "--data_dir",
         default=None,
         metavar="DIR",
-        help=f"SentiBench data (default: ${DATA_ENV}, else ../shared/data beside a checkout)",
+        help="SentiBench data (default: $HF_SENTIMENT_DATA, else ../shared/data beside a checkout)",
     )
     parser.add_argument("--tasks", nargs="+", default=["all"], metavar="TASK", help="tasks to run (default: all)")
     parser.add_argument(
