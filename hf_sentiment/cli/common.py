@@ -362,16 +362,39 @@ class ModelFolder:
         return f"{self.path} holds {shown} (model_type {self.model_type!r})"
 
 
-def model_folder(path: str | os.PathLike[str], option: str = "--model") -> ModelFolder:
-    """Check that `path` is a saved model folder and read its config.
+def hub_snapshot(name: str, option: str = "--model") -> Path:
+    """The local folder of the Hub model `name` (`owner/model`), through `huggingface_hub`: from the
+    cache when it holds it (`HF_HUB_OFFLINE=1` reads nothing else), else downloaded.
 
     Raises:
-        CLIError: the folder is missing, is a file, has no `config.json` (with a hint when it is a
+        CLIError: `name` is no folder and no valid Hub id, or the Hub could not give the model.
+    """
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError
+
+    if not name.count("/") == 1 or name.startswith((".", "/", "~")):
+        raise CLIError(f"{option} {name}: no such folder (nor a Hub model id, which reads 'owner/model').")
+    try:
+        return Path(snapshot_download(name))
+    except HFValidationError:
+        raise CLIError(f"{option} {name}: no such folder, and not a valid Hub model id.") from None
+    except Exception as error:  # offline and not cached, unknown repository, no network, ...
+        raise CLIError(
+            f"{option} {name}: no such folder, and the Hub model could not be loaded "
+            f"({type(error).__name__}: {error})."
+        ) from None
+
+
+def model_folder(path: str | os.PathLike[str], option: str = "--model") -> ModelFolder:
+    """Check that `path` is a saved model folder, or a Hub model id (`hub_snapshot`), and read its config.
+
+    Raises:
+        CLIError: the folder is missing (and no Hub model), is a file, has no `config.json` (with a hint when it is a
             PEFT adapter), or its `config.json` is not a JSON object.
     """
     folder = Path(path)
     if not folder.exists():
-        raise CLIError(f"{option} {folder}: no such folder.")
+        folder = hub_snapshot(str(path), option)
     if not folder.is_dir():
         raise CLIError(f"{option} {folder}: expected a model folder (from save_pretrained), got a file.")
     config_file = expect_file(
@@ -416,9 +439,10 @@ def load_model_and_tokenizer(folder: ModelFolder, auto_class: Any, option: str =
         raise CLIError(
             f"{option} {path} holds no weights (no *.safetensors file); save the model with save_pretrained."
         )
-    import hf_sentiment
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
+
+    import hf_sentiment
 
     # The entry point deferred the package's import; the folder's model type and our pipelines must
     # be registered before transformers resolves them.
@@ -528,62 +552,6 @@ def input_file(path: str | os.PathLike[str], option: str = "--file") -> Path:
     return file
 
 
-@dataclass(frozen=True)
-class InputText:
-    """One text to predict on, with the id the user gave (if any) and its line number."""
-
-    text: str
-    line: int
-    id: Any = None
-
-
-def read_texts(lines: Iterable[str], source: str) -> list[InputText]:
-    """Texts from plain lines or JSON lines, validated before any model runs.
-
-    A line starting with `{` is a JSON object with a non-empty string `text` (and optionally an
-    `id`, copied to the output); any other non-blank line is the text itself. Blank lines are
-    skipped (`is_blank`: invisible characters only count as blank); a byte-order mark starting the
-    first line is dropped. All lines are checked first so that a bad line 900 fails before line 1
-    is predicted.
-
-    Raises:
-        CLIError: naming `source` and the 1-based line number of a malformed line.
-    """
-    from ..data.validation import is_blank
-    texts = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r\n")
-        if number == 1:
-            # A byte-order mark (files and pipes alike) would stay in the first text, and a first
-            # line of JSON behind one would be taken as plain text, braces and all.
-            line = line.removeprefix("\ufeff")
-        if is_blank(line):
-            continue
-        if not line.lstrip().startswith("{"):
-            texts.append(InputText(line, number))
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise CLIError(f"{source}, line {number}: not valid JSON ({error.msg} at column {error.colno}).") from None
-        if not isinstance(record, dict):
-            raise CLIError(f"{source}, line {number}: expected a JSON object with a 'text' field.")
-        text = record.get("text")
-        if not isinstance(text, str) or is_blank(text):
-            raise CLIError(f"{source}, line {number}: the JSON object needs a non-empty string 'text' field.")
-        lone = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
-        if lone is not None:  # a JSON escape such as "\ud800": not text, and the tokenizer fails on it
-            raise CLIError(
-                f"{source}, line {number}: the text holds a lone surrogate (U+{ord(lone):04X}), "
-                "which is not Unicode text."
-            )
-        texts.append(InputText(text, number, record.get("id")))
-    if not texts:
-        raise CLIError(f"{source}: no texts to predict on (give one text a line, or JSON lines with a 'text' field).")
-    return texts
-
-
-
 def configure_logging(training_args: TrainingArguments) -> None:
     """The train commands' logging: hf-sentiment's progress at INFO on stdout, transformers as `--log_level` says.
 
@@ -602,7 +570,6 @@ def configure_logging(training_args: TrainingArguments) -> None:
 __all__ = [
     "NOT_AN_ADAPTER",
     "CLIError",
-    "InputText",
     "ModelFolder",
     "OutputFolderArguments",
     "add_batch_size",
@@ -614,12 +581,12 @@ __all__ = [
     "config_overrides",
     "configure_logging",
     "expect_file",
+    "hub_snapshot",
     "input_file",
     "load_model_and_tokenizer",
     "model_folder",
     "parse_training_arguments",
     "read_json_object",
-    "read_texts",
     "require_kind",
     "require_rows",
     "resolve_data_dir",

@@ -4,9 +4,13 @@ The kind of model comes from the folder's `config.json`, so one command serves b
 predict: an FCKT folder (`model_type` `fckt`) goes through the `targeted-sentiment` pipeline and
 prints every aspect with its polarity; a sequence classifier (an LCL folder, or any
 `*ForSequenceClassification`) goes through `text-classification` and prints the label and its
-probability. Input lines are plain text or JSON objects with a `text` field (and an optional `id`,
-copied to the output); every line is checked before the model loads, so a malformed line fails at
-once and names its line number.
+probability. `--model` is a folder or a Hub id (from the cache when offline).
+
+The input streams: texts are read, predicted in chunks and written as they come, so the first
+results appear within seconds and memory stays flat however long the file is. A file is read twice:
+once to check every line before the model loads (a bad line 90,000 fails at once, naming its line)
+and to count the texts for the progress bar, then to predict. Standard input is read once, and
+checked as it goes.
 """
 
 from __future__ import annotations
@@ -14,35 +18,46 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any, TextIO
 
 from .common import (
     CLIError,
-    InputText,
     ModelFolder,
     add_batch_size,
     check_at_least,
-    input_file,
     load_model_and_tokenizer,
     model_folder,
-    read_texts,
     require_kind,
 )
+from .predict_input import FORMATS, InputCounts, InputText, input_format, iter_texts, open_input
 
 DESCRIPTION = """\
-Predict with a saved model, one JSON line per input text on standard output.
+Predict with a saved model, one JSON line per input text, written as the texts are predicted.
 
-Input (--input FILE, or standard input with '-' or no --input): one text a line, or JSON lines
-with a "text" field (an "id" field is copied to the output); blank lines are skipped.
+Input (--input FILE, or standard input with '-' or no --input), by the file's suffix or --input_format:
+  lines (.txt, stdin)   one text a line, or JSON objects with a "text" field, one a line
+  jsonl                 one JSON object a line
+  json                  a JSON array of objects
+  csv / tsv             a header row, then one row a text (the header is not predicted)
+The text is the --text_column field (default "text"); an --id_column field (default "id") is
+copied to the output. Blank lines are skipped and counted on standard error.
 
-The model kind comes from the folder's config.json:
+Output (--output FILE, else standard output); the model kind comes from the folder's config.json:
   FCKT (model_type fckt)      {"text": ..., "aspects": [{"aspect", "start", "end", "polarity", "score",
                                "aspect_score"}, ...]}
   sequence classifier (LCL)   {"text": ..., "label": ..., "score": ...}
 
-Example:
+Examples:
   echo "The battery life is excellent but the keyboard feels cheap." | hf-sentiment predict --model runs/fckt
+  hf-sentiment predict --model runs/fckt --input reviews.csv --text_column review --output predictions.jsonl
 """
+
+#: Texts per call of the pipeline: enough for it to sort by length and fill its batches, few enough
+#: that the first results come out within seconds.
+CHUNK_BATCHES = 8
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +65,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--input", default="-", metavar="FILE", help="texts to predict on; '-' (the default) reads standard input"
     )
+    parser.add_argument(
+        "--input_format", choices=FORMATS, default=None, help="how to read --input (default: from its suffix)"
+    )
+    parser.add_argument("--text_column", default="text", metavar="NAME", help="the field holding the text (text)")
+    parser.add_argument("--id_column", default="id", metavar="NAME", help="the field copied as the id (id)")
+    parser.add_argument("--output", default=None, metavar="FILE", help="write the JSON lines here (default: stdout)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
     add_batch_size(parser, 32, "texts")
     parser.add_argument(
         "--int8",
@@ -60,52 +82,120 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="FCKT: run the encoder in dynamic int8 on CPU, its feed-forward layers (the default) or all its linear "
         "layers (faster, scores move slightly: see docs/benchmarks.md)",
     )
+    parser.add_argument("--no_progress", action="store_true", help="no progress bar on standard error")
 
 
 def run(args: argparse.Namespace) -> int:
     check_at_least(args, batch_size=1)
-    folder = model_folder(args.model)
-    require_kind(
-        folder,
-        ("fckt", "classifier"),
-        "predict",
-        hint="Train one with `hf-sentiment train fckt` or `hf-sentiment train lcl`.",
-    )
-    texts = _read_input(args.input)
-    if args.int8 and folder.kind != "fckt":
-        raise CLIError("--int8 is for FCKT folders (the targeted-sentiment pipeline).")
-    predictions = _predict(folder, [item.text for item in texts], args.batch_size, args.int8)
-    for item, prediction in zip(texts, predictions):
-        record: dict[str, Any] = {} if item.id is None else {"id": item.id}
-        record["text"] = item.text
-        record.update(prediction)
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    output = _output_path(args.output, args.overwrite)
+    handle, source, path = open_input(args.input)
+    read_options = {
+        "format": input_format(path, args.input_format),
+        "text_column": args.text_column,
+        "id_column": args.id_column,
+    }
+    try:
+        total = None
+        if path is not None:  # check every line before the model loads, and count for the progress bar
+            total = sum(1 for _ in iter_texts(handle, source, **read_options))
+            handle.seek(0)
+        folder = model_folder(args.model)
+        require_kind(
+            folder,
+            ("fckt", "classifier"),
+            "predict",
+            hint="Train one with `hf-sentiment train fckt` or `hf-sentiment train lcl`.",
+        )
+        if args.int8 and folder.kind != "fckt":
+            raise CLIError("--int8 is for FCKT folders (the targeted-sentiment pipeline).")
+        predict = _predictor(folder, args.batch_size, args.int8)
+        counts = InputCounts()
+        texts = iter_texts(handle, source, counts=counts, **read_options)
+        with _open_output(output) as sink:
+            _stream(predict, texts, sink, args.batch_size * CHUNK_BATCHES, total, not args.no_progress)
+    finally:
+        if path is not None:
+            handle.close()
+    if counts.blank_lines:
+        print(f"hf-sentiment predict: {counts.blank_lines} blank line(s) skipped in {source}", file=sys.stderr)
     return 0
 
 
-def _read_input(spec: str) -> list[InputText]:
-    if spec == "-":
-        return read_texts(sys.stdin, "standard input")
-    path = input_file(spec, "--input")
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return read_texts(handle, str(path))
-    except UnicodeDecodeError as error:
-        raise CLIError(f"--input {path}: not UTF-8 text ({error.reason} at byte {error.start}).") from None
+def _output_path(spec: str | None, overwrite: bool) -> Path | None:
+    if spec is None:
+        return None
+    path = Path(spec)
+    if path.is_dir():
+        raise CLIError(f"--output {path}: is a folder; give a file name.")
+    if path.exists() and not overwrite:
+        raise CLIError(f"--output {path}: the file exists; pass --overwrite to replace it.")
+    if not path.parent.is_dir():
+        raise CLIError(f"--output {path}: its folder {path.parent} does not exist.")
+    return path
 
 
-def _predict(folder: ModelFolder, texts: list[str], batch_size: int, int8: str | None = None) -> list[dict[str, Any]]:
-    """One result dict per text, in order; the pipelines are imported here so `--help` stays quick."""
+def _open_output(path: Path | None) -> TextIO:
+    if path is None:
+        return _KeepOpen(sys.stdout)
+    return path.open("w", encoding="utf-8")
+
+
+class _KeepOpen:
+    """Standard output as a context manager that flushes instead of closing."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def __enter__(self) -> TextIO:
+        return self.stream
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.flush()
+
+
+def _stream(
+    predict: Callable[[list[str]], list[dict[str, Any]]],
+    texts: Iterator[InputText],
+    sink: TextIO,
+    chunk_size: int,
+    total: int | None,
+    progress: bool,
+) -> None:
+    """Predict `texts` chunk by chunk, writing each chunk's JSON lines (in input order) as it is done."""
+    from tqdm.auto import tqdm
+
+    # disable=None: tqdm draws only when standard error is a terminal.
+    with tqdm(total=total, unit="text", desc="predict", disable=True if not progress else None, file=sys.stderr) as bar:
+        for chunk in _chunks(texts, chunk_size):
+            for item, prediction in zip(chunk, predict([item.text for item in chunk])):
+                record: dict[str, Any] = {} if item.id is None else {"id": item.id}
+                record["text"] = item.text
+                record.update(prediction)
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sink.flush()
+            bar.update(len(chunk))
+
+
+def _chunks(items: Iterable[InputText], size: int) -> Iterator[list[InputText]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _predictor(
+    folder: ModelFolder, batch_size: int, int8: str | None = None
+) -> Callable[[list[str]], list[dict[str, Any]]]:
+    """A function from texts to one result dict per text, in order; the pipelines are imported here so `--help` stays quick."""
     from transformers import AutoModel, AutoModelForSequenceClassification, pipeline
 
     if folder.kind == "fckt":
         model, tokenizer = load_model_and_tokenizer(folder, AutoModel)
-        classifier = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer, int8=int8 or False)
-        return [{"aspects": found} for found in classifier(texts, batch_size=batch_size)]
+        targeted = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer, int8=int8 or False)
+        return lambda texts: [{"aspects": found} for found in targeted(texts, batch_size=batch_size)]
     model, tokenizer = load_model_and_tokenizer(folder, AutoModelForSequenceClassification)
     classifier = pipeline("text-classification", model=model, tokenizer=tokenizer)
     # Truncate rather than fail on texts longer than the encoder takes; one label per text.
-    return [
+    return lambda texts: [
         {"label": result["label"], "score": float(result["score"])}
         for result in classifier(texts, batch_size=batch_size, truncation=True)
     ]

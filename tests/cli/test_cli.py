@@ -631,7 +631,99 @@ def test_predict_malformed_line(models):
     stdin = '{"text": "fine"}\n{"text": "broken\n'
     result = cli("predict", "--model", models["lcl"], "--input", "-", stdin=stdin)
     assert_user_error(result, "standard input, line 2", "not valid JSON")
-    assert result.stdout == ""  # nothing is predicted before every line is read
+    assert result.stdout == ""  # the bad line comes before the first chunk of texts is complete
+
+
+PREDICT_INPUTS = {
+    # file name -> (content, extra options): the same three texts, ids 7, 8, 9, in every format
+    "reviews.csv": ('review,id\n"the battery is great",7\n"the screen is awful",8\n\n"i bought it yesterday",9\n',
+                    ["--text_column", "review"]),
+    "reviews.tsv": ("id\ttext\n7\tthe battery is great\n8\tthe screen is awful\n9\ti bought it yesterday\n", []),
+    "reviews.json": (json.dumps([{"id": 7 + i, "body": text} for i, text in enumerate(SENTENCES)]),
+                     ["--text_column", "body"]),
+    "reviews.jsonl": ("".join(json.dumps({"key": 7 + i, "text": text}) + "\n" for i, text in enumerate(SENTENCES)),
+                      ["--id_column", "key"]),
+    "reviews.data": ("id,text\n7,the battery is great\n8,the screen is awful\n9,i bought it yesterday\n",
+                     ["--input_format", "csv"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(PREDICT_INPUTS))
+def test_predict_reads_csv_tsv_json_and_jsonl(models, tmp_path, capsys, name):
+    content, options = PREDICT_INPUTS[name]
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    out = tmp_path / "predictions.jsonl"
+    argv = ["predict", "--model", str(models["lcl"]), "--input", str(source), "--output", str(out), *options]
+    assert main(argv) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [record["text"] for record in records] == SENTENCES  # the header row is not a text
+    assert [str(record["id"]) for record in records] == ["7", "8", "9"]
+    if name == "reviews.csv":
+        assert "1 blank line(s) skipped" in capsys.readouterr().err
+    # --output refuses to overwrite, unless told to
+    assert_in_process_error(main(argv), capsys, f"--output {out}: the file exists; pass --overwrite")
+    assert main([*argv, "--overwrite"]) == 0
+    assert len(out.read_text().splitlines()) == 3
+
+
+PREDICT_BAD_TABLES = {
+    "no_column.csv": ("body,id\nfine,1\n", "the header has no 'text' column (it has 'body', 'id')"),
+    "short_row.csv": ("text,id\nfine,1\nonly one field\n", "line 3: 1 fields where the header has 2"),
+    "empty_text.tsv": ("text\tid\nfine\t1\n\t2\n", "line 3: the 'text' field is empty"),
+    "not_an_array.json": ('{"text": "fine"}', "expected a JSON array of objects"),
+    "bad_item.json": ('[{"text": "fine"}, {"txt": "oops"}]', "item 2: the JSON object needs a non-empty string 'text'"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PREDICT_BAD_TABLES))
+def test_predict_names_the_bad_row_before_loading_the_model(tmp_path, capsys, name):
+    content, message = PREDICT_BAD_TABLES[name]
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    # The model folder does not exist: the input is checked first.
+    status = main(["predict", "--model", str(tmp_path / "no-model"), "--input", str(source)])
+    assert_in_process_error(status, capsys, str(source), message)
+
+
+def test_predict_streams_results_while_the_input_is_still_open(models):
+    """The first chunk's results come out before standard input ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hf_sentiment.cli", "predict", "--model", str(models["lcl"]), "--batch_size", "1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_environment(),
+        cwd=ROOT,
+    )  # fmt: skip
+    try:
+        process.stdin.write("the battery is great\n" * 8)  # one chunk: batch_size × CHUNK_BATCHES texts
+        process.stdin.flush()
+        first = process.stdout.readline()  # blocks until written: stdin is still open here
+        assert json.loads(first)["text"] == "the battery is great"
+        process.stdin.write("the screen is awful\n")
+        process.stdin.close()
+        rest = process.stdout.read().splitlines()
+        assert process.wait(timeout=600) == 0, process.stderr.read()
+    finally:
+        process.kill()
+    assert len(rest) == 8 and json.loads(rest[-1])["text"] == "the screen is awful"
+
+
+def test_predict_takes_a_hub_id_from_the_cache(models, tmp_path, monkeypatch, capsys):
+    """`--model owner/name` resolves through huggingface_hub; offline it reads the local cache."""
+    snapshot = tmp_path / "hub" / "models--me--tiny-lcl" / "snapshots" / ("0" * 40)
+    shutil.copytree(models["lcl"], snapshot)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    texts = tmp_path / "texts.txt"
+    texts.write_text("the battery is great\n")
+    assert main(["predict", "--model", "me/tiny-lcl", "--input", str(texts)]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "the battery is great"
+    status = main(["predict", "--model", "me/not-cached", "--input", str(texts)])
+    assert_in_process_error(status, capsys, "--model me/not-cached: no such folder, and the Hub model could not be loaded")
+    status = main(["predict", "--model", "no-such-folder", "--input", str(texts)])
+    assert_in_process_error(status, capsys, "--model no-such-folder: no such folder (nor a Hub model id")
 
 
 # ----------------------------------------------------------------------------------- export

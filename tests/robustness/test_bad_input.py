@@ -27,13 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from tests.utils import assert_error, write
 
 from hf_sentiment.cli.common import CLIError
-from hf_sentiment.cli.predict import _read_input
+from hf_sentiment.cli.predict_input import iter_texts, open_input
 from hf_sentiment.data import (
-    DataFileNotFoundError,
     POLARITIES,
+    DataFileNotFoundError,
     DataFormatError,
     ValenceLexicon,
     load_absa,
@@ -52,6 +51,7 @@ from hf_sentiment.data import (
 )
 from hf_sentiment.distill.prompts import load_templates
 from hf_sentiment.distill.teacher_cache import CacheEntry, TeacherCache, cache_key
+from tests.utils import assert_error, write
 
 BOM = codecs.BOM_UTF8.decode("utf-8")
 TEXT = "The battery life is great."  # "battery life" is TEXT[4:16]
@@ -1882,9 +1882,15 @@ CLI_CASES: list[tuple[str, str | bytes, list[str] | str]] = [
 @pytest.mark.parametrize("kind, content, expected", CLI_CASES, ids=[case[0] for case in CLI_CASES])
 def test_cli_input_file(tmp_path, kind, content, expected):
     path = write(tmp_path, "input.txt", content)
+
+    def read() -> list[str]:
+        handle, source, _ = open_input(str(path))
+        with handle:
+            return [item.text for item in iter_texts(handle, source)]
+
     if isinstance(expected, str):
         with pytest.raises(CLIError) as error:
-            _read_input(str(path))
+            read()
         assert str(path) in str(error.value) and expected in str(error.value)
     else:
-        assert [item.text for item in _read_input(str(path))] == expected
+        assert read() == expected
