@@ -1,6 +1,7 @@
 """Data: readers into documented `datasets.Dataset` schemas, encoders, collators, errors, reports.
 
-- targeted sentiment (`absa_readers`, `aspect_encoding`): text + aspects with character offsets;
+- targeted sentiment (`absa_readers` for files, `absa_sources` for any source and SetFit's layout,
+  `aspect_encoding`): text + aspects with character offsets;
 - sentence classification (`classification_readers`, `augmentation`): text + one class label;
 - valence (`valence`, `valence_encoding`): word lexicons, EmoBank, SoftMCL pre-training inputs.
 """
@@ -9,13 +10,20 @@ from .absa_readers import (
     ABSA_FEATURES,
     ABSA_FORMATS,
     POLARITIES,
-    load_absa,
     normalize_polarity,
     read_absa_file,
     read_dong2014,
     read_e2e_absa,
     read_semeval14_xml,
     read_sentibench_atsa,
+)
+from .absa_sources import (
+    SETFIT_ABSA_COLUMNS,
+    SETFIT_ABSA_FEATURES,
+    from_setfit_absa,
+    load_absa,
+    read_absa_dataset,
+    to_setfit_absa,
 )
 from .aspect_encoding import DataCollatorForTargetedSentiment, encode_aspects
 from .augmentation import (
@@ -50,6 +58,8 @@ __all__ = [
     "EMPATHETIC_DIALOGUES_LABELS",
     "POLARITIES",
     "SENTIBENCH_TASKS",
+    "SETFIT_ABSA_COLUMNS",
+    "SETFIT_ABSA_FEATURES",
     "SST2_LABELS",
     "SST5_LABELS",
     "DataCollatorForSoftMCL",
@@ -70,8 +80,10 @@ __all__ = [
     "classification_features",
     "encode_aspects",
     "encode_valence_corpus",
+    "from_setfit_absa",
     "load_absa",
     "normalize_polarity",
+    "read_absa_dataset",
     "read_absa_file",
     "read_classification_file",
     "read_dong2014",
@@ -86,4 +98,5 @@ __all__ = [
     "read_tweeteval",
     "rescale",
     "stratified_folds",
+    "to_setfit_absa",
 ]

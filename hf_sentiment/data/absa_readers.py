@@ -26,7 +26,7 @@ Supported inputs:
 * `read_dong2014`: Dong et al. (2014) `.raw` files, three lines per instance.
 * `read_sentibench_atsa`: SentiBench `atsa_rest16` JSON.
 * `read_absa_file`: user files in JSON, JSONL or CSV.
-* `load_absa`: picks one of the above from a format name or the file.
+* `load_absa` (in `absa_sources`) picks one of the above from a format name or the file.
 
 Any input that breaks the format raises `DataFormatError` naming the file, the
 row and the field. Items a reader has to leave out (or change) are counted in a
@@ -42,7 +42,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,6 @@ __all__ = [
     "ABSA_FEATURES",
     "ABSA_FORMATS",
     "POLARITIES",
-    "load_absa",
     "normalize_polarity",
     "read_absa_file",
     "read_dong2014",
@@ -718,7 +717,7 @@ def _atsa_item(item: Any, report: ReadReport) -> Row:
 
 # --- user files: JSON, JSONL, CSV -------------------------------------------------------
 
-_USER_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".csv": "csv"}
+USER_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".csv": "csv"}
 _CSV_ASPECT_COLUMNS = ("term", "from", "to", "polarity")
 
 
@@ -767,12 +766,12 @@ def read_absa_file(
             number for JSONL and CSV).
         ValueError: An unknown format.
     """
-    format = format or _USER_SUFFIXES.get(Path(path).suffix.lower())
+    format = format or USER_SUFFIXES.get(Path(path).suffix.lower())
     report = ReadReport()
     if format == "json":
-        rows = _user_rows(path, enumerate(load_json_list(path), start=1), text_field, aspects_field, report)
+        rows = user_rows(path, enumerate(load_json_list(path), start=1), text_field, aspects_field, report)
     elif format == "jsonl":
-        rows = _user_rows(path, json_lines(path, report), text_field, aspects_field, report)
+        rows = user_rows(path, json_lines(path, report), text_field, aspects_field, report)
     elif format == "csv":
         rows = _csv_rows(path, text_field, report)
     else:
@@ -780,7 +779,7 @@ def read_absa_file(
     return finish_dataset(path, rows, ABSA_FEATURES, report, return_report, logger)
 
 
-def _user_rows(
+def user_rows(
     path: PathLike, items: Iterable[tuple[int, Any]], text_field: str, aspects_field: str, report: ReadReport
 ) -> Iterator[Row]:
     """The rows of `(row number, JSON value)` pairs: a JSON list's elements or a JSONL file's lines."""
@@ -801,7 +800,7 @@ def _user_object(item: Any, row: int, text_field: str, aspects_field: str, repor
         field = f"{aspects_field}[{index}]"
         require_type(record, dict, field, "a JSON object")
         aspect = _aspect_from_record(text, record, f"{field}.", locate=True)
-        _add_user_aspect(aspects, aspect, f"{field}.polarity", report)
+        add_aspect(aspects, aspect, f"{field}.polarity", report)
     row_id = item.get("id")
     # str() would turn {"a": 1}, [1], NaN or true into an id nobody wrote.
     if row_id is not None and (isinstance(row_id, bool) or not isinstance(row_id, (str, int))):
@@ -813,7 +812,7 @@ def _user_object(item: Any, row: int, text_field: str, aspects_field: str, repor
     }
 
 
-def _add_user_aspect(aspects: list[Row], aspect: Row, polarity_field: str, report: ReadReport) -> None:
+def add_aspect(aspects: list[Row], aspect: Row, polarity_field: str, report: ReadReport) -> None:
     """Append `aspect` to its row's `aspects` unless the row already holds it (counted in
     `report`); the same span with another polarity is a contradiction, so an error."""
     for index, earlier in enumerate(aspects):
@@ -851,7 +850,7 @@ def _add_csv_record(
     cells = {key: _csv_cell(record.get(key)) for key in _CSV_ASPECT_COLUMNS}
     if cells["term"] is None and cells["from"] is None and cells["to"] is None:
         return
-    _add_user_aspect(sentence["aspects"], _aspect_from_record(text, cells, locate=True), "polarity", report)
+    add_aspect(sentence["aspects"], _aspect_from_record(text, cells, locate=True), "polarity", report)
 
 
 def _csv_cell(value: str | None) -> str | None:
@@ -860,63 +859,3 @@ def _csv_cell(value: str | None) -> str | None:
 
 
 # --- dispatch -------------------------------------------------------------------------------
-
-
-def load_absa(path: PathLike, format: str | None = None, *, return_report: bool = False) -> DatasetOrPair:
-    """Read any supported targeted-sentiment file into `ABSA_FEATURES`.
-
-    Without `format` it is told from the file: `.xml` is `semeval14`,
-    `.raw` is `dong2014`, a `.txt` whose first line holds `####` is
-    `e2e`, a `.json` list whose first object has `ID` and `sentence` is
-    `sentibench_atsa`; other `.json`/`.jsonl`/`.csv` files are user files
-    (see `read_absa_file`).
-
-    Args:
-        path (`str` or `os.PathLike`):
-            The file.
-        format (`str`, *optional*):
-            One of `ABSA_FORMATS`, or `None` to tell from the file.
-        return_report (`bool`, *optional*, defaults to `False`):
-            Also return the `ReadReport`.
-
-    Returns:
-        A `Dataset` with `ABSA_FEATURES`, or `(dataset, report)` with
-        `return_report=True`.
-
-    Raises:
-        DataFormatError: The file breaks its format.
-        ValueError: The format is unknown or cannot be told from the file.
-    """
-    format = format or _detect_format(path)
-    readers: dict[str, Callable[..., Any]] = {
-        "semeval14": read_semeval14_xml,
-        "e2e": read_e2e_absa,
-        "dong2014": read_dong2014,
-        "sentibench_atsa": read_sentibench_atsa,
-    }
-    if format in readers:
-        return readers[format](path, return_report=return_report)
-    if format in _USER_SUFFIXES.values():
-        return read_absa_file(path, format=format, return_report=return_report)
-    raise ValueError(f"unknown ABSA format {format!r}; expected one of {', '.join(ABSA_FORMATS)}")
-
-
-def _detect_format(path: PathLike) -> str:
-    """The `ABSA_FORMATS` name for a file, from its suffix and first item."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".xml":
-        return "semeval14"
-    if suffix == ".raw":
-        return "dong2014"
-    if suffix == ".txt" and "####" in next((line for line in read_lines(path) if line.strip()), ""):
-        return "e2e"
-    if suffix == ".json":
-        # Parsed twice (here and by the reader); the files are small.
-        items = load_json_list(path)
-        if items and isinstance(items[0], dict) and {"ID", "sentence"} <= items[0].keys():
-            return "sentibench_atsa"
-    if suffix in _USER_SUFFIXES:
-        return _USER_SUFFIXES[suffix]
-    raise ValueError(
-        f"{os.fspath(path)}: cannot tell the ABSA format from the file; pass format= one of {', '.join(ABSA_FORMATS)}"
-    )

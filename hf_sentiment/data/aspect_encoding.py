@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from datasets import Dataset, Features, Sequence, Value
+from datasets import Dataset, DatasetDict, Features, Sequence, Value
 from transformers import PreTrainedTokenizerBase
 
 from ..fckt.alignment import (
@@ -30,23 +30,30 @@ from ..fckt.alignment import (
 )
 from ..fckt.configuration_fckt import IGNORE_INDEX
 from ..utils.logging import get_logger
+from .absa_readers import ABSA_FEATURES
+from .absa_sources import load_absa
 from .errors import ReadReport
 
 logger = get_logger(__name__)
 
 
 def encode_aspects(
-    dataset: Dataset,
+    dataset: Dataset | DatasetDict,
     tokenizer: PreTrainedTokenizerBase,
     label2id: Mapping[str, int],
     max_length: int = 128,
     name: str = "dataset",
     one_aspect_per_row: bool = False,
-) -> tuple[Dataset, ReadReport]:
+) -> tuple[Dataset | DatasetDict, ReadReport]:
     """Tokenise `dataset` and align every aspect's characters to tokens.
 
+    A dataset that does not come from our readers (its features are not `ABSA_FEATURES`: one you
+    built, or one in SetFit's layout) is checked row by row through `load_absa` first, so a row
+    that does not fit raises `DataFormatError` naming the row and the field. A `DatasetDict` is
+    encoded split by split (one report for all).
+
     Args:
-        dataset: rows with `text` and `aspects` (see the module docstring).
+        dataset: rows with `text` and `aspects` (see the module docstring), or SetFit's layout.
         tokenizer: a *fast* tokenizer (character offsets are needed).
         label2id: polarity name -> class id, usually `model.config.label2id`.
         max_length: longer sentences are truncated; aspects beyond the cut are counted.
@@ -60,6 +67,16 @@ def encode_aspects(
     """
     if not tokenizer.is_fast:
         raise ValueError("encode_aspects needs a fast tokenizer: it aligns characters through offset mappings.")
+    if isinstance(dataset, DatasetDict):
+        report, splits = ReadReport(), {}
+        for split, part in dataset.items():
+            splits[split], split_report = encode_aspects(
+                part, tokenizer, label2id, max_length, f"{name} ({split})", one_aspect_per_row
+            )
+            report.update(split_report)
+        return DatasetDict(splits), report
+    if dataset.features != ABSA_FEATURES:
+        dataset = load_absa(dataset)
     report = ReadReport()
     token_columns = [
         key for key in tokenizer.model_input_names if key in ("input_ids", "attention_mask", "token_type_ids")

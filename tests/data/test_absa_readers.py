@@ -17,7 +17,6 @@ from tests.utils import assert_error, write
 
 from hf_sentiment.data.absa_readers import (
     ABSA_FEATURES,
-    load_absa,
     normalize_polarity,
     read_absa_file,
     read_dong2014,
@@ -25,6 +24,7 @@ from hf_sentiment.data.absa_readers import (
     read_semeval14_xml,
     read_sentibench_atsa,
 )
+from hf_sentiment.data.absa_sources import load_absa
 from hf_sentiment.data.errors import DataFormatError, ReadReport
 
 TEXT = "The battery life is great."  # "battery life" is TEXT[4:16]
