@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from datasets import Dataset
+from datasets import ClassLabel, Dataset, Features, Value
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -55,15 +55,18 @@ from hf_sentiment import (
     stratified_folds,
 )
 from hf_sentiment.data import RandomTokenDeletion, RandomTokenMasking, RandomTokenSwap, SynonymReplacement
-from hf_sentiment.model_cards import DATASET_TERMS, results_from_metrics
+from hf_sentiment.model_cards import dataset_terms, results_from_metrics
 from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.training import LossPartsTrainer
 from hf_sentiment.utils.logging import get_logger
 
 from .common import (
+    DatasetNameArguments,
     config_arguments,
     config_overrides,
     configure_logging,
+    dataset_split,
+    load_dataset_splits,
     parse_training_arguments,
     require_rows,
     resolve_data_dir,
@@ -110,8 +113,10 @@ config_kwargs = config_overrides
 
 
 @dataclass
-class DataArguments:
-    dataset: str = field(metadata={"help": f"One of {DATASETS}."})
+class DataArguments(DatasetNameArguments):
+    dataset: str | None = field(
+        default=None, metadata={"help": f"One of {DATASETS} (or --dataset_name for a datasets dataset)."}
+    )
     data_dir: str | None = field(
         default=None,
         metadata={
@@ -150,6 +155,38 @@ def load_splits(args: DataArguments) -> dict[str, Dataset]:
     raise SystemExit(f"--dataset must be one of {DATASETS}, got {args.dataset!r}")
 
 
+def load_dataset_name_splits(args: DataArguments) -> dict[str, Dataset]:
+    """train / dev / test of `--dataset_name`: `text` and `label` columns (a `ClassLabel`, or class
+    names, whose sorted set over the training split becomes the classes)."""
+    option = f"--dataset_name {args.dataset_name}"
+    splits = load_dataset_splits(args.dataset_name, args.dataset_config_name)
+    chosen = {
+        "train": dataset_split(splits, ("train",), option),
+        "dev": dataset_split(splits, ("validation", "dev"), option),
+        "test": dataset_split(splits, ("test",), option),
+    }
+    for name, split in chosen.items():
+        missing = [column for column in ("text", "label") if column not in split.column_names]
+        if missing:
+            raise SystemExit(f"{option} ({name}): no '{missing[0]}' column (it has {', '.join(split.column_names)}).")
+    feature = chosen["train"].features["label"]
+    names = list(feature.names) if isinstance(feature, ClassLabel) else sorted({str(y) for y in chosen["train"]["label"]})
+    labels = ClassLabel(names=names)
+    for name, split in chosen.items():
+        split_feature = split.features["label"]
+        values = [split_feature.int2str(y) if isinstance(split_feature, ClassLabel) else str(y) for y in split["label"]]
+        unknown = next(((row, y) for row, y in enumerate(values, start=1) if y not in names), None)
+        if unknown is not None:
+            raise SystemExit(f"{option} ({name}), row {unknown[0]}, field 'label': {unknown[1]!r} is not a class of "
+                             f"the training split {names}.")  # fmt: skip
+        chosen[name] = Dataset.from_dict(
+            {"id": [str(i) for i in range(1, len(split) + 1)], "text": split["text"],
+             "label": [names.index(y) for y in values]},
+            features=Features({"id": Value("string"), "text": Value("string"), "label": labels}),
+        )  # fmt: skip
+    return chosen
+
+
 def build_parser(prog: str | None = None) -> HfArgumentParser:
     """The parser of `main`: `ModelArguments`, `LCLConfigArguments`, `DataArguments`, `TrainingArguments`."""
     return training_parser((ModelArguments, LCLConfigArguments, DataArguments, TrainingArguments), prog)
@@ -171,13 +208,17 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     model_args, config_args, data_args, training_args = parse_training_arguments(parser, argv)
     if model_args.augmentation not in AUGMENTATIONS:
         raise SystemExit(f"--augmentation must be one of {AUGMENTATIONS}, got {model_args.augmentation!r}")
-    data_args.data_dir = str(resolve_data_dir(data_args.data_dir))
+    if (data_args.dataset is None) == (data_args.dataset_name is None):
+        raise SystemExit(f"Give --dataset (one of {DATASETS}) or --dataset_name, one of the two.")
+    if data_args.dataset is not None:
+        data_args.data_dir = str(resolve_data_dir(data_args.data_dir))
     configure_logging(training_args)
     set_seed(training_args.seed)
 
-    splits = load_splits(data_args)
+    splits = load_splits(data_args) if data_args.dataset else load_dataset_name_splits(data_args)
+    data_name = data_args.dataset or data_args.dataset_name
     for name, split in splits.items():
-        require_rows(split, f"{data_args.dataset} {name}")
+        require_rows(split, f"{data_name} {name}")
     if data_args.max_train_samples is not None:
         splits["train"] = splits["train"].select(range(min(data_args.max_train_samples, len(splits["train"]))))
     names = splits["train"].features["label"].names
@@ -227,7 +268,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         predicted.argmax(-1),
         names,
         Path(training_args.output_dir) / "confusion_matrix_test.png",
-        title=f"{data_args.dataset} test, "
+        title=f"{data_name} test, "
         + {
             "none": "CE",
             "supcon": "CE + SupCon",
@@ -244,9 +285,9 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     )
     trainer.create_model_card(
         base_model=hub_id_of(encoder),
-        datasets={data_args.dataset: DATASET_TERMS[data_args.dataset]},
+        datasets={data_name: dataset_terms(data_name)},
         results=results_from_metrics(
-            metrics, LCL_CARD_METRICS, task_type="text-classification", dataset_name=data_args.dataset,
+            metrics, LCL_CARD_METRICS, task_type="text-classification", dataset_name=data_name,
             dataset_split="test", prefix="test_",
         ),
         data_note=f"Splits: train / dev / test{folds if data_args.dataset == 'empathetic_dialogues' else ''}."

@@ -52,9 +52,12 @@ from hf_sentiment.offline import hub_id_of, offline_minilm_path
 from hf_sentiment.utils.logging import get_logger
 
 from .common import (
+    DatasetNameArguments,
     config_arguments,
     config_overrides,
     configure_logging,
+    dataset_split,
+    load_dataset_splits,
     parse_training_arguments,
     require_rows,
     resolve_data_dir,
@@ -80,7 +83,7 @@ config_kwargs = config_overrides
 
 
 @dataclass
-class DataArguments:
+class DataArguments(DatasetNameArguments):
     corpus: str | None = field(default=None, metadata={"help": "'benchmark': the train-split corpus described above."})
     train_file: str | None = field(default=None, metadata={"help": ".txt, .csv, .json or .jsonl file of texts."})
     data_dir: str | None = field(
@@ -100,6 +103,7 @@ class DataArguments:
     )
     max_length: int = field(default=64, metadata={"help": "Tokens per text."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N texts."})
+    text_column: str = field(default="text", metadata={"help": "--dataset_name: the column holding the texts."})
 
 
 #: The datasets whose train splits `benchmark_corpus` reads (a model card lists their terms).
@@ -124,8 +128,18 @@ def benchmark_corpus(data_dir: str | Path) -> Dataset:
 
 
 def load_corpus(args: DataArguments) -> Dataset:
-    if (args.corpus is None) == (args.train_file is None):
-        raise SystemExit("Give exactly one of --corpus benchmark or --train_file PATH.")
+    if sum(given is not None for given in (args.corpus, args.train_file, args.dataset_name)) != 1:
+        raise SystemExit("Give exactly one of --corpus benchmark, --train_file PATH or --dataset_name NAME.")
+    if args.dataset_name is not None:
+        option = f"--dataset_name {args.dataset_name}"
+        train = dataset_split(load_dataset_splits(args.dataset_name, args.dataset_config_name), ("train",), option)
+        if args.text_column not in train.column_names:
+            raise SystemExit(
+                f"{option}: no '{args.text_column}' column (it has {', '.join(train.column_names)}); "
+                "name it with --text_column."
+            )
+        texts = train.select_columns([args.text_column])
+        return texts if args.text_column == "text" else texts.rename_column(args.text_column, "text")
     if args.corpus is not None:
         if args.corpus != "benchmark":
             raise SystemExit(f"--corpus: only 'benchmark' is built in, got {args.corpus!r}.")
@@ -184,7 +198,13 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     encoder = model_args.model_name_or_path or offline_minilm_path()
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     corpus = load_corpus(data_args)
-    require_rows(corpus, f"--train_file {data_args.train_file}" if data_args.train_file else "--corpus")
+    source = next(
+        f"--{option} {value}"
+        for option, value in (("train_file", data_args.train_file), ("dataset_name", data_args.dataset_name),
+                              ("corpus", data_args.corpus))
+        if value is not None
+    )  # fmt: skip
+    require_rows(corpus, source)
     if data_args.max_train_samples is not None:
         corpus = corpus.select(range(min(data_args.max_train_samples, len(corpus))))
     lexicon = load_lexicon(data_args)
@@ -210,8 +230,9 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         "queue_memory_bytes": model.queue_memory_bytes(),
     }
     trainer.save_metrics("train", metrics)
-    if data_args.train_file:
-        corpus_terms = {Path(data_args.train_file).name: dataset_terms(data_args.train_file)}
+    if data_args.train_file or data_args.dataset_name:
+        source = data_args.train_file or data_args.dataset_name
+        corpus_terms = {Path(source).name: dataset_terms(source)}
     else:  # the benchmark corpus: train splits of these sets
         corpus_terms = {name: dataset_terms(name) for name in BENCHMARK_CORPUS_SOURCES}
     trainer.create_model_card(

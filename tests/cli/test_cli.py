@@ -268,6 +268,24 @@ def test_train_fckt_from_a_datasets_folder_and_a_setfit_dataset(models, tmp_path
     assert_in_process_error(main(argv), capsys, "--dataset_name nobody/no-such-dataset: could not be loaded")
 
 
+def test_train_lcl_from_a_datasets_folder(models, tmp_path, capsys):
+    """--dataset_name instead of a built-in --dataset: text and label columns, class names as strings."""
+    texts = ["a lovely , warm film", "a dull and awful film", "great fun", "boring"]
+    labels = ["good", "bad", "good", "bad"]
+    folder = tmp_path / "reviews"
+    DatasetDict({split: Dataset.from_dict({"text": texts, "label": labels}) for split in ("train", "dev", "test")}
+                ).save_to_disk(folder)  # fmt: skip
+    out = tmp_path / "out"
+    argv = ["train", "lcl", "--dataset_name", str(folder), "--model_name_or_path", str(models["encoder"]),
+            "--output_dir", str(out), "--max_length", "32", *TRAINING]  # fmt: skip
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"test_macro_f1", "test_f1_good", "test_f1_bad"} <= set(metrics)
+    assert AutoModelForSequenceClassification.from_pretrained(out).config.id2label == {0: "bad", 1: "good"}
+    argv[argv.index("--output_dir") + 1] = str(tmp_path / "again")
+    assert_in_process_error(main([*argv, "--dataset", "sst2"]), capsys, "Give --dataset (one of")
+
+
 def test_train_fckt_missing_file(models, tmp_path):
     dev = write_jsonl(tmp_path / "dev.jsonl", absa_rows(3))
     missing = tmp_path / "nope.jsonl"
@@ -374,6 +392,20 @@ def test_train_softmcl(models, tmp_path):
     assert card.data.eval_results is None and "softmcl" in card.data.tags
     assert "| word_queue_size | 8 |" in card.text and "`vader`: VADER lexicon: MIT" in card.text
     assert type(AutoModel.from_pretrained(out / "encoder")).__name__ == "BertModel"
+
+
+def test_train_softmcl_from_a_datasets_folder(models, tmp_path, capsys):
+    folder = tmp_path / "corpus"
+    reviews = ["What a lovely, friendly place.", "A dull and awful film."] * 4
+    DatasetDict({"train": Dataset.from_dict({"review": reviews, "stars": [5, 1] * 4})}).save_to_disk(folder)
+    argv = ["train", "softmcl", "--dataset_name", str(folder), "--text_column", "review", "--model_name_or_path",
+            str(models["encoder"]), "--output_dir", str(tmp_path / "out"), "--word_queue_size", "8",
+            "--sentence_queue_size", "8", "--projection_dim", "8", "--max_length", "32", *TRAINING]  # fmt: skip
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["corpus_texts"] == 8
+    argv[argv.index("--text_column") + 1] = "body"
+    argv[argv.index("--output_dir") + 1] = str(tmp_path / "again")
+    assert_in_process_error(main(argv), capsys, "no 'body' column (it has review, stars); name it with --text_column")
 
 
 def test_train_softmcl_wrong_file_type(models, tmp_path, capsys):
