@@ -73,6 +73,8 @@ logger = get_logger(__name__)
 FCKT_CARD_METRICS = {
     "joint_f1": ("f1", "joint (aspect, polarity) F1 (%)"),
     "aspect_f1": ("f1", "aspect extraction F1 (%)"),
+    "polarity_accuracy": ("accuracy", "gold-aspect polarity accuracy (%)"),
+    "polarity_macro_f1": ("f1", "gold-aspect polarity macro-F1 (%)"),
 }
 DEMO_SENTENCES = [
     "The battery life is excellent but the keyboard feels cheap.",

@@ -37,18 +37,20 @@ from .hyperparameters import config_hyperparameters, hyperparameter_values
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-#: Per kind: pipeline tag, Hub tags and the paper it implements. The method's own hyper-parameters
+#: Per kind: pipeline tag, Hub tags, the paper it implements, and whether the Hub's widget can run
+#: it (`inference`: FCKT needs its own pipeline, and a SoftMCL folder is a pre-training model). The method's own hyper-parameters
 #: (recorded in the card beside the training arguments) are read from the model's config class
 #: (`hyperparameters.config_hyperparameters`), not listed here.
 KINDS: dict[str, dict[str, Any]] = {
-    "fckt": {"pipeline_tag": "token-classification", "tags": ["targeted-sentiment", "absa", "fckt"],
+    "fckt": {"pipeline_tag": "token-classification", "tags": ["targeted-sentiment", "absa", "fckt"], "inference": False,
              "method": "FCKT", "paper": "Chen et al., IJCAI 2025, arXiv:2505.21040"},
-    "softmcl": {"pipeline_tag": "fill-mask", "tags": ["sentiment", "pretraining", "softmcl"],
+    "softmcl": {"pipeline_tag": "fill-mask", "tags": ["sentiment", "pretraining", "softmcl"], "inference": False,
                 "method": "SoftMCL-style pre-training", "paper": "Wang, Yu & Zhang, LREC-COLING 2024, arXiv:2405.01827"},
     "lcl": {"pipeline_tag": "text-classification", "tags": ["emotion", "sentiment", "label-aware-contrastive-loss"],
-            "method": "label-aware contrastive loss", "paper": "Suresh & Ong, EMNLP 2021, arXiv:2109.05427"},
+            "inference": True, "method": "label-aware contrastive loss", "paper": "Suresh & Ong, EMNLP 2021, arXiv:2109.05427"},
     "distilled": {"pipeline_tag": "text-generation", "tags": ["sentiment", "distillation", "peft", "lora", "sentibench"],
-                  "method": "targeted distillation (KnowDist + ICLDist)", "paper": "Zhang et al., EMNLP 2025, arXiv:2503.03225"},
+                  "inference": True, "method": "targeted distillation (KnowDist + ICLDist)",
+                  "paper": "Zhang et al., EMNLP 2025, arXiv:2503.03225"},
 }  # fmt: skip
 
 #: The licence or terms of the data our commands train on, as `../shared/data/SOURCES.md` records them.
@@ -64,6 +66,11 @@ DATASET_TERMS: dict[str, str] = {
     "vader": "VADER lexicon: MIT",
     "warriner": "Warriner et al. (2013) norms: CC BY-NC-ND 3.0",
 }
+
+
+#: A card whose licence is `other` names it so and links to its own "Training data" section.
+OTHER_LICENSE_NAME = "training-data-terms"
+OTHER_LICENSE_LINK = "README.md#training-data"
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,9 @@ def build_model_card(
         results (`list[CardResult]`): the evaluation numbers the run computed.
         repo_id (`str`, *optional*): where the loading snippets point (default: `model_name`).
         license (`str`, *optional*, defaults to `"other"`): the card's licence field; `"other"`
-            because the training data's terms (research-only for several sets) bind the weights.
+            because the training data's terms (research-only for several sets) bind the weights,
+            with `license_name` `OTHER_LICENSE_NAME` and `license_link` to the card's "Training data"
+            section, which lists them.
         data_note (`str`, *optional*): a sentence on the data, shown under the datasets.
         evaluation_note (`str`, *optional*): appended to the results' "Computed by the run that trained
             this model" sentence.
@@ -139,12 +148,16 @@ def build_model_card(
 
     meta = KINDS[kind]
     hub_base = base_model if base_model and is_hub_id(base_model) else None
+    # The Hub reads `datasets` as dataset repo ids: local names stay in the card's text only.
+    hub_datasets = [name for name in datasets if is_hub_id(name)]
+    other = {"license_name": OTHER_LICENSE_NAME, "license_link": OTHER_LICENSE_LINK} if license == "other" else {}
     card_data = ModelCardData(
         model_name=model_name, base_model=hub_base,
-        datasets=list(datasets) or None, license=license,
+        datasets=hub_datasets or None, license=license, **other,
         library_name="peft" if kind == "distilled" else "transformers",
         pipeline_tag=meta["pipeline_tag"], tags=["hf-sentiment", *meta["tags"]],
         eval_results=[r.to_eval_result() for r in results] or None,
+        **({} if meta["inference"] else {"inference": False}),
     )  # fmt: skip
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True)
     content = environment.get_template(f"{kind}.md").render(
@@ -302,6 +315,8 @@ def save_for_hub(
 
 
 __all__ = [
+    "OTHER_LICENSE_LINK",
+    "OTHER_LICENSE_NAME",
     "DATASET_TERMS",
     "KINDS",
     "CardResult",

