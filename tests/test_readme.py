@@ -105,6 +105,8 @@ def check_outputs(outputs: list[str]) -> None:
     """Each block prints what the README says it prints."""
     read, train, predict, load, card, softmcl, losses, lcl = outputs
     assert "2 sentences; nothing left out or changed" in read
+    assert "{'term': 'fan noise', 'from': 20, 'to': 29, 'polarity': 'negative'}" in read
+    assert "{'text': 'Great screen, awful fan noise.', 'span': 'screen', 'label': 'positive', 'ordinal': 0}" in read
     assert re.search(r"γ = -?\d+\.\d+, dev joint F1 \d+\.\d", train)
     one, batched, given = literal_lines(predict)
     assert all(set(aspect) == ASPECT_KEYS for aspect in one)
