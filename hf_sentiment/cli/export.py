@@ -20,7 +20,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import NOT_AN_ADAPTER, CLIError, expect_file, model_folder, read_json_object, require_kind
+from .common import (
+    NOT_AN_ADAPTER,
+    CLIError,
+    expect_file,
+    load_model_and_tokenizer,
+    model_folder,
+    read_json_object,
+    require_kind,
+)
 
 DESCRIPTION = """\
 Export a training folder as a plain checkpoint (prints one JSON line with the output folder).
@@ -30,16 +38,21 @@ Export a training folder as a plain checkpoint (prints one JSON line with the ou
   distilled  --model: a LoRA adapter folder from `train distill`; writes the student with the adapter
              merged into its weights (PEFT merge_and_unload) and the tokenizer, loadable by
              AutoModelForCausalLM without peft. The adapter's base model must be a folder here.
+  onnx       --model: an FCKT folder; writes the folder with model.onnx beside it: the encoder and the
+             boundary heads as one graph (dynamic batch and sequence axes, named inputs) that
+             pipeline("targeted-sentiment", model=DIR, onnx=True) runs with ONNX Runtime
+             (needs hf-sentiment[onnx]).
 
 Examples:
   hf-sentiment export softmcl --model runs/softmcl --output runs/softmcl-encoder
   hf-sentiment export distilled --model runs/distill/icldist --output runs/student-merged
+  hf-sentiment export onnx --model runs/fckt --output runs/fckt-onnx
 """
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The options of `hf-sentiment export` beside `--model` (the parser comes from `hf_sentiment.cli.COMMANDS`)."""
-    parser.add_argument("what", choices=("softmcl", "distilled"), help="which kind of folder to export")
+    parser.add_argument("what", choices=("softmcl", "distilled", "onnx"), help="which kind of folder to export")
     parser.add_argument("--output", required=True, metavar="DIR", help="where to write the checkpoint")
     parser.add_argument(
         "--tokenizer", default=None, metavar="DIR", help="take the tokenizer from here (default: the --model folder)"
@@ -52,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--output must differ from --model (the export would overwrite its own source).")
     if output.exists() and not output.is_dir():
         raise CLIError(f"--output {output}: a file is in the way; give a folder.")
-    exporter = _export_softmcl if args.what == "softmcl" else _export_distilled
+    exporter = {"softmcl": _export_softmcl, "distilled": _export_distilled, "onnx": _export_onnx}[args.what]
     sys.stdout.write(json.dumps(exporter(source, output, args.tokenizer)) + "\n")
     return 0
 
@@ -91,6 +104,27 @@ def _export_softmcl(source: Path, output: Path, tokenizer: str | None) -> dict[s
         "architectures": architectures,
         "card": _write_card(folder.path, output, note),
     }
+
+
+def _export_onnx(source: Path, output: Path, tokenizer: str | None) -> dict[str, Any]:
+    folder = model_folder(source)
+    require_kind(folder, ("fckt",), "export onnx", hint="Its folder comes from `hf-sentiment train fckt`.")
+    if tokenizer is not None:
+        raise CLIError("export onnx takes the tokenizer saved in the --model folder; drop --tokenizer.")
+
+    from transformers import AutoModel
+
+    from ..fckt import export_onnx
+
+    model, model_tokenizer = load_model_and_tokenizer(folder, AutoModel)
+    path = export_onnx(model, model_tokenizer, output)
+    note = (
+        "**This folder adds `model.onnx`** (`hf-sentiment export onnx`): the encoder and the boundary heads of "
+        "the model this card describes, as one ONNX graph with dynamic batch and sequence axes. "
+        '`pipeline("targeted-sentiment", model="<this folder>", onnx=True)` runs it with ONNX Runtime and '
+        "decodes as the PyTorch model does."
+    )
+    return {"output": str(output), "onnx": str(path), "card": _write_card(folder.path, output, note)}
 
 
 def _export_distilled(source: Path, output: Path, tokenizer: str | None) -> dict[str, Any]:

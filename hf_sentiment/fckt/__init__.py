@@ -6,6 +6,7 @@ from ..utils.registration import register_model
 from .boundary_contrastive_loss import BoundaryContrastiveLoss
 from .configuration_fckt import FCKTConfig
 from .modeling_fckt import FCKTForTargetedSentiment, FCKTOutput, FCKTPreTrainedModel
+from .onnx_export import export_onnx
 
 register_model(FCKTConfig, FCKTForTargetedSentiment, AutoModel)
 
@@ -15,4 +16,5 @@ __all__ = [
     "FCKTForTargetedSentiment",
     "FCKTOutput",
     "FCKTPreTrainedModel",
+    "export_onnx",
 ]

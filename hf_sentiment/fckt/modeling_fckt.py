@@ -393,6 +393,49 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
 
     # ---------------------------------------------------------------- forward
 
+    def encode(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+    ) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The encoder and the boundary heads: the part of `forward` that holds no data-dependent
+        branch, so that it exports as one graph (`hf_sentiment.fckt.export_onnx`).
+
+        Args:
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds (`torch.Tensor`):
+                as for `forward`; `attention_mask` is required.
+
+        Returns:
+            `tuple`: the encoder's output, its last hidden states `(B, n, d)`, the same after
+            dropout (the features the heads read; equal in eval mode), and the start and end logits
+            `(B, n)` (padding positions hold the dtype's minimum).
+        """
+        encoder_inputs = {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "inputs_embeds": inputs_embeds,
+            "output_hidden_states": output_hidden_states,
+            "output_attentions": output_attentions,
+            "return_dict": True,
+        }
+        # Not every encoder takes these (DistilBERT, MPNet): pass them only when given.
+        if token_type_ids is not None:
+            encoder_inputs["token_type_ids"] = token_type_ids
+        if position_ids is not None:
+            encoder_inputs["position_ids"] = position_ids
+        encoded = self.encoder(**encoder_inputs)
+        hidden = encoded.last_hidden_state  # (B, n, d)
+        features = self.dropout(hidden)
+        attended = attention_mask.bool()
+        start_logits = _mask_padding(self.start_head(features).squeeze(-1), attended)
+        end_logits = _mask_padding(self.end_head(features).squeeze(-1), attended)
+        return encoded, hidden, features, start_logits, end_logits
+
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -422,36 +465,53 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
                 *optional*): where decoded spans may start / end (first / last sub-token of a word).
                 Default: every attended token but the first and the last (the special tokens).
         """
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
         if attention_mask is None:
             reference = input_ids if input_ids is not None else inputs_embeds[..., 0]
             attention_mask = torch.ones_like(reference, dtype=torch.long)
-        encoder_inputs = {
-            "input_ids": input_ids,
-            "attention_mask": attention_mask,
-            "inputs_embeds": inputs_embeds,
-            "output_hidden_states": output_hidden_states,
-            "output_attentions": output_attentions,
-            "return_dict": True,
-        }
-        # Not every encoder takes these (DistilBERT, MPNet): pass them only when given.
-        if token_type_ids is not None:
-            encoder_inputs["token_type_ids"] = token_type_ids
-        if position_ids is not None:
-            encoder_inputs["position_ids"] = position_ids
-        encoded = self.encoder(**encoder_inputs)
-        hidden = encoded.last_hidden_state  # (B, n, d)
-        features = self.dropout(hidden)
+        encoded, hidden, features, start_logits, end_logits = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, output_hidden_states,
+            output_attentions,
+        )  # fmt: skip
+        output = self.outputs_from_encoding(
+            features, start_logits, end_logits, attention_mask, aspect_spans, aspect_labels, start_candidate_mask,
+            end_candidate_mask, hidden=hidden,
+        )  # fmt: skip
+        output.hidden_states, output.attentions = encoded.hidden_states, encoded.attentions
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        return output if return_dict else output.to_tuple()
 
+    def outputs_from_encoding(
+        self,
+        features: torch.Tensor,
+        start_logits: torch.Tensor,
+        end_logits: torch.Tensor,
+        attention_mask: torch.Tensor,
+        aspect_spans: torch.LongTensor | None = None,
+        aspect_labels: torch.LongTensor | None = None,
+        start_candidate_mask: torch.Tensor | None = None,
+        end_candidate_mask: torch.Tensor | None = None,
+        hidden: torch.Tensor | None = None,
+    ) -> FCKTOutput:
+        """Everything `forward` does after `encode`: the losses in training, the decoded aspects
+        and their polarities in eval mode. The ONNX Runtime path of the pipeline calls it with the
+        exported graph's outputs, so both paths decode with this one piece of code.
+
+        Args:
+            features (`torch.FloatTensor` of shape `(B, n, d)`): the encoder's last hidden states
+                after dropout, as `encode` returns them.
+            start_logits, end_logits (`torch.FloatTensor` of shape `(B, n)`): from `encode`.
+            attention_mask (`torch.Tensor` of shape `(B, n)`): right-padded.
+            aspect_spans, aspect_labels, start_candidate_mask, end_candidate_mask: as for `forward`.
+            hidden (`torch.FloatTensor` of shape `(B, n, d)`, *optional*): the hidden states before
+                dropout, which the contrastive loss reads; defaults to `features`.
+        """
+        hidden = features if hidden is None else hidden
         attended = attention_mask.bool()
         if not attended[:, NULL_POSITION].all():
             raise ValueError(
                 "FCKT needs right-padded inputs: position 0 holds the null ([CLS]) score. "
                 "Set tokenizer.padding_side = 'right'."
             )
-        start_logits = _mask_padding(self.start_head(features).squeeze(-1), attended)
-        end_logits = _mask_padding(self.end_head(features).squeeze(-1), attended)
-
         span_tokens = _inner_tokens(attended)
         if start_candidate_mask is None:
             start_candidate_mask = span_tokens
@@ -491,7 +551,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
                 features, start_logits, end_logits, start_candidate_mask, end_candidate_mask
             )
 
-        output = FCKTOutput(
+        return FCKTOutput(
             loss=loss,
             ae_loss=ae_loss,
             sp_loss=sp_loss,
@@ -503,10 +563,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
             predicted_span_scores=span_scores,
             predicted_polarities=polarities,
             predicted_polarity_scores=polarity_scores,
-            hidden_states=encoded.hidden_states,
-            attentions=encoded.attentions,
         )
-        return output if return_dict else output.to_tuple()
 
 
 def _mask_padding(values: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:

@@ -52,6 +52,10 @@ class TargetedSentimentPipeline(ChunkPipeline):
         int8 (`bool` or `str`, *optional*, defaults to `False`, at construction): run the encoder's
             feed-forward layers (`True` or `"ffn"`) or all its linear layers (`"all"`) in dynamic
             int8 on CPU (`quantize_encoder_int8`): faster, slightly different scores.
+        onnx (`bool` or `str`, *optional*, defaults to `False`, at construction): run the encoder
+            and boundary heads with ONNX Runtime from the folder's `model.onnx`
+            (`hf_sentiment.fckt.export_onnx` writes it), or from the `.onnx` file given; decoding
+            runs the same Python code as without it. Needs `onnxruntime`.
         split_sentences (`bool`, *optional*, defaults to `True`): cut a text into sentences (after
             `.`, `!` or `?` and white space) and decode each on its own, as the model was trained;
             `False` reads the text whole. Spans given with `aspects` are always scored in the whole text.
@@ -62,11 +66,14 @@ class TargetedSentimentPipeline(ChunkPipeline):
         sigmoid of the span's score against the null span.
     """
 
-    def __init__(self, *args: Any, int8: bool | str = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, int8: bool | str = False, onnx: bool | str = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.model.eval()  # decoding runs in eval mode only
+        if int8 and onnx:
+            raise ValueError("targeted-sentiment: choose int8 or onnx, not both (quantise the ONNX graph instead).")
         if int8:
             self.model = quantize_encoder_int8(self.model, "ffn" if int8 is True else int8)
+        self.onnx_session = _onnx_session(self.model, onnx) if onnx else None
 
     def __call__(self, inputs: str | list[str], **kwargs: Any) -> list[dict[str, Any]] | list[list[dict[str, Any]]]:
         """Aspects of one text (a list of dicts) or of each text of a list (a list of lists, in the
@@ -207,7 +214,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
                 if window_spans:
                     spans[row, : len(window_spans)] = torch.tensor(window_spans)
             model_inputs["aspect_spans"] = spans.to(self.device)
-        output = self.model(**model_inputs)
+        output = self.model(**model_inputs) if self.onnx_session is None else self._onnx_forward(model_inputs)
         result = {
             "predicted_spans": output.predicted_spans,
             "predicted_span_scores": output.predicted_span_scores,
@@ -218,6 +225,24 @@ class TargetedSentimentPipeline(ChunkPipeline):
         if gold is not None:
             result["aspect_probabilities"] = output.aspect_polarity_logits.softmax(-1)
         return result
+
+    def _onnx_forward(self, model_inputs: dict[str, Any]) -> Any:
+        """The model's output with `encode` run by ONNX Runtime and the rest by `outputs_from_encoding`."""
+        feeds = {
+            graph_input.name: model_inputs[graph_input.name].cpu().numpy().astype("int64")
+            for graph_input in self.onnx_session.get_inputs()
+        }
+        hidden, start_logits, end_logits = (
+            torch.from_numpy(array).to(self.device) for array in self.onnx_session.run(None, feeds)
+        )
+        decoding = {
+            key: model_inputs[key]
+            for key in ("aspect_spans", "start_candidate_mask", "end_candidate_mask")
+            if key in model_inputs
+        }
+        return self.model.outputs_from_encoding(
+            hidden, start_logits, end_logits, model_inputs["attention_mask"], **decoding
+        )
 
     def postprocess(self, all_outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         text = all_outputs[0]["text"]
@@ -326,6 +351,23 @@ def quantize_encoder_int8(model: Any, layers: str = "ffn") -> Any:
     }
     model.encoder = quantize_dynamic(model.encoder, chosen, dtype=torch.qint8)
     return model
+
+
+def _onnx_session(model: Any, onnx: bool | str) -> Any:
+    """An ONNX Runtime session on `onnx` (a `.onnx` file), or on the model folder's `model.onnx` for `True`."""
+    import os
+
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise ImportError('targeted-sentiment: onnx=... needs onnxruntime (pip install "hf-sentiment[onnx]").') from error
+    path = os.path.join(model.name_or_path, "model.onnx") if onnx is True else os.fspath(onnx)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"targeted-sentiment: no ONNX graph at {path}; write one with hf_sentiment.fckt.export_onnx "
+            "(or `hf-sentiment export onnx`)."
+        )
+    return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
 
 
 def _as_char_span(aspect: Any) -> tuple[int, int]:
