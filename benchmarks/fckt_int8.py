@@ -1,9 +1,11 @@
 #!/usr/bin/env python
-"""Dynamic int8 against fp32 for trained FCKT models: pipeline speed and test scores.
+"""Dynamic int8 and ONNX Runtime against fp32 PyTorch for trained FCKT models: pipeline speed and
+test scores.
 
 For each model folder, the `targeted-sentiment` pipeline in fp32, with `int8="ffn"` (the
-feed-forward layers, what `int8=True` means) and with `int8="all"` (every linear layer) runs the
-test split of the dataset the model was trained on (`--test_file`), interleaved, `--rounds` times:
+feed-forward layers, what `int8=True` means), with `int8="all"` (every linear layer) and, with
+`--onnx`, with `onnx=True` on the model's ONNX export (`export_onnx`, into a temporary folder) runs
+the test split of the dataset the model was trained on (`--test_file`), interleaved, `--rounds` times:
 a row per variant gives the median sentences per second, the speed-up over fp32, and the test
 joint F1, aspect F1 and gold-aspect polarity accuracy with the difference to fp32.
 
@@ -16,12 +18,14 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
+import tempfile
 import time
 
 import transformers
 from transformers import AutoModel, AutoTokenizer, pipeline
 
 from hf_sentiment import evaluate_targeted_sentiment, load_absa
+from hf_sentiment.fckt import export_onnx
 
 METRICS = ("joint_f1", "aspect_f1", "polarity_accuracy")
 
@@ -32,7 +36,9 @@ def main() -> None:
     parser.add_argument("--test_file", nargs="+", required=True, help="One test file per model (or one for all).")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--onnx", action="store_true", help="also the ONNX Runtime path (needs hf-sentiment[onnx])")
     args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory()
     transformers.utils.logging.set_verbosity_error()
     files = args.test_file * len(args.model) if len(args.test_file) == 1 else args.test_file
     print("| model | variant | sentences/s | speed-up | " + " | ".join(f"{m} (Δ)" for m in METRICS) + " |")
@@ -45,6 +51,10 @@ def main() -> None:
             quantised = copy.deepcopy(fp32_model)
             classifier = pipeline("targeted-sentiment", model=quantised, tokenizer=tokenizer, int8=layers)
             classifiers[f"int8 {layers}"] = classifier
+        if args.onnx:
+            exported = f"{scratch.name}/{len(classifiers)}-{folder.rstrip('/').split('/')[-1]}"
+            export_onnx(fp32_model, tokenizer, exported)
+            classifiers["onnx"] = pipeline("targeted-sentiment", model=exported, onnx=True)
         test = load_absa(file)
         texts = list(test["text"])
         seconds: dict[str, list[float]] = {name: [] for name in classifiers}
