@@ -6,8 +6,10 @@ For each model folder, the `targeted-sentiment` pipeline in fp32, with `int8="ff
 feed-forward layers, what `int8=True` means), with `int8="all"` (every linear layer) and, with
 `--onnx`, with `onnx=True` on the model's ONNX export (`export_onnx`, into a temporary folder) runs
 the test split of the dataset the model was trained on (`--test_file`), interleaved, `--rounds` times:
-a row per variant gives the median sentences per second, the speed-up over fp32, and the test
-joint F1, aspect F1 and gold-aspect polarity accuracy with the difference to fp32.
+a row per variant gives the median sentences per second, the speed-up over fp32, the test joint
+F1, aspect F1 and gold-aspect polarity accuracy with the difference to fp32, and its agreement
+with fp32: the share of sentences whose extracted spans are the same, and of fp32's aspects that
+the variant finds with the same polarity.
 
     python benchmarks/fckt_int8.py --model runs/fckt-laptop14 \
         --test_file ../shared/data/semeval14/e2e_absa/laptop14/test.txt
@@ -30,6 +32,18 @@ from hf_sentiment.fckt import export_onnx
 METRICS = ("joint_f1", "aspect_f1", "polarity_accuracy")
 
 
+def agreement(reference: list[list[dict]], other: list[list[dict]]) -> tuple[float, float]:
+    """The share of sentences with the same extracted spans, and of the reference's aspects found
+    at the same span with the same polarity."""
+    same_spans = same_polarity = aspects = 0
+    for expected, found in zip(reference, other, strict=True):
+        spans = {(a["start"], a["end"]): a["polarity"] for a in found}
+        same_spans += set(spans) == {(a["start"], a["end"]) for a in expected}
+        aspects += len(expected)
+        same_polarity += sum(spans.get((a["start"], a["end"])) == a["polarity"] for a in expected)
+    return same_spans / max(len(reference), 1), same_polarity / max(aspects, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", nargs="+", required=True, help="Trained FCKT folders.")
@@ -41,8 +55,9 @@ def main() -> None:
     scratch = tempfile.TemporaryDirectory()
     transformers.utils.logging.set_verbosity_error()
     files = args.test_file * len(args.model) if len(args.test_file) == 1 else args.test_file
-    print("| model | variant | sentences/s | speed-up | " + " | ".join(f"{m} (Δ)" for m in METRICS) + " |")
-    print("|---|---|---|---|" + "---|" * len(METRICS))
+    print("| model | variant | sentences/s | speed-up | " + " | ".join(f"{m} (Δ)" for m in METRICS)
+          + " | same spans | same polarity |")  # fmt: skip
+    print("|---|---|---|---|" + "---|" * len(METRICS) + "---|---|")
     for folder, file in zip(args.model, files, strict=True):
         tokenizer = AutoTokenizer.from_pretrained(folder)
         fp32_model = AutoModel.from_pretrained(folder).eval()
@@ -58,17 +73,20 @@ def main() -> None:
         test = load_absa(file)
         texts = list(test["text"])
         seconds: dict[str, list[float]] = {name: [] for name in classifiers}
+        predictions: dict[str, list] = {}
         for _ in range(args.rounds):
             for name, classifier in classifiers.items():
                 started = time.perf_counter()
-                classifier(texts, batch_size=args.batch_size)
+                predictions[name] = classifier(texts, batch_size=args.batch_size)
                 seconds[name].append(time.perf_counter() - started)
         rate = {name: len(texts) / statistics.median(times) for name, times in seconds.items()}
         scores = {name: evaluate_targeted_sentiment(classifier, test) for name, classifier in classifiers.items()}
         for name in classifiers:
             cells = [f"{scores[name][m]:.2f} ({scores[name][m] - scores['fp32'][m]:+.2f})" for m in METRICS]
             speed = f"{rate[name]:.1f} | {rate[name] / rate['fp32']:.2f}"
-            print(f"| {folder} | {name} | {speed} | " + " | ".join(cells) + " |", flush=True)
+            spans, polarity = agreement(predictions["fp32"], predictions[name])
+            print(f"| {folder} | {name} | {speed} | " + " | ".join(cells) + f" | {spans:.2%} | {polarity:.2%} |",
+                  flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

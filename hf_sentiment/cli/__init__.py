@@ -5,6 +5,7 @@
     hf-sentiment predict --model DIR [--input FILE|-]         # texts in, JSON lines out
     hf-sentiment export {softmcl,distilled} --model DIR --output DIR
     hf-sentiment sentibench --model DIR --tasks ... --seeds ...
+    hf-sentiment serve --model DIR [--port 8000]              # an HTTP endpoint (POST /predict)
     hf-sentiment cache repair FILE                            # keep the valid lines of a teacher cache
 
 `main(argv)` returns the exit status: 0 on success, 2 for a user error. User errors (missing files,
@@ -50,6 +51,7 @@ COMMANDS = {
         "few-shot SentiBench evaluation of a causal LM or LoRA adapter",
         "causal LM folder (or adapter, with --adapter)",
     ),
+    "serve": ("serve an FCKT or classifier folder over HTTP (micro-batched)", "a saved FCKT or sequence-classifier folder"),
     "cache": ("repair a damaged teacher cache file (keeps every valid entry)", None),
 }
 

@@ -82,6 +82,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="FCKT: run the encoder in dynamic int8 on CPU, its feed-forward layers (the default) or all its linear "
         "layers (faster, scores move slightly: see docs/benchmarks.md)",
     )
+    parser.add_argument(
+        "--onnx", action="store_true", help="FCKT: run the folder's model.onnx with ONNX Runtime (hf-sentiment export onnx)"
+    )
     parser.add_argument("--no_progress", action="store_true", help="no progress bar on standard error")
 
 
@@ -106,9 +109,7 @@ def run(args: argparse.Namespace) -> int:
             "predict",
             hint="Train one with `hf-sentiment train fckt` or `hf-sentiment train lcl`.",
         )
-        if args.int8 and folder.kind != "fckt":
-            raise CLIError("--int8 is for FCKT folders (the targeted-sentiment pipeline).")
-        predict = _predictor(folder, args.batch_size, args.int8)
+        predict = load_predictor(folder, args.batch_size, args.int8, args.onnx)
         counts = InputCounts()
         texts = iter_texts(handle, source, counts=counts, **read_options)
         with _open_output(output) as sink:
@@ -182,15 +183,26 @@ def _chunks(items: Iterable[InputText], size: int) -> Iterator[list[InputText]]:
         yield chunk
 
 
-def _predictor(
-    folder: ModelFolder, batch_size: int, int8: str | None = None
+def load_predictor(
+    folder: ModelFolder, batch_size: int, int8: str | None = None, onnx: bool = False
 ) -> Callable[[list[str]], list[dict[str, Any]]]:
-    """A function from texts to one result dict per text, in order; the pipelines are imported here so `--help` stays quick."""
+    """A function from texts to one result dict per text, in order (what `predict` writes and
+    `serve` answers); the pipelines are imported here so `--help` stays quick.
+
+    Args:
+        folder (`ModelFolder`): an FCKT folder or a sequence classifier's.
+        batch_size (`int`): texts per forward pass.
+        int8 (`str`, *optional*): FCKT: `"ffn"` or `"all"` (see `quantize_encoder_int8`).
+        onnx (`bool`, *optional*, defaults to `False`): FCKT: run the folder's `model.onnx`.
+    """
     from transformers import AutoModel, AutoModelForSequenceClassification, pipeline
 
+    if (int8 or onnx) and folder.kind != "fckt":
+        raise CLIError("--int8 and --onnx are for FCKT folders (the targeted-sentiment pipeline).")
     if folder.kind == "fckt":
         model, tokenizer = load_model_and_tokenizer(folder, AutoModel)
-        targeted = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer, int8=int8 or False)
+        options = {"int8": int8 or False, "onnx": str(folder.path / "model.onnx") if onnx else False}
+        targeted = pipeline("targeted-sentiment", model=model, tokenizer=tokenizer, **options)
         return lambda texts: [{"aspects": found} for found in targeted(texts, batch_size=batch_size)]
     model, tokenizer = load_model_and_tokenizer(folder, AutoModelForSequenceClassification)
     classifier = pipeline("text-classification", model=model, tokenizer=tokenizer)
@@ -201,4 +213,4 @@ def _predictor(
     ]
 
 
-__all__ = ["add_options", "run"]
+__all__ = ["add_options", "load_predictor", "run"]

@@ -695,7 +695,7 @@ def test_predict_int8(models, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert [json.loads(line)["text"] for line in lines] == SENTENCES
     status = main(["predict", "--model", str(models["lcl"]), "--input", str(texts), "--int8"])
-    assert_in_process_error(status, capsys, "--int8 is for FCKT folders")
+    assert_in_process_error(status, capsys, "--int8 and --onnx are for FCKT folders")
 
 
 def test_predict_refuses_a_lone_surrogate_by_line(models, tmp_path, capsys):
