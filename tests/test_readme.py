@@ -93,6 +93,7 @@ TOUR = [
     "### Read data into one schema",
     "### Train FCKT with transformers' `Trainer`",
     "### Predict with `pipeline`",
+    "### Predict with `pipeline`",
     "### Share on the Hub, load without hf_sentiment",
     "### Share on the Hub, load without hf_sentiment",
     "### Sentiment-aware continued pre-training (SoftMCL-style)",
@@ -103,7 +104,7 @@ TOUR = [
 
 def check_outputs(outputs: list[str]) -> None:
     """Each block prints what the README says it prints."""
-    read, train, predict, load, card, softmcl, losses, lcl = outputs
+    read, train, predict, onnx, load, card, softmcl, losses, lcl = outputs
     assert "2 sentences; nothing left out or changed" in read
     assert "{'term': 'fan noise', 'from': 20, 'to': 29, 'polarity': 'negative'}" in read
     assert "{'text': 'Great screen, awful fan noise.', 'span': 'screen', 'label': 'positive', 'ordinal': 0}" in read
@@ -112,6 +113,8 @@ def check_outputs(outputs: list[str]) -> None:
     assert all(set(aspect) == ASPECT_KEYS for aspect in one)
     assert len(batched) == 2 and all(isinstance(found, list) for found in batched)
     assert [(a["aspect"], a["start"], a["end"]) for a in given] == [("battery life", 4, 16)]
+    (from_onnx,) = literal_lines(onnx)
+    assert [(a["start"], a["end"], a["polarity"]) for a in from_onnx] == [(a["start"], a["end"], a["polarity"]) for a in one]
     assert load.strip() == "FCKTForTargetedSentiment TargetedSentimentPipeline"
     card_line, files_line = card.strip().splitlines()[-2:]
     assert card_line.startswith("token-classification sentence-transformers/all-MiniLM-L6-v2 [")
@@ -139,7 +142,7 @@ def test_the_budget_table_matches_the_readme():
     code = "\n".join(code for _, code in python_blocks(README.read_text()))
     for fragment in FAST_BUDGET:
         assert code.count(fragment) == 1, f"the README no longer holds {fragment!r}: update FAST_BUDGET"
-    assert len(python_blocks(README.read_text())) == 9
+    assert len(python_blocks(README.read_text())) == 10
 
 
 def test_the_readme_blocks_run_in_order(tmp_path, shared_data):

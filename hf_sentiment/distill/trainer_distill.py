@@ -23,6 +23,7 @@ plain checkpoint with the adapter merged into the base weights.
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,7 +229,10 @@ class DistillationTrainer(LossPartsTrainer):
         if not isinstance(args, DistillationConfig):
             raise TypeError(f"DistillationTrainer takes a DistillationConfig, got {type(args).__name__}.")
         if args.use_peft and not isinstance(model, PeftModel):
-            model = get_peft_model(model, args.peft_config or default_lora_config())
+            with warnings.catch_warnings():
+                # PEFT reads transformers' deprecated `is_gradient_checkpointing`; nothing for a user to change.
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing. is deprecated.*")
+                model = get_peft_model(model, args.peft_config or default_lora_config())
         if kwargs.get("data_collator") is None:
             tokenizer = kwargs.get("processing_class")
             if tokenizer is None:

@@ -84,8 +84,10 @@ def export_onnx(
     with warnings.catch_warnings(), torch.no_grad():
         # The axes share one batch and one sequence dimension on purpose; the exporter says so once per input.
         warnings.filterwarnings("ignore", message=".*will not be used, since it shares the same shape constraints.*")
+        # torch's exporter calls a pytree API it has itself deprecated; nothing for a user to change.
+        warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\)` is deprecated.*")
         torch.onnx.export(
-            _EncodeGraph(model),
+            _EncodeGraph(model).eval(),
             tuple(sample[name] for name in names),
             str(path),
             input_names=names,
