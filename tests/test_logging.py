@@ -15,6 +15,8 @@ LOGGERS = ["hf_sentiment.data.absa_readers", "hf_sentiment.cli.train_fckt", "hf_
 
 @pytest.fixture(autouse=True)
 def restore_verbosity():
+    # A train command run in this process (the CLI tests) leaves its own verbosity in force.
+    set_verbosity(None)
     before = transformers.logging.get_verbosity()
     yield
     transformers.logging.set_verbosity(before)
