@@ -367,7 +367,10 @@ def _onnx_session(model: Any, onnx: bool | str) -> Any:
             f"targeted-sentiment: no ONNX graph at {path}; write one with hf_sentiment.fckt.export_onnx "
             "(or `hf-sentiment export onnx`)."
         )
-    return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    # As many threads as PyTorch would use (OMP_NUM_THREADS / torch.set_num_threads), not one per core.
+    options.intra_op_num_threads = torch.get_num_threads()
+    return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 def _as_char_span(aspect: Any) -> tuple[int, int]:
