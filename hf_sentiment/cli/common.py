@@ -362,6 +362,10 @@ class ModelFolder:
         return f"{self.path} holds {shown} (model_type {self.model_type!r})"
 
 
+#: The files `hub_snapshot` fetches: config, safetensors weights, tokenizer, code, card, ONNX graph.
+HUB_MODEL_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.md", "*.onnx"]
+
+
 def hub_snapshot(name: str, option: str = "--model") -> Path:
     """The local folder of the Hub model `name` (`owner/model`), through `huggingface_hub`: from the
     cache when it holds it (`HF_HUB_OFFLINE=1` reads nothing else), else downloaded.
@@ -375,7 +379,8 @@ def hub_snapshot(name: str, option: str = "--model") -> Path:
     if not name.count("/") == 1 or name.startswith((".", "/", "~")):
         raise CLIError(f"{option} {name}: no such folder (nor a Hub model id, which reads 'owner/model').")
     try:
-        return Path(snapshot_download(name))
+        # What a model folder of ours holds; pickled weights would be refused anyway.
+        return Path(snapshot_download(name, allow_patterns=HUB_MODEL_FILES))
     except HFValidationError:
         raise CLIError(f"{option} {name}: no such folder, and not a valid Hub model id.") from None
     except Exception as error:  # offline and not cached, unknown repository, no network, ...

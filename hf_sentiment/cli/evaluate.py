@@ -154,6 +154,10 @@ def _dataset_rows(dataset: Any, where: str, names: list[str]) -> tuple[list[str]
     label_names = getattr(feature, "names", None)
     gold = []
     for row, label in enumerate(dataset["label"], start=1):
+        if label_names is not None and not 0 <= label < len(label_names):
+            raise CLIError(
+                f"{where}, row {row}, field 'label': {label} is no class of the dataset (an unlabelled split?)."
+            )
         name = label_names[label] if label_names is not None else label
         if isinstance(name, str) and name in names:
             gold.append(names.index(name))

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
@@ -45,7 +47,7 @@ Input (--input FILE, or standard input with '-' or no --input), by the file's su
 The text is the --text_column field (default "text"); an --id_column field (default "id") is
 copied to the output. Blank lines are skipped and counted on standard error.
 
-Output (--output FILE, else standard output); the model kind comes from the folder's config.json:
+Output (--output FILE, written as FILE.partial and renamed when done; else standard output); the model kind comes from the folder's config.json:
   FCKT (model_type fckt)      {"text": ..., "aspects": [{"aspect", "start", "end", "polarity", "score",
                                "aspect_score"}, ...]}
   sequence classifier (LCL)   {"text": ..., "label": ..., "score": ...}
@@ -92,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
     check_at_least(args, batch_size=1)
     output = _output_path(args.output, args.overwrite)
     handle, source, path = open_input(args.input)
+    if output is not None and path is not None and output.resolve() == path.resolve():
+        handle.close()
+        raise CLIError(f"--output {output} is the --input file: write the predictions elsewhere.")
     read_options = {
         "format": input_format(path, args.input_format),
         "text_column": args.text_column,
@@ -135,23 +140,21 @@ def _output_path(spec: str | None, overwrite: bool) -> Path | None:
     return path
 
 
-def _open_output(path: Path | None) -> TextIO:
+@contextmanager
+def _open_output(path: Path | None) -> Iterator[TextIO]:
+    """Standard output, or `path` written through `<path>.partial`, renamed over `path` when every
+    text is done: a failed run leaves an earlier file of that name as it was."""
     if path is None:
-        return _KeepOpen(sys.stdout)
-    return path.open("w", encoding="utf-8")
-
-
-class _KeepOpen:
-    """Standard output as a context manager that flushes instead of closing."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-
-    def __enter__(self) -> TextIO:
-        return self.stream
-
-    def __exit__(self, *exc: object) -> None:
-        self.stream.flush()
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8") as sink:
+            yield sink
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _stream(

@@ -109,7 +109,7 @@ def _lines(handle, source, format, text_column, id_column, counts) -> Iterator[I
             counts.blank_lines += 1
             continue
         if format == "lines" and not line.lstrip().startswith("{"):
-            yield InputText(line, number)
+            yield InputText(_checked_text(line, f"{source}, line {number}"), number)
             continue
         try:
             record = json.loads(line)
@@ -130,9 +130,19 @@ def _json_array(handle, source, format, text_column, id_column, counts) -> Itera
 
 
 def _table(handle, source, format, text_column, id_column, counts) -> Iterator[InputText]:
+    # TSV has no quoting (a quote is text); CSV's quotes must close (strict), or a stray one would
+    # swallow every following line into one text.
+    options = {"delimiter": ",", "strict": True} if format == "csv" else {"delimiter": "\t", "quoting": csv.QUOTE_NONE}
+    rows = csv.reader(handle, **options)
+    try:
+        yield from _table_rows(rows, source, text_column, id_column, counts)
+    except csv.Error as error:
+        raise CLIError(f"{source}, line {rows.line_num}: not valid {format.upper()} ({error}).") from None
+
+
+def _table_rows(rows, source, text_column, id_column, counts) -> Iterator[InputText]:
     from ..data.validation import is_blank
 
-    rows = csv.reader(handle, delimiter="," if format == "csv" else "\t")
     header = next(rows, None)
     if header is None:
         return
@@ -154,7 +164,8 @@ def _table(handle, source, format, text_column, id_column, counts) -> Iterator[I
         text = row[text_at]
         if is_blank(text):
             raise CLIError(f"{source}, line {number}: the '{text_column}' field is empty.")
-        yield InputText(text, number, None if id_at is None else row[id_at])
+        row_id = None if id_at is None else row[id_at]
+        yield InputText(_checked_text(text, f"{source}, line {number}"), number, row_id)
 
 
 def _from_record(record: Any, where: str, number: int, text_column: str, id_column: str) -> InputText:
@@ -165,10 +176,19 @@ def _from_record(record: Any, where: str, number: int, text_column: str, id_colu
     text = record.get(text_column)
     if not isinstance(text, str) or is_blank(text):
         raise CLIError(f"{where}: the JSON object needs a non-empty string '{text_column}' field.")
+    return InputText(_checked_text(text, where), number, record.get(id_column))
+
+
+def _checked_text(text: str, where: str) -> str:
+    """`text`, unless it holds a lone surrogate: a JSON escape such as "\\ud800", or a byte that
+    standard input could not decode. Not text, and the tokenizer fails on it."""
     lone = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
-    if lone is not None:  # a JSON escape such as "\ud800": not text, and the tokenizer fails on it
-        raise CLIError(f"{where}: the text holds a lone surrogate (U+{ord(lone):04X}), which is not Unicode text.")
-    return InputText(text, number, record.get(id_column))
+    if lone is not None:
+        raise CLIError(
+            f"{where}: the text holds a lone surrogate (U+{ord(lone):04X}): not Unicode text "
+            "(a JSON escape, or bytes that are not UTF-8)."
+        )
+    return text
 
 
 def open_input(spec: str) -> tuple[TextIO, str, Path | None]:

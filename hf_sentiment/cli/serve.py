@@ -99,19 +99,24 @@ class MicroBatcher:
             while count < self.batch_size and (left := deadline - loop.time()) > 0:
                 try:
                     waiting.append(await asyncio.wait_for(self.queue.get(), left))
-                except TimeoutError:
+                except asyncio.TimeoutError:  # not the built-in TimeoutError before Python 3.11
                     break
                 count += len(waiting[-1][0])
+            # A request whose client gave up (its future cancelled) is not predicted.
+            waiting = [(request, future) for request, future in waiting if not future.done()]
             texts = [text for request, _ in waiting for text in request]
             try:
-                results = await loop.run_in_executor(self.executor, self.predict, texts)
+                results = await loop.run_in_executor(self.executor, self.predict, texts) if texts else []
             except Exception as error:  # noqa: BLE001  (answer every waiting request rather than leave it hanging)
-                for _, future in waiting:
-                    future.set_exception(error)
-                continue
+                results, failure = None, error
             start = 0
             for request, future in waiting:
-                future.set_result(results[start : start + len(request)])
+                if future.done():  # cancelled while the batch ran
+                    pass
+                elif results is None:
+                    future.set_exception(failure)
+                else:
+                    future.set_result(results[start : start + len(request)])
                 start += len(request)
 
 
@@ -132,9 +137,12 @@ def parse_request(body: bytes) -> list[str]:
     if not isinstance(texts, list):
         raise RequestError(422, f'"{field}" must be a list of strings')
     for index, text in enumerate(texts):
+        where = f"{field}[{index}]" if field == "texts" else field
         if not isinstance(text, str) or not text.strip():
-            where = f"{field}[{index}]" if field == "texts" else field
             raise RequestError(422, f'"{where}" must be a non-empty string')
+        lone = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+        if lone is not None:  # a JSON escape such as "\ud800": not text, and the tokenizer fails on it
+            raise RequestError(422, f'"{where}" holds a lone surrogate (U+{ord(lone):04X}), which is not Unicode text')
     return texts
 
 

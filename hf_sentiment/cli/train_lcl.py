@@ -174,6 +174,14 @@ def load_dataset_name_splits(args: DataArguments) -> dict[str, Dataset]:
     labels = ClassLabel(names=names)
     for name, split in chosen.items():
         split_feature = split.features["label"]
+        if isinstance(split_feature, ClassLabel):
+            classes = len(split_feature.names)
+            bad = next(((row, y) for row, y in enumerate(split["label"], start=1) if not 0 <= y < classes), None)
+            if bad is not None:
+                raise SystemExit(
+                    f"{option} ({name}), row {bad[0]}, field 'label': {bad[1]} is no class of the dataset "
+                    "(an unlabelled split?)."
+                )
         values = [split_feature.int2str(y) if isinstance(split_feature, ClassLabel) else str(y) for y in split["label"]]
         unknown = next(((row, y) for row, y in enumerate(values, start=1) if y not in names), None)
         if unknown is not None:

@@ -32,7 +32,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from datasets import Dataset, DatasetDict, Features, Value
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from ..utils.logging import get_logger
 from .absa_readers import (
@@ -163,7 +163,9 @@ def from_setfit_absa(
     """SetFit's ABSA layout (`text`, `span`, `label`, `ordinal`, one row per aspect) as `ABSA_FEATURES`.
 
     The rows sharing a text make one sentence, in the order the texts first appear; its `id` is
-    its 1-based position. An aspect given twice is kept once (counted).
+    its 1-based position. An aspect given twice is kept once (counted). SetFit's layout cannot tell
+    two sentences with the same text apart, so they become one (and the same span with two
+    polarities there is an error naming the row).
 
     Args:
         dataset (`datasets.Dataset` or `datasets.DatasetDict`): SetFit-layout rows.
@@ -185,6 +187,9 @@ def from_setfit_absa(
         )
     report = ReadReport()
     sentences: dict[str, Row] = {}
+    # A ClassLabel column holds ids: its names are the polarities (0 is not "neutral" by default).
+    label_feature = dataset.features["label"]
+    label_names = label_feature.names if isinstance(label_feature, ClassLabel) else None
     for row, record in enumerate(dataset, start=1):
         with at_row(name, row):
             text = require_text(record["text"], "text")
@@ -201,7 +206,12 @@ def from_setfit_absa(
                 )
             sentence = sentences.setdefault(text, {"id": str(len(sentences) + 1), "text": text, "aspects": []})
             aspect = {"term": span, "from": starts[ordinal], "to": starts[ordinal] + len(span)}
-            aspect["polarity"] = normalize_polarity(record["label"], "label")
+            label = record["label"]
+            if label_names is not None:
+                if not 0 <= label < len(label_names):
+                    raise FieldError("label", f"{label} is no class of the dataset's labels {label_names}")
+                label = label_names[label]
+            aspect["polarity"] = normalize_polarity(label, "label")
             add_aspect(sentence["aspects"], aspect, "label", report)
     return finish_dataset(name, iter(sentences.values()), ABSA_FEATURES, report, return_report, logger)
 

@@ -124,12 +124,13 @@ def select_span_threshold(
                         threshold,
                     )
                     predicted.append(predicted_rows(spans.cpu().numpy(), polarities.cpu().numpy()))
-                rows.extend(zip(gold, on_gold, zip(*predicted)))
+                # Under several processes each sees its shard of dev: gather per batch, while
+                # accelerate still knows which rows of the last batch are padding to drop.
+                batch_rows = list(zip(gold, on_gold, zip(*predicted)))
+                rows.extend(trainer.accelerator.gather_for_metrics(batch_rows, use_gather_object=True))
     finally:
         hook.remove()
         model.train(was_training)
-    # Under several processes each saw its shard of dev: score the whole of it.
-    rows = trainer.accelerator.gather_for_metrics(rows, use_gather_object=True)
     gold = [row[0] for row in rows]
     on_gold = [row[1] for row in rows]
     scores = {

@@ -623,6 +623,10 @@ def test_evaluate_from_a_datasets_folder(models, tmp_path, capsys):
     assert_in_process_error(status, capsys, message)
     status = main(["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(classes)])
     assert_in_process_error(status, capsys, "has no test split (it has validation)")
+    unlabelled = Dataset.from_dict({"text": ["a lovely film"], "label": [-1]}, features=features)
+    DatasetDict({"test": unlabelled}).save_to_disk(tmp_path / "unlabelled")  # a GLUE-style test split
+    status = main(["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(tmp_path / "unlabelled")])
+    assert_in_process_error(status, capsys, "row 1, field 'label': -1 is no class of the dataset (an unlabelled split?)")
     status = main(["evaluate", "lcl", "--model", str(models["lcl"])])
     assert_in_process_error(status, capsys, "give --file PATH or --dataset_name NAME")
 
@@ -779,6 +783,34 @@ PREDICT_BAD_TABLES = {
     "not_an_array.json": ('{"text": "fine"}', "expected a JSON array of objects"),
     "bad_item.json": ('[{"text": "fine"}, {"txt": "oops"}]', "item 2: the JSON object needs a non-empty string 'text'"),
 }
+
+
+PREDICT_BAD_TABLES["unclosed_quote.csv"] = ('text,id\n"fine,1\nsecond,2\n', "not valid CSV")
+
+
+def test_predict_keeps_quotes_in_tsv_and_never_eats_its_input(models, tmp_path, capsys):
+    source = tmp_path / "reviews.tsv"
+    source.write_text('text\tid\n"Great" food\t1\n"unclosed quote\t2\nlast one\t3\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--model", str(models["lcl"]), "--input", str(source), "--output", str(out)]) == 0
+    texts = [json.loads(line)["text"] for line in out.read_text().splitlines()]
+    assert texts == ['"Great" food', '"unclosed quote', "last one"]  # a quote is text in TSV
+    same = ["predict", "--model", str(models["lcl"]), "--input", str(source), "--output", str(source), "--overwrite"]
+    assert_in_process_error(main(same), capsys, "is the --input file")
+    assert source.read_text().startswith("text\t")  # the input is untouched
+    bad = tmp_path / "bad.txt"
+    bad.write_text("fine\n", encoding="utf-8")
+    before = out.read_text()
+    status = main(["predict", "--model", str(models["softmcl"]), "--input", str(bad), "--output", str(out), "--overwrite"])
+    assert status == 2 and out.read_text() == before and not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_predict_refuses_undecodable_standard_input_by_line(models):
+    result = subprocess.run(
+        [sys.executable, "-m", "hf_sentiment.cli", "predict", "--model", str(models["lcl"])],
+        input=b"fine\ncaf\xe9\n", capture_output=True, env=cli_environment(), cwd=ROOT, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2 and b"standard input, line 2" in result.stderr and b"Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("name", sorted(PREDICT_BAD_TABLES))

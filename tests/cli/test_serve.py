@@ -115,3 +115,33 @@ def test_bad_requests_get_their_status(server, case):
 def test_an_empty_batch_is_an_empty_answer(server):
     url, _ = server
     assert post(f"{url}/predict", b'{"texts": []}') == (200, {"predictions": []})
+
+
+def test_a_lone_surrogate_is_refused_not_a_server_error(server):
+    url, _ = server
+    status, answer = post(f"{url}/predict", b'{"texts": ["fine", "bad \\ud800 text"]}')
+    assert status == 422 and '"texts[1]" holds a lone surrogate' in answer["error"]
+
+
+def test_the_batcher_outlives_a_client_that_gives_up():
+    """A cancelled request (a client timeout) must not stop the worker: the next one is answered."""
+    import asyncio
+
+    from hf_sentiment.cli.serve import MicroBatcher
+
+    def slow_predict(texts):
+        time.sleep(0.3)
+        return [{"text": text} for text in texts]
+
+    async def scenario():
+        batcher = MicroBatcher(slow_predict, batch_size=8, max_wait=0.01)
+        worker = asyncio.create_task(batcher.serve_forever())
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(batcher.submit(["gives up"]), 0.05)
+        answer = await asyncio.wait_for(batcher.submit(["waits"]), 10)
+        assert not worker.done()
+        worker.cancel()
+        batcher.executor.shutdown(wait=False)
+        return answer
+
+    assert asyncio.run(scenario()) == [{"text": "waits"}]

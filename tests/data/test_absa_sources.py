@@ -138,3 +138,13 @@ def test_encode_aspects_takes_setfit_rows_and_dataset_dicts():
     assert isinstance(splits, DatasetDict) and len(splits["train"]) == 2
     with pytest.raises(DataFormatError, match="field 'aspects': no such column"):
         encode_aspects(Dataset.from_dict({"text": [TEXT]}), tokenizer, label2id)
+
+
+def test_from_setfit_absa_reads_a_class_label_by_its_names():
+    from datasets import ClassLabel, Features, Value
+
+    features = Features({"text": Value("string"), "span": Value("string"),
+                         "label": ClassLabel(names=["negative", "positive"]), "ordinal": Value("int64")})  # fmt: skip
+    rows = {"text": [TEXT, TEXT], "span": ["battery life", "screen"], "label": [1, 0], "ordinal": [0, 0]}
+    dataset = from_setfit_absa(Dataset.from_dict(rows, features=features))
+    assert [a["polarity"] for a in dataset[0]["aspects"]] == ["positive", "negative"]  # not 1 -> "positive", 0 -> "neutral"
