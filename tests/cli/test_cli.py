@@ -24,8 +24,6 @@ from datasets import Dataset, DatasetDict
 from huggingface_hub import ModelCard
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file, save_file
-from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
-from tests.utils.tiny_encoders import tiny_bert_config, write_jsonl
 from transformers import (
     AutoModel,
     AutoModelForCausalLM,
@@ -47,6 +45,8 @@ from hf_sentiment import (
 from hf_sentiment.cli import main
 from hf_sentiment.cli.train_lcl import _check_saved_predictions
 from hf_sentiment.model_cards import CardResult, build_model_card
+from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
+from tests.utils.tiny_encoders import tiny_bert_config, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING = ["--max_steps", "1", "--per_device_train_batch_size", "4", "--report_to", "none", "--use_cpu", "True",
