@@ -77,6 +77,9 @@ def proc_status(pid: int, key: str) -> float:
 
 
 def count_lines(path: Path) -> int:
+    """Lines written so far: `predict` writes `path` through `<path>.partial` and renames it at the end."""
+    partial = path.with_name(path.name + ".partial")
+    path = partial if partial.exists() else path
     if not path.exists():
         return 0
     with path.open("rb") as handle:
@@ -106,7 +109,7 @@ def streaming(lines: int, max_seconds: float, sample_every: float, batch_size: i
         time.sleep(0.05)
         elapsed = time.perf_counter() - start
         peak_rss = max(peak_rss, proc_status(process.pid, "VmRSS:"))
-        if first is None and output.exists() and output.stat().st_size > 0:
+        if first is None and count_lines(output) > 0:
             first = elapsed
         if elapsed >= next_sample:
             samples.append({"seconds": round(elapsed, 1), "results": count_lines(output),
