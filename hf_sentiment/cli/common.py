@@ -586,6 +586,10 @@ def load_dataset_splits(name: str, config: str | None = None, option: str = "--d
 
     folder = Path(name)
     saved = folder.is_dir() and any((folder / marker).is_file() for marker in ("dataset_dict.json", "state.json"))
+    if saved and config is not None:
+        raise CLIError(
+            f"{option} {name} is a save_to_disk folder, which has no configurations: drop --dataset_config_name."
+        )
     try:
         loaded = load_from_disk(str(folder)) if saved else load_dataset(name, config)
     except Exception as error:  # not found, offline and not cached, bad files, ...: datasets' own message

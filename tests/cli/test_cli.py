@@ -629,6 +629,8 @@ def test_evaluate_from_a_datasets_folder(models, tmp_path, capsys):
     assert_in_process_error(status, capsys, "row 1, field 'label': -1 is no class of the dataset (an unlabelled split?)")
     status = main(["evaluate", "lcl", "--model", str(models["lcl"])])
     assert_in_process_error(status, capsys, "give --file PATH or --dataset_name NAME")
+    status = main(["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(classes), "--dataset_config", "x"])
+    assert_in_process_error(status, capsys, "is a save_to_disk folder, which has no configurations")
 
 
 # ---------------------------------------------------------------------------------- predict
