@@ -182,7 +182,9 @@ def _from_record(record: Any, where: str, number: int, text_column: str, id_colu
 def _checked_text(text: str, where: str) -> str:
     """`text`, unless it holds a lone surrogate: a JSON escape such as "\\ud800", or a byte that
     standard input could not decode. Not text, and the tokenizer fails on it."""
-    lone = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+    from ..data.validation import lone_surrogate
+
+    lone = lone_surrogate(text)
     if lone is not None:
         raise CLIError(
             f"{where}: the text holds a lone surrogate (U+{ord(lone):04X}): not Unicode text "

@@ -126,6 +126,8 @@ def parse_request(body: bytes) -> list[str]:
     Raises:
         RequestError: status 400 for malformed JSON, 422 for JSON of the wrong shape.
     """
+    from ..data.validation import lone_surrogate
+
     try:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -140,8 +142,8 @@ def parse_request(body: bytes) -> list[str]:
         where = f"{field}[{index}]" if field == "texts" else field
         if not isinstance(text, str) or not text.strip():
             raise RequestError(422, f'"{where}" must be a non-empty string')
-        lone = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
-        if lone is not None:  # a JSON escape such as "\ud800": not text, and the tokenizer fails on it
+        lone = lone_surrogate(text)
+        if lone is not None:
             raise RequestError(422, f'"{where}" holds a lone surrogate (U+{ord(lone):04X}), which is not Unicode text')
     return texts
 

@@ -145,6 +145,12 @@ def require_text(value: Any, field: str) -> str:
     return no_surrogates(value, field)
 
 
+def lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in `text` (a JSON escape such as `"\\ud800"`, or a byte standard
+    input could not decode), or `None`: one is not text, and tokenizers and pyarrow fail on it."""
+    return next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+
+
 def no_surrogates(value: str, field: str) -> str:
     """`value`, which must not hold a lone surrogate.
 
