@@ -122,6 +122,7 @@ def select_span_threshold(
                         batch["start_candidate_mask"].bool(),
                         batch["end_candidate_mask"].bool(),
                         threshold,
+                        attention_mask=batch["attention_mask"],
                     )
                     predicted.append(predicted_rows(spans.cpu().numpy(), polarities.cpu().numpy()))
                 # Under several processes each sees its shard of dev: gather per batch, while

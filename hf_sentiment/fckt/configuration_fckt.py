@@ -12,6 +12,8 @@ from typing import Any
 from transformers import AutoConfig, BertConfig, PreTrainedConfig
 
 DEFAULT_POLARITIES = ("positive", "negative", "neutral")
+#: What the polarity classifier reads besides the span (`FCKTConfig.polarity_context`).
+POLARITY_CONTEXTS = ("none", "attention")
 
 #: Padding of `aspect_spans` / `aspect_labels` (the `CrossEntropyLoss` convention). Here, not in the
 #: modeling file, so that the data encoder and the pipeline read it without importing the model.
@@ -101,6 +103,15 @@ class FCKTConfig(PreTrainedConfig):
             the arbitrary offset of the softmax logits.
         sentiment_hidden_size (`int`, *optional*):
             Width of the polarity classifier's hidden layer. Defaults to the encoder's hidden size.
+        polarity_context (`str`, defaults to `"none"`):
+            What the polarity classifier reads besides the span's own pooled tokens. `"none"` is the
+            paper's classifier. `"attention"` adds a context vector: attention over the whole
+            sentence with the pooled span as the query and a learned bias per token-to-span distance,
+            concatenated to the span vector, so that "cheap" can speak for "keyboard" in "the battery
+            is excellent but the keyboard feels cheap" (our addition, not in the paper).
+        polarity_context_max_distance (`int`, defaults to 8):
+            With `polarity_context="attention"`: the distance bias has one value per token distance
+            to the span up to this many tokens, and one shared by every token farther away.
         classifier_dropout (`float`, defaults to 0.1):
             Dropout on the encoder features that feed the boundary heads and the span pooling,
             and before the polarity classifier's output layer.
@@ -133,6 +144,8 @@ class FCKTConfig(PreTrainedConfig):
         n_best_words: int = 128,
         span_threshold: float = 0.0,
         sentiment_hidden_size: int | None = None,
+        polarity_context: str = "none",
+        polarity_context_max_distance: int = 8,
         classifier_dropout: float = 0.1,
         custom_pipelines: dict[str, dict[str, Any]] | None = None,
         **kwargs: Any,
@@ -149,7 +162,10 @@ class FCKTConfig(PreTrainedConfig):
             raise ValueError(f"FCKTConfig: span_threshold (γ) must be a finite number, got {span_threshold}.")
         if not 0.0 <= classifier_dropout < 1.0:
             raise ValueError(f"FCKTConfig: classifier_dropout must lie in [0, 1), got {classifier_dropout}.")
+        if polarity_context not in POLARITY_CONTEXTS:
+            raise ValueError(f"FCKTConfig: polarity_context must be one of {POLARITY_CONTEXTS}, got {polarity_context!r}.")
         for name, value in (
+            ("polarity_context_max_distance", polarity_context_max_distance),
             ("expectation_max_width", expectation_max_width),
             ("max_span_length", max_span_length),
             ("n_best", n_best),
@@ -168,6 +184,8 @@ class FCKTConfig(PreTrainedConfig):
         self.n_best_words = n_best_words
         self.span_threshold = span_threshold
         self.sentiment_hidden_size = sentiment_hidden_size
+        self.polarity_context = polarity_context
+        self.polarity_context_max_distance = polarity_context_max_distance
         self.classifier_dropout = classifier_dropout
         # The encoder's padding id, so that Trainer's special-token alignment has nothing to change.
         kwargs.setdefault("pad_token_id", getattr(backbone_config, "pad_token_id", None))
@@ -208,4 +226,4 @@ class FCKTConfig(PreTrainedConfig):
         return output
 
 
-__all__ = ["IGNORE_INDEX", "NULL_POSITION", "FCKTConfig"]
+__all__ = ["IGNORE_INDEX", "NULL_POSITION", "POLARITY_CONTEXTS", "FCKTConfig"]

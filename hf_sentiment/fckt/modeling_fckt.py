@@ -7,8 +7,9 @@ One encoder, two heads:
 
 * aspect extraction (AE): start / end logits over the tokens; a softmax over the sequence, with the
   null ([CLS], position 0) target for sentences without aspects;
-* sentiment prediction (SP): self-attentive pooling over a span's tokens, then an MLP over the
-  polarities.
+* sentiment prediction (SP): self-attentive pooling over a span's tokens (with
+  `polarity_context="attention"`, plus a context vector: attention over the sentence with the span
+  as the query), then an MLP over the polarities.
 
 Training adds a token-level InfoNCE over aspect boundaries (L_cl) and routes the sentiment loss
 through the *predicted* boundary distribution for a share 1 − ξ of the aspects, so sentiment
@@ -125,8 +126,15 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         self.start_head = nn.Linear(hidden, 1)
         self.end_head = nn.Linear(hidden, 1)
         self.span_attention = nn.Linear(hidden, 1)
+        span_features = hidden
+        if config.polarity_context == "attention":
+            self.context_query = nn.Linear(hidden, hidden)
+            self.context_key = nn.Linear(hidden, hidden)
+            # One bias per distance 0..max_distance, and one for everything farther.
+            self.context_distance_bias = nn.Embedding(config.polarity_context_max_distance + 2, 1)
+            span_features = 2 * hidden
         self.sentiment_head = nn.Sequential(
-            nn.Linear(hidden, sentiment_hidden),
+            nn.Linear(span_features, sentiment_hidden),
             nn.ReLU(),
             nn.Dropout(config.classifier_dropout),
             nn.Linear(sentiment_hidden, config.num_labels),
@@ -189,13 +197,67 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         tokens = hidden.gather(1, flat.unsqueeze(-1).expand(-1, -1, dim)).view(*positions.shape, dim)
         return torch.einsum("bsw,bswd->bsd", weights, tokens)
 
-    def classify_spans(self, hidden: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+    def span_context(
+        self,
+        hidden: torch.Tensor,
+        pooled: torch.Tensor,
+        starts: torch.Tensor,
+        ends: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Context vectors of spans (`polarity_context="attention"`): attention over every attended
+        token of the sentence, queried by the pooled span, with a learned bias per token-to-span
+        distance (0 inside the span), so that the words near an aspect can outweigh the sentence's
+        overall tone.
+
+        Args:
+            hidden (`torch.FloatTensor` of shape `(B, n, d)`): token representations.
+            pooled (`torch.FloatTensor` of shape `(B, S, d)`): the spans' pooled vectors (`pool_spans`).
+            starts, ends (`torch.LongTensor` of shape `(B, S)`): inclusive token indices.
+            attention_mask (`torch.Tensor` of shape `(B, n)`, *optional*): padding is not attended;
+                `None` attends every position.
+
+        Returns:
+            `torch.FloatTensor` of shape `(B, S, d)`. Cost O(S · n · d): for the expectation's
+            S = n·h candidates, O(n²·h·d), small beside the encoder at sentence lengths.
+        """
+        seq_len, dim = hidden.shape[1], hidden.shape[2]
+        scores = self.context_query(pooled) @ self.context_key(hidden).transpose(1, 2) / dim**0.5  # (B, S, n)
+        positions = torch.arange(seq_len, device=hidden.device)
+        before = (starts.unsqueeze(-1) - positions).clamp(min=0)
+        after = (positions - ends.unsqueeze(-1)).clamp(min=0)
+        distance = (before + after).clamp(max=self.config.polarity_context_max_distance + 1)
+        scores = scores + self.context_distance_bias(distance).squeeze(-1)
+        if attention_mask is not None:
+            scores = _mask_padding(scores, attention_mask.bool().unsqueeze(1))
+        return scores.softmax(-1) @ hidden
+
+    def span_polarity_logits(
+        self,
+        hidden: torch.Tensor,
+        starts: torch.Tensor,
+        ends: torch.Tensor,
+        max_width: int,
+        attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Polarity logits `(B, S, C)` of the spans `starts`, `ends` `(B, S)` (as for `pool_spans`):
+        the classifier over the pooled span, and its context vector where the config asks for one."""
+        features = self.pool_spans(hidden, starts, ends, max_width)
+        if self.config.polarity_context == "attention":
+            context = self.span_context(hidden, features, starts, ends, attention_mask)
+            features = torch.cat([features, context], dim=-1)
+        return self.sentiment_head(features)
+
+    def classify_spans(
+        self, hidden: torch.Tensor, spans: torch.Tensor, attention_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Polarity logits `(B, S, C)` for inclusive token spans `(B, S, 2)`; `-1` / `-100` rows give
-        meaningless logits that callers mask."""
+        meaningless logits that callers mask. `attention_mask` `(B, n)` keeps padding out of the
+        context (`polarity_context="attention"`)."""
         starts = spans[..., 0].clamp(min=0)
         ends = torch.maximum(spans[..., 1], starts)
         max_width = int((ends - starts).max().item()) + 1 if spans.numel() else 1
-        return self.sentiment_head(self.pool_spans(hidden, starts, ends, max_width))
+        return self.span_polarity_logits(hidden, starts, ends, max_width, attention_mask)
 
     def expected_polarity_logits(
         self,
@@ -204,6 +266,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         end_log_probs: torch.Tensor,
         token_mask: torch.Tensor,
         aspect_spans: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Polarity logits of each gold aspect, in expectation over the predicted boundaries.
 
@@ -222,6 +285,8 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
                 The positions a span may use.
             aspect_spans (`torch.LongTensor` of shape `(B, A, 2)`):
                 Gold spans, `-100` pads.
+            attention_mask (`torch.Tensor` of shape `(B, n)`, *optional*):
+                Padding, kept out of the spans' context (`polarity_context="attention"`).
 
         Returns:
             `torch.FloatTensor` of shape `(B, A, C)`.
@@ -234,7 +299,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         in_range = ends < seq_len
         ends = ends.clamp(max=seq_len - 1)
         starts_b, ends_b = starts.expand(batch, -1), ends.expand(batch, -1)
-        logits = self.sentiment_head(self.pool_spans(hidden, starts_b, ends_b, width))  # (B, n·h, C)
+        logits = self.span_polarity_logits(hidden, starts_b, ends_b, width, attention_mask)  # (B, n·h, C)
 
         valid = in_range & token_mask[:, starts] & token_mask[:, ends]  # (B, n·h)
         log_weight = start_log_probs[:, starts] + end_log_probs[:, ends]  # (B, n·h)
@@ -375,19 +440,22 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         start_mask: torch.Tensor,
         end_mask: torch.Tensor,
         span_threshold: float | None = None,
+        attention_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Decode the aspects (`decode`) and classify each one's polarity.
 
         Args:
             hidden (`torch.FloatTensor` of shape `(B, n, d)`): the encoder's last hidden states.
             start_logits, end_logits, start_mask, end_mask, span_threshold: as for `decode`.
+            attention_mask (`torch.Tensor` of shape `(B, n)`, *optional*): padding, kept out of
+                the spans' context (`polarity_context="attention"`).
 
         Returns:
             `tuple`: spans `(B, k, 2)` and their scores `(B, k)` (as `decode` gives them), polarity
             ids `(B, k)` (`-1` where no span) and their probabilities `(B, k)` (`0` where no span).
         """
         spans, span_scores = self.decode(start_logits, end_logits, start_mask, end_mask, span_threshold)
-        polarity_scores, polarities = self.classify_spans(hidden, spans).softmax(-1).max(-1)
+        polarity_scores, polarities = self.classify_spans(hidden, spans, attention_mask).softmax(-1).max(-1)
         missing = spans[..., 0] < 0
         return spans, span_scores, polarities.masked_fill(missing, -1), polarity_scores.masked_fill(missing, 0.0)
 
@@ -520,7 +588,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
 
         loss = ae_loss = sp_loss = cl_loss = aspect_logits = None
         if aspect_spans is not None:
-            aspect_logits = self.classify_spans(features, aspect_spans)  # (B, A, C)
+            aspect_logits = self.classify_spans(features, aspect_spans, attended)  # (B, A, C)
         if aspect_spans is not None and aspect_labels is not None:
             start_log_probs = start_logits.log_softmax(-1)
             end_log_probs = end_logits.log_softmax(-1)
@@ -530,7 +598,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
             xi = self.config.gold_span_ratio
             if self.training and xi < 1.0:
                 expected = self.expected_polarity_logits(
-                    features, start_log_probs, end_log_probs, span_tokens, aspect_spans
+                    features, start_log_probs, end_log_probs, span_tokens, aspect_spans, attended
                 )
                 use_gold = torch.rand(aspect_labels.shape, device=aspect_labels.device) < xi
                 sp_logits = torch.where(use_gold.unsqueeze(-1), aspect_logits, expected)
@@ -548,7 +616,8 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         predicted_spans = span_scores = polarities = polarity_scores = None
         if not self.training:
             predicted_spans, span_scores, polarities, polarity_scores = self.predict_aspects(
-                features, start_logits, end_logits, start_candidate_mask, end_candidate_mask
+                features, start_logits, end_logits, start_candidate_mask, end_candidate_mask,
+                attention_mask=attended,
             )
 
         return FCKTOutput(

@@ -60,17 +60,20 @@ def test_sentiment_gradient_reaches_boundary_heads_only_through_expectation(batc
     assert model.start_head.weight.grad is None or model.start_head.weight.grad.abs().sum() == 0
 
 
-def test_expectation_matches_direct_loop():
+@pytest.mark.parametrize("context", ["none", "attention"])
+def test_expectation_matches_direct_loop(context):
     torch.manual_seed(3)
-    model = FCKTForTargetedSentiment(tiny_config(expectation_max_width=3)).eval()
+    model = FCKTForTargetedSentiment(tiny_config(expectation_max_width=3, polarity_context=context)).eval()
     hidden = torch.randn(2, 9, 32)
     start_lp = torch.randn(2, 9).log_softmax(-1)
     end_lp = torch.randn(2, 9).log_softmax(-1)
-    mask = torch.ones(2, 9, dtype=torch.bool)
+    attended = torch.ones(2, 9, dtype=torch.bool)
+    attended[1, 7:] = False
+    mask = attended.clone()
     mask[:, 0] = mask[:, -1] = False
     mask[1, 6:] = False
     spans = torch.tensor([[[2, 3], [6, 6]], [[1, 2], [-100, -100]]])
-    fast = model.expected_polarity_logits(hidden, start_lp, end_lp, mask, spans)
+    fast = model.expected_polarity_logits(hidden, start_lp, end_lp, mask, spans, attended)
 
     for b, a in [(0, 0), (0, 1), (1, 0)]:
         gs, ge = spans[b, a].tolist()
@@ -79,10 +82,47 @@ def test_expectation_matches_direct_loop():
             j = i + w
             if j < 9 and mask[b, i] and mask[b, j] and i <= ge and j >= gs:
                 weights.append(start_lp[b, i] + end_lp[b, j])
-                logits.append(model.classify_spans(hidden[b : b + 1], torch.tensor([[[i, j]]]))[0, 0])
+                span = torch.tensor([[[i, j]]])
+                logits.append(model.classify_spans(hidden[b : b + 1], span, attended[b : b + 1])[0, 0])
         pi = torch.stack(weights).softmax(0)
         direct = (pi.unsqueeze(-1) * torch.stack(logits)).sum(0)
         assert torch.allclose(fast[b, a], direct, atol=1e-5), (b, a)
+
+
+def test_span_context_matches_direct_attention():
+    """`polarity_context="attention"`: softmax over the attended tokens of q(span)·k(token)/√d plus
+    the bias of the token's distance to the span (0 inside, capped), weighting the tokens."""
+    torch.manual_seed(6)
+    model = FCKTForTargetedSentiment(tiny_config(polarity_context="attention", polarity_context_max_distance=2))
+    hidden, pooled = torch.randn(1, 8, 32), torch.randn(1, 2, 32)
+    starts, ends = torch.tensor([[2, 0]]), torch.tensor([[3, 0]])
+    attended = torch.tensor([[1, 1, 1, 1, 1, 1, 0, 0]])
+    fast = model.span_context(hidden, pooled, starts, ends, attended)
+
+    bias = model.context_distance_bias.weight[:, 0]
+    for s in range(2):
+        start, end = starts[0, s].item(), ends[0, s].item()
+        scores = []
+        for t in range(6):  # the attended tokens
+            distance = max(start - t, 0) + max(t - end, 0)
+            q, k = model.context_query(pooled[0, s]), model.context_key(hidden[0, t])
+            scores.append(q @ k / 32**0.5 + bias[min(distance, 3)])
+        direct = (torch.stack(scores).softmax(0).unsqueeze(-1) * hidden[0, :6]).sum(0)
+        assert torch.allclose(fast[0, s], direct, atol=1e-5), s
+
+
+def test_span_context_reads_the_words_around_the_aspect(batch):
+    """With the context on, a span's polarity depends on tokens outside it even when its own
+    token states are held fixed; without it, it does not."""
+    torch.manual_seed(7)
+    hidden = torch.randn(1, 10, 32)
+    changed = hidden.clone()
+    changed[0, 7] = torch.randn(32)  # a word outside the span [2, 3]
+    span, attended = torch.tensor([[[2, 3]]]), torch.ones(1, 10)
+    for context, moves in (("none", False), ("attention", True)):
+        model = FCKTForTargetedSentiment(tiny_config(polarity_context=context)).eval()
+        a, b = model.classify_spans(hidden, span, attended), model.classify_spans(changed, span, attended)
+        assert (not torch.allclose(a, b)) == moves, context
 
 
 def test_contrastive_loss_matches_direct_loop():
@@ -166,11 +206,17 @@ def test_config_validation():
         tiny_config(gold_span_ratio=1.5)
     with pytest.raises(ValueError, match="model_type"):
         FCKTConfig(backbone_config={"hidden_size": 8})
+    with pytest.raises(ValueError, match="polarity_context must be one of"):
+        tiny_config(polarity_context="global")
+    with pytest.raises(ValueError, match="polarity_context_max_distance"):
+        tiny_config(polarity_context_max_distance=0)
 
 
-def test_save_load_with_auto_classes(tmp_path, batch):
+@pytest.mark.parametrize("context", ["none", "attention"])
+def test_save_load_with_auto_classes(tmp_path, batch, context):
     torch.manual_seed(5)
-    model = FCKTForTargetedSentiment(tiny_config(id2label={0: "pos", 1: "neg", 2: "neu"})).eval()
+    config = tiny_config(id2label={0: "pos", 1: "neg", 2: "neu"}, polarity_context=context)
+    model = FCKTForTargetedSentiment(config).eval()
     model.save_pretrained(tmp_path)
     saved = {p.name for p in tmp_path.iterdir()}
     assert {

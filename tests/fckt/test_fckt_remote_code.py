@@ -32,7 +32,10 @@ def test_saved_folder_loads_without_hf_sentiment(tmp_path, python_without_hf_sen
         num_attention_heads=2,
         intermediate_size=37,
     )
-    model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=backbone, span_threshold=-1e3)).eval()
+    # The context option on: its layers must load from the folder's own code too (the checkpoint
+    # test below covers the default classifier).
+    config = FCKTConfig(backbone_config=backbone, span_threshold=-1e3, polarity_context="attention")
+    model = FCKTForTargetedSentiment(config).eval()
     folder = tmp_path / "fckt"
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)

