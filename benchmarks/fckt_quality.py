@@ -18,6 +18,17 @@ Arms:
 
     python benchmarks/fckt_quality.py --results docs/fckt_runs.jsonl [--plan core|ablations|sweeps|all]
     python benchmarks/fckt_quality.py --results docs/fckt_runs.jsonl --table   # print the tables only
+    python benchmarks/fckt_quality.py --results docs/fckt_runs.jsonl --summary # one JSON line per group
+
+A *recipe* is the training schedule and classifier every arm of a comparison shares: `--epochs`,
+`--learning_rate`, `--early_stopping_patience` (stop after that many epochs without a better dev
+joint F1; the best epoch is reloaded either way) and `--polarity_context` (`FCKTConfig`'s). Runs
+are keyed by dataset, arm, seed and recipe, and only runs of one recipe are compared. Each record
+keeps what model selection reloaded (`selected_epoch`, `selected_step`) beside where training
+stopped (`last_epoch`). `--datasets` and `--arms` run a chosen grid instead of a `--plan`:
+
+    OMP_NUM_THREADS=1 python benchmarks/fckt_quality.py --datasets laptop14 --arms fckt --seeds 42 43 \
+        --epochs 12 --early_stopping_patience 3 --polarity_context attention
 
 `--reproduce FIELD=VALUE ...` reruns the one recorded run those fields pick (with its recorded
 epochs and learning rate) into `--scratch FILE`, prints recorded against new for every metric, and
@@ -31,7 +42,9 @@ instead of 73.50 (every other score equal); with two, every score is equal.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+import statistics
 from pathlib import Path
 
 from runs import (
@@ -40,6 +53,7 @@ from runs import (
     data_folder,
     keep_card,
     mean_std,
+    paired_difference,
     parse_selector,
     pick_recorded,
     report_reproduction,
@@ -64,6 +78,10 @@ ARMS = {
     },
 }
 DATASETS = {"laptop14": "Laptop-14", "rest14": "Restaurant-14"}
+#: The recipe of the runs recorded before recipes were keyed (3 epochs, lr 1e-4, the paper's classifier).
+RECIPE_DEFAULTS = {"epochs": 3.0, "learning_rate": 1e-4, "early_stopping_patience": None, "polarity_context": "none"}
+SUMMARY_METRICS = ("joint_f1", "aspect_f1", "polarity_accuracy")
+CONTROL = "span_baseline"
 METRICS = [("aspect_f1", "aspect F1"), ("polarity_accuracy", "gold-aspect polarity acc."), ("joint_f1", "joint F1")]
 
 
@@ -74,12 +92,31 @@ def plan(kind: str, seeds: list[int]) -> list[tuple[str, str, int]]:
     return {"core": core, "ablations": ablations, "sweeps": sweeps, "all": core + ablations + sweeps}[kind]
 
 
+def recipe_of(run: dict) -> tuple:
+    """The recipe a recorded run was trained with (`RECIPE_DEFAULTS` for fields it predates)."""
+    return tuple(run.get(key, default) for key, default in RECIPE_DEFAULTS.items())
+
+
+def describe_recipe(recipe: tuple) -> str:
+    epochs, lr, patience, context = recipe
+    stop = f", early stop {patience}" if patience else ""
+    return f"{epochs:g} epochs{stop}, lr {lr:g}, polarity context {context}"
+
+
 def run_one(
-    data: str, dataset: str, arm: str, seed: int, epochs: float, lr: float, card_dir: str | None = None
+    data: str,
+    dataset: str,
+    arm: str,
+    seed: int,
+    epochs: float,
+    lr: float,
+    card_dir: str | None = None,
+    early_stopping_patience: int | None = None,
+    polarity_context: str = "none",
 ) -> dict:
     """Train and score one arm on one dataset and seed; the record a benchmark keeps (its key,
-    the arm's hyper-parameters and every metric `train_fckt.main` returns). With `card_dir`, the
-    run's model card is kept there (`keep_card`)."""
+    the recipe, the arm's hyper-parameters and every metric `train_fckt.main` returns). With
+    `card_dir`, the run's model card is kept there (`keep_card`)."""
     # Imported here so that `--table` works while the training command is being edited.
     from hf_sentiment.cli.train_fckt import main as train_fckt
 
@@ -121,12 +158,19 @@ def run_one(
         "True",
         "--report_to",
         "none",
+        "--polarity_context",
+        polarity_context,
     ]
+    if early_stopping_patience:
+        argv += ["--early_stopping_patience", str(early_stopping_patience)]
     for key, value in ARMS[arm].items():
         argv += [f"--{key}", str(value)]
     try:
         metrics = train_fckt(argv)
-        record = {"dataset": dataset, "arm": arm, "seed": seed, "epochs": epochs, "learning_rate": lr, **ARMS[arm]}
+        record = {
+            "dataset": dataset, "arm": arm, "seed": seed, "epochs": epochs, "learning_rate": lr,
+            "early_stopping_patience": early_stopping_patience, "polarity_context": polarity_context, **ARMS[arm],
+        }  # fmt: skip
         record |= metrics
         keep_card(output, card_dir, record, {"learning_rate": lr, "num_train_epochs": epochs, "seed": seed, **ARMS[arm]})
     finally:
@@ -135,6 +179,14 @@ def run_one(
 
 
 def tables(runs: list[dict]) -> str:
+    """Markdown tables of the recorded runs, one pair (test, dev) per recipe."""
+    out = []
+    for recipe in sorted({recipe_of(r) for r in runs}, key=str):
+        out += [f"### {describe_recipe(recipe)}", "", recipe_tables([r for r in runs if recipe_of(r) == recipe])]
+    return "\n".join(out)
+
+
+def recipe_tables(runs: list[dict]) -> str:
     out = []
     for split in ("test", "dev_eval"):
         title = "Test (best epoch chosen on dev)" if split == "test" else "Dev (the selection metric's split)"
@@ -155,6 +207,37 @@ def tables(runs: list[dict]) -> str:
     return "\n".join(out)
 
 
+def summary(runs: list[dict]) -> list[dict]:
+    """One record per (recipe, dataset, arm), the `--summary` lines: the seeds; the mean and std of
+    test joint F1, aspect F1 and gold-aspect polarity accuracy (and of dev joint F1, the selection
+    metric); the selected epochs; and, for every arm but the span baseline, the paired difference
+    of each test metric to the span baseline on the same seeds with its 95% CI."""
+    lines = []
+    for recipe in sorted({recipe_of(r) for r in runs}, key=str):
+        of_recipe = [r for r in runs if recipe_of(r) == recipe]
+        for dataset in DATASETS:
+            control = {r["seed"]: r for r in of_recipe if r["dataset"] == dataset and r["arm"] == CONTROL}
+            for arm in ARMS:
+                chosen = sorted((r for r in of_recipe if r["dataset"] == dataset and r["arm"] == arm),
+                                key=lambda r: r["seed"])  # fmt: skip
+                if not chosen:
+                    continue
+                line: dict[str, object] = dict(zip(RECIPE_DEFAULTS, recipe))
+                line |= {"dataset": dataset, "arm": arm, "n": len(chosen), "seeds": [r["seed"] for r in chosen]}
+                for key in (*(f"test_{m}" for m in SUMMARY_METRICS), "dev_eval_joint_f1"):
+                    values = [r[key] for r in chosen]
+                    line[key] = {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else None}
+                line["selected_epochs"] = [r.get("selected_epoch") for r in chosen]
+                if arm != CONTROL:
+                    paired = [r for r in chosen if r["seed"] in control]
+                    for metric in SUMMARY_METRICS:
+                        line[f"{metric}_minus_{CONTROL}"] = paired_difference(
+                            [r[f"test_{metric}"] for r in paired], [control[r["seed"]][f"test_{metric}"] for r in paired]
+                        )
+                lines.append(line)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
@@ -163,7 +246,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--learning_rate", type=float, default=1e-4)
+    parser.add_argument(
+        "--early_stopping_patience", type=int, default=None, help="Stop after N epochs without a better dev joint F1."
+    )
+    parser.add_argument("--polarity_context", choices=["none", "attention"], default="none")
+    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), help="Run this grid instead of --plan.")
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), help="With --datasets: the arms to run.")
     parser.add_argument("--table", action="store_true", help="Only print the tables of the runs recorded so far.")
+    parser.add_argument(
+        "--summary", action="store_true", help="Only print one JSON line per (recipe, dataset, arm) recorded."
+    )
     parser.add_argument(
         "--reproduce",
         nargs="+",
@@ -175,21 +267,32 @@ def main() -> None:
     args = parser.parse_args()
 
     log = RunLog(args.results)
+    if args.summary:
+        for line in summary(log.runs):
+            print(json.dumps(line))
+        return
     if args.reproduce:
         recorded = pick_recorded(log.runs, parse_selector(args.reproduce))
         scratch = scratch_log(args.scratch, args.results)
         key = (recorded["dataset"], recorded["arm"], recorded["seed"])
         print(f"== reproduce {' '.join(map(str, key))}", flush=True)
-        now = run_one(data_folder(args.data), *key, recorded["epochs"], recorded["learning_rate"], args.card_dir)
+        epochs, lr, patience, context = recipe_of(recorded)
+        now = run_one(data_folder(args.data), *key, epochs, lr, args.card_dir, patience, context)
         scratch.append(now)
         raise SystemExit(report_reproduction(recorded, now))
     if not args.table:
         data = data_folder(args.data)
-        for dataset, arm, seed in plan(args.plan, args.seeds):
-            if log.has(dataset=dataset, arm=arm, seed=seed, epochs=args.epochs, learning_rate=args.learning_rate):
+        recipe = (args.epochs, args.learning_rate, args.early_stopping_patience, args.polarity_context)
+        if args.datasets:
+            grid = [(d, a, s) for s in args.seeds for d in args.datasets for a in (args.arms or ["fckt", CONTROL])]
+        else:
+            grid = plan(args.plan, args.seeds)
+        for dataset, arm, seed in grid:
+            done = (r for r in log.runs if (r["dataset"], r["arm"], r["seed"]) == (dataset, arm, seed))
+            if any(recipe_of(r) == recipe for r in done):
                 continue
-            print(f"== {dataset} {arm} seed {seed}", flush=True)
-            log.append(run_one(data, dataset, arm, seed, args.epochs, args.learning_rate, args.card_dir))
+            print(f"== {dataset} {arm} seed {seed} ({describe_recipe(recipe)})", flush=True)
+            log.append(run_one(data, dataset, arm, seed, *recipe[:2], args.card_dir, *recipe[2:]))
     runs = log.runs
     print(tables(runs))
 

@@ -121,6 +121,38 @@ def select_on_dev(parser: Any, metric: str, argv: list[str] | None) -> None:
     )
 
 
+@dataclass
+class EarlyStoppingArguments:
+    """Stop training once dev stops improving (transformers' `EarlyStoppingCallback`)."""
+
+    early_stopping_patience: int | None = field(
+        default=None,
+        metadata={
+            "help": "Stop after this many evaluations without a better dev `metric_for_best_model` "
+            "(the best checkpoint is still the one reloaded). Default: train every epoch."
+        },
+    )
+
+
+def early_stopping_callbacks(arguments: EarlyStoppingArguments, training_args: TrainingArguments) -> list[Any]:
+    """`[EarlyStoppingCallback(patience)]` where `--early_stopping_patience` is given, else `[]`.
+
+    Raises:
+        CLIError: the patience is below 1, or nothing is evaluated and reloaded by a metric (the
+            callback would fail only after the first epoch).
+    """
+    patience = arguments.early_stopping_patience
+    if patience is None:
+        return []
+    if patience < 1:
+        raise CLIError(f"--early_stopping_patience must be at least 1, got {patience}.")
+    if not training_args.load_best_model_at_end or training_args.metric_for_best_model is None:
+        raise CLIError("--early_stopping_patience needs model selection on dev (--load_best_model_at_end and a metric).")
+    from transformers import EarlyStoppingCallback
+
+    return [EarlyStoppingCallback(early_stopping_patience=patience)]
+
+
 def selected_checkpoint(state: Any) -> dict[str, Any]:
     """What model selection reloaded, for a run's record: `selected_step` (the best checkpoint's
     global step), `selected_epoch` (the epoch of the dev evaluation logged at that step),
@@ -630,10 +662,11 @@ def configure_logging(training_args: TrainingArguments) -> None:
     set_verbosity(ours)
 
 __all__ = [
-    "NOT_AN_ADAPTER",
     "CLIError",
     "DatasetNameArguments",
+    "EarlyStoppingArguments",
     "ModelFolder",
+    "NOT_AN_ADAPTER",
     "OutputFolderArguments",
     "add_batch_size",
     "add_command",
@@ -644,6 +677,7 @@ __all__ = [
     "config_overrides",
     "configure_logging",
     "dataset_split",
+    "early_stopping_callbacks",
     "expect_file",
     "hub_snapshot",
     "input_file",

@@ -55,10 +55,12 @@ from hf_sentiment.utils.logging import get_logger
 
 from .common import (
     DatasetNameArguments,
+    EarlyStoppingArguments,
     config_arguments,
     config_overrides,
     configure_logging,
     dataset_split,
+    early_stopping_callbacks,
     load_dataset_splits,
     parse_training_arguments,
     require_rows,
@@ -144,8 +146,11 @@ def load_absa_splits(data_args: DataArguments) -> tuple[Dataset, Dataset, Datase
 
 
 def build_parser(prog: str | None = None) -> HfArgumentParser:
-    """The parser of `main`: `ModelArguments`, `FCKTConfigArguments`, `DataArguments`, `TrainingArguments`."""
-    return training_parser((ModelArguments, FCKTConfigArguments, DataArguments, TrainingArguments), prog)
+    """The parser of `main`: `ModelArguments`, `FCKTConfigArguments`, `DataArguments`,
+    `EarlyStoppingArguments`, `TrainingArguments`."""
+    return training_parser(
+        (ModelArguments, FCKTConfigArguments, DataArguments, EarlyStoppingArguments, TrainingArguments), prog
+    )
 
 
 def config_kwargs(model_args: ModelArguments, config_args: Any) -> dict[str, Any]:
@@ -164,8 +169,9 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     """
     parser = build_parser(prog)
     select_on_dev(parser, "joint_f1", argv)
-    model_args, config_args, data_args, training_args = parse_training_arguments(parser, argv)
+    model_args, config_args, data_args, stopping_args, training_args = parse_training_arguments(parser, argv)
     configure_logging(training_args)
+    callbacks = early_stopping_callbacks(stopping_args, training_args)
     # The model's gold lives in these inputs; Trainer must hand them to compute_metrics.
     training_args.label_names = ["aspect_spans", "aspect_labels"]
     set_seed(training_args.seed)
@@ -191,6 +197,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         data_collator=DataCollatorForTargetedSentiment(tokenizer),
         processing_class=tokenizer,
         compute_metrics=compute_targeted_sentiment_metrics,
+        callbacks=callbacks,
     )
     train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_metrics("train", train_result.metrics)
