@@ -247,6 +247,33 @@ def test_example_script_end_to_end(run_fckt, tokenizer, tmp_path):
     assert reloaded.config.backbone_config.hidden_size == 32
 
 
+def test_early_stopping_stops_and_records_the_reloaded_epoch(run_fckt, tokenizer, tmp_path):
+    """With a learning rate of 0, dev never improves after the first epoch: patience 1 stops after
+    the second of six, and the record says epoch 1 was reloaded and epoch 2 was the last."""
+    from hf_sentiment.cli.common import CLIError
+
+    torch.manual_seed(0)
+    encoder_dir = tmp_path / "encoder"
+    BertModel(tiny_bert_config(tokenizer)).save_pretrained(encoder_dir)
+    tokenizer.save_pretrained(encoder_dir)
+    train = write_jsonl(tmp_path / "train.jsonl", synthetic_rows(8))
+    dev = write_jsonl(tmp_path / "dev.jsonl", synthetic_rows(4, offset=2))
+    argv = [
+        "--model_name_or_path", str(encoder_dir), "--train_file", str(train), "--validation_file", str(dev),
+        "--output_dir", str(tmp_path / "out"), "--num_train_epochs", "6", "--max_length", "32",
+        "--per_device_train_batch_size", "8", "--learning_rate", "0", "--report_to", "none", "--use_cpu",
+        "--disable_tqdm", "true", "--no_tune_span_threshold",
+    ]  # fmt: skip
+    metrics = run_fckt.main([*argv, "--early_stopping_patience", "1"])
+    # 9 training rows at batch 8: 2 steps an epoch.
+    assert (metrics["selected_epoch"], metrics["selected_step"], metrics["last_epoch"]) == (1.0, 2, 2.0)
+
+    with pytest.raises(CLIError, match="at least 1"):
+        run_fckt.main([*argv, "--early_stopping_patience", "0", "--overwrite_output_dir"])
+    with pytest.raises(CLIError, match="needs model selection"):
+        run_fckt.main([*argv, "--early_stopping_patience", "2", "--save_strategy", "no", "--overwrite_output_dir"])
+
+
 def test_loss_parts_trainer_logs_every_part(tmp_path, tokenizer):
     from hf_sentiment import LossPartsTrainer
 
