@@ -4,7 +4,8 @@
 Prints three markdown tables:
 
 1. training step time (forward + backward + optimizer) of FCKT vs the span baseline
-   (λ = 0, ξ = 1: extract-then-classify) at batch 16, length 128, MiniLM encoder;
+   (λ = 0, ξ = 1: extract-then-classify) at batch 16, length 128, MiniLM encoder, each with the
+   paper's polarity classifier and with the span-queried context (`polarity_context="attention"`);
 2. the boundary expectation's time and allocated memory at n = 128, 256, 512 (fixed h), to show
    they grow linearly in n;
 3. `targeted-sentiment` pipeline throughput vs the bare encoder's forward on the same batches.
@@ -55,17 +56,21 @@ def fixed_length_batches(tokenizer, data, batch_size: int, length: int, label2id
 
 
 def training_step_table(tokenizer, data, steps: int) -> str:
+    """FCKT's step time against the span baseline's, each with the paper's polarity classifier and
+    with the span-queried context (`polarity_context="attention"`)."""
     torch.manual_seed(0)
-    arms = {
-        "span baseline (λ=0, ξ=1)": FCKTForTargetedSentiment.from_pretrained_encoder(
-            offline_minilm_path(), contrastive_weight=0.0, gold_span_ratio=1.0
-        ),
-        "FCKT (λ=0.1, ξ=0.7, h=3)": FCKTForTargetedSentiment.from_pretrained_encoder(
-            offline_minilm_path(), contrastive_weight=0.1, gold_span_ratio=0.7
-        ),
-    }
-    batches = fixed_length_batches(tokenizer, data, 16, 128, arms["FCKT (λ=0.1, ξ=0.7, h=3)"].config.label2id)
-    return compare_step_times(arms, batches, steps, baseline="span baseline (λ=0, ξ=1)")
+    arms = {}
+    for context in ("none", "attention"):
+        suffix = "" if context == "none" else ", context"
+        arms[f"span baseline (λ=0, ξ=1{suffix})"] = FCKTForTargetedSentiment.from_pretrained_encoder(
+            offline_minilm_path(), contrastive_weight=0.0, gold_span_ratio=1.0, polarity_context=context
+        )
+        arms[f"FCKT (λ=0.1, ξ=0.7, h=3{suffix})"] = FCKTForTargetedSentiment.from_pretrained_encoder(
+            offline_minilm_path(), contrastive_weight=0.1, gold_span_ratio=0.7, polarity_context=context
+        )
+    baseline = "span baseline (λ=0, ξ=1)"
+    batches = fixed_length_batches(tokenizer, data, 16, 128, arms[baseline].config.label2id)
+    return compare_step_times(arms, batches, steps, baseline=baseline)
 
 
 def expectation_table(hidden_size: int = 384, batch: int = 16, width: int = 3) -> str:
