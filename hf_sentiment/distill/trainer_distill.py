@@ -1,4 +1,4 @@
-"""`DistillationTrainer` and its `DistillationConfig`: sequence-level distillation of a teacher's
+"""`DistillationTrainer` and its `DistillationTrainingArguments`: sequence-level distillation of a teacher's
 answers into a PEFT (LoRA by default) causal-LM student, with an optional label-level KD term.
 
 Rows (see [`prepare_distillation_dataset`]) hold a `prompt` and the teacher's `completion`; the
@@ -15,7 +15,9 @@ tokenizer*, so the term works when teacher and student tokenise differently (the
 [`LabelDistillationLoss`], in `label_distillation_loss.py`).
 
 The student is wrapped with `peft.get_peft_model` unless it already is a `PeftModel` or
-`use_peft=False` (full fine-tuning, e.g. as a baseline). `trainer.save_model()` writes the adapter
+`use_peft=False` (full fine-tuning, e.g. as a baseline); the adapter is the trainer's `peft_config`
+argument (a `peft.PeftConfig`, as TRL's trainers take it), else the arguments' `peft_config` (LoraConfig
+keyword arguments, `--peft_config '{"r": 8}'` on the command line), else [`default_lora_config`]. `trainer.save_model()` writes the adapter
 with PEFT's own format (it loads with `peft.AutoPeftModelForCausalLM`); [`export_merged`] writes a
 plain checkpoint with the adapter merged into the base weights.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +47,66 @@ logger = get_logger(__name__)
 IGNORE_INDEX = -100
 
 
+#: The LoRA settings of [`default_lora_config`]; a `peft_config` dict replaces some of them.
+DEFAULT_LORA_KWARGS: dict[str, Any] = {
+    "r": 16,
+    "lora_alpha": 32,
+    "lora_dropout": 0.05,
+    "target_modules": "all-linear",
+    "task_type": "CAUSAL_LM",
+}
+
+
 def default_lora_config() -> LoraConfig:
     """LoRA on every linear layer, r = 16, α = 32, dropout 0.05."""
-    return LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear", task_type="CAUSAL_LM")
+    return LoraConfig(**DEFAULT_LORA_KWARGS)
+
+
+def resolve_peft_config(peft_config: PeftConfig | dict[str, Any] | None) -> PeftConfig:
+    """The adapter a `peft_config` value stands for: a `PeftConfig` as it is; a dict as
+    `LoraConfig` keyword arguments that replace those of [`default_lora_config`] (so `{"r": 8}`
+    changes the rank only); `None` as [`default_lora_config`].
+
+    Raises:
+        TypeError: for any other value, or a dict with a key `LoraConfig` does not take.
+    """
+    if peft_config is None:
+        return default_lora_config()
+    if isinstance(peft_config, PeftConfig):
+        return peft_config
+    if isinstance(peft_config, dict):
+        try:
+            return LoraConfig(**{**DEFAULT_LORA_KWARGS, **peft_config})
+        except TypeError as error:
+            raise TypeError(f"peft_config: {error} (the keys are LoraConfig's arguments).") from error
+    raise TypeError(f"peft_config must be a peft.PeftConfig or a dict, got {type(peft_config).__name__}.")
+
+
+def _json_safe(value: Any) -> Any:
+    """`value` with sets as sorted lists and enums as their values, recursively (for `to_dict`)."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_json_safe(item) for item in value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 @dataclass
-class DistillationConfig(TrainingArguments):
-    """`TrainingArguments` for [`DistillationTrainer`].
+class DistillationTrainingArguments(TrainingArguments):
+    """`TrainingArguments` for [`DistillationTrainer`] (also importable as `DistillationConfig`,
+    its former name).
 
     Args:
-        peft_config (`peft.PeftConfig` or `dict`, *optional*): the adapter; a `dict` is read as
-            `LoraConfig(**dict)`. Defaults to [`default_lora_config`].
+        peft_config (`dict` or `str`, *optional*): `LoraConfig` keyword arguments for the adapter,
+            replacing those of [`default_lora_config`] (its default); on the command line a JSON
+            object, `--peft_config '{"r": 8, "lora_alpha": 16}'`, parsed as transformers parses its
+            dict arguments (`_VALID_DICT_FIELDS`). Any other adapter (a `peft.PeftConfig`) goes to
+            the trainer: `DistillationTrainer(..., peft_config=config)`. A `PeftConfig` given here
+            still works, with a `FutureWarning`.
         use_peft (`bool`, *optional*, defaults to `True`): `False` fine-tunes every weight of the student.
         max_length (`int`, *optional*, defaults to 512): prompt + completion tokens; longer rows lose the
             *start* of their prompt (the completion is kept whole), counted in the report.
@@ -63,9 +114,31 @@ class DistillationConfig(TrainingArguments):
         label_kd_temperature (`float`, *optional*, defaults to 1.0): T of the label-level KD term.
         append_eos (`bool`, *optional*, defaults to `True`): end every completion with the EOS token, so the
             student learns to stop.
+
+    > These defaults differ from `TrainingArguments`':
+    > - `remove_unused_columns`: `False` instead of `True`. The distillation columns (the label-KD
+    >   targets) are not `forward()` arguments and must reach the trainer; `True` drops them, and
+    >   with them the label-level KD term.
     """
 
-    peft_config: Any = field(default=None, metadata={"help": "A peft.PeftConfig or a dict for LoraConfig."})
+    _VALID_DICT_FIELDS = TrainingArguments._VALID_DICT_FIELDS + ["peft_config"]
+
+    # Defaults overridden from TrainingArguments (a user's value is kept as given).
+    remove_unused_columns: bool = field(
+        default=False,
+        metadata={
+            "help": "Drop dataset columns that are not forward() arguments. False by default here: True drops the "
+            "label-KD columns, and with them the label-level KD term."
+        },
+    )
+
+    peft_config: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": 'LoraConfig keyword arguments as a JSON object, e.g. \'{"r": 8, "lora_alpha": 16}\', replacing '
+            "those of the default adapter (r=16, lora_alpha=32, lora_dropout=0.05, all linear layers)."
+        },
+    )
     use_peft: bool = field(default=True, metadata={"help": "Train a PEFT adapter (False: full fine-tuning)."})
     max_length: int = field(default=512, metadata={"help": "Prompt + completion tokens."})
     label_kd_weight: float = field(default=0.0, metadata={"help": "Weight of the label-level KD term."})
@@ -73,18 +146,45 @@ class DistillationConfig(TrainingArguments):
     append_eos: bool = field(default=True, metadata={"help": "End completions with EOS."})
 
     def __post_init__(self) -> None:
-        # The distillation columns (prompt, completion, label_choices, ...) are not forward()
-        # arguments; Trainer must not drop them before our collator sees them.
-        self.remove_unused_columns = False
-        super().__post_init__()
-        if isinstance(self.peft_config, dict):
-            self.peft_config = LoraConfig(**self.peft_config)
-        if self.peft_config is not None and not isinstance(self.peft_config, PeftConfig):
-            raise TypeError(f"peft_config must be a peft.PeftConfig or a dict, got {type(self.peft_config).__name__}.")
+        super().__post_init__()  # reads a JSON-object string in `peft_config` into a dict
+        if isinstance(self.peft_config, PeftConfig):
+            warnings.warn(
+                "A peft.PeftConfig in DistillationTrainingArguments(peft_config=...) is deprecated: pass it to "
+                "DistillationTrainer(..., peft_config=...), or give LoraConfig keyword arguments here as a dict.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        elif isinstance(self.peft_config, dict):
+            resolve_peft_config(self.peft_config)  # a bad key fails here, not after the teacher has run
+        elif self.peft_config is not None:
+            raise TypeError(
+                "peft_config must be a dict of LoraConfig arguments (a JSON object on the command line), got "
+                f"{type(self.peft_config).__name__} {self.peft_config!r}."
+            )
         if self.label_kd_weight < 0:
             raise ValueError(f"label_kd_weight must be >= 0, got {self.label_kd_weight}.")
         if self.label_kd_temperature <= 0:
             raise ValueError(f"label_kd_temperature must be > 0, got {self.label_kd_temperature}.")
+        if self.remove_unused_columns and self.label_kd_weight > 0:
+            logger.warning(
+                "remove_unused_columns=True drops the label-KD columns (they are not forward() arguments), so "
+                "label_kd_weight=%s has no effect; leave remove_unused_columns at False to keep the KD term.",
+                self.label_kd_weight,
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """`TrainingArguments.to_dict`, with `peft_config` in plain JSON types (a deprecated
+        `PeftConfig` as its dict), so `to_json_string` and the loggers' hyper-parameters work."""
+        d = super().to_dict()
+        if isinstance(d.get("peft_config"), PeftConfig):
+            d["peft_config"] = d["peft_config"].to_dict()
+        if d.get("peft_config") is not None:
+            d["peft_config"] = _json_safe(d["peft_config"])
+        return d
+
+
+#: The former name of [`DistillationTrainingArguments`] (the same class).
+DistillationConfig = DistillationTrainingArguments
 
 
 def prepare_distillation_dataset(
@@ -102,7 +202,7 @@ def prepare_distillation_dataset(
             same length, summing to 1).
         tokenizer (`PreTrainedTokenizerBase`): the *student's* tokenizer.
         max_length (`int`, *optional*, defaults to 512): prompt + completion tokens (see
-            [`DistillationConfig`]).
+            [`DistillationTrainingArguments`]).
         append_eos (`bool`, *optional*, defaults to `True`): end every completion with the EOS
             token.
 
@@ -210,13 +310,26 @@ class DataCollatorForDistillation:
 class DistillationTrainer(LossPartsTrainer):
     """A `Trainer` that distils teacher answers into a PEFT student.
 
+    Args:
+        model (`PreTrainedModel` or `PeftModel`): the student; wrapped with `peft.get_peft_model`
+            unless it already is a `PeftModel` or `args.use_peft` is `False`.
+        args ([`DistillationTrainingArguments`]): the training arguments.
+        peft_config (`peft.PeftConfig` or `dict`, *optional*): the adapter, as TRL's trainers take
+            it; defaults to `args.peft_config`, else [`default_lora_config`] (a dict: see
+            [`resolve_peft_config`]). Giving both is an error, and so is giving one with a student
+            that already is a `PeftModel` or with `use_peft=False`.
+        *pargs, **kwargs: the other arguments of `transformers.Trainer`; without a `data_collator`,
+            `processing_class` (the student's tokenizer) is needed.
+
     Example:
 
     ```python
-    >>> from hf_sentiment.distill import DistillationConfig, DistillationTrainer, prepare_distillation_dataset
+    >>> from peft import LoraConfig
+    >>> from hf_sentiment.distill import DistillationTrainer, DistillationTrainingArguments, prepare_distillation_dataset
     >>> train, report = prepare_distillation_dataset(rows, tokenizer, max_length=512)
-    >>> args = DistillationConfig("runs/student", num_train_epochs=1, label_kd_weight=0.5)
-    >>> trainer = DistillationTrainer(model=student, args=args, train_dataset=train, processing_class=tokenizer)
+    >>> args = DistillationTrainingArguments("runs/student", num_train_epochs=1, label_kd_weight=0.5)
+    >>> trainer = DistillationTrainer(model=student, args=args, train_dataset=train, processing_class=tokenizer,
+    ...                               peft_config=LoraConfig(r=8, target_modules="all-linear", task_type="CAUSAL_LM"))
     >>> trainer.train()
     >>> trainer.save_model()                    # the LoRA adapter, PEFT's format
     >>> trainer.export_merged("runs/student-merged")
@@ -224,15 +337,32 @@ class DistillationTrainer(LossPartsTrainer):
     """
 
     def __init__(
-        self, model: PreTrainedModel | PeftModel, args: DistillationConfig, *pargs: Any, **kwargs: Any
+        self,
+        model: PreTrainedModel | PeftModel,
+        args: DistillationTrainingArguments,
+        *pargs: Any,
+        peft_config: PeftConfig | dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
-        if not isinstance(args, DistillationConfig):
-            raise TypeError(f"DistillationTrainer takes a DistillationConfig, got {type(args).__name__}.")
+        if not isinstance(args, DistillationTrainingArguments):
+            raise TypeError(f"DistillationTrainer takes DistillationTrainingArguments, got {type(args).__name__}.")
+        if peft_config is not None and args.peft_config is not None:
+            raise ValueError(
+                "peft_config is given twice, to DistillationTrainer and in its arguments; give it in one place."
+            )
+        peft_config = peft_config if peft_config is not None else args.peft_config
+        if peft_config is not None and not args.use_peft:
+            raise ValueError("peft_config is given but use_peft=False (full fine-tuning); drop one of them.")
+        if peft_config is not None and isinstance(model, PeftModel):
+            raise ValueError(
+                "The student already is a PeftModel and a peft_config is given too: merge its adapter first "
+                "(merge_and_unload()) or leave peft_config out to train the adapter it has."
+            )
         if args.use_peft and not isinstance(model, PeftModel):
             with warnings.catch_warnings():
                 # PEFT reads transformers' deprecated `is_gradient_checkpointing`; nothing for a user to change.
                 warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing. is deprecated.*")
-                model = get_peft_model(model, args.peft_config or default_lora_config())
+                model = get_peft_model(model, resolve_peft_config(peft_config))
         if kwargs.get("data_collator") is None:
             tokenizer = kwargs.get("processing_class")
             if tokenizer is None:
@@ -291,7 +421,9 @@ __all__ = [
     "DataCollatorForDistillation",
     "DistillationConfig",
     "DistillationTrainer",
+    "DistillationTrainingArguments",
     "default_lora_config",
     "label_kd_loss",  # kept importable here; it lives in label_distillation_loss.py
     "prepare_distillation_dataset",
+    "resolve_peft_config",
 ]

@@ -3,6 +3,7 @@ preparation, prompt templates and KnowDist prompt building, with tiny real causa
 
 from __future__ import annotations
 
+import json
 import logging
 import textwrap
 
@@ -12,7 +13,7 @@ import torch
 from tests.utils import assert_error, run_clean, write
 from datasets import Dataset
 from huggingface_hub import ModelCard
-from peft import AutoPeftModelForCausalLM, PeftModel
+from peft import AutoPeftModelForCausalLM, LoraConfig, PeftModel, get_peft_model
 from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
 from transformers import AutoModelForCausalLM
 
@@ -27,8 +28,10 @@ from hf_sentiment.distill.trainer_distill import (
     DataCollatorForDistillation,
     DistillationConfig,
     DistillationTrainer,
+    DistillationTrainingArguments,
     label_kd_loss,
     prepare_distillation_dataset,
+    resolve_peft_config,
 )
 
 ROWS = {
@@ -134,7 +137,7 @@ def test_label_kd_loss_matches_a_direct_computation():
 # --------------------------------------------------------------------------- trainer
 def make_trainer(tmp_path, tokenizer, model, **kwargs):
     data, _ = prepare_distillation_dataset(Dataset.from_dict(ROWS), tokenizer)
-    args = DistillationConfig(
+    args = DistillationTrainingArguments(
         str(tmp_path / "out"), max_steps=6, per_device_train_batch_size=4, learning_rate=5e-3, logging_steps=2,
         report_to="none", disable_tqdm=True, use_cpu=True, save_strategy="no", seed=0, **kwargs,
     )  # fmt: skip
@@ -210,7 +213,7 @@ def test_label_kd_pulls_the_student_towards_the_teacher(tmp_path, tokenizer):
     rows = {key: values[:1] * 8 for key, values in ROWS.items()}
     data, _ = prepare_distillation_dataset(Dataset.from_dict(rows), tokenizer)
     student = tiny_causal_lm(tokenizer)
-    args = DistillationConfig(
+    args = DistillationTrainingArguments(
         str(tmp_path / "kd"), max_steps=15, per_device_train_batch_size=8, learning_rate=2e-2, label_kd_weight=1.0,
         report_to="none", disable_tqdm=True, use_cpu=True, save_strategy="no", seed=0, use_peft=False,
     )  # fmt: skip
@@ -235,16 +238,109 @@ def test_label_kd_pulls_the_student_towards_the_teacher(tmp_path, tokenizer):
         ({"label_kd_weight": -1}, "label_kd_weight"),
         ({"label_kd_temperature": 0}, "label_kd_temperature"),
         ({"peft_config": 3}, "peft_config"),
+        ({"peft_config": {"rank": 8}}, "peft_config.*rank"),
+        ({"peft_config": "r=8"}, "peft_config"),
     ],
 )
 def test_config_rejects_bad_values(tmp_path, kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
-        DistillationConfig(str(tmp_path), report_to="none", **kwargs)
+        DistillationTrainingArguments(str(tmp_path), report_to="none", **kwargs)
 
 
-def test_config_reads_a_lora_dict_and_keeps_custom_columns(tmp_path):
-    args = DistillationConfig(str(tmp_path), report_to="none", peft_config={"r": 4, "target_modules": ["q_proj"]})
-    assert args.peft_config.r == 4 and args.remove_unused_columns is False
+def test_config_reads_a_lora_dict_over_the_default_adapter(tmp_path):
+    args = DistillationTrainingArguments(
+        str(tmp_path), report_to="none", peft_config={"r": 4, "target_modules": ["q_proj"]}
+    )
+    assert args.peft_config == {"r": 4, "target_modules": ["q_proj"]} and args.remove_unused_columns is False
+    lora = resolve_peft_config(args.peft_config)
+    assert (lora.r, lora.lora_alpha, lora.target_modules, lora.task_type) == (4, 32, {"q_proj"}, "CAUSAL_LM")
+    assert resolve_peft_config(None).r == 16
+
+
+def test_old_name_is_the_same_class(tmp_path):
+    import hf_sentiment
+
+    assert DistillationConfig is DistillationTrainingArguments
+    assert (
+        hf_sentiment.DistillationConfig is hf_sentiment.DistillationTrainingArguments is DistillationTrainingArguments
+    )
+    assert (
+        hf_sentiment.__all__.count("DistillationConfig")
+        == hf_sentiment.__all__.count("DistillationTrainingArguments")
+        == 1
+    )
+    assert isinstance(DistillationConfig(str(tmp_path), report_to="none"), DistillationTrainingArguments)
+
+
+def test_arguments_with_a_peft_config_serialise_to_json(tmp_path):
+    """`to_json_string` is what `--report_to tensorboard` (and every saved trainer state) calls."""
+    args = DistillationTrainingArguments(str(tmp_path), report_to="none", peft_config={"r": 8, "lora_alpha": 16})
+    assert json.loads(args.to_json_string())["peft_config"] == {"r": 8, "lora_alpha": 16}
+    assert args.to_sanitized_dict()["peft_config"] == str({"r": 8, "lora_alpha": 16})
+    # The former way, a PeftConfig in the arguments, still works, with a FutureWarning.
+    with pytest.warns(FutureWarning, match="DistillationTrainer"):
+        old = DistillationTrainingArguments(
+            str(tmp_path), report_to="none", peft_config=LoraConfig(r=4, target_modules=["q_proj", "v_proj"])
+        )
+    saved = json.loads(old.to_json_string())["peft_config"]
+    assert saved["r"] == 4 and saved["target_modules"] == ["q_proj", "v_proj"]
+
+
+def test_a_users_remove_unused_columns_is_kept(tmp_path, caplog):
+    assert DistillationTrainingArguments(str(tmp_path), report_to="none").remove_unused_columns is False
+    assert DistillationTrainingArguments(
+        str(tmp_path), report_to="none", remove_unused_columns=True
+    ).remove_unused_columns
+    with caplog.at_level(logging.WARNING, logger="hf_sentiment.distill.trainer_distill"):
+        DistillationTrainingArguments(str(tmp_path), report_to="none", remove_unused_columns=True, label_kd_weight=0.5)
+    assert "label_kd_weight=0.5 has no effect" in caplog.text
+
+
+def test_command_line_peft_config_sets_the_lora_rank_used(tmp_path, tokenizer):
+    """`hf-sentiment train distill --peft_config '{"r": 8}'`: parsed by the command's own parser,
+    the JSON object is the LoRA rank of the adapter the trainer trains (the other settings stay
+    the default adapter's)."""
+    from hf_sentiment.cli.common import parse_training_arguments, training_parser
+    from hf_sentiment.cli.train_distill import DistillArguments
+
+    parser = training_parser((DistillArguments, DistillationTrainingArguments))
+    assert "--peft_config" in parser.format_help()
+    _, args = parse_training_arguments(
+        parser,
+        ["--stage", "knowdist", "--student", "s", "--output_dir", str(tmp_path / "out"), "--report_to", "none",
+         "--use_cpu", "True", "--peft_config", '{"r": 8}'],
+    )  # fmt: skip
+    assert args.peft_config == {"r": 8}
+    data, _ = prepare_distillation_dataset(Dataset.from_dict(ROWS), tokenizer)
+    trainer = DistillationTrainer(
+        model=tiny_causal_lm(tokenizer), args=args, train_dataset=data, processing_class=tokenizer
+    )
+    adapter = trainer.model.peft_config["default"]
+    assert (adapter.r, adapter.lora_alpha) == (8, 32)
+    ranks = {
+        module.lora_A["default"].weight.shape[0] for module in trainer.model.modules() if hasattr(module, "lora_A")
+    }
+    assert ranks == {8}
+
+
+def test_trainer_takes_the_peft_config_as_trl_does(tmp_path, tokenizer):
+    data, _ = prepare_distillation_dataset(Dataset.from_dict(ROWS), tokenizer)
+    lora = LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj"], task_type="CAUSAL_LM")
+
+    def trainer(model, given, **arguments):
+        args = DistillationTrainingArguments(str(tmp_path / "out"), report_to="none", use_cpu=True, **arguments)
+        return DistillationTrainer(
+            model=model, args=args, train_dataset=data, processing_class=tokenizer, peft_config=given
+        )
+
+    adapter = trainer(tiny_causal_lm(tokenizer), lora).model.peft_config["default"]
+    assert (adapter.r, adapter.target_modules) == (2, {"q_proj"})
+    with pytest.raises(ValueError, match="given twice"):
+        trainer(tiny_causal_lm(tokenizer), lora, peft_config={"r": 4})
+    with pytest.raises(ValueError, match="use_peft=False"):
+        trainer(tiny_causal_lm(tokenizer), lora, use_peft=False)
+    with pytest.raises(ValueError, match="already is a PeftModel"):
+        trainer(get_peft_model(tiny_causal_lm(tokenizer), LoraConfig(r=2, target_modules=["q_proj"])), lora)
 
 
 # ---------------------------------------------------------------------- prompts, KnowDist
@@ -384,7 +480,10 @@ def test_example_runs_both_stages_and_evaluates(run_distill, tmp_path, tokenizer
               "--report_to", "none", "--disable_tqdm", "True", "--use_cpu", "True", "--max_length", "256",
               "--vary_label_case", "False"]  # the tiny BPE splits capitalised labels into a bare "Ġ" first  # fmt: skip
     first = run_distill.main(["--stage", "knowdist", "--student", str(student), "--num_texts", "2",
+                              "--peft_config", '{"r": 4, "lora_alpha": 8}',
                               "--output_dir", str(tmp_path / "k"), *common])  # fmt: skip
+    adapter_config = json.loads((tmp_path / "k" / "adapter_config.json").read_text())
+    assert (adapter_config["r"], adapter_config["lora_alpha"]) == (4, 8)
     assert first["rows"] + sum(first["left_out_or_cut"].values()) >= 2 * len(KNOWDIST_TEMPLATES)
     second = run_distill.main(["--stage", "icldist", "--student", str(tmp_path / "k" / "merged"), "--tasks", "sst2,atsa_rest16",
                                "--per_task", "2", "--k", "1", "--eval_tasks", "sst2", "--eval_max_examples", "2",
