@@ -68,7 +68,8 @@ def resolve_peft_config(peft_config: PeftConfig | dict[str, Any] | None) -> Peft
     changes the rank only); `None` as [`default_lora_config`].
 
     Raises:
-        TypeError: for any other value, or a dict with a key `LoraConfig` does not take.
+        TypeError: for a value of any other type.
+        ValueError: for a dict with a key `LoraConfig` does not take.
     """
     if peft_config is None:
         return default_lora_config()
@@ -77,8 +78,8 @@ def resolve_peft_config(peft_config: PeftConfig | dict[str, Any] | None) -> Peft
     if isinstance(peft_config, dict):
         try:
             return LoraConfig(**{**DEFAULT_LORA_KWARGS, **peft_config})
-        except TypeError as error:
-            raise TypeError(f"peft_config: {error} (the keys are LoraConfig's arguments).") from error
+        except TypeError as error:  # an unknown key: a bad value (the command line reports it as such)
+            raise ValueError(f"peft_config: {error} (the keys are LoraConfig's arguments).") from error
     raise TypeError(f"peft_config must be a peft.PeftConfig or a dict, got {type(peft_config).__name__}.")
 
 

@@ -321,6 +321,20 @@ def test_command_line_peft_config_sets_the_lora_rank_used(tmp_path, tokenizer):
         module.lora_A["default"].weight.shape[0] for module in trainer.model.modules() if hasattr(module, "lora_A")
     }
     assert ranks == {8}
+    with pytest.raises(ValueError, match="unexpected keyword argument 'rank'"):  # a usage error, not a crash
+        parse_training_arguments(
+            parser,
+            [
+                "--stage",
+                "knowdist",
+                "--student",
+                "s",
+                "--output_dir",
+                str(tmp_path / "x"),
+                "--peft_config",
+                '{"rank": 8}',
+            ],
+        )
 
 
 def test_trainer_takes_the_peft_config_as_trl_does(tmp_path, tokenizer):
