@@ -4,7 +4,8 @@ They live in the model folders that use them at forward time (a saved folder mus
 loss as remote code) and are re-exported here:
 
 - [`LabelAwareContrastiveLoss`], [`SupConLoss`]: `hf_sentiment/lcl/` (Suresh & Ong, 2021; Khosla et al., 2020);
-- [`SoftContrastiveLoss`] (and its function `soft_contrastive_loss`): `hf_sentiment/softmcl/` (Wang et al., 2024);
+- [`SoftContrastiveLoss`] (and its functions `soft_contrastive_loss`, `soft_target`, `soft_target_statistics`):
+  `hf_sentiment/softmcl/` (Wang et al., 2024);
 - [`BoundaryContrastiveLoss`]: FCKT's token-level InfoNCE, `hf_sentiment/fckt/` (Chen et al., 2025).
 - [`LabelDistillationLoss`]: label-level KD of a causal-LM student, `hf_sentiment/distill/` (Zhang et al., 2025).
 """
@@ -13,7 +14,12 @@ from ..distill.label_distillation_loss import LabelDistillationLoss
 from ..fckt.boundary_contrastive_loss import BoundaryContrastiveLoss
 from ..lcl.label_aware_contrastive_loss import LabelAwareContrastiveLoss
 from ..lcl.supervised_contrastive_loss import SupConLoss
-from ..softmcl.soft_contrastive_loss import SoftContrastiveLoss, soft_contrastive_loss
+from ..softmcl.soft_contrastive_loss import (
+    SoftContrastiveLoss,
+    soft_contrastive_loss,
+    soft_target,
+    soft_target_statistics,
+)
 
 __all__ = [
     "BoundaryContrastiveLoss",
@@ -22,4 +28,6 @@ __all__ = [
     "SoftContrastiveLoss",
     "SupConLoss",
     "soft_contrastive_loss",
+    "soft_target",
+    "soft_target_statistics",
 ]

@@ -7,7 +7,7 @@ from ..utils.logging import get_logger
 from ..utils.registration import register_model
 from .configuration_softmcl import SoftMCLConfig
 from .modeling_softmcl import SoftMCLForPreTraining, SoftMCLOutput, SoftMCLPreTrainedModel
-from .soft_contrastive_loss import SoftContrastiveLoss, soft_contrastive_loss
+from .soft_contrastive_loss import SoftContrastiveLoss, soft_contrastive_loss, soft_target, soft_target_statistics
 from .trainer_softmcl import SoftMCLTrainer, SoftMCLTrainingArguments
 
 register_model(SoftMCLConfig, SoftMCLForPreTraining, AutoModelForPreTraining)
@@ -24,4 +24,6 @@ __all__ = [
     "SoftMCLTrainer",
     "SoftMCLTrainingArguments",
     "soft_contrastive_loss",
+    "soft_target",
+    "soft_target_statistics",
 ]

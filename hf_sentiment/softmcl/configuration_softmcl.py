@@ -49,6 +49,12 @@ class SoftMCLConfig(PreTrainedConfig):
         word_temperature (`float`, defaults to 0.07): τ of the word-level representation similarity.
         sentence_temperature (`float`, defaults to 0.07): τ of the sentence-level representation
             similarity.
+        soft_target_temperature (`float`, *optional*): sharpness of the soft target at both levels.
+            `None` (default) keeps the linear reading `q_ij ∝ 1 − |v_i − v_j|`; a value t > 0 uses the
+            exponential reading `q_ij ∝ exp(−|v_i − v_j| / t)` (smaller t: more mass on keys of close
+            valence). Over Warriner word valences the linear target is nearly uniform (KL to uniform
+            about 0.01 nats); t = 0.035 makes it as informative as a 3-class label (log 3 nats), as
+            measured and chosen by `benchmarks/softmcl_target.py` (see `docs/softmcl.md`).
         momentum (`float`, defaults to 0.999): μ of the key encoder's update
             `θ_k ← μ·θ_k + (1 − μ)·θ_q`.
         word_queue_size (`int`, defaults to 4096): keys (with their valences) kept for the word
@@ -72,6 +78,7 @@ class SoftMCLConfig(PreTrainedConfig):
         sentence_weight: float = 1.0,
         word_temperature: float = 0.07,
         sentence_temperature: float = 0.07,
+        soft_target_temperature: float | None = None,
         momentum: float = 0.999,
         word_queue_size: int = 4096,
         sentence_queue_size: int = 1024,
@@ -93,6 +100,14 @@ class SoftMCLConfig(PreTrainedConfig):
         ):
             if value <= 0:
                 raise ValueError(f"SoftMCLConfig: {name} must be > 0, got {value}.")
+        # `not > 0` also refuses NaN.
+        if soft_target_temperature is not None and (
+            isinstance(soft_target_temperature, bool) or not soft_target_temperature > 0
+        ):
+            raise ValueError(
+                "SoftMCLConfig: soft_target_temperature must be > 0 (or None for the linear target "
+                f"1 − |v_i − v_j|), got {soft_target_temperature!r}."
+            )
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"SoftMCLConfig: momentum (μ) must lie in [0, 1], got {momentum}.")
         for name, value in (
@@ -107,6 +122,7 @@ class SoftMCLConfig(PreTrainedConfig):
         self.sentence_weight = sentence_weight
         self.word_temperature = word_temperature
         self.sentence_temperature = sentence_temperature
+        self.soft_target_temperature = soft_target_temperature
         self.momentum = momentum
         self.word_queue_size = word_queue_size
         self.sentence_queue_size = sentence_queue_size

@@ -412,6 +412,7 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
             all_keys,
             all_valence,
             getattr(self.config, f"{level}_temperature"),
+            target_temperature=self.config.soft_target_temperature,
         )
         # A batch without rated items leaves the projection unused, which DDP rejects.
         return loss + 0.0 * sum(p.sum() for p in projection.parameters())
