@@ -18,6 +18,11 @@ needs:
   | asqp_rest16 | (aspect, category, opinion, polarity)  | implicit aspect -> `null`                        |
   | opener      | (holder, target, expression, polarity) | spans of one part joined by " "; a missing part -> `null` |
 
+Each task also says how it is prompted, in two styles (`SentiBenchTask.prompt_format`): `"paper"`,
+the default, the instructions, `Label:` key and answer layout of the paper's evaluation scripts
+(`PAPER_INSTRUCTIONS`, word for word), and `"hf_sentiment"`, this library's earlier wording with the
+`Answer:` key. `render_answer` writes a demonstration's answer in either.
+
 Readers return plain lists of frozen dataclasses, not `datasets.Dataset`: a few-shot harness
 indexes demonstrations at random and keeps the gold tuples as hashable tuples, which an Arrow
 table would turn into lists of lists.
@@ -52,10 +57,16 @@ from .validation import (
 )
 
 __all__ = [
+    "DEFAULT_PROMPT_STYLE",
+    "PAPER_INSTRUCTIONS",
+    "PROMPT_STYLES",
     "SENTIBENCH_SPLITS",
     "SENTIBENCH_TASKS",
+    "PromptStyle",
     "SentiBenchExample",
+    "SentiBenchPromptFormat",
     "SentiBenchTask",
+    "check_prompt_style",
     "get_sentibench_task",
     "normalize_answer_text",
     "read_sentibench",
@@ -91,6 +102,170 @@ _ACSA_CATEGORIES = (
 _ASQP_CATEGORIES = tuple(sorted((*_ACSA_CATEGORIES, "food general")))
 
 
+# --- prompt styles ------------------------------------------------------------------------------
+
+PromptStyle = Literal["paper", "hf_sentiment"]
+#: The prompt styles: `"paper"`, the wording and `Label:` key of the paper's evaluation scripts
+#: (the default, so that scores compare with the paper's), and `"hf_sentiment"`, this library's
+#: earlier wording with the `Answer:` key (the recorded runs in `docs/distill_runs` used it).
+PROMPT_STYLES: tuple[str, ...] = ("paper", "hf_sentiment")
+DEFAULT_PROMPT_STYLE: PromptStyle = "paper"
+
+#: Where a P-Stance instruction of the `"paper"` style names the test example's stance target.
+TARGET_SLOT = "{target}"
+
+
+def check_prompt_style(style: str) -> PromptStyle:
+    """`style` when it is one of `PROMPT_STYLES`.
+
+    Raises:
+        ValueError: If it is not (the message lists the styles).
+    """
+    if style not in PROMPT_STYLES:
+        raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(PROMPT_STYLES)}")
+    return style  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class SentiBenchPromptFormat:
+    """What one prompt style writes for one task: the data the one prompt layout is filled with.
+
+    Every style shares the layout (the instruction, then one block per demonstration and one for
+    the test sentence, blocks separated by a blank line; a block is `Sentence: <text>` and the
+    answer key with the answer). A style only changes the strings below.
+
+    Attributes:
+        style (`str`):
+            `"paper"` or `"hf_sentiment"`.
+        instruction (`str`):
+            Opens every prompt. A `{target}` in it (P-Stance, `"paper"`) is replaced by the test
+            example's stance target.
+        answer_key (`str`):
+            The key before each answer: `"Label:"` (paper) or `"Answer:"` (hf_sentiment). The test
+            block ends with it.
+        sentence_key (`str`, *optional*, defaults to `"Sentence:"`):
+            The key before each text.
+        target_line (`bool`, *optional*, defaults to `False`):
+            P-Stance: a `Target: <target>` line opens each block (hf_sentiment).
+        label_answer (`str`, *optional*, defaults to `"{label}"`):
+            Classification: a demonstration's answer, `{label}` being its verbaliser and `{target}`
+            its stance target (the paper writes `favor(opinion towards 'Joe Biden')`).
+        tuple_syntax (`str`, *optional*, defaults to `"semicolons"`):
+            Extraction: `"semicolons"` writes `("a", "b"); ("c", "d")` (JSON string quoting),
+            `"python_list"` writes Python's `[('a', 'b'), ('c', 'd')]`.
+        tuple_order (`tuple[int, ...]`, *optional*, defaults to `()`):
+            Extraction: for each written element, the index of the task's field it holds; `()` is
+            the task's own order (`fields`).
+        empty_answer (`str`, *optional*, defaults to `"None"`):
+            Extraction: the answer of a sentence with nothing to extract.
+        null_text (`str`, *optional*, defaults to `"null"`):
+            Extraction: how a missing part (our gold tuples hold `"null"`) is written.
+    """
+
+    style: str
+    instruction: str
+    answer_key: str
+    sentence_key: str = "Sentence:"
+    target_line: bool = False
+    label_answer: str = "{label}"
+    tuple_syntax: Literal["semicolons", "python_list"] = "semicolons"
+    tuple_order: tuple[int, ...] = ()
+    empty_answer: str = "None"
+    null_text: str = "null"
+
+    def instruction_for(self, target: str | None = None) -> str:
+        """The instruction, with `{target}` (if it has one) replaced by `target`."""
+        if TARGET_SLOT in self.instruction:
+            if target is None:
+                raise ValueError(f"the {self.style} instruction names the stance target, but the example has none")
+            return self.instruction.replace(TARGET_SLOT, target)
+        return self.instruction
+
+
+# The instructions of the paper's evaluation scripts, word for word (typos and spacing included):
+# `icl_multifaced.py` (classification) and `fsa.py` (extraction) of HITSZ-HLT/Sentiment-Distillation,
+# commit 2810fc2. The P-Stance one has `%s` where we write `{target}`.
+_PAPER_SENTIMENT = (
+    "Please perform Sentiment Analysis task. Given the sentence, assign a sentiment polarity label from "
+    "['negative', 'positive']. Return label only without any other text."
+)
+PAPER_INSTRUCTIONS: dict[str, str] = {
+    "imdb": _PAPER_SENTIMENT,
+    "yelp2": _PAPER_SENTIMENT,
+    "sst2": _PAPER_SENTIMENT,
+    "twitter": (
+        "Please perform Sentiment Analysis task. Given the sentence, assign a sentiment polarity label from "
+        "['negative', 'positive', 'neutral']. Return label only without any other text."
+    ),
+    "irony18": (
+        "Please perform Irony Detection task. Given the sentence, assign a sentiment label from "
+        "['irony', 'non-irony']. Return label only without any other text."
+    ),
+    "tweeteval": (
+        "Please perform Emotion Detection task. Given the sentence, assign a emotion label from "
+        "['anger', 'joy', 'sadness', 'optimism']. Return the label only without any other text."
+    ),
+    "pstance": (
+        "Please perform Stance Detection task. Given the sentence, assign a sentiment label expressed by the "
+        "author towards \"{target}\" from ['against', 'favor']. Return label only without any other text."
+    ),
+    "intimacy": (
+        "Please perform Intimacy Detection task. Given the sentence, assign an intimacy label from "
+        "['not intimate', 'moderately intimate', 'highly intimate']. Return label only without any other text."
+    ),
+    "atsa_rest16": (
+        "Please perform Aspect Term Sentiment Analysis task. Given the sentence, extract all "
+        "(aspect term, sentiment polarity) pairs."
+    ),
+    "acsa_rest16": (
+        "Please perform aspect-level sentiment analysis task. Given the sentence, tag all (aspect category, "
+        "sentiment) pairs. Aspect category should be selected from ['ambience general', 'drinks prices', "
+        "'drinks quality', 'drinks style_options', 'food prices', 'food quality', 'food style_options', "
+        "'location general', 'restaurant general', 'restaurant miscellaneous', 'restaurant prices', "
+        "'service general'], and sentiment should be selected from ['negative', 'neutral', 'positive']. If there "
+        "are no target-sentiment pairs, return an empty list. Otherwise return a python list of tuples containing "
+        "two strings in double quotes. Please return python list only, without any other comments or texts."
+    ),
+    "asqp_rest16": (
+        "Please perform Aspect Sentiment Quad Prediction task. Given the sentence, extract all (aspect term, "
+        "aspect category, opinion, sentiment polarity) quadruples.\n"
+        "\n"
+        "1. Aspect category should be selected from ['ambience general', 'drinks prices','drinks quality', "
+        "'drinks style_options', 'food general', 'food prices', 'food quality', 'food style_options', "
+        "'location general', 'restaurant general', 'restaurant miscellaneous', 'restaurant pcrices', "
+        "'service general'].\n"
+        "\n"
+        "2. Sentiment polarity should be selected from ['negative', 'neutral', 'positive'].\n"
+        "\n"
+        "3. If there is no aspect term, use 'NULL' as the aspect term. Only aspect term can be 'NULL', aspect "
+        "category, opinion and sentiment polarity CANNOT be 'NULL'.\n"
+        "\n"
+        "4. Please return python list only, without any other comments or texts."
+    ),
+    "opener": (
+        "Please perform the Structured Sentiment Analysis task. Given a sentence, extract all opinion tuples in "
+        "the format (holder, target, sentiment expression, sentiment polarity). \n"
+        "\n"
+        "Each tuple should contain:\n"
+        "\n"
+        "- Holder: The entity expressing the sentiment, if there is no explicit holder, use 'NULL' as the "
+        "holder.\n"
+        "\n"
+        "- Target: The entity being evaluated, if there is no explicit target, use 'NULL' as the target.\n"
+        "\n"
+        "- Sentiment Expression: The phrase conveying the sentiment.\n"
+        "\n"
+        "- Sentiment Polarity: The polarity of the sentiment, either positive, negative, or neutral.\n"
+        "\n"
+        "Follow these rules:\n"
+        "\n"
+        "1. If there is no sentiment expression, return 'NULL' for all fields.\n"
+        "\n"
+        "2. Please return python list only, without any other comments or texts."
+    ),
+}
+
+
 # --- the registry -------------------------------------------------------------------------------
 
 
@@ -111,7 +286,7 @@ class SentiBenchTask:
         metric (`str`):
             `"macro_f1"` (classification) or `"micro_f1"` (tuples).
         instruction (`str`):
-            The task description that opens every prompt.
+            The task description that opens every prompt of the `"hf_sentiment"` style (ours).
         answer_format (`str`):
             How an answer is written, in words (also part of the instruction).
         labels (`tuple[str, ...]`, *optional*, defaults to `()`):
@@ -120,6 +295,8 @@ class SentiBenchTask:
             Extraction only: the names of the tuple's elements, in order.
         splits (`tuple[str, ...]`, *optional*, defaults to `SENTIBENCH_SPLITS`):
             The splits that exist (`atsa_rest16` / `acsa_rest16` have no `val`).
+        paper_format (`SentiBenchPromptFormat`, *optional*):
+            How the paper's evaluation scripts prompt this task (`prompt_format("paper")`).
     """
 
     name: str
@@ -132,11 +309,26 @@ class SentiBenchTask:
     labels: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     splits: tuple[str, ...] = SENTIBENCH_SPLITS
+    paper_format: SentiBenchPromptFormat | None = None
 
     @property
     def arity(self) -> int:
         """The number of elements of a gold tuple (0 for classification)."""
         return len(self.fields)
+
+    def prompt_format(self, style: str = DEFAULT_PROMPT_STYLE) -> SentiBenchPromptFormat:
+        """How prompts of `style` (`"paper"`, the default, or `"hf_sentiment"`) ask for this task.
+
+        Raises:
+            ValueError: If `style` is unknown, or `"paper"` for a task without a `paper_format`.
+        """
+        if check_prompt_style(style) == "hf_sentiment":
+            return SentiBenchPromptFormat(
+                "hf_sentiment", self.instruction, "Answer:", target_line=self.name == "pstance"
+            )
+        if self.paper_format is None:
+            raise ValueError(f"SentiBench task {self.name!r} has no paper prompt format")
+        return self.paper_format
 
 
 def _choice(labels: tuple[str, ...]) -> str:
@@ -147,6 +339,8 @@ def _classification(
     name: str, folder: str, group: Literal["basic", "multifaceted"], task: str, labels: tuple[str, ...]
 ) -> SentiBenchTask:
     answer_format = f"exactly one label from: {_choice(labels)}"
+    # The paper's P-Stance demonstrations name their own target after the label.
+    label_answer = "{label}(opinion towards '{target}')" if name == "pstance" else "{label}"
     return SentiBenchTask(
         name=name,
         folder=folder,
@@ -156,6 +350,7 @@ def _classification(
         instruction=f"{task} Answer with {answer_format}, and nothing else.",
         answer_format=answer_format,
         labels=labels,
+        paper_format=SentiBenchPromptFormat("paper", PAPER_INSTRUCTIONS[name], "Label:", label_answer=label_answer),
     )
 
 
@@ -164,6 +359,17 @@ def _extraction(name: str, task: str, fields: tuple[str, ...], splits: tuple[str
     answer_format = (
         f"one tuple ({example}) per item, each element in double quotes, "
         'tuples separated by "; ", or None when there is nothing to extract'
+    )
+    paper_format = SentiBenchPromptFormat(
+        "paper",
+        PAPER_INSTRUCTIONS[name],
+        "Label:",
+        tuple_syntax="python_list",
+        # The paper's ASQP demonstrations write the category first (its instruction names the term
+        # first); its OpeNER ones write an opinion-less sentence as one all-NULL tuple.
+        tuple_order=(1, 0, 2, 3) if name == "asqp_rest16" else (),
+        empty_answer="[('NULL', 'NULL', 'NULL', 'NULL')]" if name == "opener" else "[]",
+        null_text="NULL",
     )
     return SentiBenchTask(
         name=name,
@@ -175,6 +381,7 @@ def _extraction(name: str, task: str, fields: tuple[str, ...], splits: tuple[str
         answer_format=answer_format,
         fields=fields,
         splits=splits,
+        paper_format=paper_format,
     )
 
 
@@ -535,23 +742,37 @@ def read_sentibench(
     return (examples, report) if return_report else examples
 
 
-def render_answer(task: SentiBenchTask, example: SentiBenchExample) -> str:
-    """The answer a demonstration shows: the verbaliser, or the gold tuples in the answer format.
+def render_answer(
+    task: SentiBenchTask, example: SentiBenchExample, prompt_style: PromptStyle = DEFAULT_PROMPT_STYLE
+) -> str:
+    """The answer a demonstration shows: the verbaliser, or the gold tuples in the style's format.
 
-    Tuples are written `("a", "b"); ("c", "d")` with JSON string quoting, so elements with
-    commas, parentheses or quotes (real aspect terms have them) survive the harness's
-    `parse_answer`; an empty gold set is `None`. The few-shot harness writes its demonstrations
-    and ICLDist its targets with it, so a distilled student learns the format it is tested on.
+    * `"paper"`: the verbaliser (P-Stance: `favor(opinion towards 'Joe Biden')`), or the tuples as
+      Python writes a list of tuples, `[('food', 'positive')]`, in the paper's element order, a
+      missing part as `'NULL'`; nothing to extract is `[]` (OpeNER: one all-`'NULL'` tuple).
+    * `"hf_sentiment"`: the verbaliser, or `("a", "b"); ("c", "d")` with JSON string quoting;
+      nothing to extract is `None`.
+
+    Both survive the harness's `parse_answer` under the same style, elements with commas,
+    parentheses or quotes included (real aspect terms have them). The few-shot harness writes its
+    demonstrations and ICLDist its targets with it, so a distilled student learns the format it is
+    tested on.
 
     Raises:
-        ValueError: If a classification example has no label.
+        ValueError: If a classification example has no label, or the style is unknown.
     """
+    form = task.prompt_format(prompt_style)
     if task.kind == "classification":
         if example.label is None:
             raise ValueError(f"{task.name}: a classification example needs a label")
-        return example.label
+        # replace, not str.format: a target may hold braces.
+        return form.label_answer.replace("{target}", example.target or "").replace("{label}", example.label)
     if not example.tuples:
-        return "None"
-    return "; ".join(
-        "(" + ", ".join(json.dumps(part, ensure_ascii=False) for part in row) + ")" for row in example.tuples
-    )
+        return form.empty_answer
+    rows = [
+        tuple(form.null_text if row[index] == "null" else row[index] for index in form.tuple_order or range(len(row)))
+        for row in example.tuples
+    ]
+    if form.tuple_syntax == "python_list":
+        return repr(rows)
+    return "; ".join("(" + ", ".join(json.dumps(part, ensure_ascii=False) for part in row) + ")" for row in rows)

@@ -12,12 +12,15 @@ classification queries by the argmax of its distribution over the verbalised lab
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from datasets import Dataset
+
+from ..data.sentibench import DEFAULT_PROMPT_STYLE, PromptStyle, check_prompt_style
 
 #: Surface formats: (input prefix, answer prefix).
 FORMATS: tuple[tuple[str, str], ...] = (
@@ -40,7 +43,8 @@ class ICLTask:
             `None` for an extraction task (answers are free text in the format its instructions
             describe).
         instructions (`Sequence[str]`): phrasings of the task; `{labels}` is replaced by the label
-            list.
+            list (`negative, positive`) and `{quoted_labels}` by the same list with each label in
+            single quotes (`'negative', 'positive'`: the paper writes `[{quoted_labels}]`).
     """
 
     name: str
@@ -87,7 +91,9 @@ def build_icl_prompts(
             verbalise = _case_variant(rng) if vary_case and task.is_classification else str
             labels = [verbalise(label) for label in task.labels] if task.is_classification else []
             mapped = dict(zip(task.labels, labels)) if task.is_classification else {}
-            instruction = rng.choice(list(task.instructions)).format(labels=", ".join(labels))
+            instruction = rng.choice(list(task.instructions)).format(
+                labels=", ".join(labels), quoted_labels=", ".join(f"'{label}'" for label in labels)
+            )
             blocks = [instruction]
             blocks += [f"{source}: {text}\n{answer}: {mapped.get(gold, gold)}" for text, gold in demos]
             blocks.append(f"{source}: {query[0]}\n{answer}:")
@@ -162,38 +168,70 @@ def answer_icl_prompts(
 
 
 def sentibench_icl_tasks(
-    root: str | Path, tasks: Sequence[str] | None = None, *, max_examples: int | None = None
+    root: str | Path,
+    tasks: Sequence[str] | None = None,
+    *,
+    max_examples: int | None = None,
+    prompt_style: PromptStyle = DEFAULT_PROMPT_STYLE,
 ) -> list[ICLTask]:
     """[`ICLTask`]s from the *train* splits of SentiBench datasets (all 12 by default).
 
-    Classification tasks get their SentiBench instruction (with the label list made variable)
-    and two generic phrasings; extraction tasks their instruction and one rephrasing; answers are
-    written as the harness writes demonstrations, so the student learns the format it is tested
-    on. `max_examples` keeps the first N train examples of each task.
-    """
-    from ..data.sentibench import SENTIBENCH_TASKS, read_sentibench, render_answer
+    Classification tasks get their SentiBench instruction in `prompt_style` (with the label list
+    made variable) and two generic phrasings; extraction tasks their instruction and one
+    rephrasing; answers are written as the harness writes demonstrations in that style, so the
+    student learns the format it is tested on. `max_examples` keeps the first N train examples of
+    each task.
 
+    Args:
+        root (`str` or `Path`): the SentiBench folder, or the shared data folder holding it.
+        tasks (`Sequence[str]`, *optional*): task names (all 12 when `None`).
+        max_examples (`int`, *optional*): keep the first N train examples of each task.
+        prompt_style (`str`, *optional*, defaults to `"paper"`): `"paper"`, the paper's
+            instructions and Python-list answers, or `"hf_sentiment"`, our earlier wording and
+            `("a", "b")` answers. P-Stance keeps its target in the text (`... (target: X)`) in both;
+            the paper's instruction, which quotes the test example's target, names "the target given
+            with the text" instead (ICLDist mixes queries of several targets).
+
+    Returns:
+        `list[ICLTask]`: one per task, in the order asked.
+    """
+    from ..data.sentibench import SENTIBENCH_TASKS, TARGET_SLOT, read_sentibench, render_answer
+
+    check_prompt_style(prompt_style)
+    paper = prompt_style == "paper"
     result = []
     for name in tasks or list(SENTIBENCH_TASKS):
         task = SENTIBENCH_TASKS[name]
+        instruction = task.prompt_format(prompt_style).instruction
         train = read_sentibench(root, name, "train")[:max_examples]
         examples = [
             (
                 f"{example.sentence} (target: {example.target})" if example.target else example.sentence,
-                render_answer(task, example),
+                # The P-Stance label alone: ICLDist's classification answers are the bare labels.
+                render_answer(task, example, prompt_style) if task.kind == "extraction" else example.label,
             )
             for example in train
         ]
         if task.kind == "classification":
-            listed = ", ".join(task.labels)
+            if paper:
+                # The paper lists the labels as a Python list, "['negative', 'positive']".
+                own = re.sub(r"\[[^\]]*\]", "[{quoted_labels}]", instruction, count=1)
+                own = own.replace(f'"{TARGET_SLOT}"', "the target given with the text")
+            else:
+                own = instruction.replace(", ".join(task.labels), "{labels}")
             instructions = [
-                task.instruction.replace(listed, "{labels}"),
+                own,
                 "Read the text and answer with one of: {labels}.",
                 "Label the text. Possible labels: {labels}. Give only the label.",
             ]
             result.append(ICLTask(name, examples, instructions, labels=list(task.labels)))
         else:
-            instructions = [task.instruction, f"Find every item in the text and write {task.answer_format}."]
+            if paper:
+                written = [task.fields[index] for index in task.prompt_format("paper").tuple_order or range(task.arity)]
+                other = f"Find every item in the text and write a python list of ({', '.join(written)}) tuples."
+            else:
+                other = f"Find every item in the text and write {task.answer_format}."
+            instructions = [instruction, other]
             result.append(ICLTask(name, examples, [i.replace("{", "{{").replace("}", "}}") for i in instructions]))
     return result
 

@@ -9,23 +9,29 @@ SentiBench (Zhang et al., 2025, "Targeted Distillation for Sentiment Analysis") 
   file order, as the paper's own scripts do (per example, not one set per seed). Example `i`'s
   demonstrations depend only on the seed and `i`, so capping the test set with `max_examples`
   keeps the first `N` prompts exactly the same for every model.
-* **Prompt.** Plain text, no chat template by default:
+* **Prompt.** Plain text, no chat template by default, in one layout for both prompt styles:
 
   ```text
   <instruction>
 
   Sentence: <demo 1>
-  Answer: <its answer>
+  Label: <its answer>
 
   ...
 
   Sentence: <test sentence>
-  Answer:
+  Label:
   ```
 
-  (P-Stance puts a `Target: <target>` line before each sentence.) With
-  `use_chat_template=True` the same text becomes one user message and the tokenizer's chat
-  template adds the generation prompt.
+  `prompt_style="paper"` (the default) fills it as the paper's evaluation scripts do: their
+  instruction word for word ("Please perform Sentiment Analysis task. Given the sentence, assign a
+  sentiment polarity label from ['negative', 'positive']. Return label only without any other
+  text."), the key `Label:`, extraction answers as Python lists (`[('food', 'positive')]`) and
+  P-Stance's target in the instruction and after each demonstration's label.
+  `prompt_style="hf_sentiment"` is this library's earlier wording, with the key `Answer:`,
+  answers `("food", "positive")` and a `Target: <target>` line before each P-Stance sentence
+  (see `SentiBenchTask.prompt_format`). With `use_chat_template=True` the same text becomes one
+  user message and the tokenizer's chat template adds the generation prompt.
 * **Classification** (8 sets, macro-F1). One batched forward pass per batch (left padding, position
   ids from the attention mask), and the prediction is the argmax of the next-token log-probability
   at the last position over the *first* token of each verbalised label (`" positive"`). When two
@@ -34,10 +40,12 @@ SentiBench (Zhang et al., 2025, "Targeted Distillation for Sentiment Analysis") 
   instead (a sum, not a mean: it is the label's probability as a continuation, which favours
   shorter labels; the choice is recorded per task as `scoring`).
 * **Extraction** (4 sets, micro-F1). Batched greedy `generate` (`max_new_tokens`, stopping at
-  a blank line); the answer is cut at the first blank line or next `Sentence:` and parsed into
-  tuples (`parse_answer`): `("a", "b"); ("c", "d")`, Python lists of tuples and unquoted
-  `(a, b)` all parse; elements are lower-cased with whitespace collapsed; `None` or `[]` is
-  the empty set; a tuple of the wrong length is dropped. Micro-F1 compares per-sentence sets.
+  a blank line); the answer is cut at the first blank line or next `Sentence:`, a leading
+  `Label:` or `Answer:` is dropped, and the rest is parsed into tuples (`parse_answer`):
+  `("a", "b"); ("c", "d")`, Python lists of tuples and unquoted `(a, b)` all parse (the paper
+  style's element order is mapped back to the task's); elements are lower-cased with whitespace
+  collapsed; `None` or `[]` is the empty set (in the paper style, so is an all-`NULL` tuple); a
+  tuple of the wrong length is dropped. Micro-F1 compares per-sentence sets.
 * **Aggregation.** Each dataset gets one score per seed; `SentiBenchResults` reports the mean and
   the sample standard deviation over seeds (0 for one seed), the mean over datasets and per group;
   scores are fractions in [0, 1] (the Markdown table shows %).
@@ -64,9 +72,14 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from ..causal_lm import generate_answers, label_token_ids, score_labels, with_padding_token
 from ..data.sentibench import (
+    DEFAULT_PROMPT_STYLE,
+    PROMPT_STYLES,
     SENTIBENCH_TASKS,
+    PromptStyle,
     SentiBenchExample,
+    SentiBenchPromptFormat,
     SentiBenchTask,
+    check_prompt_style,
     get_sentibench_task,
     normalize_answer_text,
     read_sentibench,
@@ -78,6 +91,8 @@ from .classification_metrics import classification_scores
 
 __all__ = [
     "ANSWER_KEY",
+    "ANSWER_KEYS",
+    "PROMPT_STYLES",
     "SentiBenchPrompt",
     "SentiBenchResults",
     "SentiBenchTaskResult",
@@ -91,7 +106,10 @@ __all__ = [
 
 logger = get_logger(__name__)
 
+#: The answer key of the `"hf_sentiment"` prompt style (the paper's is `"Label:"`).
 ANSWER_KEY = "Answer:"
+#: The answer keys of the prompt styles; the parser drops either one from the start of an answer.
+ANSWER_KEYS: tuple[str, ...] = ("Label:", "Answer:")
 SENTENCE_KEY = "Sentence:"
 TARGET_KEY = "Target:"
 RESULTS_JSON = "sentibench_results.json"
@@ -111,7 +129,8 @@ class SentiBenchPrompt:
     """A few-shot prompt and the train rows it shows.
 
     Attributes:
-        text (`str`): The plain-text prompt, ending in `"Answer:"`.
+        text (`str`): The plain-text prompt, ending in the style's answer key (`"Label:"` or
+            `"Answer:"`).
         demo_indices (`tuple[int, ...]`): Indices into the train split of the demonstrations, in
             prompt order.
     """
@@ -120,10 +139,10 @@ class SentiBenchPrompt:
     demo_indices: tuple[int, ...]
 
 
-def _block(task: SentiBenchTask, example: SentiBenchExample, answer: str | None) -> str:
-    lines = [f"{TARGET_KEY} {example.target}"] if task.name == "pstance" else []
-    lines.append(f"{SENTENCE_KEY} {example.sentence}")
-    lines.append(ANSWER_KEY if answer is None else f"{ANSWER_KEY} {answer}")
+def _block(form: SentiBenchPromptFormat, example: SentiBenchExample, answer: str | None) -> str:
+    lines = [f"{TARGET_KEY} {example.target}"] if form.target_line else []
+    lines.append(f"{form.sentence_key} {example.sentence}")
+    lines.append(form.answer_key if answer is None else f"{form.answer_key} {answer}")
     return "\n".join(lines)
 
 
@@ -134,17 +153,20 @@ def build_sentibench_prompts(
     *,
     k: int,
     seed: int,
+    prompt_style: PromptStyle = DEFAULT_PROMPT_STYLE,
 ) -> list[SentiBenchPrompt]:
     """One few-shot prompt per test example (see the module docstring for the layout).
 
     Demonstrations come from `train` only: `random.Random(seed).sample` draws `k` distinct
     rows per test example, in the order of `test`, so the first `N` prompts do not depend on
-    how many follow.
+    how many follow. `prompt_style` (`"paper"` or `"hf_sentiment"`) decides the wording, the
+    answer key and how answers are written, never which demonstrations are drawn.
 
     Raises:
-        ValueError: If `k` is negative or larger than `train`.
+        ValueError: If `k` is negative or larger than `train`, or the style is unknown.
     """
     task = get_sentibench_task(task)
+    form = task.prompt_format(prompt_style)
     if not isinstance(k, int) or isinstance(k, bool) or k < 0:
         raise ValueError(f"k must be a non-negative integer, got {k!r}")
     if k > len(train):
@@ -153,9 +175,9 @@ def build_sentibench_prompts(
     prompts = []
     for example in test:
         indices = tuple(rng.sample(range(len(train)), k))
-        blocks = [task.instruction]
-        blocks += [_block(task, train[index], render_answer(task, train[index])) for index in indices]
-        blocks.append(_block(task, example, None))
+        blocks = [form.instruction_for(example.target)]
+        blocks += [_block(form, train[index], render_answer(task, train[index], prompt_style)) for index in indices]
+        blocks.append(_block(form, example, None))
         prompts.append(SentiBenchPrompt("\n\n".join(blocks), indices))
     return prompts
 
@@ -167,8 +189,13 @@ _EMPTY_ANSWERS = {"none", "[]", "()", "null", "n/a"}
 
 
 def _cut_answer(text: str) -> str:
-    """The generated answer up to the first blank line or the next prompt block."""
+    """The generated answer up to the first blank line or the next prompt block, without a
+    leading answer key (`Label:` / `Answer:`, any case, as a chat model may repeat it)."""
     text = text.lstrip()
+    for key in ANSWER_KEYS:
+        if text[: len(key)].lower() == key.lower():
+            text = text[len(key) :].lstrip()
+            break
     for stop in ("\n\n", f"\n{SENTENCE_KEY}", f"\n{TARGET_KEY}"):
         end = text.find(stop)
         if end != -1:
@@ -221,12 +248,18 @@ def _read_tuple(text: str, start: int) -> tuple[list[str], int] | None:
         i += 1
 
 
-def _parse(text: str, arity: int) -> tuple[frozenset[Tuple], bool]:
-    """`parse_answer` plus whether the answer was understood (`None` or at least one tuple)."""
+def _parse(text: str, arity: int, form: SentiBenchPromptFormat | None = None) -> tuple[frozenset[Tuple], bool]:
+    """`parse_answer` plus whether the answer was understood (`None` or at least one tuple).
+
+    With a paper-style `form`, elements written in its `tuple_order` are put back in the task's
+    order, and an all-`NULL` tuple (the paper's "nothing to extract") counts as no tuple."""
     answer = _cut_answer(text)
     if normalize_answer_text(answer).rstrip(".") in _EMPTY_ANSWERS:
         return frozenset(), True
+    order = form.tuple_order if form is not None else ()
+    paper = form is not None and form.style == "paper"
     found = set()
+    understood = False
     position = answer.find("(")
     while position != -1:
         parsed = _read_tuple(answer, position + 1)
@@ -236,39 +269,66 @@ def _parse(text: str, arity: int) -> tuple[frozenset[Tuple], bool]:
         items, end = parsed
         row = tuple(normalize_answer_text(item) for item in items)
         if len(row) == arity and all(row):
-            found.add(row)
+            if order:
+                reordered = [""] * arity
+                for written, index in enumerate(order):
+                    reordered[index] = row[written]
+                row = tuple(reordered)
+            understood = True
+            if not (paper and all(part == "null" for part in row)):
+                found.add(row)
         position = answer.find("(", end)
-    return frozenset(found), bool(found)
+    return frozenset(found), understood
 
 
-def parse_answer(text: str, arity: int) -> frozenset[tuple[str, ...]]:
-    """The set of `arity`-tuples a generated answer states.
+def parse_answer(
+    text: str, task: int | str | SentiBenchTask, prompt_style: PromptStyle = DEFAULT_PROMPT_STYLE
+) -> frozenset[tuple[str, ...]]:
+    """The set of tuples a generated answer states, in the task's field order.
 
     Only the text before the first blank line (or the next `Sentence:` / `Target:` line)
-    counts. Elements are lower-cased, stripped, and runs of whitespace become one space.
-    `None` / `[]` / empty give the empty set, as does junk; tuples of another length or with
-    an empty element are dropped.
+    counts, and an answer key at its start (`Label:` or `Answer:`, either style's) is dropped.
+    Elements are lower-cased, stripped, and runs of whitespace become one space. `None` / `[]` /
+    empty give the empty set, as does junk; tuples of another length or with an empty element
+    are dropped. Under the `"paper"` style an all-`NULL` tuple states nothing, and a task whose
+    paper answers put the elements in another order (ASQP: category first) is read back in the
+    task's order.
 
     Args:
         text (`str`): The generated text.
-        arity (`int`): The tuple length the task asks for (2 for `(aspect, polarity)`).
+        task (`int`, `str` or `SentiBenchTask`): The task (name or registry entry), or just the
+            tuple length it asks for (2 for `(aspect, polarity)`; the elements are then kept in
+            the order written).
+        prompt_style (`str`, *optional*, defaults to `"paper"`): The style the prompt was written
+            in (`"paper"` or `"hf_sentiment"`).
 
     Returns:
         `frozenset[tuple[str, ...]]`: The tuples stated, normalised.
 
     Raises:
-        ValueError: If `arity` is below 1.
+        ValueError: If the tuple length is below 1 (a classification task), or the style is
+            unknown.
 
     Example:
 
     ```python
     >>> sorted(parse_answer(' ("Battery  Life", "POSITIVE"); (keyboard, negative)\\n\\nSentence: x', 2))
     [('battery life', 'positive'), ('keyboard', 'negative')]
+    >>> sorted(parse_answer("Label: [('food general', 'NULL', 'great', 'positive')]", "asqp_rest16"))
+    [('null', 'food general', 'great', 'positive')]
     ```
     """
+    check_prompt_style(prompt_style)
+    if isinstance(task, int) and not isinstance(task, bool):
+        arity, form = task, None
+        if prompt_style == "paper":
+            form = SentiBenchPromptFormat("paper", "", "Label:")
+    else:
+        entry = get_sentibench_task(task)
+        arity, form = entry.arity, entry.prompt_format(prompt_style)
     if arity < 1:
         raise ValueError(f"arity must be >= 1, got {arity}")
-    return _parse(text, arity)[0]
+    return _parse(text, arity, form)[0]
 
 
 # --- metrics ------------------------------------------------------------------------------------
@@ -392,7 +452,7 @@ class SentiBenchResults:
         tasks (`dict[str, SentiBenchTaskResult]`): Task name -> [`SentiBenchTaskResult`], in
             evaluation order.
         settings (`dict[str, Any]`): Seeds, k, max_examples, batch size, max_new_tokens, chat
-            template, model name.
+            template, prompt style, model name.
     """
 
     tasks: dict[str, SentiBenchTaskResult]
@@ -431,9 +491,12 @@ class SentiBenchResults:
         """A Markdown table: dataset, metric, mean ± std and each seed, in %, then the means."""
         seeds = list(self.settings.get("seeds", []))
         header = ["dataset", "metric", "mean ± std", *[f"seed {seed}" for seed in seeds]]
+        style = self.settings.get("prompt_style")
         caption = (
             f"SentiBench, k={self.settings.get('k')}, seeds {', '.join(map(str, seeds))}, "
-            f"test examples per dataset: {self.settings.get('max_examples') or 'all'}; scores in %."
+            f"test examples per dataset: {self.settings.get('max_examples') or 'all'}"
+            + (f", {style} prompts" if style else "")
+            + "; scores in %."
         )
         lines = [
             caption,
@@ -524,6 +587,7 @@ def evaluate_sentibench(
     output_dir: str | os.PathLike[str] | None = None,
     *,
     use_chat_template: bool = False,
+    prompt_style: PromptStyle = DEFAULT_PROMPT_STYLE,
     show_progress: bool = True,
 ) -> SentiBenchResults:
     """Evaluate a causal LM on SentiBench with the paper's few-shot protocol.
@@ -553,6 +617,10 @@ def evaluate_sentibench(
             `sentibench_results.md` and `sentibench_predictions.jsonl` are written there.
         use_chat_template (`bool`, *optional*, defaults to `False`): Wrap each prompt as one user
             message with the tokenizer's chat template.
+        prompt_style (`str`, *optional*, defaults to `"paper"`): `"paper"`, the instructions and
+            `Label:` key of the paper's evaluation scripts (scores compare with the paper's), or
+            `"hf_sentiment"`, this library's earlier wording with the `Answer:` key (the style of
+            the runs recorded in `docs/distill_runs`). Recorded in `settings`.
         show_progress (`bool`, *optional*, defaults to `True`): A tqdm bar over the batches of
             each (dataset, seed).
 
@@ -562,10 +630,12 @@ def evaluate_sentibench(
     Raises:
         ValueError: Unknown or repeated task, no seeds, bad `k` / `max_examples` /
             `batch_size` / `max_new_tokens`, `k` larger than a train split, a tokenizer
-            with neither pad nor eos token, or `use_chat_template` without a chat template.
+            with neither pad nor eos token, `use_chat_template` without a chat template, or an
+            unknown `prompt_style`.
         FileNotFoundError: No SentiBench data under `data_dir`.
         DataFormatError: A data file is malformed.
     """
+    check_prompt_style(prompt_style)
     selected = _tasks(tasks)
     seeds = list(seeds)
     if not seeds or any(not isinstance(seed, int) or isinstance(seed, bool) for seed in seeds):
@@ -600,6 +670,7 @@ def evaluate_sentibench(
                 batch_size=batch_size,
                 max_new_tokens=max_new_tokens,
                 use_chat_template=use_chat_template,
+                prompt_style=prompt_style,
                 show_progress=show_progress,
             )
     finally:
@@ -612,6 +683,7 @@ def evaluate_sentibench(
         "batch_size": batch_size,
         "max_new_tokens": max_new_tokens,
         "use_chat_template": use_chat_template,
+        "prompt_style": prompt_style,
         "demonstrations": "k per test example, random.Random(seed).sample over train, in test order",
         "model": str(getattr(getattr(model, "config", None), "_name_or_path", "") or type(model).__name__),
     }
@@ -636,6 +708,7 @@ def _evaluate_task(
     batch_size: int,
     max_new_tokens: int,
     use_chat_template: bool,
+    prompt_style: PromptStyle,
     show_progress: bool,
 ) -> SentiBenchTaskResult:
     train = read_sentibench(root, task.name, "train")
@@ -644,14 +717,15 @@ def _evaluate_task(
         raise ValueError(f"k={k} demonstrations asked for, but the {task.name} train split has {len(train)} rows")
     test = test[:max_examples] if max_examples is not None else test
     result = SentiBenchTaskResult(task=task.name, group=task.group, metric=task.metric, n_examples=len(test))
+    form = task.prompt_format(prompt_style)
     label_ids: list[list[int]] = []
     too_long = 0
     if task.kind == "classification":
         # In a chat the answer opens the assistant turn, with no space after a key.
-        anchor, prefix = ("", "") if use_chat_template else (ANSWER_KEY, " ")
+        anchor, prefix = ("", "") if use_chat_template else (form.answer_key, " ")
         label_ids = label_token_ids(tokenizer, task.labels, anchor=anchor, prefix=prefix)
     for seed in seeds:
-        prompts = build_sentibench_prompts(task, train, test, k=k, seed=seed)
+        prompts = build_sentibench_prompts(task, train, test, k=k, seed=seed, prompt_style=prompt_style)
         prompt_ids = _encode(tokenizer, prompts, use_chat_template)
         desc = f"SentiBench {task.name} seed {seed}"
         if task.kind == "classification":
@@ -682,7 +756,7 @@ def _evaluate_task(
             desc=desc,
             show_progress=show_progress,
         )
-        parsed = [_parse(text, task.arity) for text in generations]
+        parsed = [_parse(text, task.arity, form) for text in generations]
         metrics = micro_f1([example.tuples for example in test], [rows for rows, _ in parsed])
         result.scoring = "generation"
         result.scores[seed] = metrics["f1"]

@@ -398,12 +398,13 @@ def test_real_atsa_report_accounts_for_every_aspect(shared_data):
     assert kept + report.total == sum(len(item["aspects"]) for item in raw)
 
 
+@pytest.mark.parametrize("style", ["paper", "hf_sentiment"])
 @pytest.mark.parametrize("name", ["atsa_rest16", "acsa_rest16", "asqp_rest16", "opener"])
-def test_real_gold_answers_survive_render_and_parse(shared_data, name):
+def test_real_gold_answers_survive_render_and_parse(shared_data, name, style):
     # Real terms hold commas, parentheses and ';' ("appetizer of oysters, lobster, crab (small size)").
     task = SENTIBENCH_TASKS[name]
     for example in read_sentibench(shared_data, name, "train"):
-        assert parse_answer(render_answer(task, example), task.arity) == set(example.tuples)
+        assert parse_answer(render_answer(task, example, style), name, style) == set(example.tuples)
 
 
 # --- prompts ------------------------------------------------------------------------------------
@@ -413,22 +414,28 @@ def synthetic(n: int, word: str) -> list[SentiBenchExample]:
     return [SentiBenchExample(sentence=f"{word} {i} here.", label=("negative", "positive")[i % 2]) for i in range(n)]
 
 
-def test_prompts_use_k_train_demos_deterministically_per_seed():
+@pytest.mark.parametrize("style", ["paper", "hf_sentiment"])
+def test_prompts_use_k_train_demos_deterministically_per_seed(style):
     train, test = synthetic(12, "train"), synthetic(6, "test")
-    task = SENTIBENCH_TASKS["sst2"]
-    prompts = build_sentibench_prompts("sst2", train, test, k=3, seed=42)
+    form = SENTIBENCH_TASKS["sst2"].prompt_format(style)
+    key = form.answer_key
+    prompts = build_sentibench_prompts("sst2", train, test, k=3, seed=42, prompt_style=style)
     assert len(prompts) == len(test)
     for prompt, example in zip(prompts, test):
         assert len(prompt.demo_indices) == len(set(prompt.demo_indices)) == 3
-        assert prompt.text.startswith(task.instruction + "\n\nSentence: train ")
-        assert prompt.text.endswith(f"\n\nSentence: {example.sentence}\nAnswer:")
+        assert prompt.text.startswith(form.instruction + "\n\nSentence: train ")
+        assert prompt.text.endswith(f"\n\nSentence: {example.sentence}\n{key}")
         assert prompt.text.count("Sentence: ") == 4 and prompt.text.count("Sentence: test") == 1
         for index in prompt.demo_indices:
-            assert f"Sentence: {train[index].sentence}\nAnswer: {train[index].label}\n\n" in prompt.text
-    assert build_sentibench_prompts("sst2", train, test, k=3, seed=42) == prompts
+            assert f"Sentence: {train[index].sentence}\n{key} {train[index].label}\n\n" in prompt.text
+    assert build_sentibench_prompts("sst2", train, test, k=3, seed=42, prompt_style=style) == prompts
     # The first N prompts do not depend on how many follow (max_examples keeps them).
-    assert build_sentibench_prompts("sst2", train, test[:2], k=3, seed=42) == prompts[:2]
-    other = build_sentibench_prompts("sst2", train, test, k=3, seed=52)
+    assert build_sentibench_prompts("sst2", train, test[:2], k=3, seed=42, prompt_style=style) == prompts[:2]
+    # The style never changes which demonstrations are drawn.
+    other_style = "hf_sentiment" if style == "paper" else "paper"
+    restyled = build_sentibench_prompts("sst2", train, test, k=3, seed=42, prompt_style=other_style)
+    assert [p.demo_indices for p in restyled] == [p.demo_indices for p in prompts]
+    other = build_sentibench_prompts("sst2", train, test, k=3, seed=52, prompt_style=style)
     assert [p.demo_indices for p in other] != [p.demo_indices for p in prompts]
     # Per-example draws: not every test example sees the same demonstrations.
     assert len({p.demo_indices for p in prompts}) > 1
@@ -437,9 +444,9 @@ def test_prompts_use_k_train_demos_deterministically_per_seed():
 def test_prompts_zero_shot_pstance_and_bad_k():
     task = SENTIBENCH_TASKS["pstance"]
     example = SentiBenchExample(sentence="Go Joe", label="favor", target="Joe Biden")
-    (prompt,) = build_sentibench_prompts(task, [example], [example], k=0, seed=1)
+    (prompt,) = build_sentibench_prompts(task, [example], [example], k=0, seed=1, prompt_style="hf_sentiment")
     assert prompt.text == f"{task.instruction}\n\nTarget: Joe Biden\nSentence: Go Joe\nAnswer:"
-    (prompt,) = build_sentibench_prompts(task, [example], [example], k=1, seed=1)
+    (prompt,) = build_sentibench_prompts(task, [example], [example], k=1, seed=1, prompt_style="hf_sentiment")
     assert "Target: Joe Biden\nSentence: Go Joe\nAnswer: favor\n\n" in prompt.text
     with pytest.raises(ValueError, match="k=2 .* has 1 rows"):
         build_sentibench_prompts(task, [example], [example], k=2, seed=1)
@@ -450,8 +457,11 @@ def test_prompts_zero_shot_pstance_and_bad_k():
 def test_render_extraction_answers():
     task = SENTIBENCH_TASKS["atsa_rest16"]
     example = SentiBenchExample(sentence="x", tuples=(('say "hi", (ok)', "positive"), ("b", "negative")))
-    assert render_answer(task, example) == '("say \\"hi\\", (ok)", "positive"); ("b", "negative")'
-    assert render_answer(task, SentiBenchExample(sentence="x")) == "None"
+    assert render_answer(task, example, "hf_sentiment") == '("say \\"hi\\", (ok)", "positive"); ("b", "negative")'
+    assert render_answer(task, SentiBenchExample(sentence="x"), "hf_sentiment") == "None"
+    # The paper's scripts write Python's list of tuples; nothing to extract is [].
+    assert render_answer(task, example) == render_answer(task, example, "paper") == repr(list(example.tuples))
+    assert render_answer(task, SentiBenchExample(sentence="x")) == "[]"
 
 
 # --- answer parser ------------------------------------------------------------------------------
@@ -592,7 +602,7 @@ def test_harness_predictions_equal_the_argmax_of_direct_logits(model, tokenizer,
     assert result.scoring == "first_token" and result.n_examples == 5
     train = read_sentibench(small_bench, "sst2", "train")
     test = read_sentibench(small_bench, "sst2", "test")
-    first = [ids[0] for ids in label_token_ids(tokenizer, ("negative", "positive"), anchor="Answer:")]
+    first = [ids[0] for ids in label_token_ids(tokenizer, ("negative", "positive"), anchor="Label:")]
     expected = []
     for prompt in build_sentibench_prompts("sst2", train, test, k=2, seed=7):
         logits = model(torch.tensor([tokenizer(prompt.text)["input_ids"]])).logits[0, -1, first]
