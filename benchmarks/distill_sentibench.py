@@ -18,6 +18,14 @@ next run.
     python benchmarks/distill_sentibench.py --results docs/distill_runs --table
     python benchmarks/distill_sentibench.py --results docs/distill_runs --check_adapter sst2
 
+`--prompt_style paper` (the default) prompts SentiBench, in ICLDist and in the evaluation, as the
+paper's evaluation scripts do (their instructions, the `Label:` key); `--prompt_style hf_sentiment`
+is our earlier wording with `Answer:`, the style the rows recorded in `docs/distill_runs` used (a
+recorded row without a `prompt_style` setting is of that style). A results folder holds one style:
+a row recorded in the other style stops the run instead of being skipped. The ICLDist student
+depends on the style, so a paper-style one is trained into its own folder (`...-icldist-paper`);
+the KnowDist student does not (KnowDist prompts are not SentiBench's) and is shared.
+
 `--check_adapter TASK` loads the final ICLDist adapter with `peft.AutoPeftModelForCausalLM` (not the
 merged export the table used), scores TASK with the same protocol, and compares it with the
 `icldist` row (`adapter_check_TASK.json`).
@@ -44,7 +52,7 @@ import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from hf_sentiment import evaluate_sentibench
-from hf_sentiment.data.sentibench import SENTIBENCH_TASKS
+from hf_sentiment.data.sentibench import PROMPT_STYLES, SENTIBENCH_TASKS
 from hf_sentiment.offline import offline_llm_folder
 from runs import ROOT, data_folder, keep_card, report_reproduction
 
@@ -57,9 +65,21 @@ def evaluate(folder: Path, args: argparse.Namespace, out: Path, tasks: list[str]
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
     results = evaluate_sentibench(
         model, tokenizer, args.data, tasks=tasks, seeds=(42, 52, 62), max_examples=args.max_examples,
-        batch_size=args.batch_size, output_dir=out,
+        batch_size=args.batch_size, output_dir=out, prompt_style=args.prompt_style,
     )  # fmt: skip
     return results.to_dict()
+
+
+def recorded_style(record: dict) -> str:
+    """The prompt style a recorded row was scored with: rows recorded before the option existed
+    used our earlier prompts, `hf_sentiment`."""
+    return record.get("settings", {}).get("prompt_style", "hf_sentiment")
+
+
+def icldist_folder(work: Path, prompt_style: str) -> Path:
+    """Where the ICLDist student of `prompt_style` is trained: the `hf_sentiment` one keeps the
+    folder the recorded rows used, the `paper` one gets its own (its training prompts differ)."""
+    return work / ("smollm2-135m-knowdist-icldist" + ("" if prompt_style == "hf_sentiment" else f"-{prompt_style}"))
 
 
 def row_folders(args: argparse.Namespace, work: Path) -> dict:
@@ -69,7 +89,7 @@ def row_folders(args: argparse.Namespace, work: Path) -> dict:
         "student": lambda: offline_llm_folder("smollm2-135m-instruct"),
     }
     # The training commands name the model after its folder (the card's title).
-    knowdist, icldist = work / "smollm2-135m-knowdist", work / "smollm2-135m-knowdist-icldist"
+    knowdist, icldist = work / "smollm2-135m-knowdist", icldist_folder(work, args.prompt_style)
     folders["knowdist"] = lambda: train_stage("knowdist", "smollm2-135m-instruct", knowdist, args)
     folders["icldist"] = lambda: train_stage("icldist", str(folders["knowdist"]()), icldist, args)
     return folders
@@ -86,7 +106,7 @@ def train_stage(stage: str, student: str, out: Path, args: argparse.Namespace) -
         "--data_dir", args.data, "--output_dir", str(out), "--num_texts", str(args.num_texts), "--per_task", str(args.per_task),
         "--teacher_max_new_tokens", "48", "--num_train_epochs", "1", "--per_device_train_batch_size", "4",
         "--gradient_accumulation_steps", "2", "--learning_rate", "2e-4", "--max_length", "768", "--logging_steps", "10",
-        "--save_strategy", "no", "--report_to", "none", "--seed", "42",
+        "--save_strategy", "no", "--report_to", "none", "--seed", "42", "--prompt_style", args.prompt_style,
         "--overwrite_output_dir",  # an unfinished stage (no merged model yet) is trained again
     ]  # fmt: skip
     if not (out / "merged" / "config.json").exists():
@@ -101,14 +121,16 @@ def train_stage(stage: str, student: str, out: Path, args: argparse.Namespace) -
 def check_adapter(args: argparse.Namespace) -> None:
     from peft import AutoPeftModelForCausalLM
 
-    adapter = Path(args.work) / "smollm2-135m-knowdist-icldist"
+    recorded = json.loads((Path(args.results) / "icldist.json").read_text())
+    style = recorded_style(recorded)  # the recorded row's style wins over the command line's
+    adapter = icldist_folder(Path(args.work), style)
     model = AutoPeftModelForCausalLM.from_pretrained(adapter).eval()
     tokenizer = AutoTokenizer.from_pretrained(adapter)
     results = evaluate_sentibench(
         model, tokenizer, args.data, tasks=args.check_adapter, seeds=(42, 52, 62), max_examples=args.max_examples,
-        batch_size=args.batch_size,
+        batch_size=args.batch_size, prompt_style=style,
     )  # fmt: skip
-    merged = json.loads((Path(args.results) / "icldist.json").read_text())["tasks"][args.check_adapter]["scores"]
+    merged = recorded["tasks"][args.check_adapter]["scores"]
     adapter_scores = results.tasks[args.check_adapter].scores
     check = {
         "task": args.check_adapter,
@@ -137,6 +159,7 @@ def reproduce(args: argparse.Namespace) -> int:
     args.num_texts = recorded["setting"]["num_texts"]
     args.per_task = recorded["setting"]["per_task"]
     args.batch_size = recorded["settings"]["batch_size"]
+    args.prompt_style = recorded_style(recorded)
     transformers.utils.logging.set_verbosity_error()
     work = scratch / "work"
     print(f"== reproduce {args.reproduce} ({args.reproduce_tasks or 'all 12 datasets'})", flush=True)
@@ -172,7 +195,9 @@ def table(results: dict[str, dict]) -> str:
         complete = [statistics.mean(v) for v in per_seed.values() if len(v) == len(SENTIBENCH_TASKS)]
         means.append(_mean_std(complete) if complete else "–")
     lines.append("| **mean of 12** | | " + " | ".join(means) + " |")
-    return "\n".join(lines) + "\n\nScores × 100; mean ± std over the demonstration seeds 42 / 52 / 62."
+    styles = ", ".join(f"{row}: {recorded_style(results[row])}" for row in rows)
+    footnote = f"Scores × 100; mean ± std over the demonstration seeds 42 / 52 / 62. Prompt style: {styles}."
+    return "\n".join(lines) + "\n\n" + footnote
 
 
 def _mean_std(values: list[float]) -> str:
@@ -180,7 +205,8 @@ def _mean_std(values: list[float]) -> str:
     return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}" if len(values) > 1 else f"{values[0]:.1f}"
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The benchmark's command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument("--results", default=str(ROOT / "docs" / "distill_runs"))
@@ -192,6 +218,12 @@ def main() -> None:
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--num_texts", type=int, default=60, help="KnowDist: unlabelled train sentences.")
     parser.add_argument("--per_task", type=int, default=10, help="ICLDist: prompts per SentiBench task.")
+    parser.add_argument(
+        "--prompt_style",
+        choices=list(PROMPT_STYLES),
+        default="paper",
+        help="SentiBench prompts: paper (the paper's instructions and 'Label:' key) or hf_sentiment (ours, 'Answer:').",
+    )
     parser.add_argument("--table", action="store_true")
     parser.add_argument("--check_adapter", metavar="TASK", help="Re-score TASK from the ICLDist adapter (PEFT).")
     parser.add_argument("--reproduce", choices=ROWS, help="Rerun this recorded row and compare it (see above).")
@@ -203,7 +235,22 @@ def main() -> None:
     )
     parser.add_argument("--scratch", default=None, help="--reproduce: the folder the rerun is written to.")
     parser.add_argument("--card_dir", default=None, help="Keep each trained student's model card here (e.g. model_cards).")
-    args = parser.parse_args()
+    return parser
+
+
+def check_results_style(path: Path, prompt_style: str) -> None:
+    """Stop when the recorded row `path` was scored in another prompt style than `prompt_style`
+    (skipping it would mix styles in one table)."""
+    style = recorded_style(json.loads(path.read_text()))
+    if style != prompt_style:
+        raise SystemExit(
+            f"{path} was scored with {style} prompts, not {prompt_style}: give another --results "
+            f"folder (or --prompt_style {style} to complete that folder)"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     if args.reproduce or args.check_adapter or not args.table:  # the table needs no data
         args.data = data_folder(args.data)
     if args.reproduce:
@@ -215,6 +262,10 @@ def main() -> None:
     results_dir = Path(args.results)
     results_dir.mkdir(parents=True, exist_ok=True)
     if not args.table:
+        # Before any work: a folder with rows of another style is not this run's to complete.
+        for row in args.rows:
+            if (results_dir / f"{row}.json").exists():
+                check_results_style(results_dir / f"{row}.json", args.prompt_style)
         transformers.utils.logging.set_verbosity_error()
         work = Path(args.work)
         folders = row_folders(args, work)

@@ -32,6 +32,8 @@ Markdown table (scores in %, mean ± std over seeds).
   --data_dir DIR       the shared data folder holding sentibench/, or the SentiBench folder itself
                        (default: $HF_SENTIMENT_DATA, else ../shared/data beside a checkout)
   --tasks ...          task names, space- or comma-separated, or 'all' (the 12 datasets)
+  --prompt_style S     paper (default: the paper's instructions and "Label:" key) or hf_sentiment
+                       (our earlier wording and "Answer:" key)
 
 Example:
   hf-sentiment sentibench --model runs/distill/icldist/merged --data_dir ../shared/data \\
@@ -57,6 +59,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     add_batch_size(parser, 8, "prompts")
     parser.add_argument("--max_new_tokens", type=int, default=64, metavar="N", help="extraction answer budget (64)")
     parser.add_argument("--chat_template", action="store_true", help="wrap prompts in the tokenizer's chat template")
+    parser.add_argument(
+        "--prompt_style",
+        # hf_sentiment.data.sentibench.PROMPT_STYLES, not imported here: --help stays fast.
+        choices=["paper", "hf_sentiment"],
+        default="paper",
+        help="paper: the paper's instructions and 'Label:' key (default; scores compare with the paper's); "
+        "hf_sentiment: our earlier wording and 'Answer:' key (the recorded docs/distill_runs)",
+    )
     parser.add_argument("--output", default=None, metavar="DIR", help="write results JSON / Markdown / predictions")
 
 
@@ -111,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         max_new_tokens=args.max_new_tokens,
         output_dir=args.output,
         use_chat_template=args.chat_template,
+        prompt_style=args.prompt_style,
         show_progress=sys.stderr.isatty(),  # a bar per batch is noise in logs
     )
     sys.stdout.write(results.to_markdown().rstrip("\n") + "\n")

