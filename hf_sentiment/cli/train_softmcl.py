@@ -18,7 +18,13 @@ Lexicon (`--lexicon`): `vader` (embedded, default), `warriner` (Warriner et al. 
 CSV path with `--lexicon_word_column`, `--lexicon_rating_column` and `--lexicon_scale low high`.
 
 The exported encoder (`<output_dir>/encoder`, with the tokenizer) loads with any `AutoModel*`
-class and fine-tunes like the original. The model's options (`--mlm_weight`, `--word_queue_size`,
+class and fine-tunes like the original; as `--model_name_or_path` it starts a later run with its
+MLM head. A fair MLM control warms one head up on the frozen encoder, then starts every arm from it:
+
+    hf-sentiment train softmcl --corpus benchmark --freeze_encoder --word_weight 0 --sentence_weight 0 \
+        --learning_rate 1e-3 --output_dir runs/mlm-head --max_steps 1000 --per_device_train_batch_size 32
+    hf-sentiment train softmcl --corpus benchmark --model_name_or_path runs/mlm-head/encoder --output_dir runs/softmcl ...
+ The model's options (`--mlm_weight`, `--word_queue_size`,
 ...) are `SoftMCLConfig`'s arguments, read from the config class with their docstrings; an option
 left out keeps the config's default.
 
@@ -31,6 +37,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from datasets import Dataset, Value, concatenate_datasets, load_dataset
 from transformers import AutoModel, AutoTokenizer, HfArgumentParser, set_seed
@@ -70,7 +77,20 @@ logger = get_logger(__name__)
 @dataclass
 class ModelArguments:
     model_name_or_path: str | None = field(
-        default=None, metadata={"help": "Encoder folder or Hub id. Default: the offline MiniLM."}
+        default=None,
+        metadata={
+            "help": "Encoder folder or Hub id. Default: the offline MiniLM. A ...ForMaskedLM checkpoint (an exported "
+            "encoder, or an MLM head warmed up with --freeze_encoder) starts with its MLM head; otherwise the head "
+            "is trained fresh."
+        },
+    )
+    freeze_encoder: bool = field(
+        default=False,
+        metadata={
+            "help": "Train the heads only (the MLM head's own layers and the projections): the encoder, its "
+            "embeddings and the MLM decoder tied to them stay as loaded. With --word_weight 0 --sentence_weight 0 "
+            "this warms up an MLM head; <output_dir>/encoder then holds the unchanged encoder with that head."
+        },
     )
 
 
@@ -175,8 +195,7 @@ def build_parser(prog: str | None = None) -> HfArgumentParser:
     return training_parser((ModelArguments, SoftMCLConfigArguments, DataArguments, SoftMCLTrainingArguments), prog)
 
 
-
-def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str, float]:
+def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str, Any]:
     """Pre-train, save and export the encoder (see the module docstring); returns the metrics.
 
     Args:
@@ -184,7 +203,9 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         prog (`str`, *optional*): names the command in `--help` and usage errors.
 
     Returns:
-        `dict[str, float]`: the training metrics and the corpus counts.
+        `dict[str, Any]`: the training metrics, the corpus counts and where the run started
+        (`init_checkpoint`, `mlm_head`: `loaded` or `fresh`, `freeze_encoder`,
+        `trainable_parameters`).
     """
     parser = build_parser(prog)
     model_args, config_args, data_args, training_args = parse_training_arguments(parser, argv)
@@ -218,7 +239,12 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         len(encoded), rated_words, rated_sentences, report, lexicon.name, lexicon.report,
     )  # fmt: skip
 
-    model = SoftMCLForPreTraining.from_pretrained_encoder(encoder, **config_kwargs(config_args))
+    model, loading = SoftMCLForPreTraining.from_pretrained_encoder(
+        encoder, output_loading_info=True, **config_kwargs(config_args)
+    )
+    if model_args.freeze_encoder:
+        trainable = model.freeze_encoder()
+        logger.info("--freeze_encoder: %d trainable tensors, e.g. %s", len(trainable), trainable[:3])
     trainer = SoftMCLTrainer(model=model, args=training_args, train_dataset=encoded, processing_class=tokenizer)
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model()
@@ -228,6 +254,11 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
         "rated_words": rated_words,
         "rated_sentences": int(rated_sentences),
         "queue_memory_bytes": model.queue_memory_bytes(),
+        # Where the run started: which checkpoint, whether its MLM head came with it, what trained.
+        "init_checkpoint": str(encoder),
+        "mlm_head": "fresh" if loading["missing_head_keys"] else "loaded",
+        "freeze_encoder": model_args.freeze_encoder,
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
     }
     trainer.save_metrics("train", metrics)
     if data_args.train_file or data_args.dataset_name:

@@ -179,10 +179,17 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
 
     # ----------------------------------------------------------------------------------- set-up
     @classmethod
-    def from_pretrained_encoder(cls, encoder_name_or_path: str | Path, **config_kwargs) -> SoftMCLForPreTraining:
+    def from_pretrained_encoder(
+        cls, encoder_name_or_path: str | Path, output_loading_info: bool = False, **config_kwargs
+    ) -> SoftMCLForPreTraining | tuple[SoftMCLForPreTraining, dict]:
         """Start from a pretrained encoder (folder or Hub id). Its MLM head is used when the
-        checkpoint has one; otherwise the head is trained fresh (logged). `config_kwargs` go to
-        [`SoftMCLConfig`]."""
+        checkpoint has one (a `...ForMaskedLM` folder, such as the one [`export_encoder`] writes,
+        or an MLM head warmed up on a frozen encoder, see [`freeze_encoder`]); otherwise the head
+        is trained fresh (logged). `config_kwargs` go to [`SoftMCLConfig`].
+
+        With `output_loading_info=True`, returns `(model, info)` as `from_pretrained` does:
+        transformers' loading report of the `...ForMaskedLM` model plus `missing_head_keys`, the
+        MLM head tensors the checkpoint lacked (empty when its head was loaded)."""
         # transformers' load report lists every head tensor as MISSING (and calls the checkpoint
         # "corrupted"); the one warning below says what it means here.
         verbosity = transformers_logging.get_verbosity()
@@ -200,7 +207,27 @@ class SoftMCLForPreTraining(SoftMCLPreTrainedModel):
         model = cls(SoftMCLConfig(backbone_config=mlm.config.to_dict(), **config_kwargs))
         model.mlm.load_state_dict(mlm.state_dict())
         model.copy_online_to_key_encoder()
+        if output_loading_info:
+            return model, {**info, "missing_head_keys": head_missing}
         return model
+
+    def freeze_encoder(self) -> list[str]:
+        """Keep the online encoder as it is: no gradient reaches `self.mlm.base_model`, its
+        embeddings included, and so neither the MLM decoder's weight, which is tied to them. Only
+        the heads train: the MLM head's own layers (for BERT its transform and output bias) and
+        the projections of the contrastive levels that are on.
+
+        With `word_weight=0, sentence_weight=0` this warms up an MLM head on a frozen encoder
+        (`hf-sentiment train softmcl --freeze_encoder`), so that runs which then train the whole
+        model start from the same, trained head instead of each spending its budget on a fresh
+        one (`docs/softmcl.md`, "A fair MLM control"). Dropout still acts in training mode.
+        Freezing is not saved with the model: call it again before resuming a run.
+
+        Returns:
+            `list[str]`: the names of the parameters left trainable.
+        """
+        self.mlm.base_model.requires_grad_(False)
+        return [name for name, parameter in self.named_parameters() if parameter.requires_grad]
 
     @property
     def mlm_head(self) -> nn.Module:
