@@ -129,23 +129,23 @@ class EarlyStoppingArguments:
         default=None,
         metadata={
             "help": "Stop after this many evaluations without a better dev `metric_for_best_model` "
-            "(the best checkpoint is still the one reloaded). Default: train every epoch."
+            "(the best checkpoint is still the one reloaded); 0 trains every epoch."
         },
     )
 
 
 def early_stopping_callbacks(arguments: EarlyStoppingArguments, training_args: TrainingArguments) -> list[Any]:
-    """`[EarlyStoppingCallback(patience)]` where `--early_stopping_patience` is given, else `[]`.
+    """`[EarlyStoppingCallback(patience)]` for a patience of 1 or more, else `[]` (`None` or 0).
 
     Raises:
-        CLIError: the patience is below 1, or nothing is evaluated and reloaded by a metric (the
+        CLIError: the patience is negative, or nothing is evaluated and reloaded by a metric (the
             callback would fail only after the first epoch).
     """
     patience = arguments.early_stopping_patience
-    if patience is None:
+    if not patience:
         return []
-    if patience < 1:
-        raise CLIError(f"--early_stopping_patience must be at least 1, got {patience}.")
+    if patience < 0:
+        raise CLIError(f"--early_stopping_patience must be 0 (off) or more, got {patience}.")
     if not training_args.load_best_model_at_end or training_args.metric_for_best_model is None:
         raise CLIError("--early_stopping_patience needs model selection on dev (--load_best_model_at_end and a metric).")
     from transformers import EarlyStoppingCallback

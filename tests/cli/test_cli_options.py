@@ -137,3 +137,22 @@ def test_docstring_arguments_reads_both_entry_layouts():
         "alpha": "first line and its continuation.",
         "beta": "On the next line (with `code`).",
     }
+
+
+def test_train_fckt_defaults_to_the_recipe_and_any_option_overrides_it():
+    from transformers import TrainingArguments
+
+    from hf_sentiment.cli.common import EarlyStoppingArguments
+
+    def parsed(argv: list[str]) -> tuple[EarlyStoppingArguments, TrainingArguments]:
+        found = train_fckt.build_parser().parse_args_into_dataclasses([*REQUIRED["fckt"], *argv])
+        return next(a for a in found if isinstance(a, EarlyStoppingArguments)), next(
+            a for a in found if isinstance(a, TrainingArguments)
+        )
+
+    stopping, training = parsed([])
+    assert (training.num_train_epochs, training.learning_rate, training.per_device_train_batch_size) == (15, 1e-4, 16)
+    assert training.train_sampling_strategy == "group_by_length"
+    assert stopping.early_stopping_patience == 3
+    stopping, training = parsed(["--num_train_epochs", "2", "--early_stopping_patience", "0"])
+    assert (training.num_train_epochs, stopping.early_stopping_patience) == (2, 0)

@@ -268,8 +268,8 @@ def test_early_stopping_stops_and_records_the_reloaded_epoch(run_fckt, tokenizer
     # 9 training rows at batch 8: 2 steps an epoch.
     assert (metrics["selected_epoch"], metrics["selected_step"], metrics["last_epoch"]) == (1.0, 2, 2.0)
 
-    with pytest.raises(CLIError, match="at least 1"):
-        run_fckt.main([*argv, "--early_stopping_patience", "0", "--overwrite_output_dir"])
+    with pytest.raises(CLIError, match="0 \\(off\\) or more"):
+        run_fckt.main([*argv, "--early_stopping_patience", "-1", "--overwrite_output_dir"])
     with pytest.raises(CLIError, match="needs model selection"):
         run_fckt.main([*argv, "--early_stopping_patience", "2", "--save_strategy", "no", "--overwrite_output_dir"])
 
