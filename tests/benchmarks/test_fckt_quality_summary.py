@@ -3,25 +3,14 @@ keyed counts as the old default recipe), paired with the span baseline seed by s
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.utils.benchmark_scripts import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def fckt_quality():
-    sys.path.insert(0, str(BENCHMARKS))  # the script imports its sibling `runs`
-    try:
-        spec = importlib.util.spec_from_file_location("fckt_quality", BENCHMARKS / "fckt_quality.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    yield from benchmark_module("fckt_quality")
 
 
 def run(arm: str, seed: int, joint: float, context: str | None = None, epoch: float | None = None) -> dict:

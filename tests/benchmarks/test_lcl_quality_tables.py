@@ -3,25 +3,16 @@ reruns one recorded run of a quality benchmark (`--reproduce`, in `benchmarks/ru
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.utils.benchmark_scripts import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def lcl_quality():
-    sys.path.insert(0, str(BENCHMARKS))  # the script imports its sibling `runs`
-    try:
-        spec = importlib.util.spec_from_file_location("lcl_quality", BENCHMARKS / "lcl_quality.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    yield from benchmark_module("lcl_quality")
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,16 @@ tasks over (pre-training seed, seed) pairs, and old records (issue 3) still read
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
-import sys
 from pathlib import Path
 
 import pytest
 from scipy.stats import t as student_t
 
+from tests.utils.benchmark_scripts import benchmark_module
+
 ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = ROOT / "benchmarks"
 TASKS = ("sst2", "sst5", "emobank", "warriner", "laptop")
 #: Per-task offsets that sum to 0: a pair's mean of five is exactly its base score.
 OFFSETS = dict(zip(TASKS, (-2.0, -1.0, 0.0, 1.0, 2.0)))
@@ -28,14 +27,7 @@ NEW = {
 
 @pytest.fixture(scope="module")
 def softmcl_quality():
-    sys.path.insert(0, str(BENCHMARKS))  # the script imports its sibling `runs`
-    try:
-        spec = importlib.util.spec_from_file_location("softmcl_quality", BENCHMARKS / "softmcl_quality.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    yield from benchmark_module("softmcl_quality")
 
 
 def runs(arm: str, pretrain_seed: int, seed: int, base: float, tasks=TASKS, setting=NEW) -> list[dict]:

@@ -10,9 +10,7 @@ the `hf_sentiment` ones as the harness built them before the option existed.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +29,8 @@ from hf_sentiment.distill.icldist import answer_icl_prompts, build_icl_prompts, 
 from hf_sentiment.distill.teacher_cache import CachedTeacher, TeacherCache, cache_key
 from hf_sentiment.distill.teachers import Teacher
 from hf_sentiment.evaluation.sentibench import build_sentibench_prompts, evaluate_sentibench, parse_answer
+from tests.utils.benchmark_scripts import benchmark_module
 from tests.utils.tiny_causal_lm import tiny_causal_lm, tiny_tokenizer
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 SST2_TRAIN = [SentiBenchExample("A fine film.", "positive"), SentiBenchExample("A dull film.", "negative")]
 SST2_TEST = [SentiBenchExample("Not bad at all.", "positive")]
@@ -424,14 +421,7 @@ def test_train_distill_takes_the_option(tmp_path):
 
 @pytest.fixture(scope="module")
 def distill_sentibench():
-    sys.path.insert(0, str(BENCHMARKS))  # the script imports its sibling `runs`
-    try:
-        spec = importlib.util.spec_from_file_location("distill_sentibench", BENCHMARKS / "distill_sentibench.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    yield from benchmark_module("distill_sentibench")
 
 
 def test_benchmark_takes_the_option_and_keeps_one_style_per_folder(distill_sentibench, tmp_path):
