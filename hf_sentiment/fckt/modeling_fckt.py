@@ -213,7 +213,8 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         Args:
             hidden (`torch.FloatTensor` of shape `(B, n, d)`): token representations.
             pooled (`torch.FloatTensor` of shape `(B, S, d)`): the spans' pooled vectors (`pool_spans`).
-            starts, ends (`torch.LongTensor` of shape `(B, S)`): inclusive token indices.
+            starts, ends (`torch.LongTensor` of shape `(B, S)`, or `(S,)` for the same spans in every
+                row): inclusive token indices.
             attention_mask (`torch.Tensor` of shape `(B, n)`, *optional*): padding is not attended;
                 `None` attends every position.
 
@@ -222,12 +223,16 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
             S = n·h candidates, O(n²·h·d), small beside the encoder at sentence lengths.
         """
         seq_len, dim = hidden.shape[1], hidden.shape[2]
-        scores = self.context_query(pooled) @ self.context_key(hidden).transpose(1, 2) / dim**0.5  # (B, S, n)
+        keys = self.context_key(hidden)  # (B, n, d)
+        # q(p)·k = (W_q p + b_q)·k = p·(W_qᵀ k) + b_q·k: projecting the n keys once costs less than
+        # projecting the S queries (the expectation has S = n·h of them).
+        query = self.context_query
+        scores = pooled @ (keys @ query.weight).transpose(1, 2) + (keys @ query.bias).unsqueeze(1)  # (B, S, n)
         positions = torch.arange(seq_len, device=hidden.device)
         before = (starts.unsqueeze(-1) - positions).clamp(min=0)
         after = (positions - ends.unsqueeze(-1)).clamp(min=0)
         distance = (before + after).clamp(max=self.config.polarity_context_max_distance + 1)
-        scores = scores + self.context_distance_bias(distance).squeeze(-1)
+        scores = scores / dim**0.5 + self.context_distance_bias(distance).squeeze(-1)
         if attention_mask is not None:
             scores = _mask_padding(scores, attention_mask.bool().unsqueeze(1))
         return scores.softmax(-1) @ hidden
@@ -240,9 +245,14 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         max_width: int,
         attention_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Polarity logits `(B, S, C)` of the spans `starts`, `ends` `(B, S)` (as for `pool_spans`):
-        the classifier over the pooled span, and its context vector where the config asks for one."""
-        features = self.pool_spans(hidden, starts, ends, max_width)
+        """Polarity logits `(B, S, C)` of the spans `starts`, `ends` `(B, S)` (as for `pool_spans`;
+        `(S,)` for the same spans in every row): the classifier over the pooled span, and its
+        context vector where the config asks for one."""
+        if starts.dim() == 1:
+            batch = hidden.shape[0]
+            features = self.pool_spans(hidden, starts.expand(batch, -1), ends.expand(batch, -1), max_width)
+        else:
+            features = self.pool_spans(hidden, starts, ends, max_width)
         if self.config.polarity_context == "attention":
             context = self.span_context(hidden, features, starts, ends, attention_mask)
             features = torch.cat([features, context], dim=-1)
@@ -298,8 +308,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         ends = starts + torch.arange(width, device=device).repeat(seq_len)
         in_range = ends < seq_len
         ends = ends.clamp(max=seq_len - 1)
-        starts_b, ends_b = starts.expand(batch, -1), ends.expand(batch, -1)
-        logits = self.span_polarity_logits(hidden, starts_b, ends_b, width, attention_mask)  # (B, n·h, C)
+        logits = self.span_polarity_logits(hidden, starts, ends, width, attention_mask)  # (B, n·h, C)
 
         valid = in_range & token_mask[:, starts] & token_mask[:, ends]  # (B, n·h)
         log_weight = start_log_probs[:, starts] + end_log_probs[:, ends]  # (B, n·h)
