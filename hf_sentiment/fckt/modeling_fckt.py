@@ -308,7 +308,6 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         ends = starts + torch.arange(width, device=device).repeat(seq_len)
         in_range = ends < seq_len
         ends = ends.clamp(max=seq_len - 1)
-        logits = self.span_polarity_logits(hidden, starts, ends, width, attention_mask)  # (B, n·h, C)
 
         valid = in_range & token_mask[:, starts] & token_mask[:, ends]  # (B, n·h)
         log_weight = start_log_probs[:, starts] + end_log_probs[:, ends]  # (B, n·h)
@@ -319,7 +318,20 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         # An aspect whose overlap set is empty (cannot happen for gold spans inside the text) falls
         # back to all valid candidates instead of producing NaN.
         allowed = torch.where(allowed.any(-1, keepdim=True), allowed, valid.unsqueeze(1))
-        pi = _mask_padding(log_weight.unsqueeze(1), allowed).softmax(-1)  # (B, A, n·h)
+        if self.config.polarity_context == "attention":
+            # With the context a candidate also attends over the sentence: classify only the K
+            # candidates some real aspect of the row weighs (the rest get weight 0), not all n·h.
+            # (The paper's classifier keeps the full set, so that recorded runs reproduce exactly.)
+            real = aspect_spans[..., 0] >= 0  # (B, A)
+            used = (allowed & real.unsqueeze(-1)).any(1)  # (B, n·h)
+            kept = max(int(used.sum(-1).max()), 1)
+            picked = used.float().argsort(dim=-1, descending=True, stable=True)[:, :kept]  # (B, K)
+            logits = self.span_polarity_logits(hidden, starts[picked], ends[picked], width, attention_mask)
+            allowed = allowed.gather(2, picked.unsqueeze(1).expand(-1, allowed.shape[1], -1))  # (B, A, K)
+            log_weight = log_weight.gather(1, picked)
+        else:
+            logits = self.span_polarity_logits(hidden, starts, ends, width, attention_mask)  # (B, n·h, C)
+        pi = _mask_padding(log_weight.unsqueeze(1), allowed).softmax(-1)  # (B, A, K)
         return torch.einsum("bak,bkc->bac", pi, logits)
 
     # ----------------------------------------------------------------- losses

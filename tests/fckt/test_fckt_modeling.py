@@ -47,10 +47,13 @@ def test_loss_is_sum_of_parts(batch):
     assert model(**batch).cl_loss is None
 
 
-def test_sentiment_gradient_reaches_boundary_heads_only_through_expectation(batch):
+@pytest.mark.parametrize("context", ["none", "attention"])
+def test_sentiment_gradient_reaches_boundary_heads_only_through_expectation(batch, context):
     torch.manual_seed(2)
-    model = FCKTForTargetedSentiment(tiny_config(gold_span_ratio=0.0)).train()
-    model(**batch).sp_loss.backward()
+    model = FCKTForTargetedSentiment(tiny_config(gold_span_ratio=0.0, polarity_context=context)).train()
+    loss = model(**batch).sp_loss  # the batch holds a row without aspects and a padded aspect slot
+    assert torch.isfinite(loss)
+    loss.backward()
     assert model.start_head.weight.grad.abs().sum() > 0
     assert model.end_head.weight.grad.abs().sum() > 0
 
