@@ -210,8 +210,10 @@ def recipe_tables(runs: list[dict]) -> str:
 def summary(runs: list[dict]) -> list[dict]:
     """One record per (recipe, dataset, arm), the `--summary` lines: the seeds; the mean and std of
     test joint F1, aspect F1 and gold-aspect polarity accuracy (and of dev joint F1, the selection
-    metric); the selected epochs; and, for every arm but the span baseline, the paired difference
-    of each test metric to the span baseline on the same seeds with its 95% CI."""
+    metric); the selected epochs; for every arm but the span baseline, the paired difference of
+    each test metric to the span baseline on the same seeds with its 95% CI; and, for a recipe with
+    a polarity context, the paired differences (dev and test joint F1 and polarity accuracy) to the
+    same arm and recipe without it (the dev ones decide the option)."""
     lines = []
     for recipe in sorted({recipe_of(r) for r in runs}, key=str):
         of_recipe = [r for r in runs if recipe_of(r) == recipe]
@@ -228,6 +230,14 @@ def summary(runs: list[dict]) -> list[dict]:
                     values = [r[key] for r in chosen]
                     line[key] = {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else None}
                 line["selected_epochs"] = [r.get("selected_epoch") for r in chosen]
+                if recipe[3] != "none":  # the context option against the paper's classifier, same recipe otherwise
+                    without = {r["seed"]: r for r in runs if recipe_of(r) == (*recipe[:3], "none")
+                               and r["dataset"] == dataset and r["arm"] == arm}  # fmt: skip
+                    paired = [r for r in chosen if r["seed"] in without]
+                    for key in ("dev_eval_joint_f1", "dev_eval_polarity_accuracy", "test_joint_f1", "test_polarity_accuracy"):
+                        line[f"{key}_minus_context_none"] = paired_difference(
+                            [r[key] for r in paired], [without[r["seed"]][key] for r in paired]
+                        )
                 if arm != CONTROL:
                     paired = [r for r in chosen if r["seed"] in control]
                     for metric in SUMMARY_METRICS:

@@ -53,6 +53,10 @@ def test_summary_pairs_by_seed_within_a_recipe(fckt_quality):
     other = by_key["attention", "fckt"]
     assert other["test_joint_f1"] == {"mean": 70.0, "std": None}
     assert other["joint_f1_minus_span_baseline"]["n"] == 0
+    # The context's own comparison: with the same arm and recipe without it, seed by seed (70 - 51).
+    assert other["test_joint_f1_minus_context_none"]["n"] == 1
+    assert other["test_joint_f1_minus_context_none"]["mean"] == pytest.approx(19.0)
+    assert "test_joint_f1_minus_context_none" not in fckt
 
 
 def test_tables_keep_recipes_apart(fckt_quality):
