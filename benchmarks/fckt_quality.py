@@ -160,9 +160,9 @@ def run_one(
         "none",
         "--polarity_context",
         polarity_context,
+        "--early_stopping_patience",  # always given: `train fckt` defaults to the recipe's 3
+        str(early_stopping_patience or 0),
     ]
-    if early_stopping_patience:
-        argv += ["--early_stopping_patience", str(early_stopping_patience)]
     for key, value in ARMS[arm].items():
         argv += [f"--{key}", str(value)]
     try:

@@ -248,11 +248,8 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         """Polarity logits `(B, S, C)` of the spans `starts`, `ends` `(B, S)` (as for `pool_spans`;
         `(S,)` for the same spans in every row): the classifier over the pooled span, and its
         context vector where the config asks for one."""
-        if starts.dim() == 1:
-            batch = hidden.shape[0]
-            features = self.pool_spans(hidden, starts.expand(batch, -1), ends.expand(batch, -1), max_width)
-        else:
-            features = self.pool_spans(hidden, starts, ends, max_width)
+        batch = hidden.shape[0]
+        features = self.pool_spans(hidden, starts.expand(batch, -1), ends.expand(batch, -1), max_width)
         if self.config.polarity_context == "attention":
             context = self.span_context(hidden, features, starts, ends, attention_mask)
             features = torch.cat([features, context], dim=-1)
@@ -301,7 +298,7 @@ class FCKTForTargetedSentiment(FCKTPreTrainedModel):
         Returns:
             `torch.FloatTensor` of shape `(B, A, C)`.
         """
-        batch, seq_len, _ = hidden.shape
+        seq_len = hidden.shape[1]
         width = min(self.config.expectation_max_width, seq_len)
         device = hidden.device
         starts = torch.arange(seq_len, device=device).repeat_interleave(width)  # (n·h,)
