@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""Dynamic int8 and ONNX Runtime against fp32 PyTorch for trained FCKT models: pipeline speed and
-test scores.
+"""int8 and ONNX Runtime against fp32 PyTorch for trained FCKT models: pipeline speed and test
+scores.
 
-For each model folder, the `targeted-sentiment` pipeline in fp32, with `int8="ffn"` (the
-feed-forward layers, what `int8=True` means), with `int8="all"` (every linear layer) and, with
+For each model folder, the `targeted-sentiment` pipeline in fp32, with `int8="all"` (every linear
+layer of the encoder, what `int8=True` means), with `int8="ffn"` (the feed-forward layers) and, with
 `--onnx`, with `onnx=True` on the model's ONNX export (`export_onnx`, into a temporary folder) runs
 the test split of the dataset the model was trained on (`--test_file`), interleaved, `--rounds` times:
 a row per variant gives the median sentences per second, the speed-up over fp32, the test joint
@@ -62,7 +62,7 @@ def main() -> None:
         tokenizer = AutoTokenizer.from_pretrained(folder)
         fp32_model = AutoModel.from_pretrained(folder).eval()
         classifiers = {"fp32": pipeline("targeted-sentiment", model=fp32_model, tokenizer=tokenizer)}
-        for layers in ("ffn", "all"):
+        for layers in ("all", "ffn"):
             quantised = copy.deepcopy(fp32_model)
             classifier = pipeline("targeted-sentiment", model=quantised, tokenizer=tokenizer, int8=layers)
             classifiers[f"int8 {layers}"] = classifier

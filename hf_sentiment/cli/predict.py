@@ -78,11 +78,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--int8",
         nargs="?",
-        const="ffn",
+        const="all",
         default=None,
-        choices=("ffn", "all"),
-        help="FCKT: run the encoder in dynamic int8 on CPU, its feed-forward layers (the default) or all its linear "
-        "layers (faster, scores move slightly: see docs/benchmarks.md)",
+        choices=("all", "ffn"),
+        help="FCKT: run the encoder's linear layers in int8 on CPU, all of them (the default) or the feed-forward "
+        "layers only (faster, scores move slightly: see docs/benchmarks.md)",
     )
     parser.add_argument(
         "--onnx", action="store_true", help="FCKT: run the folder's model.onnx with ONNX Runtime (hf-sentiment export onnx)"
@@ -195,7 +195,7 @@ def load_predictor(
     Args:
         folder (`ModelFolder`): an FCKT folder or a sequence classifier's.
         batch_size (`int`): texts per forward pass.
-        int8 (`str`, *optional*): FCKT: `"ffn"` or `"all"` (see `quantize_encoder_int8`).
+        int8 (`str`, *optional*): FCKT: `"all"` or `"ffn"` (see `quantize_encoder_int8`).
         onnx (`bool`, *optional*, defaults to `False`): FCKT: run the folder's `model.onnx`.
     """
     from transformers import AutoModel, AutoModelForSequenceClassification, pipeline

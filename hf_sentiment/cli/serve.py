@@ -55,7 +55,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--onnx", action="store_true", help="FCKT: run the folder's model.onnx with ONNX Runtime")
     parser.add_argument(
-        "--int8", nargs="?", const="ffn", default=None, choices=("ffn", "all"), help="FCKT: dynamic int8 on CPU"
+        "--int8", nargs="?", const="all", default=None, choices=("all", "ffn"), help="FCKT: the encoder in int8 on CPU"
     )
 
 

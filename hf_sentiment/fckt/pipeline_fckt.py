@@ -49,9 +49,9 @@ class TargetedSentimentPipeline(ChunkPipeline):
             extracting aspects (one sentence at a time).
         max_length (`int`, *optional*): tokens per window; defaults to the model's limit (at most 512).
         stride (`int`, *optional*, defaults to 32): tokens shared by consecutive windows.
-        int8 (`bool` or `str`, *optional*, defaults to `False`, at construction): run the encoder's
-            feed-forward layers (`True` or `"ffn"`) or all its linear layers (`"all"`) in dynamic
-            int8 on CPU (`quantize_encoder_int8`): faster, slightly different scores.
+        int8 (`bool` or `str`, *optional*, defaults to `False`, at construction): run all the
+            encoder's linear layers (`True` or `"all"`) or its feed-forward layers only (`"ffn"`)
+            in int8 on CPU (`quantize_encoder_int8`): faster, slightly different scores.
         onnx (`bool` or `str`, *optional*, defaults to `False`, at construction): run the encoder
             and boundary heads with ONNX Runtime from the folder's `model.onnx`
             (`hf_sentiment.fckt.export_onnx` writes it), or from the `.onnx` file given; decoding
@@ -72,7 +72,7 @@ class TargetedSentimentPipeline(ChunkPipeline):
         if int8 and onnx:
             raise ValueError("targeted-sentiment: choose int8 or onnx, not both (quantise the ONNX graph instead).")
         if int8:
-            self.model = quantize_encoder_int8(self.model, "ffn" if int8 is True else int8)
+            self.model = quantize_encoder_int8(self.model, "all" if int8 is True else int8)
         self.onnx_session = _onnx_session(self.model, onnx) if onnx else None
 
     def __call__(self, inputs: str | list[str], **kwargs: Any) -> list[dict[str, Any]] | list[list[dict[str, Any]]]:
@@ -314,21 +314,59 @@ def _polarities_of_given_spans(
     return results
 
 
-#: What `quantize_encoder_int8` quantises: the feed-forward layers (the default), or every linear layer.
-INT8_LAYERS = ("ffn", "all")
+#: What `quantize_encoder_int8` quantises: every linear layer (the default), or the feed-forward pairs only.
+INT8_LAYERS = ("all", "ffn")
 
 
-def quantize_encoder_int8(model: Any, layers: str = "ffn") -> Any:
-    """`model` with linear layers of its encoder replaced by dynamically quantised int8 ones
-    (`torch.ao.quantization.quantize_dynamic`: int8 weights with one scale per output channel,
-    activations quantised per batch), on CPU. The boundary and polarity heads stay in float. In
-    place; returns the model.
+class Int8Linear(torch.nn.Module):
+    """A `torch.nn.Linear` run as an int8 matrix product on CPU: `y ≈ (s_x · s_w) ⊙ (q(x) @ q(W)ᵀ) + b`.
 
-    `layers="ffn"` quantises each layer's feed-forward pair (`intermediate.dense`, `output.dense`)
-    and leaves attention in float; `"all"` quantises every linear layer. On the Laptop-14 and
-    Restaurant-14 seed-42 models, "ffn" ran 1.5x fp32 at -0.34 / -0.39 points of test joint F1,
-    "all" 2.4x at -0.79 / -0.97, and one scale per tensor instead of per channel cost 3.6 points
-    (`docs/benchmarks.md`).
+    The weight `W` (out_features, in_features) is rounded once to int8 with one scale per output
+    channel, `s_w = max_j |W_oj| / 127`. Each input row (one token) gets its own scale at call
+    time, `s_x = max_j |x_j| / 127`, so a token's rounding never depends on the other tokens of the
+    batch or on padding (a scale per batch tensor, as `torch.ao`'s dynamic quantisation uses,
+    does: it cost up to 2.3 joint-F1 points where this costs about 0.5, `docs/benchmarks.md`).
+    The int8 × int8 → int32 product is `torch._int_mm`.
+
+    Args:
+        linear (`torch.nn.Linear`): the float layer; its weight and bias are copied.
+
+    Shapes: input `(*, in_features)` float, output `(*, out_features)` float32.
+    """
+
+    def __init__(self, linear: torch.nn.Linear) -> None:
+        super().__init__()
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        weight = linear.weight.detach().float()
+        scale = weight.abs().amax(dim=1).clamp(min=torch.finfo(torch.float32).tiny) / 127.0
+        # Stored (in, out), the layout `_int_mm`'s second operand is read in.
+        self.register_buffer("weight_int8", torch.round(weight / scale[:, None]).to(torch.int8).t().contiguous())
+        self.register_buffer("weight_scale", scale)
+        self.register_buffer("bias", None if linear.bias is None else linear.bias.detach().float().clone())
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        rows = hidden.reshape(-1, self.in_features).float()
+        scale = rows.abs().amax(dim=1, keepdim=True).clamp(min=torch.finfo(torch.float32).tiny) / 127.0
+        product = torch._int_mm(torch.round(rows / scale).to(torch.int8), self.weight_int8)
+        out = product.float() * (scale * self.weight_scale)
+        if self.bias is not None:
+            out = out + self.bias
+        return out.reshape(*hidden.shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def quantize_encoder_int8(model: Any, layers: str = "all") -> Any:
+    """`model` with linear layers of its encoder replaced by `Int8Linear` (int8 weights with a
+    scale per output channel, activations rounded to int8 per token at call time), on CPU. The
+    boundary and polarity heads stay in float. In place; returns the model.
+
+    `layers="all"` (what `int8=True` means) quantises every linear layer; `"ffn"` only each
+    layer's feed-forward pair (`intermediate.dense`, `output.dense`), leaving attention in float.
+    Measured on trained Laptop-14 and Restaurant-14 models (`benchmarks/fckt_int8.py`,
+    `docs/benchmarks.md`): "all" runs about 2.3x fp32 and moves test joint F1 by about half a point
+    either way.
 
     Quantised weights are not a transformers checkpoint, so this runs at load time (the pipeline's
     `int8=True`, `hf-sentiment predict --int8`) rather than being saved.
@@ -336,20 +374,20 @@ def quantize_encoder_int8(model: Any, layers: str = "ffn") -> Any:
     if layers not in INT8_LAYERS:
         raise ValueError(f"targeted-sentiment: int8 takes layers in {INT8_LAYERS}, got {layers!r}.")
     if model.device.type != "cpu":
-        raise ValueError(
-            f"targeted-sentiment: int8 runs on CPU (dynamic quantisation), the model is on {model.device}."
-        )
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+        raise ValueError(f"targeted-sentiment: int8 runs on CPU, the model is on {model.device}.")
 
     def feed_forward(name: str) -> bool:
         return name.endswith("intermediate.dense") or (name.endswith("output.dense") and "attention" not in name)
 
-    chosen = {
-        name: per_channel_dynamic_qconfig
+    chosen = [
+        name
         for name, module in model.encoder.named_modules()
         if isinstance(module, torch.nn.Linear) and (layers == "all" or feed_forward(name))
-    }
-    model.encoder = quantize_dynamic(model.encoder, chosen, dtype=torch.qint8)
+    ]
+    for name in chosen:
+        parent_name, _, child = name.rpartition(".")
+        parent = model.encoder.get_submodule(parent_name)
+        setattr(parent, child, Int8Linear(getattr(parent, child)))
     return model
 
 
@@ -391,4 +429,4 @@ def _as_char_span(aspect: Any) -> tuple[int, int]:
     return int(start), int(end)
 
 
-__all__ = ["INT8_LAYERS", "TargetedSentimentPipeline", "quantize_encoder_int8"]
+__all__ = ["INT8_LAYERS", "Int8Linear", "TargetedSentimentPipeline", "quantize_encoder_int8"]

@@ -272,21 +272,44 @@ def test_a_list_is_run_by_length_and_answered_in_input_order(classifier):
     assert classifier(texts, batch_size=2) == [classifier(text) for text in texts]
 
 
-@pytest.mark.parametrize(("int8", "quantised_count"), [(True, 4), ("all", 12)])  # 2 layers: 2 or 6 linears each
+@pytest.mark.parametrize(("int8", "quantised_count"), [(True, 12), ("ffn", 4)])  # 2 layers: 6 or 2 linears each
 def test_int8_runs_the_encoder_quantised_and_keeps_the_output(model, tokenizer, int8, quantised_count):
     import copy
 
+    from hf_sentiment.fckt.pipeline_fckt import Int8Linear
+
     quantised = pipeline("targeted-sentiment", model=copy.deepcopy(model), tokenizer=tokenizer, int8=int8)
-    linears = [(n, m) for n, m in quantised.model.encoder.named_modules() if type(m).__name__ == "Linear"]
-    dynamic = [n for n, m in linears if "quantized.dynamic" in type(m).__module__]
-    assert len(dynamic) == quantised_count
-    if int8 is True:  # the feed-forward pair of each layer; attention stays in float
-        assert all("attention" not in n for n in dynamic)
-    assert "quantized" not in type(quantised.model.start_head).__module__  # the heads stay in float
+    swapped = [n for n, m in quantised.model.encoder.named_modules() if isinstance(m, Int8Linear)]
+    assert len(swapped) == quantised_count
+    floats_left = any(type(m) is torch.nn.Linear for m in quantised.model.encoder.modules())
+    assert floats_left == (int8 == "ffn")
+    if int8 == "ffn":  # the feed-forward pair of each layer; attention stays in float
+        assert all("attention" not in n for n in swapped)
+    assert type(quantised.model.start_head) is torch.nn.Linear  # the heads stay in float
     for text, found in zip(SENTENCES, quantised(SENTENCES)):
         check_extracted(text, found, model.config.id2label)
     with pytest.raises(ValueError, match="int8 takes layers in"):
         pipeline("targeted-sentiment", model=copy.deepcopy(model), tokenizer=tokenizer, int8="half")
+
+
+def test_int8_linear_rounds_weights_per_channel_and_tokens_per_row():
+    from hf_sentiment.fckt.pipeline_fckt import Int8Linear
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(16, 6)
+    hidden = torch.randn(2, 3, 16)
+    hidden[0, 0] *= 100  # one loud token must not coarsen the others' rounding
+    w_scale = linear.weight.abs().amax(1) / 127
+    weight = torch.round(linear.weight / w_scale[:, None]) * w_scale[:, None]
+    x_scale = hidden.abs().amax(-1, keepdim=True) / 127
+    expected = (torch.round(hidden / x_scale) * x_scale) @ weight.T + linear.bias
+    quantised = Int8Linear(linear)
+    got = quantised(hidden)
+    assert got.shape == (2, 3, 6) and quantised.weight_int8.dtype == torch.int8
+    torch.testing.assert_close(got, expected.detach(), rtol=1e-5, atol=1e-5)
+    quiet = linear(hidden[1]).detach()  # the tokens after the loud one stay close to float
+    assert (got[1] - quiet).abs().max() < 0.02 * quiet.abs().max()
+    assert quantised(torch.zeros(0, 16)).shape == (0, 6)
 
 
 def test_an_empty_batch_gives_an_empty_list(classifier):
