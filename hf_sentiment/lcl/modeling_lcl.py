@@ -218,16 +218,20 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
         example's weights; an augmented input gets its own)."""
         if not self.config.include_weighting_network:
             raise ValueError("This model's weighting network was stripped; it can no longer train with LCL.")
-        if self.config.weighting_network == "shared":
-            first = self.weighting_classifier(pooled)
-            second = self.weighting_classifier(second_view) if augmented["input_ids"] is not None else first
-        else:
-            first = self.weighting_classifier(self.pool(self.weighting_encoder, inputs)[0])
-            second = (
-                self.weighting_classifier(self.pool(self.weighting_encoder, augmented)[0])
-                if augmented["input_ids"] is not None
-                else first
-            )
+        # With neither its own CE nor the contrastive gradient, the weighting network never trains:
+        # no autograd graph is kept for it (a separate network's backward is skipped).
+        trains = self.config.weighting_gradient or self.config.weighting_ce_weight > 0
+        with torch.set_grad_enabled(torch.is_grad_enabled() and trains):
+            if self.config.weighting_network == "shared":
+                first = self.weighting_classifier(pooled)
+                second = self.weighting_classifier(second_view) if augmented["input_ids"] is not None else first
+            else:
+                first = self.weighting_classifier(self.pool(self.weighting_encoder, inputs)[0])
+                second = (
+                    self.weighting_classifier(self.pool(self.weighting_encoder, augmented)[0])
+                    if augmented["input_ids"] is not None
+                    else first
+                )
         return torch.cat([first, second])
 
 

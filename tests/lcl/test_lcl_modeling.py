@@ -79,12 +79,16 @@ def test_weighting_gradient_flag(batch, weighting):
     def gradient() -> float:
         return sum(float(p.grad.abs().sum()) for p in network if p.grad is not None)
 
-    model(**batch).loss.backward()
-    # With its own CE weighted 0 and the contrastive gradient detached, g learns nothing.
-    assert gradient() == 0
+    out = model(**batch)
+    out.loss.backward()
+    # With its own CE weighted 0 and the contrastive gradient detached, g learns nothing, and no
+    # graph is kept for it (its forward runs without autograd).
+    assert gradient() == 0 and not out.weighting_ce_loss.requires_grad
     model.zero_grad()
     model.config.weighting_gradient = True
-    model(**batch).loss.backward()
+    out = model(**batch)
+    assert out.weighting_ce_loss.requires_grad
+    out.loss.backward()
     assert model.weighting_classifier.weight.grad.abs().sum() > 0 and gradient() > 0
     if weighting == "separate":  # down through the second encoder, not only its classifier
         assert sum(float(p.grad.abs().sum()) for p in model.weighting_encoder.parameters() if p.grad is not None) > 0
