@@ -71,6 +71,13 @@ ARMS = {
         "augmentation": "synonym",
     },
     "lcl_shared_synonym": {"contrastive_loss": "label_aware", "weighting_network": "shared", "augmentation": "synonym"},
+    # Issue 21's first candidate cause of the shared head's loss on GoEmotions: the head's own CE
+    # pulling the encoder (its weight 0 leaves the head trained by LCL's gradient alone).
+    "lcl_shared_no_weighting_ce": {
+        "contrastive_loss": "label_aware",
+        "weighting_network": "shared",
+        "weighting_ce_weight": 0.0,
+    },
     # An ablation: LCL's gradient kept out of the shared head (and so out of the encoder's weighting path).
     "lcl_shared_detached": {
         "contrastive_loss": "label_aware",
@@ -111,6 +118,7 @@ def run_one(
         "--eval_strategy", "epoch", "--save_strategy", "epoch", "--save_total_limit", "1",
         "--load_best_model_at_end", "--metric_for_best_model", "macro_f1",
         "--train_sampling_strategy", "group_by_length", "--disable_tqdm", "True", "--report_to", "none",
+        "--logging_steps", "50",  # LCL's weighting entropy is recorded per epoch from these log lines
     ]  # fmt: skip
     for key, value in ARMS[arm].items():
         argv += [f"--{key}", str(value)]
@@ -204,6 +212,12 @@ def summary(runs: list[dict]) -> list[dict]:
                     values = [r[f"test_{key}"] for r in chosen]
                     spread = statistics.stdev(values) if len(values) > 1 else None
                     line[key] = {"mean": statistics.fmean(values), "std": spread}
+                courses = [r["weighting_entropy_by_epoch"] for r in chosen if r.get("weighting_entropy_by_epoch")]
+                if courses:  # LCL arms recorded since the entropy was logged (issue 21, item 3)
+                    line["weighting_entropy_by_epoch"] = {
+                        "n": len(courses),
+                        "mean": [statistics.fmean(course[e] for course in courses) for e in range(min(map(len, courses)))],
+                    }
                 if arm != "ce":
                     paired = [r for r in chosen if (r["seed"], r["fold"]) in control]
                     line["macro_f1_minus_ce"] = paired_difference(

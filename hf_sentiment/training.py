@@ -2,9 +2,9 @@
 
 It adds two things to `transformers.Trainer`, and training works the same without them:
 
-- the parts of a model's loss in each training log line: our models return them as `*_loss`
-  fields (FCKT: `ae_loss`, `sp_loss`, `cl_loss`; LCL: `ce_loss`, `contrastive_loss`,
-  `weighting_ce_loss`), but a plain `Trainer` logs only `loss`;
+- the parts of a model's loss in each training log line: our models return them as scalar
+  output fields (FCKT: `ae_loss`, `sp_loss`, `cl_loss`; LCL: `ce_loss`, `contrastive_loss`,
+  `weighting_ce_loss` and the diagnostic `weighting_entropy`), but a plain `Trainer` logs only `loss`;
 - `create_model_card` writes hf-sentiment's card for the model kind (`hf_sentiment.model_cards`)
   instead of the generic draft; `Trainer.push_to_hub` calls it, so the pushed folder and the
   local `output_dir` hold the same card.
@@ -30,8 +30,9 @@ from .model_cards import (
 
 
 class LossPartsTrainer(Trainer):
-    """A `transformers.Trainer` whose training logs carry the mean of every `*_loss` output field
-    over the optimizer steps since the previous log (averaged over processes too), and whose
+    """A `transformers.Trainer` whose training logs carry the mean of every scalar output field
+    besides `loss` (the loss parts, and diagnostics such as LCL's `weighting_entropy`) over the
+    optimizer steps since the previous log (averaged over processes too), and whose
     `create_model_card` writes hf-sentiment's card for the model's kind. On CPU it turns memory
     pinning off (it needs an accelerator, and torch warns at every DataLoader without one).
 
@@ -62,7 +63,7 @@ class LossPartsTrainer(Trainer):
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         if model.training and isinstance(outputs, dict):
             self.record_loss_parts(
-                {k: v for k, v in outputs.items() if k.endswith("_loss") and isinstance(v, torch.Tensor)}
+                {k: v for k, v in outputs.items() if k != "loss" and isinstance(v, torch.Tensor) and v.dim() == 0}
             )
         return (loss, outputs) if return_outputs else loss
 

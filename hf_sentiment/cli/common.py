@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
+import statistics
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, make_dataclass
@@ -151,6 +153,16 @@ def early_stopping_callbacks(arguments: EarlyStoppingArguments, training_args: T
     from transformers import EarlyStoppingCallback
 
     return [EarlyStoppingCallback(early_stopping_patience=patience)]
+
+
+def logged_means_by_epoch(state: Any, key: str) -> list[float]:
+    """The mean of `key` over the training log lines of each epoch (`state.log_history`), epoch 1
+    first: e.g. LCL's `weighting_entropy`, to see a diagnostic's course over training."""
+    by_epoch: dict[int, list[float]] = {}
+    for entry in state.log_history:
+        if key in entry:
+            by_epoch.setdefault(max(1, math.ceil(entry["epoch"] - 1e-9)), []).append(entry[key])
+    return [statistics.fmean(by_epoch[epoch]) for epoch in sorted(by_epoch)]
 
 
 def selected_checkpoint(state: Any) -> dict[str, Any]:
@@ -683,6 +695,7 @@ __all__ = [
     "input_file",
     "load_dataset_splits",
     "load_model_and_tokenizer",
+    "logged_means_by_epoch",
     "model_folder",
     "parse_training_arguments",
     "read_json_object",

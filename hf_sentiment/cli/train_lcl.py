@@ -70,6 +70,7 @@ from .common import (
     parse_training_arguments,
     require_rows,
     resolve_data_dir,
+    logged_means_by_epoch,
     select_on_dev,
     selected_checkpoint,
     training_parser,
@@ -266,6 +267,8 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict[str,
     trainer.save_state()  # trainer_state.json: every dev evaluation and the checkpoint selected
     metrics = {f"dev_{k}": v for k, v in trainer.evaluate().items()}
     metrics.update(selected_checkpoint(trainer.state))
+    if model.config.contrastive_loss == "label_aware":
+        metrics["weighting_entropy_by_epoch"] = logged_means_by_epoch(trainer.state, "weighting_entropy")
 
     prediction = trainer.predict(encoded["test"])
     predicted = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions

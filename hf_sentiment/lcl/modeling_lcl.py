@@ -37,6 +37,9 @@ class LCLOutput(ModelOutput):
             `labels` are given.
         ce_loss, contrastive_loss, weighting_ce_loss (`torch.FloatTensor` of shape `()`,
             *optional*): its parts (the last two only in training mode, when used).
+        weighting_entropy (`torch.FloatTensor` of shape `()`, *optional*): the mean entropy (nats)
+            of the weighting network's class weights over the batch, detached: 0 when they are
+            one-hot, log C when uniform (training mode, LCL only; `LossPartsTrainer` logs it).
         logits (`torch.FloatTensor` of shape `(B, C)`): the main classifier's scores.
         hidden_states, attentions: from the encoder, when asked for.
     """
@@ -45,6 +48,7 @@ class LCLOutput(ModelOutput):
     ce_loss: torch.FloatTensor | None = None
     contrastive_loss: torch.FloatTensor | None = None
     weighting_ce_loss: torch.FloatTensor | None = None
+    weighting_entropy: torch.FloatTensor | None = None
     logits: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     attentions: tuple[torch.FloatTensor, ...] | None = None
@@ -154,7 +158,7 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
         )
         logits = self.classifier(self.dropout(pooled))
 
-        loss = ce_loss = contrastive_loss = weighting_ce_loss = None
+        loss = ce_loss = contrastive_loss = weighting_ce_loss = weighting_entropy = None
         if labels is not None:
             if labels.dim() != 1:
                 raise ValueError(
@@ -173,6 +177,7 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
                     weighting_logits = self._weighting_logits(pooled, second, inputs, augmented)
                     weighting_ce_loss = F.cross_entropy(weighting_logits[: labels.shape[0]], labels)
                     class_weights = weighting_logits.softmax(-1)
+                    weighting_entropy = -(class_weights * weighting_logits.log_softmax(-1)).sum(-1).mean().detach()
                     if not self.config.weighting_gradient:
                         class_weights = class_weights.detach()
                 # Built per call so that the configured τ is the one in force.
@@ -188,6 +193,7 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
             ce_loss=ce_loss,
             contrastive_loss=contrastive_loss,
             weighting_ce_loss=weighting_ce_loss,
+            weighting_entropy=weighting_entropy,
             logits=logits,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,

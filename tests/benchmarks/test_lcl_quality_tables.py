@@ -125,3 +125,15 @@ def test_reproduce_never_writes_to_the_recorded_log(helpers, tmp_path):
     with pytest.raises(SystemExit, match="must not be the recorded"):
         helpers.scratch_log(str(results), str(results))
     assert helpers.scratch_log(str(tmp_path / "scratch.jsonl"), str(results)).runs == []
+
+
+def test_summary_averages_the_weighting_entropy_course_per_epoch(lcl_quality):
+    runs = [
+        run("ce", 42, 40.0, 60.0),
+        run("lcl_shared", 42, 41.0, 60.0) | {"weighting_entropy_by_epoch": [3.0, 2.0, 1.0]},
+        run("lcl_shared", 43, 41.0, 60.0) | {"weighting_entropy_by_epoch": [2.0, 1.0]},  # stopped early
+        run("lcl_shared", 44, 41.0, 60.0),  # recorded before the entropy was logged
+    ]
+    lines = {line["arm"]: line for line in lcl_quality.summary(runs)}
+    assert lines["lcl_shared"]["weighting_entropy_by_epoch"] == {"n": 2, "mean": [2.5, 1.5]}
+    assert "weighting_entropy_by_epoch" not in lines["ce"]

@@ -10,6 +10,7 @@ Models are built once per module and trained for one step at most, to keep the f
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -316,10 +317,12 @@ def test_train_lcl(models, tmp_path):
     stdout = succeeded(
         cli("train", "lcl", "--dataset", "sst2", "--model_name_or_path", models["encoder"], "--output_dir", out,
             "--weighting_network", "shared", "--weighting_ce_weight", "0.25", "--view_dropout", "0.2",
-            "--max_length", "32", *TRAINING, *TWO_EPOCHS, data_dir=data)
+            "--max_length", "32", *TRAINING, *TWO_EPOCHS, "--logging_steps", "1", data_dir=data)
     )  # fmt: skip
     metrics = last_json(stdout)
     assert {"test_accuracy", "test_macro_f1", "dev_eval_macro_f1"} <= set(metrics)
+    entropy = metrics["weighting_entropy_by_epoch"]  # logged by LossPartsTrainer at every step
+    assert len(entropy) == 2 and all(0 < value < math.log(2) for value in entropy)
     assert (out / "confusion_matrix_test.png").is_file()
     card = ModelCard.load(out / "README.md")
     assert [(r.metric_name, r.metric_value, r.dataset_name) for r in card.data.eval_results] == [

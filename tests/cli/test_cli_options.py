@@ -156,3 +156,18 @@ def test_train_fckt_defaults_to_the_recipe_and_any_option_overrides_it():
     assert stopping.early_stopping_patience == 3
     stopping, training = parsed(["--num_train_epochs", "2", "--early_stopping_patience", "0"])
     assert (training.num_train_epochs, stopping.early_stopping_patience) == (2, 0)
+
+
+def test_logged_means_by_epoch_averages_each_epochs_log_lines():
+    from types import SimpleNamespace
+
+    from hf_sentiment.cli.common import logged_means_by_epoch
+
+    history = [
+        {"loss": 1.0, "weighting_entropy": 3.0, "epoch": 0.5},
+        {"loss": 1.0, "weighting_entropy": 2.0, "epoch": 1.0},  # the last line of epoch 1
+        {"eval_macro_f1": 0.4, "epoch": 1.0},
+        {"loss": 1.0, "weighting_entropy": 1.0, "epoch": 1.5},
+    ]
+    assert logged_means_by_epoch(SimpleNamespace(log_history=history), "weighting_entropy") == [2.5, 1.0]
+    assert logged_means_by_epoch(SimpleNamespace(log_history=history), "absent") == []

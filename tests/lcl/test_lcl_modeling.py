@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import numpy as np
@@ -200,3 +201,21 @@ def test_temperature_is_read_at_forward_time(batch):
     model.config.contrastive_temperature = 0.05
     torch.manual_seed(0)
     assert not torch.allclose(first, model(**batch).contrastive_loss)
+
+
+@pytest.mark.parametrize("weighting", ["shared", "separate"])
+def test_weighting_entropy_is_the_mean_entropy_of_the_class_weights(batch, weighting):
+    torch.manual_seed(5)
+    model = tiny(weighting_network=weighting).train()
+    for module in model.modules():  # deterministic encoders, so the weights can be recomputed
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    out = model(**batch)
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    network = model.weighting_encoder if weighting == "separate" else model.encoder
+    weights = model.weighting_classifier(model.pool(network, inputs)[0]).softmax(-1)
+    expected = -(weights * weights.log()).sum(-1).mean()
+    assert 0 < float(out.weighting_entropy) < math.log(model.config.num_labels)
+    torch.testing.assert_close(out.weighting_entropy, expected.detach(), rtol=1e-4, atol=1e-5)
+    assert not out.weighting_entropy.requires_grad
+    assert model.eval()(**batch).weighting_entropy is None  # training only
