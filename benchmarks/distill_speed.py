@@ -8,7 +8,7 @@ Student: SmolLM2-135M-Instruct, rows of a prompt + completion padded to `--lengt
 AdamW, forward + backward + step, measured in turns with `benchmarks/timing.py`.
 
     pip install 'hf-sentiment[distill]'
-    python benchmarks/distill_speed.py [--prompts 16] [--max_new_tokens 32] [--steps 12]
+    python benchmarks/distill_speed.py [--prompts 16] [--max_new_tokens 32] [--teacher_batch_sizes 1 8 16] [--steps 12]
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--max_new_tokens", type=int, default=32)
-    parser.add_argument("--batch_size", type=int, default=8)
+    parser.add_argument(
+        "--teacher_batch_sizes", type=int, nargs="+", default=[1, 8, 16], help="The first is the ratio's baseline."
+    )
     parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--teacher_only", action="store_true", help="Skip the student's step time and sizes.")
     parser.add_argument("--student_batch", type=int, default=4)
     parser.add_argument("--length", type=int, default=256)
     args = parser.parse_args()
@@ -54,19 +57,29 @@ def main() -> None:
     prompts = build_knowdist_prompts(sentences, perspectives_per_text=1, seed=0)["teacher_prompt"]
     teacher = LocalTeacher(offline_llm_folder("gemma-3-270m"), max_new_tokens=args.max_new_tokens, name="gemma-3-270m")
     teacher.generate(prompts[:2], batch_size=2, progress=False)  # warm-up
-    rows = ["| teacher batch size | prompts | seconds | examples / s | ratio |", "|---|---|---|---|---|"]
+    # Each batch size twice: whole answers, and the prompt pass alone (one new token), so that the
+    # table shows which part batching speeds up (decoding) and which it cannot (the prompt pass).
+    rows = [
+        "| teacher batch size | prompts | seconds | prompt pass (s) | decoding (s) | examples / s | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
     rates = {}
-    for batch_size in (1, args.batch_size):
+    for batch_size in args.teacher_batch_sizes:
+        start = time.perf_counter()
+        teacher.generate(prompts, batch_size=batch_size, progress=False, max_new_tokens=1)
+        prompt_pass = time.perf_counter() - start
         start = time.perf_counter()
         teacher.generate(prompts, batch_size=batch_size, progress=False)
         seconds = time.perf_counter() - start
         rates[batch_size] = len(prompts) / seconds
-        rows.append(
-            f"| {batch_size} | {len(prompts)} | {seconds:.1f} | {rates[batch_size]:.2f} | {rates[batch_size] / rates[1]:.2f} |"
-        )
+        ratio = rates[batch_size] / rates[args.teacher_batch_sizes[0]]
+        rows.append(f"| {batch_size} | {len(prompts)} | {seconds:.1f} | {prompt_pass:.1f} | {seconds - prompt_pass:.1f} "
+                    f"| {rates[batch_size]:.2f} | {ratio:.2f} |")  # fmt: skip
     print(f"Gemma-3-270M, KnowDist prompts, greedy, {args.max_new_tokens} new tokens\n")
     print("\n".join(rows) + "\n")
     del teacher
+    if args.teacher_only:
+        return
 
     # ----------------------------------------------------------------- student step time
     folder = offline_llm_folder("smollm2-135m-instruct")
