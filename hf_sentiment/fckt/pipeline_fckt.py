@@ -325,7 +325,7 @@ class Int8Linear(torch.nn.Module):
     channel, `s_w = max_j |W_oj| / 127`. Each input row (one token) gets its own scale at call
     time, `s_x = max_j |x_j| / 127`, so a token's rounding never depends on the other tokens of the
     batch or on padding (a scale per batch tensor, as `torch.ao`'s dynamic quantisation uses,
-    does: it cost up to 2.3 joint-F1 points where this costs about 0.5, `docs/benchmarks.md`).
+    does: on one model it cost 1.42 joint-F1 points where this costs 0.57, `docs/benchmarks.md`).
     The int8 × int8 → int32 product is `torch._int_mm`.
 
     Args:
@@ -364,9 +364,9 @@ def quantize_encoder_int8(model: Any, layers: str = "all") -> Any:
 
     `layers="all"` (what `int8=True` means) quantises every linear layer; `"ffn"` only each
     layer's feed-forward pair (`intermediate.dense`, `output.dense`), leaving attention in float.
-    Measured on trained Laptop-14 and Restaurant-14 models (`benchmarks/fckt_int8.py`,
-    `docs/benchmarks.md`): "all" runs about 2.3x fp32 and moves test joint F1 by about half a point
-    either way.
+    Measured on seven trained Laptop-14 and Restaurant-14 models (`benchmarks/fckt_int8.py`,
+    `docs/benchmarks.md`): "all" ran 1.7-2.5x fp32 and moved test joint F1 by -0.57 to +0.35;
+    "ffn" is slower and no closer to fp32.
 
     Quantised weights are not a transformers checkpoint, so this runs at load time (the pipeline's
     `int8=True`, `hf-sentiment predict --int8`) rather than being saved.
