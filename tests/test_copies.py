@@ -180,3 +180,32 @@ def test_transformers_initialisation_gives_the_removed_copys_weights(
         del base_class._init_weights
     assert now.keys() == before.keys()
     assert [key for key in now if not torch.equal(now[key], before[key])] == []
+
+
+def test_a_property_setter_is_its_own_copy_source(tree):
+    edit(
+        tree / "hf_sentiment/lcl/configuration_lcl.py",
+        "self.backbone_config.initializer_range = value",
+        "self.backbone_config.initializer_range = 2 * value",
+    )
+    problems = check_copies(tree)
+    assert [(str(p.path), p.source) for p in problems] == [
+        ("hf_sentiment/lcl/configuration_lcl.py", "hf_sentiment.fckt.configuration_fckt.FCKTConfig.initializer_range.setter")
+    ]
+
+
+@pytest.mark.parametrize(
+    "make_config",
+    [
+        lambda **kw: FCKTConfig(**kw),
+        lambda **kw: LCLConfig(id2label={0: "a", 1: "b"}, **kw),
+        lambda **kw: SoftMCLConfig(**kw),
+    ],
+    ids=["fckt", "lcl", "softmcl"],
+)
+def test_initializer_range_is_the_backbones_and_can_be_given(make_config, tmp_path):
+    config = make_config(initializer_range=0.05)  # used to raise: the property had no setter
+    assert config.initializer_range == config.backbone_config.initializer_range == 0.05
+    config.save_pretrained(tmp_path)
+    again = type(config).from_pretrained(tmp_path, initializer_range=0.07)
+    assert again.initializer_range == again.backbone_config.initializer_range == 0.07

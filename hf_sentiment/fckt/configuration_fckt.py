@@ -206,6 +206,12 @@ class FCKTConfig(PreTrainedConfig):
         reads it here to initialise the heads on the encoder's scale."""
         return getattr(self.backbone_config, "initializer_range", 0.02)
 
+    @initializer_range.setter
+    def initializer_range(self, value: float) -> None:
+        # transformers sets it from keyword arguments (`FCKTConfig(initializer_range=...)`,
+        # `from_pretrained(..., initializer_range=...)`): it is the backbone's, so it goes there.
+        self.backbone_config.initializer_range = value
+
     @property
     def custom_pipelines(self) -> dict[str, dict[str, Any]]:
         """The pipelines the saved folder carries, less any task this process has registered.

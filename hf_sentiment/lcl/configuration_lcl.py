@@ -154,6 +154,13 @@ class LCLConfig(PreTrainedConfig):
         reads it here to initialise the heads on the encoder's scale."""
         return getattr(self.backbone_config, "initializer_range", 0.02)
 
+    # Copied from hf_sentiment.fckt.configuration_fckt.FCKTConfig.initializer_range.setter with FCKT->LCL
+    @initializer_range.setter
+    def initializer_range(self, value: float) -> None:
+        # transformers sets it from keyword arguments (`LCLConfig(initializer_range=...)`,
+        # `from_pretrained(..., initializer_range=...)`): it is the backbone's, so it goes there.
+        self.backbone_config.initializer_range = value
+
     @property
     def uses_weighting_network(self) -> bool:
         return self.contrastive_loss == "label_aware" and self.include_weighting_network

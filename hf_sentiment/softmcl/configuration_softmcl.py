@@ -144,6 +144,13 @@ class SoftMCLConfig(PreTrainedConfig):
         reads it here to initialise the heads on the encoder's scale."""
         return getattr(self.backbone_config, "initializer_range", 0.02)
 
+    # Copied from hf_sentiment.fckt.configuration_fckt.FCKTConfig.initializer_range.setter with FCKT->SoftMCL
+    @initializer_range.setter
+    def initializer_range(self, value: float) -> None:
+        # transformers sets it from keyword arguments (`SoftMCLConfig(initializer_range=...)`,
+        # `from_pretrained(..., initializer_range=...)`): it is the backbone's, so it goes there.
+        self.backbone_config.initializer_range = value
+
     @property
     def uses_key_encoder(self) -> bool:
         return self.word_weight > 0 or self.sentence_weight > 0

@@ -11,9 +11,9 @@ def _encoder_without_pooler(config: LCLConfig) -> PreTrainedModel:
     ...
 ```
 
-The marker names the source (`hf_sentiment.<module>.<function, class or Class.method>`) and,
-optionally, replacements applied to the source's text before the comparison (`with A->B, C->D`, in
-order). The copy must then equal the source line for line, re-indented to the copy's indentation;
+The marker names the source (`hf_sentiment.<module>.<function, class, Class.method or
+Class.prop.setter>`) and, optionally, replacements applied to the source's text before the
+comparison (`with A->B, C->D`, in order). The copy must then equal the source line for line, re-indented to the copy's indentation;
 its decorators count as part of it.
 
 Run `python -m hf_sentiment.utils.check_copies` (exit status 1 when a copy differs, with a diff), or
@@ -76,12 +76,21 @@ def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
     def visit(nodes: list[ast.stmt], prefix: str) -> None:
         for node in nodes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                found[prefix + node.name] = node
+                found[prefix + node.name + _accessor(node)] = node
                 if isinstance(node, ast.ClassDef):
                     visit(node.body, f"{prefix}{node.name}.")
 
     visit(tree.body, "")
     return found
+
+
+def _accessor(node: ast.AST) -> str:
+    """`".setter"` / `".deleter"` for a property's setter or deleter (`@name.setter`), else `""`:
+    they share the getter's name, so a copy marker names them `Class.name.setter`."""
+    for decorator in getattr(node, "decorator_list", []):
+        if isinstance(decorator, ast.Attribute) and decorator.attr in ("setter", "deleter"):
+            return "." + decorator.attr
+    return ""
 
 
 def _block(node: ast.AST, lines: list[str]) -> _Block:
