@@ -49,12 +49,6 @@ class SoftMCLConfig(PreTrainedConfig):
         word_temperature (`float`, defaults to 0.07): τ of the word-level representation similarity.
         sentence_temperature (`float`, defaults to 0.07): τ of the sentence-level representation
             similarity.
-        soft_target_temperature (`float`, *optional*): sharpness of the soft target at both levels.
-            `None` (default) keeps the linear reading `q_ij ∝ 1 − |v_i − v_j|`; a value t > 0 uses the
-            exponential reading `q_ij ∝ exp(−|v_i − v_j| / t)` (smaller t: more mass on keys of close
-            valence). Over Warriner word valences the linear target is nearly uniform (KL to uniform
-            about 0.01 nats); t = 0.035 makes it as informative as a 3-class label (log 3 nats), as
-            measured and chosen by `benchmarks/softmcl_target.py` (see `docs/softmcl.md`).
         momentum (`float`, defaults to 0.999): μ of the key encoder's update
             `θ_k ← μ·θ_k + (1 − μ)·θ_q`.
         word_queue_size (`int`, defaults to 4096): keys (with their valences) kept for the word
@@ -64,6 +58,12 @@ class SoftMCLConfig(PreTrainedConfig):
         gather_keys (`bool`, defaults to `True`): under several processes, compare each query
             with the keys of the whole global batch (gathered; keys carry no gradient), so the
             loss equals a one-process run at the same global batch, and enqueue those keys.
+        soft_target_temperature (`float`, *optional*): sharpness of the soft target at both levels.
+            `None` (default) keeps the linear reading `q_ij ∝ 1 − |v_i − v_j|`; a value t > 0 uses the
+            exponential reading `q_ij ∝ exp(−|v_i − v_j| / t)` (smaller t: more mass on keys of close
+            valence). Over Warriner word valences the linear target is nearly uniform (KL to uniform
+            about 0.01 nats); t = 0.035 makes it as informative as a 3-class label (log 3 nats), as
+            measured and chosen by `benchmarks/softmcl_target.py` (see `docs/softmcl.md`).
     """
 
     model_type = "softmcl"
@@ -78,12 +78,13 @@ class SoftMCLConfig(PreTrainedConfig):
         sentence_weight: float = 1.0,
         word_temperature: float = 0.07,
         sentence_temperature: float = 0.07,
-        soft_target_temperature: float | None = None,
         momentum: float = 0.999,
         word_queue_size: int = 4096,
         sentence_queue_size: int = 1024,
         projection_dim: int = 128,
         gather_keys: bool = True,
+        # Added after the others, so it comes last: positional arguments keep their meaning.
+        soft_target_temperature: float | None = None,
         **kwargs: Any,
     ) -> None:
         backbone_config = _backbone_config(backbone_config)
