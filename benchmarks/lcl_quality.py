@@ -41,8 +41,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import shutil
+import statistics
 from pathlib import Path
 
 from runs import (
@@ -214,9 +214,12 @@ def summary(runs: list[dict]) -> list[dict]:
                     line[key] = {"mean": statistics.fmean(values), "std": spread}
                 courses = [r["weighting_entropy_by_epoch"] for r in chosen if r.get("weighting_entropy_by_epoch")]
                 if courses:  # LCL arms recorded since the entropy was logged (issue 21, item 3)
+                    epochs = max(map(len, courses))
+                    logged = [[c[e] for c in courses if e < len(c) and c[e] is not None] for e in range(epochs)]
                     line["weighting_entropy_by_epoch"] = {
                         "n": len(courses),
-                        "mean": [statistics.fmean(course[e] for course in courses) for e in range(min(map(len, courses)))],
+                        "mean": [statistics.fmean(values) if values else None for values in logged],
+                        "runs": [len(values) for values in logged],
                     }
                 if arm != "ce":
                     paired = [r for r in chosen if (r["seed"], r["fold"]) in control]

@@ -19,9 +19,10 @@ def training_step_times(
     after_step: Callable[[], None] | None = None,
 ) -> list[float]:
     """Seconds per optimizer step (forward + backward + optimizer step + `after_step`, e.g. a
-    momentum update) over `steps` batches. The optimizer is the one `Trainer` builds by default
-    (fused AdamW in transformers 5), so that a step costs what it costs a user: a for-loop AdamW
-    took 5x longer for twice the parameters and put 0.1 on the LCL separate network's ratio."""
+    momentum update) over `steps` batches. The optimizer is the class and implementation `Trainer`
+    picks by default (fused AdamW in transformers 5; weight decay aside, which costs the same), so
+    that a step costs what it costs a user: a for-loop AdamW took 5x longer for twice the
+    parameters and put 0.1 on the LCL separate network's ratio."""
     optimizer_cls, optimizer_kwargs = Trainer.get_optimizer_cls_and_kwargs(
         TrainingArguments(output_dir=tempfile.gettempdir(), learning_rate=1e-5, report_to="none")
     )

@@ -209,3 +209,9 @@ def test_initializer_range_is_the_backbones_and_can_be_given(make_config, tmp_pa
     config.save_pretrained(tmp_path)
     again = type(config).from_pretrained(tmp_path, initializer_range=0.07)
     assert again.initializer_range == again.backbone_config.initializer_range == 0.07
+
+
+def test_a_backbone_config_object_is_copied_not_changed():
+    backbone = BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37)
+    config = FCKTConfig(backbone_config=backbone, initializer_range=0.05)
+    assert config.backbone_config.initializer_range == 0.05 and backbone.initializer_range == 0.02

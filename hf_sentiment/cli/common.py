@@ -155,14 +155,17 @@ def early_stopping_callbacks(arguments: EarlyStoppingArguments, training_args: T
     return [EarlyStoppingCallback(early_stopping_patience=patience)]
 
 
-def logged_means_by_epoch(state: Any, key: str) -> list[float]:
+def logged_means_by_epoch(state: Any, key: str) -> list[float | None]:
     """The mean of `key` over the training log lines of each epoch (`state.log_history`), epoch 1
-    first: e.g. LCL's `weighting_entropy`, to see a diagnostic's course over training."""
+    first, `None` for an epoch without such a line (so that position e is always epoch e + 1): e.g.
+    LCL's `weighting_entropy`, to see a diagnostic's course over training. A line belongs to the
+    epoch its step ends in (its window of steps may start in the epoch before)."""
     by_epoch: dict[int, list[float]] = {}
     for entry in state.log_history:
         if key in entry:
             by_epoch.setdefault(max(1, math.ceil(entry["epoch"] - 1e-9)), []).append(entry[key])
-    return [statistics.fmean(by_epoch[epoch]) for epoch in sorted(by_epoch)]
+    last = max(by_epoch, default=0)
+    return [statistics.fmean(by_epoch[e]) if e in by_epoch else None for e in range(1, last + 1)]
 
 
 def selected_checkpoint(state: Any) -> dict[str, Any]:

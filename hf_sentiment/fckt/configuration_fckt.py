@@ -6,6 +6,7 @@ as remote code.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -44,6 +45,8 @@ def _backbone_config(backbone_config: PreTrainedConfig | dict[str, Any] | None) 
         backbone_config = AutoConfig.for_model(**backbone_config)
     elif backbone_config is None:
         backbone_config = BertConfig()
+    else:  # ours to change (`initializer_range`'s setter writes to it), never the caller's object
+        backbone_config = copy.deepcopy(backbone_config)
     # A size of 0 or below builds an encoder that returns nothing useful (0 layers) or fails deep in
     # torch ("negative dimension"): name the field here instead.
     for name in ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size"):

@@ -331,27 +331,31 @@ class Int8Linear(torch.nn.Module):
     Args:
         linear (`torch.nn.Linear`): the float layer; its weight and bias are copied.
 
-    Shapes: input `(*, in_features)` float, output `(*, out_features)` float32.
+    Shapes: input `(*, in_features)`, output `(*, out_features)` in the input's dtype (computed in
+    float32 around the int8 product). Inference only.
     """
 
     def __init__(self, linear: torch.nn.Linear) -> None:
         super().__init__()
         self.in_features, self.out_features = linear.in_features, linear.out_features
         weight = linear.weight.detach().float()
-        scale = weight.abs().amax(dim=1).clamp(min=torch.finfo(torch.float32).tiny) / 127.0
+        scale = (weight.abs().amax(dim=1) / 127.0).clamp(min=torch.finfo(torch.float32).tiny)
         # Stored (in, out), the layout `_int_mm`'s second operand is read in.
         self.register_buffer("weight_int8", torch.round(weight / scale[:, None]).to(torch.int8).t().contiguous())
         self.register_buffer("weight_scale", scale)
         self.register_buffer("bias", None if linear.bias is None else linear.bias.detach().float().clone())
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() and hidden.requires_grad:
+            # Rounding has no useful gradient: a backward pass would be silently wrong.
+            raise RuntimeError("Int8Linear is for inference: call it under torch.no_grad() / inference_mode().")
         rows = hidden.reshape(-1, self.in_features).float()
-        scale = rows.abs().amax(dim=1, keepdim=True).clamp(min=torch.finfo(torch.float32).tiny) / 127.0
+        scale = (rows.abs().amax(dim=1, keepdim=True) / 127.0).clamp(min=torch.finfo(torch.float32).tiny)
         product = torch._int_mm(torch.round(rows / scale).to(torch.int8), self.weight_int8)
         out = product.float() * (scale * self.weight_scale)
         if self.bias is not None:
             out = out + self.bias
-        return out.reshape(*hidden.shape[:-1], self.out_features)
+        return out.to(hidden.dtype).reshape(*hidden.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

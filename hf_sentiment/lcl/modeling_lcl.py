@@ -37,21 +37,22 @@ class LCLOutput(ModelOutput):
             `labels` are given.
         ce_loss, contrastive_loss, weighting_ce_loss (`torch.FloatTensor` of shape `()`,
             *optional*): its parts (the last two only in training mode, when used).
-        weighting_entropy (`torch.FloatTensor` of shape `()`, *optional*): the mean entropy (nats)
-            of the weighting network's class weights over the batch, detached: 0 when they are
-            one-hot, log C when uniform (training mode, LCL only; `LossPartsTrainer` logs it).
         logits (`torch.FloatTensor` of shape `(B, C)`): the main classifier's scores.
         hidden_states, attentions: from the encoder, when asked for.
+        weighting_entropy (`torch.FloatTensor` of shape `()`, *optional*): the mean entropy (nats)
+            of the weighting network's class weights over both views' rows, detached: 0 when they
+            are one-hot, log C when uniform (training mode, LCL only; `LossPartsTrainer` logs it).
     """
 
     loss: torch.FloatTensor | None = None
     ce_loss: torch.FloatTensor | None = None
     contrastive_loss: torch.FloatTensor | None = None
     weighting_ce_loss: torch.FloatTensor | None = None
-    weighting_entropy: torch.FloatTensor | None = None
     logits: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     attentions: tuple[torch.FloatTensor, ...] | None = None
+    # Last, so that `to_tuple()` keeps the positions it had before this field.
+    weighting_entropy: torch.FloatTensor | None = None
 
 
 class LCLPreTrainedModel(PreTrainedModel):
@@ -193,10 +194,10 @@ class LCLForSequenceClassification(LCLPreTrainedModel):
             ce_loss=ce_loss,
             contrastive_loss=contrastive_loss,
             weighting_ce_loss=weighting_ce_loss,
-            weighting_entropy=weighting_entropy,
             logits=logits,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
+            weighting_entropy=weighting_entropy,
         )
         return output if return_dict else output.to_tuple()
 

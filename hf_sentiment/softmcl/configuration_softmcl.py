@@ -5,6 +5,7 @@ Self-contained (transformers only) so that it travels with a saved model folder.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from transformers import AutoConfig, BertConfig, PreTrainedConfig
@@ -21,6 +22,8 @@ def _backbone_config(backbone_config: PreTrainedConfig | dict[str, Any] | None) 
         backbone_config = AutoConfig.for_model(**backbone_config)
     elif backbone_config is None:
         backbone_config = BertConfig()
+    else:  # ours to change (`initializer_range`'s setter writes to it), never the caller's object
+        backbone_config = copy.deepcopy(backbone_config)
     # A size of 0 or below builds an encoder that returns nothing useful (0 layers) or fails deep in
     # torch ("negative dimension"): name the field here instead.
     for name in ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size"):

@@ -13,8 +13,8 @@ def _encoder_without_pooler(config: LCLConfig) -> PreTrainedModel:
 
 The marker names the source (`hf_sentiment.<module>.<function, class, Class.method or
 Class.prop.setter>`) and, optionally, replacements applied to the source's text before the
-comparison (`with A->B, C->D`, in order). The copy must then equal the source line for line, re-indented to the copy's indentation;
-its decorators count as part of it.
+comparison (`with A->B, C->D`, in order). The copy must then equal the source line for line,
+re-indented to the copy's indentation; its decorators count as part of it.
 
 Run `python -m hf_sentiment.utils.check_copies` (exit status 1 when a copy differs, with a diff), or
 add `--fix_and_overwrite` to rewrite every copy from its source. `tests/test_copies.py` runs it.

@@ -131,9 +131,10 @@ def test_summary_averages_the_weighting_entropy_course_per_epoch(lcl_quality):
     runs = [
         run("ce", 42, 40.0, 60.0),
         run("lcl_shared", 42, 41.0, 60.0) | {"weighting_entropy_by_epoch": [3.0, 2.0, 1.0]},
-        run("lcl_shared", 43, 41.0, 60.0) | {"weighting_entropy_by_epoch": [2.0, 1.0]},  # stopped early
+        run("lcl_shared", 43, 41.0, 60.0) | {"weighting_entropy_by_epoch": [None, 1.0]},  # stopped early
         run("lcl_shared", 44, 41.0, 60.0),  # recorded before the entropy was logged
     ]
     lines = {line["arm"]: line for line in lcl_quality.summary(runs)}
-    assert lines["lcl_shared"]["weighting_entropy_by_epoch"] == {"n": 2, "mean": [2.5, 1.5]}
+    course = lines["lcl_shared"]["weighting_entropy_by_epoch"]
+    assert course == {"n": 2, "mean": [3.0, 1.5, 1.0], "runs": [1, 2, 1]}
     assert "weighting_entropy_by_epoch" not in lines["ce"]

@@ -170,4 +170,6 @@ def test_logged_means_by_epoch_averages_each_epochs_log_lines():
         {"loss": 1.0, "weighting_entropy": 1.0, "epoch": 1.5},
     ]
     assert logged_means_by_epoch(SimpleNamespace(log_history=history), "weighting_entropy") == [2.5, 1.0]
+    gap = [{"weighting_entropy": 4.0, "epoch": 2.0}, {"weighting_entropy": 3.0, "epoch": 3.0}]
+    assert logged_means_by_epoch(SimpleNamespace(log_history=gap), "weighting_entropy") == [None, 4.0, 3.0]
     assert logged_means_by_epoch(SimpleNamespace(log_history=history), "absent") == []

@@ -365,3 +365,17 @@ def test_save_and_reload_from_a_folder(classifier, model, tokenizer, tmp_path):
         reloaded(texts[0], aspects=[(34, 40), (4, 16)]),
         classifier(texts[0], aspects=[(34, 40), (4, 16)]),
     )
+
+
+def test_int8_linear_keeps_the_input_dtype_and_refuses_to_train():
+    from hf_sentiment.fckt.pipeline_fckt import Int8Linear
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(16, 6)
+    quantised = Int8Linear(linear)
+    hidden = torch.randn(3, 16, 2).transpose(1, 2)  # not contiguous
+    assert quantised(hidden).dtype == torch.float32
+    torch.testing.assert_close(quantised(hidden), quantised(hidden.contiguous()))
+    assert quantised(hidden.to(torch.bfloat16)).dtype == torch.bfloat16
+    with pytest.raises(RuntimeError, match="for inference"):
+        quantised(hidden.requires_grad_())
