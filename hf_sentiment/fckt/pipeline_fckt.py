@@ -338,27 +338,32 @@ class Int8Linear(torch.nn.Module):
     def __init__(self, linear: torch.nn.Linear) -> None:
         super().__init__()
         self.in_features, self.out_features = linear.in_features, linear.out_features
-        weight = linear.weight.detach().float()
-        scale = (weight.abs().amax(dim=1) / 127.0).clamp(min=torch.finfo(torch.float32).tiny)
+        weight_int8, weight_scale = _int8_rows(linear.weight.detach())
         # Stored (in, out), the layout `_int_mm`'s second operand is read in.
-        self.register_buffer("weight_int8", torch.round(weight / scale[:, None]).to(torch.int8).t().contiguous())
-        self.register_buffer("weight_scale", scale)
+        self.register_buffer("weight_int8", weight_int8.t().contiguous())
+        self.register_buffer("weight_scale", weight_scale.squeeze(1))
         self.register_buffer("bias", None if linear.bias is None else linear.bias.detach().float().clone())
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and hidden.requires_grad:
             # Rounding has no useful gradient: a backward pass would be silently wrong.
             raise RuntimeError("Int8Linear is for inference: call it under torch.no_grad() / inference_mode().")
-        rows = hidden.reshape(-1, self.in_features).float()
-        scale = (rows.abs().amax(dim=1, keepdim=True) / 127.0).clamp(min=torch.finfo(torch.float32).tiny)
-        product = torch._int_mm(torch.round(rows / scale).to(torch.int8), self.weight_int8)
-        out = product.float() * (scale * self.weight_scale)
+        rows, scale = _int8_rows(hidden.reshape(-1, self.in_features))
+        out = torch._int_mm(rows, self.weight_int8).float() * (scale * self.weight_scale)
         if self.bias is not None:
             out = out + self.bias
         return out.to(hidden.dtype).reshape(*hidden.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def _int8_rows(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`matrix` `(R, K)` rounded to int8 row by row, symmetrically: the int8 matrix `(R, K)` and
+    each row's scale `(R, 1)` (float32, `max |row| / 127`), so that `int8 * scale ≈ matrix`."""
+    matrix = matrix.float()
+    scale = (matrix.abs().amax(dim=1, keepdim=True) / 127.0).clamp(min=torch.finfo(torch.float32).tiny)
+    return torch.round(matrix / scale).to(torch.int8), scale
 
 
 def quantize_encoder_int8(model: Any, layers: str = "all") -> Any:
