@@ -49,25 +49,48 @@ import statistics
 from pathlib import Path
 
 import transformers
+from runs import ROOT, data_folder, keep_card, mcnemar, paired_difference, report_reproduction
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from hf_sentiment import evaluate_sentibench
-from hf_sentiment.data.sentibench import PROMPT_STYLES, SENTIBENCH_TASKS
+from hf_sentiment import SentiBenchResults, evaluate_sentibench
+from hf_sentiment.data.sentibench import PROMPT_STYLES, SENTIBENCH_TASKS, read_sentibench, resolve_sentibench_root
+from hf_sentiment.evaluation.sentibench import PREDICTIONS_JSONL, RESULTS_JSON
 from hf_sentiment.offline import offline_llm_folder
-from runs import ROOT, data_folder, keep_card, report_reproduction
 
 ROWS = ("teacher", "student", "knowdist", "icldist")
+SEEDS = (42, 52, 62)
 
 
 def evaluate(folder: Path, args: argparse.Namespace, out: Path, tasks: list[str] | None = None) -> dict:
-    """SentiBench scores of the causal LM in `folder` (all 12 datasets, or `tasks`), as a dict."""
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForCausalLM.from_pretrained(folder).eval()
-    results = evaluate_sentibench(
-        model, tokenizer, args.data, tasks=tasks, seeds=(42, 52, 62), max_examples=args.max_examples,
-        batch_size=args.batch_size, output_dir=out, prompt_style=args.prompt_style,
-    )  # fmt: skip
-    return results.to_dict()
+    """SentiBench scores of the causal LM in `folder` (all 12 datasets, or `tasks`), as a dict.
+
+    Each dataset is scored on its own into `out/<dataset>/` (scores and per-example predictions),
+    and a dataset already scored there under the same settings is read back, not scored again: an
+    interrupted row resumes at the dataset it stopped in. Scoring a dataset alone gives the same
+    numbers as scoring it among the others (demonstrations are drawn per dataset and seed)."""
+    model = tokenizer = None
+    parts = []
+    for name in tasks or list(SENTIBENCH_TASKS):
+        saved = out / name / RESULTS_JSON
+        if saved.exists():
+            part = SentiBenchResults.from_json(saved)
+            if all(part.settings.get(key) == value for key, value in scoring_settings(args).items()):
+                parts.append(part)
+                continue
+        if model is None:
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            model = AutoModelForCausalLM.from_pretrained(folder).eval()
+        parts.append(
+            evaluate_sentibench(
+                model, tokenizer, args.data, tasks=name, seeds=SEEDS, output_dir=out / name, **scoring_settings(args)
+            )
+        )
+    return SentiBenchResults.merge(parts).to_dict()
+
+
+def scoring_settings(args: argparse.Namespace) -> dict:
+    """The command-line settings a score depends on (beside the model and the seeds)."""
+    return {"max_examples": args.max_examples, "batch_size": args.batch_size, "prompt_style": args.prompt_style}
 
 
 def recorded_style(record: dict) -> str:
@@ -127,7 +150,7 @@ def check_adapter(args: argparse.Namespace) -> None:
     model = AutoPeftModelForCausalLM.from_pretrained(adapter).eval()
     tokenizer = AutoTokenizer.from_pretrained(adapter)
     results = evaluate_sentibench(
-        model, tokenizer, args.data, tasks=args.check_adapter, seeds=(42, 52, 62), max_examples=args.max_examples,
+        model, tokenizer, args.data, tasks=args.check_adapter, seeds=SEEDS, max_examples=args.max_examples,
         batch_size=args.batch_size, prompt_style=style,
     )  # fmt: skip
     merged = recorded["tasks"][args.check_adapter]["scores"]
@@ -175,6 +198,49 @@ def reproduce(args: argparse.Namespace) -> int:
             now.pop(name, None)
     # The model's path is where this rerun keeps it, not a result.
     return report_reproduction(recorded, now, ignore=("settings.model",))
+
+
+def compare(args: argparse.Namespace, treated: str, control: str) -> list[dict]:
+    """Row `treated` against row `control`, one dict per dataset both scored: the mean score of
+    each (× 100), their difference paired by demonstration seed with its 95% CI, and on the
+    classification sets the accuracy of each and the exact McNemar test over the (seed, example)
+    pairs (each test example once per seed, with that seed's demonstrations)."""
+    root = resolve_sentibench_root(args.data)
+    lines = []
+    for name, task in SENTIBENCH_TASKS.items():
+        folders = [Path(args.work) / f"sentibench-{row}" / name for row in (treated, control)]
+        if not all((folder / RESULTS_JSON).exists() for folder in folders):
+            continue
+        a, b = (SentiBenchResults.from_json(folder / RESULTS_JSON).tasks[name] for folder in folders)
+        if a.n_examples != b.n_examples:
+            raise SystemExit(f"{name}: {treated} scored {a.n_examples} examples, {control} {b.n_examples}")
+        seeds = sorted(a.scores.keys() & b.scores.keys())
+        line = {"task": name, "metric": task.metric, "n_examples": a.n_examples, "seeds": seeds}
+        line[treated], line[control] = (100 * statistics.fmean(r.scores[s] for s in seeds) for r in (a, b))
+        line["difference"] = paired_difference([100 * a.scores[s] for s in seeds], [100 * b.scores[s] for s in seeds])
+        if task.kind == "classification":
+            gold = [example.label for example in read_sentibench(root, name, "test")[: a.n_examples]]
+            right = [_right_answers(folder / PREDICTIONS_JSONL, gold, seeds) for folder in folders]
+            pairs = list(zip(*right, strict=True))
+            line["accuracy"] = {row: 100 * sum(r) / len(r) for row, r in zip((treated, control), right, strict=True)}
+            line["only_right"] = {
+                treated: sum(x and not y for x, y in pairs),
+                control: sum(y and not x for x, y in pairs),
+            }
+            line["mcnemar_p"] = mcnemar(*line["only_right"].values())
+        lines.append(line)
+    return lines
+
+
+def _right_answers(path: Path, gold: list[str], seeds: list[int]) -> list[bool]:
+    """Whether each (seed, test example) prediction in the predictions file `path` is the gold
+    label, seed by seed in `seeds`' order."""
+    predicted: dict[tuple[int, int], str] = {}
+    with path.open(encoding="utf-8") as stream:
+        for line in stream:
+            record = json.loads(line)
+            predicted[record["seed"], record["index"]] = record["prediction"]
+    return [predicted[seed, index] == label for seed in seeds for index, label in enumerate(gold)]
 
 
 def table(results: dict[str, dict]) -> str:
@@ -225,6 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="SentiBench prompts: paper (the paper's instructions and 'Label:' key) or hf_sentiment (ours, 'Answer:').",
     )
     parser.add_argument("--table", action="store_true")
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("TREATED", "CONTROL"),
+        choices=ROWS,
+        help="Print one JSON line per dataset: TREATED - CONTROL, paired by seed, and McNemar's test (from --work).",
+    )
     parser.add_argument("--check_adapter", metavar="TASK", help="Re-score TASK from the ICLDist adapter (PEFT).")
     parser.add_argument("--reproduce", choices=ROWS, help="Rerun this recorded row and compare it (see above).")
     parser.add_argument(
@@ -234,7 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="--reproduce: score only these datasets (a cheaper slice).",
     )
     parser.add_argument("--scratch", default=None, help="--reproduce: the folder the rerun is written to.")
-    parser.add_argument("--card_dir", default=None, help="Keep each trained student's model card here (e.g. model_cards).")
+    parser.add_argument(
+        "--card_dir", default=None, help="Keep each trained student's model card here (e.g. model_cards)."
+    )
     return parser
 
 
@@ -251,8 +326,12 @@ def check_results_style(path: Path, prompt_style: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    if args.reproduce or args.check_adapter or not args.table:  # the table needs no data
+    if args.reproduce or args.check_adapter or args.compare or not args.table:  # the table needs no data
         args.data = data_folder(args.data)
+    if args.compare:
+        for line in compare(args, *args.compare):
+            print(json.dumps(line))
+        return
     if args.reproduce:
         raise SystemExit(reproduce(args))
     if args.check_adapter:

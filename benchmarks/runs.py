@@ -88,6 +88,20 @@ def paired_difference(treated: list[float], control: list[float]) -> dict[str, o
     return {"n": n, "mean": mean, "std": std, "ci95": None if half is None else [mean - half, mean + half]}
 
 
+def mcnemar(only_treated: int, only_control: int) -> float:
+    """The two-sided exact McNemar p-value of paired right / wrong outcomes: under no difference,
+    each of the discordant pairs (right for one side only) is a fair coin's toss.
+
+    Args:
+        only_treated (`int`): pairs the treated side got right and the control wrong.
+        only_control (`int`): pairs the control got right and the treated side wrong.
+    """
+    from scipy.stats import binomtest
+
+    discordant = only_treated + only_control
+    return 1.0 if discordant == 0 else float(binomtest(only_treated, discordant, 0.5).pvalue)
+
+
 def parse_selector(items: list[str]) -> dict[str, object]:
     """`["dataset=laptop14", "seed=42", "max_train_samples=null"]` -> `{"dataset": "laptop14",
     "seed": 42, "max_train_samples": None}`: values are read as JSON where they parse, so numbers

@@ -62,7 +62,7 @@ import json
 import os
 import random
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -479,6 +479,54 @@ class SentiBenchResults:
             "group_means": self.group_means,
             "tasks": {name: result.to_dict() for name, result in self.tasks.items()},
         }
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> SentiBenchResults:
+        """The results `to_dict()` wrote (scores, details and settings; predictions are not part
+        of it). The means are recomputed from the scores, not read."""
+        tasks = {
+            name: SentiBenchTaskResult(
+                task=name,
+                group=task["group"],
+                metric=task["metric"],
+                n_examples=task["n_examples"],
+                scores={int(seed): score for seed, score in task["scores"].items()},
+                details={int(seed): values for seed, values in task["details"].items()},
+                scoring=task["scoring"],
+            )
+            for name, task in record["tasks"].items()
+        }
+        return cls(tasks=tasks, settings=dict(record["settings"]))
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> SentiBenchResults:
+        """The results `to_json(path)` wrote."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    @classmethod
+    def merge(cls, parts: Iterable[SentiBenchResults]) -> SentiBenchResults:
+        """One result from runs that scored different datasets under the same settings (e.g. one
+        dataset at a time, so that an interrupted evaluation resumes where it stopped).
+
+        Raises:
+            ValueError: No parts, settings that differ, or a dataset in more than one part.
+        """
+        parts = list(parts)
+        if not parts:
+            raise ValueError("merge needs at least one SentiBenchResults")
+        tasks: dict[str, SentiBenchTaskResult] = {}
+        for part in parts:
+            if part.settings != parts[0].settings:
+                keys = part.settings.keys() | parts[0].settings.keys()
+                changed = sorted(key for key in keys if part.settings.get(key) != parts[0].settings.get(key))
+                raise ValueError(
+                    f"cannot merge SentiBench results scored under different settings ({', '.join(changed)})"
+                )
+            repeated = sorted(tasks.keys() & part.tasks.keys())
+            if repeated:
+                raise ValueError(f"cannot merge SentiBench results: {', '.join(repeated)} scored more than once")
+            tasks.update(part.tasks)
+        return cls(tasks=tasks, settings=dict(parts[0].settings))
 
     def to_json(self, path: str | os.PathLike[str]) -> Path:
         """Write `to_dict()` as indented JSON (parent folders are made); returns the path."""

@@ -441,3 +441,40 @@ def test_benchmark_takes_the_option_and_keeps_one_style_per_folder(distill_senti
     work = tmp_path / "work"
     assert distill_sentibench.icldist_folder(work, "hf_sentiment") == work / "smollm2-135m-knowdist-icldist"
     assert distill_sentibench.icldist_folder(work, "paper") == work / "smollm2-135m-knowdist-icldist-paper"
+
+
+def test_benchmark_resumes_a_row_one_dataset_at_a_time_and_compares_two_rows(distill_sentibench, tmp_path):
+    from scipy.stats import binomtest
+
+    bench = tmp_path / "bench" / SENTIBENCH_TASKS["sst2"].folder
+    bench.mkdir(parents=True)
+    rows = [{"sentence": f"Film number {i} was {('bad', 'good')[i % 2]}.", "label": ("negative", "positive")[i % 2]} for i in range(14)]  # fmt: skip
+    (bench / "train.json").write_text(json.dumps(rows[:6]))
+    (bench / "test.json").write_text(json.dumps(rows[6:]))
+    tokenizer = tiny_tokenizer()
+    args = distill_sentibench.build_parser().parse_args(["--work", str(tmp_path / "work"), "--batch_size", "3"])
+    args.data = str(tmp_path / "bench")
+    for row, seed in (("teacher", 1), ("student", 2)):
+        folder = tmp_path / row
+        tiny_causal_lm(tokenizer, seed=seed).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        first = distill_sentibench.evaluate(folder, args, tmp_path / "work" / f"sentibench-{row}", ["sst2"])
+        # Scored once, then read back: the model folder is gone, so it cannot have been scored again.
+        for path in folder.iterdir():
+            path.unlink()
+        assert distill_sentibench.evaluate(folder, args, tmp_path / "work" / f"sentibench-{row}", ["sst2"]) == first
+
+    [line] = distill_sentibench.compare(args, "teacher", "student")
+    gold = [example.label for example in read_sentibench(tmp_path / "bench", "sst2", "test")]
+    right = {}
+    for row in ("teacher", "student"):
+        predictions = [json.loads(text) for text in (tmp_path / "work" / f"sentibench-{row}" / "sst2" / "sentibench_predictions.jsonl").read_text().splitlines()]  # fmt: skip
+        right[row] = {(p["seed"], p["index"]): p["prediction"] == gold[p["index"]] for p in predictions}
+        assert line["accuracy"][row] == pytest.approx(100 * sum(right[row].values()) / (3 * len(gold)))
+    only_teacher = sum(right["teacher"][key] and not right["student"][key] for key in right["teacher"])
+    only_student = sum(right["student"][key] and not right["teacher"][key] for key in right["teacher"])
+    assert line["only_right"] == {"teacher": only_teacher, "student": only_student}
+    expected_p = binomtest(only_teacher, only_teacher + only_student).pvalue if only_teacher + only_student else 1.0
+    assert line["mcnemar_p"] == pytest.approx(expected_p)
+    assert line["difference"]["mean"] == pytest.approx(line["teacher"] - line["student"])
+    assert line["n_examples"] == len(gold) and line["seeds"] == [42, 52, 62]

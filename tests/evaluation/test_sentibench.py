@@ -707,6 +707,24 @@ def test_results_aggregate_and_render():
     assert f"**{100 * results.mean:.2f}**" in table
 
 
+def test_results_read_back_and_merge(tmp_path):
+    settings = {"seeds": [42, 52], "k": 4, "max_examples": 10}
+    sst2 = SentiBenchTaskResult("sst2", "basic", "macro_f1", 10, scores={42: 0.5, 52: 0.7}, scoring="first_token")
+    sst2.details = {42: {"accuracy": 0.6}, 52: {"accuracy": 0.8}}
+    opener = SentiBenchTaskResult("opener", "fine-grained", "micro_f1", 10, scores={42: 0.2, 52: 0.4})
+    one, two = SentiBenchResults({"sst2": sst2}, settings), SentiBenchResults({"opener": opener}, settings)
+    read = SentiBenchResults.from_json(one.to_json(tmp_path / "sst2.json"))
+    assert read.tasks["sst2"].scores == {42: 0.5, 52: 0.7} and read.tasks["sst2"].details[52] == {"accuracy": 0.8}
+    merged = SentiBenchResults.merge([read, two])
+    assert merged.to_dict() == SentiBenchResults({"sst2": sst2, "opener": opener}, settings).to_dict()
+    with pytest.raises(ValueError, match="different settings \\(max_examples\\)"):
+        SentiBenchResults.merge([one, SentiBenchResults({"opener": opener}, {**settings, "max_examples": 20})])
+    with pytest.raises(ValueError, match="sst2 scored more than once"):
+        SentiBenchResults.merge([one, read])
+    with pytest.raises(ValueError, match="at least one"):
+        SentiBenchResults.merge([])
+
+
 def test_end_to_end_on_real_data(model, tokenizer, shared_data, tmp_path):
     model.train()
     results = evaluate_sentibench(
@@ -744,3 +762,10 @@ def test_end_to_end_on_real_data(model, tokenizer, shared_data, tmp_path):
     lines = (tmp_path / "out" / PREDICTIONS_JSONL).read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 * 2 * 4
     assert {json.loads(line)["task"] for line in lines} == {"sst2", "atsa_rest16"}
+    # Each dataset scored on its own, then merged, is the same result (what resuming relies on).
+    alone = [
+        evaluate_sentibench(model, tokenizer, shared_data, tasks=name, seeds=(42, 52), max_examples=4, batch_size=3,
+                            max_new_tokens=8, show_progress=False)
+        for name in ("sst2", "atsa_rest16")
+    ]  # fmt: skip
+    assert SentiBenchResults.merge(alone).to_dict() == results.to_dict()
