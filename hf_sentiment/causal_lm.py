@@ -2,8 +2,9 @@
 the SentiBench harness (`hf_sentiment.evaluation.sentibench`).
 
 What is here: which token pads a batch, which token ids a verbalised label has after a prompt,
-left-padded batches of token ids, the logits at the last positions of such a batch, label scoring,
-and greedy continuations. Imports run one way: `distill/` and `evaluation/` import this module, and
+left-padded batches of token ids (or batches padded after a shared prefix, whose key/value cache is
+computed once), the logits at the last positions of such a batch, label scoring, and greedy
+continuations. Imports run one way: `distill/` and `evaluation/` import this module, and
 it imports neither (nor anything else of hf_sentiment).
 
 Our reading of left padding: a causal LM continues from the *last* column of a batch, so prompts of
@@ -21,7 +22,7 @@ from typing import Any
 
 import torch
 from tqdm.auto import tqdm
-from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import Cache, DynamicCache, GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from .utils.logging import get_logger
 
@@ -33,7 +34,10 @@ __all__ = [
     "last_logits",
     "left_pad",
     "padding_token_id",
+    "prefix_cache",
+    "prefix_padded",
     "score_labels",
+    "shared_prefix_length",
     "with_padding_token",
 ]
 
@@ -190,6 +194,63 @@ def left_pad(
     return {key: batch[key].to(device) for key in ("input_ids", "attention_mask")}
 
 
+def shared_prefix_length(sequences: Sequence[Sequence[int]]) -> int:
+    """How many leading tokens all `sequences` share, at most the shortest one's length minus one:
+    every row keeps a token of its own, whose logits the prompt pass must give."""
+    shortest = min(len(sequence) for sequence in sequences)
+    length = 0
+    while length < shortest - 1 and all(sequence[length] == sequences[0][length] for sequence in sequences):
+        length += 1
+    return length
+
+
+def prefix_padded(
+    tokenizer: PreTrainedTokenizerBase,
+    sequences: Sequence[Sequence[int]],
+    prefix_length: int,
+    device: torch.device | str | None = None,
+) -> dict[str, torch.Tensor]:
+    """A batch whose rows share their first `prefix_length` tokens: the prefix, then each row's
+    rest left-padded after it (the padding sits between prefix and rest, masked out).
+
+    Since `generate()` derives position ids from the attention mask, each row's own tokens get the
+    positions they have in the unpadded prompt, so the prefix's KV cache, computed once (see
+    [`prefix_cache`]), serves every row.
+
+    Returns:
+        `dict[str, torch.Tensor]`: `input_ids` and `attention_mask`, both `(B, prefix_length + R)`
+        with R the longest rest.
+    """
+    rests = left_pad(tokenizer, [sequence[prefix_length:] for sequence in sequences], device)
+    rows = len(sequences)
+    prefix = torch.tensor(list(sequences[0][:prefix_length]), dtype=rests["input_ids"].dtype, device=device)
+    ones = torch.ones(rows, prefix_length, dtype=rests["attention_mask"].dtype, device=device)
+    return {
+        "input_ids": torch.cat([prefix.expand(rows, -1), rests["input_ids"]], dim=1),
+        "attention_mask": torch.cat([ones, rests["attention_mask"]], dim=1),
+    }
+
+
+def prefix_cache(model: PreTrainedModel, prefix_ids: Sequence[int], rows: int) -> Cache:
+    """The key/value cache of one prompt prefix, computed once and repeated for `rows` rows (the
+    cache of a [`prefix_padded`] batch)."""
+    cache = DynamicCache(config=model.config)
+    ids = torch.tensor([list(prefix_ids)], device=_device(model))
+    # Only the cache is wanted: the output layer (for Gemma-3 the largest matrix) runs on one
+    # position, not the prefix's every token, where the model allows it.
+    keep = {"logits_to_keep": 1} if "logits_to_keep" in _forward_parameters(model) else {}
+    with torch.no_grad():
+        model(input_ids=ids, use_cache=True, **{_cache_keyword(model): cache}, **keep)
+    cache.batch_repeat_interleave(rows)
+    return cache
+
+
+def _cache_keyword(model: torch.nn.Module) -> str:
+    """The keyword a model takes its key/value cache by: `cache` since transformers 5.x renamed
+    it, `past_key_values` before (now deprecated)."""
+    return "cache" if "cache" in _forward_parameters(model) else "past_key_values"
+
+
 def _device(model: torch.nn.Module) -> torch.device:
     device = getattr(model, "device", None)
     return device if isinstance(device, torch.device) else next(model.parameters()).device
@@ -318,6 +379,7 @@ def generate_continuations(
     tokenizer: PreTrainedTokenizerBase,
     inputs: dict[str, torch.Tensor],
     generation_config: GenerationConfig,
+    past_key_values: Cache | None = None,
 ) -> list[str]:
     """`model.generate` on one left-padded batch; the new text of each row.
 
@@ -325,14 +387,19 @@ def generate_continuations(
         model (`PreTrainedModel`): a causal LM.
         tokenizer (`PreTrainedTokenizerBase`): its tokenizer (decodes, and finds `stop_strings`).
         inputs (`dict[str, torch.Tensor]`): `input_ids` and `attention_mask` `(B, T)`, left-padded
-            (see [`left_pad`]), on the model's device.
+            (see [`left_pad`]) or padded after a shared prefix (see [`prefix_padded`]), on the
+            model's device.
         generation_config (`GenerationConfig`): the decoding settings.
+        past_key_values (`Cache`, *optional*): the cache of the batch's first columns (a shared
+            prefix's, [`prefix_cache`]); generation starts after them.
 
     Returns:
         `list[str]`: B continuations (prompt excluded), decoded without special tokens.
     """
     # Stop strings are matched on text, so generate() needs the tokenizer to find them.
     extra = {"tokenizer": tokenizer} if getattr(generation_config, "stop_strings", None) else {}
+    if past_key_values is not None:
+        extra[_cache_keyword(model)] = past_key_values
     output = model.generate(**inputs, generation_config=generation_config, **extra)
     # With left padding every row's prompt ends at the same column: the rest is the answer.
     return tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)

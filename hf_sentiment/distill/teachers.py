@@ -58,8 +58,18 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+from transformers import Cache
 
-from ..causal_lm import first_label_token_ids, generate_continuations, last_logits, left_pad, with_padding_token
+from ..causal_lm import (
+    first_label_token_ids,
+    generate_continuations,
+    last_logits,
+    left_pad,
+    prefix_cache,
+    prefix_padded,
+    shared_prefix_length,
+    with_padding_token,
+)
 from ..utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -173,6 +183,11 @@ class LocalTeacher(Teacher):
         batch_size (`int`, *optional*, defaults to 8): prompts per forward pass. Prompts are sorted
             by length so a batch holds similar lengths (less padding); answers come back in prompt
             order.
+        share_prefix (`bool`, *optional*, defaults to `True`): in [`generate`], batch prompts that
+            begin alike together and encode their common prefix once per batch (few-shot prompts
+            that share an instruction and demonstrations, as KnowDist's do, spend most of the
+            prompt pass on it), when that puts fewer token positions through the prompt pass than
+            length-sorted batches; the answers are those of the prompts run alone.
         max_new_tokens (`int`, *optional*, defaults to 128): default answer length limit.
         device (`str` or `torch.device`, *optional*): where to run (`"cuda"` when available, else
             `"cpu"`, when `None`; a given `model` stays where it is unless `device` is set).
@@ -199,6 +214,7 @@ class LocalTeacher(Teacher):
         *,
         gguf_file: str | None = None,
         batch_size: int = 8,
+        share_prefix: bool = True,
         max_new_tokens: int = 128,
         device: str | torch.device | None = None,
         torch_dtype: torch.dtype | str | None = None,
@@ -240,6 +256,7 @@ class LocalTeacher(Teacher):
         self.model_name_or_path = path or getattr(model, "name_or_path", "") or ""
         self.gguf_file = gguf_file
         self.batch_size = batch_size
+        self.share_prefix = share_prefix
         self.max_new_tokens = max_new_tokens
         self.torch_dtype = torch_dtype
         self.use_chat_template = use_chat_template
@@ -287,26 +304,41 @@ class LocalTeacher(Teacher):
     def _run_batches(
         self,
         prompts: Sequence[str],
-        step: Callable[[dict[str, torch.Tensor]], list[_T]],
+        step: Callable[[dict[str, torch.Tensor], Cache | None], list[_T]],
         *,
         batch_size: int | None,
         progress: bool,
         desc: str,
+        share_prefix: bool = False,
     ) -> list[_T]:
-        """`step(inputs)` on left-padded batches (`input_ids` / `attention_mask` `(B, T)` on the
-        model's device) of prompts of similar token length, longest first (less padding, and running
-        out of memory shows at once, not hours in); the results in prompt order."""
+        """`step(inputs, past_key_values)` on batches of the prompts (`input_ids` /
+        `attention_mask` `(B, T)` on the model's device); the results in prompt order.
+
+        Batches hold prompts of similar token length, longest first (less padding, and running out
+        of memory shows at once, not hours in), left-padded, with no cache. With `share_prefix`,
+        prompts that begin alike (few-shot prompts with the same instruction and demonstrations)
+        may instead be batched together, each batch's common prefix encoded once and its key/value
+        cache handed to `step` (see [`~hf_sentiment.causal_lm.prefix_padded`]): whichever plan
+        puts fewer token positions through the prompt pass."""
         if not prompts:
             return []
         prompt_ids = self._token_ids(prompts)
-        order = sorted(range(len(prompts)), key=lambda i: -len(prompt_ids[i]))
         size = batch_size or self.batch_size
+        plan = _length_sorted_batches(prompt_ids, size)
+        if share_prefix:
+            shared = _prefix_sorted_batches(prompt_ids, size)
+            if _prompt_positions(shared, prompt_ids) < _prompt_positions(plan, prompt_ids):
+                plan = shared
         results: list[_T | None] = [None] * len(prompts)
         with tqdm(total=len(prompts), desc=desc, unit="prompt", disable=not progress) as bar:
-            for start in range(0, len(order), size):
-                indices = order[start : start + size]
-                inputs = left_pad(self.tokenizer, [prompt_ids[i] for i in indices], self.device)
-                for index, result in zip(indices, step(inputs), strict=True):
+            for indices, prefix in plan:
+                sequences = [prompt_ids[i] for i in indices]
+                if prefix:
+                    inputs = prefix_padded(self.tokenizer, sequences, prefix, self.device)
+                    cache = prefix_cache(self.model, sequences[0][:prefix], len(sequences))
+                else:
+                    inputs, cache = left_pad(self.tokenizer, sequences, self.device), None
+                for index, result in zip(indices, step(inputs, cache), strict=True):
                     results[index] = result
                 bar.update(len(indices))
         return results  # type: ignore[return-value]
@@ -347,10 +379,17 @@ class LocalTeacher(Teacher):
         prompts = list(prompts)
         config = self._greedy_config(max_new_tokens or self.max_new_tokens, **generate_kwargs)
 
-        def step(inputs: dict[str, torch.Tensor]) -> list[str]:
-            return generate_continuations(self.model, self.tokenizer, inputs, config)
+        def step(inputs: dict[str, torch.Tensor], cache: Cache | None) -> list[str]:
+            return generate_continuations(self.model, self.tokenizer, inputs, config, past_key_values=cache)
 
-        return self._run_batches(prompts, step, batch_size=batch_size, progress=progress, desc="teacher generate")
+        return self._run_batches(
+            prompts,
+            step,
+            batch_size=batch_size,
+            progress=progress,
+            desc="teacher generate",
+            share_prefix=self.share_prefix,
+        )
 
     def resolve_label_prefix(self, label_prefix: str | None) -> str:
         """`label_prefix` or its default: `""` after a chat template's generation prompt (the
@@ -394,7 +433,7 @@ class LocalTeacher(Teacher):
         prompts = list(prompts)
         label_ids = torch.tensor(self.label_token_ids(labels, label_prefix=label_prefix), device=self.device)
 
-        def step(inputs: dict[str, torch.Tensor]) -> list[np.ndarray]:
+        def step(inputs: dict[str, torch.Tensor], cache: None) -> list[np.ndarray]:
             # Position ids come from the left-padded mask, so rows match unpadded prompts.
             logits = last_logits(self.model, inputs["input_ids"], inputs["attention_mask"])[:, -1].double()  # (B, V)
             probs = torch.softmax(logits.index_select(-1, label_ids), dim=-1)
@@ -402,6 +441,54 @@ class LocalTeacher(Teacher):
 
         rows = self._run_batches(prompts, step, batch_size=batch_size, progress=progress, desc="teacher labels")
         return np.stack(rows) if rows else np.zeros((0, len(labels)))
+
+
+# Prompts are batched around a shared prefix when they share at least this fraction of the shorter
+# one's tokens: few-shot prompts with the same demonstrations do (most of the prompt), prompts that
+# share only an instruction do not, and are better batched by length.
+_MIN_SHARED_FRACTION = 0.5
+
+
+def _length_sorted_batches(prompt_ids: Sequence[Sequence[int]], size: int) -> list[tuple[list[int], int]]:
+    """Batches of `size` prompt indices, longest prompts first, each with no shared prefix (0)."""
+    order = sorted(range(len(prompt_ids)), key=lambda i: -len(prompt_ids[i]))
+    return [(order[start : start + size], 0) for start in range(0, len(order), size)]
+
+
+def _prefix_sorted_batches(prompt_ids: Sequence[Sequence[int]], size: int) -> list[tuple[list[int], int]]:
+    """Batches of at most `size` prompt indices, each with the length of the prefix its rows share.
+
+    In the token ids' lexicographic order, prompts that begin alike are neighbours; neighbours that
+    share at least `_MIN_SHARED_FRACTION` of the shorter one's tokens form a group, batched on its
+    own around its shared prefix. The prompts left alone (sharing little with any other, or a
+    group's last one) are batched by length, with no shared prefix (0)."""
+    order = sorted(range(len(prompt_ids)), key=lambda i: prompt_ids[i])
+    groups: list[list[int]] = []
+    for previous, index in zip([None, *order], order):
+        if previous is not None:
+            pair = [prompt_ids[previous], prompt_ids[index]]
+            if shared_prefix_length(pair) >= _MIN_SHARED_FRACTION * min(map(len, pair)):
+                groups[-1].append(index)
+                continue
+        groups.append([index])
+    batches, alone = [], []
+    for group in groups:
+        for start in range(0, len(group), size):
+            indices = group[start : start + size]
+            if len(indices) == 1:
+                alone += indices
+            else:
+                batches.append((indices, shared_prefix_length([prompt_ids[i] for i in indices])))
+    batches += [
+        ([alone[i] for i in indices], 0) for indices, _ in _length_sorted_batches([prompt_ids[i] for i in alone], size)
+    ]
+    return batches
+
+
+def _prompt_positions(batches: list[tuple[list[int], int]], prompt_ids: Sequence[Sequence[int]]) -> int:
+    """Token positions the prompt pass computes for `batches`: a shared prefix once, then every
+    row padded to its batch's longest rest."""
+    return sum(prefix + len(indices) * max(len(prompt_ids[i]) - prefix for i in indices) for indices, prefix in batches)
 
 
 # ----------------------------------------------------------------------------------------------

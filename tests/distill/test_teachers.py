@@ -173,6 +173,72 @@ def test_local_batched_generation_equals_one_by_one_and_direct_generate(teacher,
         teacher.generate(PROMPTS[:1], max_new_token=3, progress=False)  # a typo must not pass silently
 
 
+def test_local_generation_encodes_a_shared_few_shot_prefix_once_with_the_same_answers(teacher, model, tokenizer):
+    from hf_sentiment.distill.teachers import _length_sorted_batches, _prefix_sorted_batches, _prompt_positions
+
+    demonstrations = {
+        "sentiment": "Label the sentiment.\nText: a fine film.\nAnswer: positive\nText: dull.\nAnswer: negative\n",
+        "aspects": "List the aspects.\nText: the screen is sharp.\nAnswer: (screen, positive)\n",
+    }
+    texts = ["great battery", "the keyboard feels cheap and loud", "ok", "slow", "a gorgeous screen, sadly it crashes"]
+    prompts = [f"{prefix}Text: {text}\nAnswer:" for prefix in demonstrations.values() for text in texts]
+    ids = teacher._token_ids(prompts)
+    shared = _prefix_sorted_batches(ids, teacher.batch_size)
+    # The plan the teacher takes here: a batch within one group of prompts shares (at least) its
+    # demonstrations, whose cache is computed once.
+    assert _prompt_positions(shared, ids) < _prompt_positions(_length_sorted_batches(ids, teacher.batch_size), ids)
+    within = [(indices, prefix) for indices, prefix in shared if len({i // len(texts) for i in indices}) == 1]
+    assert len(within) >= 2
+    for indices, prefix in within:
+        demonstration = list(demonstrations.values())[indices[0] // len(texts)]
+        assert len(indices) == 1 or prefix >= len(tokenizer(demonstration)["input_ids"]) - 1
+
+    direct = [direct_greedy(model, tokenizer, prompt, 6) for prompt in prompts]
+    assert teacher.generate(prompts, progress=False) == direct
+    assert teacher.generate(prompts, batch_size=len(prompts), progress=False) == direct
+    plain = LocalTeacher(
+        "tiny-llama", model=model, tokenizer=tokenizer, batch_size=3, max_new_tokens=6, share_prefix=False
+    )
+    assert plain.generate(prompts, progress=False) == direct
+
+
+def test_prefix_batching_groups_prompts_that_share_most_of_their_tokens():
+    from hf_sentiment.distill.teachers import _prefix_sorted_batches
+
+    demo_a, demo_b = list(range(100, 120)), list(range(200, 220))
+    ids = [
+        [1, *demo_a, 7, 8],  # 0: group a
+        [1, 2, 3, 4, 5],  # 1: shares at most two tokens with another prompt: batched by length
+        [1, *demo_b, 9],  # 2: group b
+        [1, *demo_a, 5],  # 3: group a
+        [1, *demo_b, 4, 4, 4],  # 4: group b
+        [1, *demo_a, 6, 6],  # 5: group a
+        [1, 2, 9, 9, 9, 9],  # 6: shares two tokens with 1, under half of either: batched by length
+    ]
+    batches = _prefix_sorted_batches(ids, 2)
+    assert sorted(i for indices, _ in batches for i in indices) == list(range(len(ids)))
+    # Each group in lexicographic order (a: 3, 5, 0; b: 4, 2), then the prompts left alone (a's
+    # last, 0, and the two that share little) longest first.
+    assert batches == [([3, 5], 21), ([4, 2], 21), ([0, 6], 0), ([1], 0)]
+
+
+def test_prefix_padded_batches_keep_each_prompts_positions(tokenizer):
+    from hf_sentiment.causal_lm import prefix_padded, shared_prefix_length
+
+    sequences = [[5, 6, 7, 8, 9], [5, 6, 7, 20], [5, 6, 7, 30, 31, 32]]
+    assert shared_prefix_length(sequences) == 3
+    assert shared_prefix_length([[5, 6], [5, 6, 7]]) == 1  # every row keeps a token of its own
+    assert shared_prefix_length([[1, 2], [3, 4]]) == 0
+    batch = prefix_padded(tokenizer, sequences, 3)
+    pad = tokenizer.pad_token_id
+    assert batch["input_ids"].tolist() == [
+        [5, 6, 7, pad, 8, 9],
+        [5, 6, 7, pad, pad, 20],
+        [5, 6, 7, 30, 31, 32],
+    ]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 0, 1, 1], [1, 1, 1, 0, 0, 1], [1, 1, 1, 1, 1, 1]]
+
+
 def test_local_chat_template_and_pad_fallback(chat_model, chat_tokenizer):
     tokenizer = tiny_tokenizer()
     tokenizer.add_tokens(CHAT_LABELS)
