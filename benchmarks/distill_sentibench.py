@@ -51,6 +51,7 @@ from pathlib import Path
 import transformers
 from runs import ROOT, data_folder, keep_card, mcnemar, paired_difference, report_reproduction
 from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.trainer_utils import get_last_checkpoint
 
 from hf_sentiment import SentiBenchResults, evaluate_sentibench
 from hf_sentiment.data.sentibench import PROMPT_STYLES, SENTIBENCH_TASKS, read_sentibench, resolve_sentibench_root
@@ -129,9 +130,13 @@ def train_stage(stage: str, student: str, out: Path, args: argparse.Namespace) -
         "--data_dir", args.data, "--output_dir", str(out), "--num_texts", str(args.num_texts), "--per_task", str(args.per_task),
         "--teacher_max_new_tokens", "48", "--num_train_epochs", "1", "--per_device_train_batch_size", "4",
         "--gradient_accumulation_steps", "2", "--learning_rate", "2e-4", "--max_length", "768", "--logging_steps", "10",
-        "--save_strategy", "no", "--report_to", "none", "--seed", "42", "--prompt_style", args.prompt_style,
-        "--overwrite_output_dir",  # an unfinished stage (no merged model yet) is trained again
+        "--report_to", "none", "--seed", "42", "--prompt_style", args.prompt_style,
+        # A checkpoint every --save_steps steps (the last one kept): an interrupted stage resumes
+        # from it, its teacher answers read back from the cache.
+        "--save_strategy", "steps", "--save_steps", str(args.save_steps), "--save_total_limit", "1",
     ]  # fmt: skip
+    last = get_last_checkpoint(str(out)) if out.is_dir() else None
+    argv += ["--resume_from_checkpoint", last] if last else ["--overwrite_output_dir"]
     if not (out / "merged" / "config.json").exists():
         train_distill(argv)
         record = {"row": stage, "teacher": "gemma-3-270m", "student": student}
@@ -284,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--num_texts", type=int, default=60, help="KnowDist: unlabelled train sentences.")
     parser.add_argument("--per_task", type=int, default=10, help="ICLDist: prompts per SentiBench task.")
+    parser.add_argument("--save_steps", type=int, default=50, help="Students: a checkpoint every N steps (to resume).")
     parser.add_argument(
         "--prompt_style",
         choices=list(PROMPT_STYLES),

@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> dict:
     trainer = DistillationTrainer(model=student, args=training_args, train_dataset=train, processing_class=tokenizer)
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model()
+    trainer.save_state()  # trainer_state.json: the step reached and the logged losses, as the other commands keep
     merged = trainer.export_merged(Path(training_args.output_dir) / "merged")
     metrics = {**result.metrics, "rows": len(train), "left_out_or_cut": dict(report.skipped)}
 

@@ -522,12 +522,18 @@ def kill_when(argv: list[object], sign: Path, data_dir: Path | None) -> None:
     assert sign.exists() and process.returncode == -9, f"exit {process.returncode} before {sign}:\n{stderr}"
 
 
-@pytest.mark.parametrize("method", ["fckt", "lcl"])
-def test_train_resumes_a_killed_run(models, tmp_path, method):
+@pytest.mark.parametrize("method", ["fckt", "lcl", "distill"])
+def test_train_resumes_a_killed_run(models, tmp_path, method, shared_data):
     """Killed after its step-6 checkpoint appeared and resumed from step 3, a run ends where an
     uninterrupted one does (a constant learning rate, so the killed run's longer schedule cannot
-    change the first steps; dropout on, so the checkpoint's RNG state must be restored)."""
+    change the first steps; dropout on, so the checkpoint's RNG state must be restored). A
+    distillation run resumes its LoRA adapter, its teacher answers read back from the cache."""
     options, data = train_options(method, models, tmp_path)
+    weights = "model.safetensors"
+    if method == "distill":
+        options += ["--num_texts", "2", "--teacher_max_new_tokens", "4", "--max_length", "256",
+                    "--cache", str(tmp_path / "cache.jsonl")]  # fmt: skip
+        data, weights = shared_data, "adapter_model.safetensors"
     common = [*options, *TRAINING, "--save_strategy", "steps", "--save_steps", "3", "--eval_strategy", "no",
               "--lr_scheduler_type", "constant", "--warmup_steps", "0", "--per_device_train_batch_size", "2",
               "--logging_steps", "1"]  # fmt: skip
@@ -535,12 +541,12 @@ def test_train_resumes_a_killed_run(models, tmp_path, method):
     logged = succeeded(cli("train", method, *common, "--max_steps", "6", "--output_dir", straight, data_dir=data))
     assert logged.count("'loss': ") == 6
     kill_when(["train", method, *common, "--max_steps", "1000", "--output_dir", killed], killed / "checkpoint-6", data)
-    assert not (killed / "model.safetensors").exists()
+    assert not (killed / weights).exists()
     resumed = cli("train", method, *common, "--max_steps", "6", "--output_dir", killed,
                   "--resume_from_checkpoint", killed / "checkpoint-3", data_dir=data)  # fmt: skip
     # Steps 4-6 only: a run that ignored the checkpoint would train steps 1-6 to the same weights.
     assert succeeded(resumed).count("'loss': ") == 3
-    expected, actual = load_file(straight / "model.safetensors"), load_file(killed / "model.safetensors")
+    expected, actual = load_file(straight / weights), load_file(killed / weights)
     assert expected.keys() == actual.keys()
     for name in expected:
         torch.testing.assert_close(actual[name], expected[name], atol=1e-6, rtol=0, msg=name)
@@ -622,17 +628,23 @@ def test_evaluate_from_a_datasets_folder(models, tmp_path, capsys):
     wrong = Dataset.from_dict({"text": ["a lovely film"], "label": ["sad"]})
     DatasetDict({"test": wrong}).save_to_disk(tmp_path / "wrong")
     status = main(["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(tmp_path / "wrong")])
-    message = f"--dataset_name {tmp_path / 'wrong'} (test), row 1, field 'label': 'sad' is not one of the model's classes"
+    message = (
+        f"--dataset_name {tmp_path / 'wrong'} (test), row 1, field 'label': 'sad' is not one of the model's classes"
+    )
     assert_in_process_error(status, capsys, message)
     status = main(["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(classes)])
     assert_in_process_error(status, capsys, "has no test split (it has validation)")
     unlabelled = Dataset.from_dict({"text": ["a lovely film"], "label": [-1]}, features=features)
     DatasetDict({"test": unlabelled}).save_to_disk(tmp_path / "unlabelled")  # a GLUE-style test split
     status = main(["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(tmp_path / "unlabelled")])
-    assert_in_process_error(status, capsys, "row 1, field 'label': -1 is no class of the dataset (an unlabelled split?)")
+    assert_in_process_error(
+        status, capsys, "row 1, field 'label': -1 is no class of the dataset (an unlabelled split?)"
+    )
     status = main(["evaluate", "lcl", "--model", str(models["lcl"])])
     assert_in_process_error(status, capsys, "give --file PATH or --dataset_name NAME")
-    status = main(["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(classes), "--dataset_config", "x"])
+    status = main(
+        ["evaluate", "lcl", "--model", str(models["lcl"]), "--dataset_name", str(classes), "--dataset_config", "x"]
+    )
     assert_in_process_error(status, capsys, "is a save_to_disk folder, which has no configurations")
 
 
@@ -690,7 +702,9 @@ def test_predict_on_a_damaged_folder_is_one_error_line(models, tmp_path, capsys,
     change(folder)
     texts = tmp_path / "texts.txt"
     texts.write_text("the battery is great\n")
-    assert_in_process_error(main(["predict", "--model", str(folder), "--input", str(texts)]), capsys, str(folder), message)
+    assert_in_process_error(
+        main(["predict", "--model", str(folder), "--input", str(texts)]), capsys, str(folder), message
+    )
     if damage == "corrupt_weights":  # evaluate loads through the same check
         gold = write_jsonl(tmp_path / "gold.jsonl", absa_rows(2))
         status = main(["evaluate", "fckt", "--model", str(folder), "--file", str(gold)])
@@ -806,7 +820,9 @@ def test_predict_keeps_quotes_in_tsv_and_never_eats_its_input(models, tmp_path, 
     bad = tmp_path / "bad.txt"
     bad.write_text("fine\n", encoding="utf-8")
     before = out.read_text()
-    status = main(["predict", "--model", str(models["softmcl"]), "--input", str(bad), "--output", str(out), "--overwrite"])
+    status = main(
+        ["predict", "--model", str(models["softmcl"]), "--input", str(bad), "--output", str(out), "--overwrite"]
+    )
     assert status == 2 and out.read_text() == before and not (tmp_path / "out.jsonl.partial").exists()
 
 
@@ -863,7 +879,9 @@ def test_predict_takes_a_hub_id_from_the_cache(models, tmp_path, monkeypatch, ca
     assert main(["predict", "--model", "me/tiny-lcl", "--input", str(texts)]) == 0
     assert json.loads(capsys.readouterr().out)["text"] == "the battery is great"
     status = main(["predict", "--model", "me/not-cached", "--input", str(texts)])
-    assert_in_process_error(status, capsys, "--model me/not-cached: no such folder, and the Hub model could not be loaded")
+    assert_in_process_error(
+        status, capsys, "--model me/not-cached: no such folder, and the Hub model could not be loaded"
+    )
     status = main(["predict", "--model", "no-such-folder", "--input", str(texts)])
     assert_in_process_error(status, capsys, "--model no-such-folder: no such folder (nor a Hub model id")
 
