@@ -33,6 +33,7 @@ __all__ = [
     "label_token_ids",
     "last_logits",
     "left_pad",
+    "length_sorted_batches",
     "padding_token_id",
     "prefix_cache",
     "prefix_padded",
@@ -290,10 +291,20 @@ def last_logits(
     return model(**inputs).logits[:, -keep:].float()
 
 
-def _batches(n: int, batch_size: int, desc: str | None, show_progress: bool) -> Iterator[range]:
-    starts = range(0, n, batch_size)
-    for start in tqdm(starts, desc=desc, disable=not show_progress, unit="batch", leave=False):
-        yield range(start, min(start + batch_size, n))
+def length_sorted_batches(sequences: Sequence[Sequence[int]], batch_size: int) -> list[list[int]]:
+    """Batches of at most `batch_size` indices into `sequences`, longest sequences first: a batch
+    holds similar lengths (little padding, which costs quadratically in attention), and running out
+    of memory shows in the first batch, not hours in."""
+    order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def _batches(
+    sequences: Sequence[Sequence[int]], batch_size: int, desc: str | None, show_progress: bool
+) -> Iterator[list[int]]:
+    """[`length_sorted_batches`] under a progress bar."""
+    batches = length_sorted_batches(sequences, batch_size)
+    yield from tqdm(batches, desc=desc, disable=not show_progress, unit="batch", leave=False)
 
 
 # --- label scoring --------------------------------------------------------------------------------
@@ -326,7 +337,8 @@ def score_labels(
         prompt_ids (`Sequence[Sequence[int]]`): N prompts' token ids (special tokens included as
             wanted), unpadded.
         label_ids (`Sequence[Sequence[int]]`): L labels' token ids, e.g. from [`label_token_ids`].
-        batch_size (`int`, *optional*, defaults to 8): prompts per forward pass.
+        batch_size (`int`, *optional*, defaults to 8): prompts per forward pass, batched by length
+            (see [`length_sorted_batches`]); the scores come back in prompt order.
         desc (`str`, *optional*): the progress bar's label.
         show_progress (`bool`, *optional*, defaults to `False`): a tqdm bar over the batches.
 
@@ -349,13 +361,13 @@ def score_labels(
     longest = max(len(ids) for ids in label_ids)
     lengths = torch.tensor([len(ids) for ids in label_ids])
     n_labels = len(label_ids)
-    scores = []
-    for batch in _batches(len(prompt_ids), batch_size, desc, show_progress):
+    scores = torch.empty(len(prompt_ids), n_labels)
+    for batch in _batches(prompt_ids, batch_size, desc, show_progress):
         if method == "first_token":
             inputs = left_pad(tokenizer, [prompt_ids[i] for i in batch], device)
             logits = last_logits(model, inputs["input_ids"], inputs["attention_mask"], keep=1)
             log_probs = torch.log_softmax(logits[:, -1], dim=-1).cpu()  # (B, V)
-            scores.append(log_probs[:, first_index])
+            scores[batch] = log_probs[:, first_index].float()
             continue
         pairs = [list(prompt_ids[i]) + list(ids) for i in batch for ids in label_ids]
         inputs = left_pad(tokenizer, pairs, device)
@@ -367,8 +379,8 @@ def score_labels(
         token_scores = log_probs.gather(-1, targets).squeeze(-1).cpu()  # (B * L, longest)
         owned = torch.arange(longest) >= (longest - lengths.repeat(len(batch))).unsqueeze(-1)
         summed = torch.where(owned, token_scores, torch.zeros_like(token_scores)).sum(-1)
-        scores.append(summed.view(len(batch), n_labels))
-    return torch.cat(scores), method
+        scores[batch] = summed.view(len(batch), n_labels).float()
+    return scores, method
 
 
 # --- generation -----------------------------------------------------------------------------------
@@ -430,7 +442,8 @@ def generate_answers(
             pads, see [`with_padding_token`]).
         prompt_ids (`Sequence[Sequence[int]]`): N prompts' token ids, unpadded.
         max_new_tokens (`int`, *optional*, defaults to 64): the answer budget.
-        batch_size (`int`, *optional*, defaults to 8): prompts per `generate` call.
+        batch_size (`int`, *optional*, defaults to 8): prompts per `generate` call, batched by
+            length (see [`length_sorted_batches`]).
         stop_strings (`Sequence[str]`, *optional*, defaults to `("\\n\\n",)`): texts that end an
             answer (empty: none).
         desc (`str`, *optional*): the progress bar's label.
@@ -450,8 +463,9 @@ def generate_answers(
         stop_strings=list(stop_strings) or None,
     )
     device = _device(model)
-    answers: list[str] = []
-    for batch in _batches(len(prompt_ids), batch_size, desc, show_progress):
+    answers: list[str] = [""] * len(prompt_ids)
+    for batch in _batches(prompt_ids, batch_size, desc, show_progress):
         inputs = left_pad(tokenizer, [prompt_ids[i] for i in batch], device)
-        answers += generate_continuations(model, tokenizer, inputs, config)
+        for index, answer in zip(batch, generate_continuations(model, tokenizer, inputs, config), strict=True):
+            answers[index] = answer
     return answers

@@ -65,6 +65,7 @@ from ..causal_lm import (
     generate_continuations,
     last_logits,
     left_pad,
+    length_sorted_batches,
     prefix_cache,
     prefix_padded,
     shared_prefix_length,
@@ -450,9 +451,8 @@ _MIN_SHARED_FRACTION = 0.5
 
 
 def _length_sorted_batches(prompt_ids: Sequence[Sequence[int]], size: int) -> list[tuple[list[int], int]]:
-    """Batches of `size` prompt indices, longest prompts first, each with no shared prefix (0)."""
-    order = sorted(range(len(prompt_ids)), key=lambda i: -len(prompt_ids[i]))
-    return [(order[start : start + size], 0) for start in range(0, len(order), size)]
+    """[`~hf_sentiment.causal_lm.length_sorted_batches`], each with no shared prefix (0)."""
+    return [(indices, 0) for indices in length_sorted_batches(prompt_ids, size)]
 
 
 def _prefix_sorted_batches(prompt_ids: Sequence[Sequence[int]], size: int) -> list[tuple[list[int], int]]:

@@ -586,9 +586,11 @@ def test_shared_first_token_falls_back_to_summed_log_probability(request, tokeni
 def test_batched_generation_matches_one_prompt_at_a_time(request, tokenizer, architecture):
     model = request.getfixturevalue("model" if architecture == "llama" else "gpt2")
     prompt_ids = [tokenizer(prompt)["input_ids"] for prompt in PROMPTS]
-    batched = generate_answers(model, tokenizer, prompt_ids, max_new_tokens=6, batch_size=3)
     single = [generate_answers(model, tokenizer, [ids], max_new_tokens=6)[0] for ids in prompt_ids]
-    assert batched == single and len(batched) == 3
+    # Batched by length (the prompts are not in length order), the answers come back in prompt order.
+    for batch_size in (2, 3):
+        batched = generate_answers(model, tokenizer, prompt_ids, max_new_tokens=6, batch_size=batch_size)
+        assert batched == single and len(batched) == 3
 
 
 # --- the harness --------------------------------------------------------------------------------
