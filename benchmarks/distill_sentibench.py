@@ -18,6 +18,17 @@ next run.
     python benchmarks/distill_sentibench.py --results docs/distill_runs --table
     python benchmarks/distill_sentibench.py --results docs/distill_runs --check_adapter sst2
 
+`--tasks NAME ...` scores only those datasets (in a results folder of their own). `--compare
+TREATED CONTROL` prints one JSON line per dataset the two rows scored in `--work`: the difference
+of their scores paired by demonstration seed with its 95% CI and, on the classification sets,
+McNemar's exact test over the (seed, example) pairs:
+
+    python benchmarks/distill_sentibench.py --results docs/distill_sentibench_100 --work runs/distill100 --rows teacher student --max_examples 100
+    python benchmarks/distill_sentibench.py --work runs/distill100 --compare teacher student
+
+Each row is scored one dataset at a time into `--work`, so an interrupted row resumes at the
+dataset it stopped in; students keep a checkpoint every `--save_steps` steps and resume from it.
+
 `--prompt_style paper` (the default) prompts SentiBench, in ICLDist and in the evaluation, as the
 paper's evaluation scripts do (their instructions, the `Label:` key); `--prompt_style hf_sentiment`
 is our earlier wording with `Answer:`, the style the rows recorded in `docs/distill_runs` used (a
@@ -307,6 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--check_adapter", metavar="TASK", help="Re-score TASK from the ICLDist adapter (PEFT).")
     parser.add_argument("--reproduce", choices=ROWS, help="Rerun this recorded row and compare it (see above).")
     parser.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=list(SENTIBENCH_TASKS),
+        help="Score only these datasets (e.g. the ones where the teacher leads; default: all 12).",
+    )
+    parser.add_argument(
         "--reproduce_tasks",
         nargs="+",
         choices=list(SENTIBENCH_TASKS),
@@ -359,8 +376,9 @@ def main(argv: list[str] | None = None) -> None:
             if path.exists():
                 continue
             print(f"== {row}", flush=True)
-            result = evaluate(folders[row](), args, work / f"sentibench-{row}")
+            result = evaluate(folders[row](), args, work / f"sentibench-{row}", args.tasks)
             result["setting"] = {
+                "tasks": args.tasks or list(SENTIBENCH_TASKS),
                 "max_examples": args.max_examples,
                 "num_texts": args.num_texts,
                 "per_task": args.per_task,
