@@ -113,10 +113,12 @@ def run_one(
     card_dir: str | None = None,
     early_stopping_patience: int | None = None,
     polarity_context: str = "none",
+    keep_dir: str | None = None,
 ) -> dict:
     """Train and score one arm on one dataset and seed; the record a benchmark keeps (its key,
     the recipe, the arm's hyper-parameters and every metric `train_fckt.main` returns). With
-    `card_dir`, the run's model card is kept there (`keep_card`)."""
+    `card_dir`, the run's model card is kept there (`keep_card`); with `keep_dir`, the trained
+    model folder (its checkpoints left out), which is otherwise deleted."""
     # Imported here so that `--table` works while the training command is being edited.
     from hf_sentiment.cli.train_fckt import main as train_fckt
 
@@ -172,7 +174,13 @@ def run_one(
             "early_stopping_patience": early_stopping_patience, "polarity_context": polarity_context, **ARMS[arm],
         }  # fmt: skip
         record |= metrics
-        keep_card(output, card_dir, record, {"learning_rate": lr, "num_train_epochs": epochs, "seed": seed, **ARMS[arm]})
+        keep_card(
+            output, card_dir, record, {"learning_rate": lr, "num_train_epochs": epochs, "seed": seed, **ARMS[arm]}
+        )
+        if keep_dir is not None:
+            kept = Path(keep_dir) / output.name
+            shutil.copytree(output, kept, ignore=shutil.ignore_patterns("checkpoint-*"), dirs_exist_ok=True)
+            record["kept_model"] = str(kept)
     finally:
         shutil.rmtree(output.parent, ignore_errors=True)
     return record
@@ -228,13 +236,21 @@ def summary(runs: list[dict]) -> list[dict]:
                 line |= {"dataset": dataset, "arm": arm, "n": len(chosen), "seeds": [r["seed"] for r in chosen]}
                 for key in (*(f"test_{m}" for m in SUMMARY_METRICS), "dev_eval_joint_f1"):
                     values = [r[key] for r in chosen]
-                    line[key] = {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else None}
+                    line[key] = {
+                        "mean": statistics.fmean(values),
+                        "std": statistics.stdev(values) if len(values) > 1 else None,
+                    }
                 line["selected_epochs"] = [r.get("selected_epoch") for r in chosen]
                 if recipe[3] != "none":  # the context option against the paper's classifier, same recipe otherwise
                     without = {r["seed"]: r for r in runs if recipe_of(r) == (*recipe[:3], "none")
                                and r["dataset"] == dataset and r["arm"] == arm}  # fmt: skip
                     paired = [r for r in chosen if r["seed"] in without]
-                    for key in ("dev_eval_joint_f1", "dev_eval_polarity_accuracy", "test_joint_f1", "test_polarity_accuracy"):
+                    for key in (
+                        "dev_eval_joint_f1",
+                        "dev_eval_polarity_accuracy",
+                        "test_joint_f1",
+                        "test_polarity_accuracy",
+                    ):
                         line[f"{key}_minus_context_none"] = paired_difference(
                             [r[key] for r in paired], [without[r["seed"]][key] for r in paired]
                         )
@@ -242,7 +258,8 @@ def summary(runs: list[dict]) -> list[dict]:
                     paired = [r for r in chosen if r["seed"] in control]
                     for metric in SUMMARY_METRICS:
                         line[f"{metric}_minus_{CONTROL}"] = paired_difference(
-                            [r[f"test_{metric}"] for r in paired], [control[r["seed"]][f"test_{metric}"] for r in paired]
+                            [r[f"test_{metric}"] for r in paired],
+                            [control[r["seed"]][f"test_{metric}"] for r in paired],
                         )
                 lines.append(line)
     return lines
@@ -274,6 +291,9 @@ def main() -> None:
     )
     parser.add_argument("--scratch", default=None, help="--reproduce: the JSON-lines file the rerun is written to.")
     parser.add_argument("--card_dir", default=None, help="Keep each run's model card here (e.g. model_cards).")
+    parser.add_argument(
+        "--keep_models", default=None, metavar="DIR", help="Keep each new run's trained model here (else deleted)."
+    )
     args = parser.parse_args()
 
     log = RunLog(args.results)
@@ -302,7 +322,7 @@ def main() -> None:
             if any(recipe_of(r) == recipe for r in done):
                 continue
             print(f"== {dataset} {arm} seed {seed} ({describe_recipe(recipe)})", flush=True)
-            log.append(run_one(data, dataset, arm, seed, *recipe[:2], args.card_dir, *recipe[2:]))
+            log.append(run_one(data, dataset, arm, seed, *recipe[:2], args.card_dir, *recipe[2:], args.keep_models))
     runs = log.runs
     print(tables(runs))
 
