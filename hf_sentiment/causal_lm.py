@@ -27,6 +27,7 @@ from transformers import Cache, DynamicCache, GenerationConfig, PreTrainedModel,
 from .utils.logging import get_logger
 
 __all__ = [
+    "can_share_prefix",
     "first_label_token_ids",
     "generate_answers",
     "generate_continuations",
@@ -230,6 +231,13 @@ def prefix_padded(
         "input_ids": torch.cat([prefix.expand(rows, -1), rests["input_ids"]], dim=1),
         "attention_mask": torch.cat([ones, rests["attention_mask"]], dim=1),
     }
+
+
+def can_share_prefix(model: torch.nn.Module) -> bool:
+    """Whether [`prefix_padded`] batches give `model` each prompt's own positions: its forward must
+    take `position_ids` (which `generate()` derives from the attention mask) and a cache."""
+    parameters = _forward_parameters(model)
+    return "position_ids" in parameters and bool({"cache", "past_key_values"} & parameters)
 
 
 def prefix_cache(model: PreTrainedModel, prefix_ids: Sequence[int], rows: int) -> Cache:

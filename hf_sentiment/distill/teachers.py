@@ -61,6 +61,7 @@ from tqdm.auto import tqdm
 from transformers import Cache
 
 from ..causal_lm import (
+    can_share_prefix,
     first_label_token_ids,
     generate_continuations,
     last_logits,
@@ -188,7 +189,8 @@ class LocalTeacher(Teacher):
             begin alike together and encode their common prefix once per batch (few-shot prompts
             that share an instruction and demonstrations, as KnowDist's do, spend most of the
             prompt pass on it), when that puts fewer token positions through the prompt pass than
-            length-sorted batches; the answers are those of the prompts run alone.
+            length-sorted batches; the answers are those of the prompts run alone. Models whose
+            forward takes no `position_ids` always get length-sorted batches.
         max_new_tokens (`int`, *optional*, defaults to 128): default answer length limit.
         device (`str` or `torch.device`, *optional*): where to run (`"cuda"` when available, else
             `"cpu"`, when `None`; a given `model` stays where it is unless `device` is set).
@@ -326,7 +328,7 @@ class LocalTeacher(Teacher):
         prompt_ids = self._token_ids(prompts)
         size = batch_size or self.batch_size
         plan = _length_sorted_batches(prompt_ids, size)
-        if share_prefix:
+        if share_prefix and can_share_prefix(self.model):
             shared = _prefix_sorted_batches(prompt_ids, size)
             if _prompt_positions(shared, prompt_ids) < _prompt_positions(plan, prompt_ids):
                 plan = shared

@@ -222,8 +222,11 @@ def test_prefix_batching_groups_prompts_that_share_most_of_their_tokens():
     assert batches == [([3, 5], 21), ([4, 2], 21), ([0, 6], 0), ([1], 0)]
 
 
-def test_prefix_padded_batches_keep_each_prompts_positions(tokenizer):
-    from hf_sentiment.causal_lm import prefix_padded, shared_prefix_length
+def test_prefix_padded_batches_keep_each_prompts_positions(tokenizer, model):
+    from hf_sentiment.causal_lm import can_share_prefix, prefix_padded, shared_prefix_length
+
+    assert can_share_prefix(model)
+    assert not can_share_prefix(torch.nn.Linear(2, 2))  # no position ids, no cache: batched by length
 
     sequences = [[5, 6, 7, 8, 9], [5, 6, 7, 20], [5, 6, 7, 30, 31, 32]]
     assert shared_prefix_length(sequences) == 3
